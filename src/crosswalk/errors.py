@@ -1,0 +1,162 @@
+"""One base exception for everything a user can cause or fix.
+
+Each subclass carries an HTTP status and the fields a user needs to fix the input
+(file, row, field, value, rule). Messages are plain text: the edges (CLI, API, web)
+decide how to show them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+
+@dataclass
+class Problem:
+    """One thing wrong with an input, located as precisely as we can."""
+
+    message: str
+    file: str | None = None
+    row: int | None = None
+    field: str | None = None
+    value: Any = None
+    rule: str | None = None
+
+    def location(self) -> str:
+        parts = []
+        if self.file is not None:
+            parts.append(str(self.file))
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        if self.field is not None:
+            parts.append(f"field {self.field!r}")
+        return ", ".join(parts)
+
+    def __str__(self) -> str:
+        where = self.location()
+        return f"{where}: {self.message}" if where else self.message
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            k: v
+            for k, v in {
+                "message": self.message,
+                "file": self.file,
+                "row": self.row,
+                "field": self.field,
+                "value": None if self.value is None else str(self.value),
+                "rule": self.rule,
+            }.items()
+            if v is not None
+        }
+
+
+class CrosswalkError(Exception):
+    """Base of every error Crosswalk raises on purpose."""
+
+    status: ClassVar[int] = 400
+    title: ClassVar[str] = "Bad request"
+
+    def __init__(self, message: str, problems: list[Problem] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.problems: list[Problem] = list(problems or [])
+
+    def __str__(self) -> str:
+        if not self.problems:
+            return self.message
+        lines = [self.message, *(f"  - {p}" for p in self.problems)]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The body of an RFC 9457 problem+json response."""
+        body: dict[str, Any] = {
+            "type": f"urn:crosswalk:error:{type(self).__name__}",
+            "title": self.title,
+            "status": self.status,
+            "detail": self.message,
+        }
+        if self.problems:
+            body["problems"] = [p.to_dict() for p in self.problems]
+        return body
+
+
+@dataclass
+class _ProblemCollector:
+    """Collects problems and raises them together (report all, not the first)."""
+
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, message: str, **where: Any) -> None:
+        self.problems.append(Problem(message, **where))
+
+    def raise_if_any(self, error: type[CrosswalkError], message: str) -> None:
+        if self.problems:
+            raise error(message, self.problems)
+
+
+ProblemCollector = _ProblemCollector
+
+
+class InputFileError(CrosswalkError):
+    """An input file (extract, truth file) cannot be read as declared."""
+
+    title = "Unreadable input"
+
+
+class MappingError(CrosswalkError):
+    """An agency mapping file is wrong or does not match its extract."""
+
+    title = "Invalid mapping"
+    status = 422
+
+
+class AgreementError(CrosswalkError):
+    """The agreement file is invalid."""
+
+    title = "Invalid agreement"
+    status = 422
+
+
+class ConfigError(CrosswalkError):
+    """A setting or argument is wrong."""
+
+    title = "Invalid configuration"
+
+
+class NotFound(CrosswalkError):
+    """A named thing (batch, person, agency, dataset) does not exist."""
+
+    title = "Not found"
+    status = 404
+
+
+class AccessDenied(CrosswalkError):
+    """The policy gate denied a request; ``decision`` explains why."""
+
+    title = "Access denied"
+    status = 403
+
+    def __init__(self, message: str, decision: Any = None) -> None:
+        super().__init__(message)
+        self.decision = decision
+
+    def to_dict(self) -> dict[str, Any]:
+        body = super().to_dict()
+        if self.decision is not None and hasattr(self.decision, "to_dict"):
+            body["decision"] = self.decision.to_dict()
+        return body
+
+
+class AuditUnavailable(CrosswalkError):
+    """The audit log cannot be written: data access fails closed."""
+
+    title = "Audit log unavailable"
+    status = 503
+
+
+class IntegrityError(CrosswalkError):
+    """A store failed a consistency check (audit chain, batch counts)."""
+
+    title = "Integrity check failed"
+    status = 409

@@ -1,0 +1,96 @@
+"""The hub's common model: what every agency extract becomes.
+
+This module is the contract between ingest (which writes these tables), identity (which
+links person records) and analytics (which counts service events). Columns are data, so
+the schema DDL, the docs and the mapping validator are all generated from here.
+
+Standardised values sit beside the raw values they came from (``*_raw``), so a steward can
+always see what the agency sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # DuckDB / ANSI type name
+    description: str
+    required: bool = False
+
+
+# The 13 agencies of the synthetic state, by code. The agreement (parties), the synthetic
+# generator (extracts) and the ingest mappings all use these codes.
+AGENCIES: dict[str, str] = {
+    "hfs": "Healthcare and Family Services (Medicaid)",
+    "fcs": "Human Services - Family and Community Services (SNAP, TANF)",
+    "sud": "Human Services - Substance Use Prevention and Recovery",
+    "mh": "Human Services - Mental Health",
+    "dd": "Human Services - Developmental Disabilities",
+    "dcfs": "Children and Family Services (child welfare, foster care)",
+    "aging": "Department on Aging",
+    "idph": "Public Health (vital records, WIC, immunisation)",
+    "doc": "Corrections",
+    "djj": "Juvenile Justice",
+    "ides": "Employment Security (unemployment insurance, wages)",
+    "dva": "Veterans' Affairs",
+    "housing": "Housing and homelessness services",
+}
+
+PERSON_RECORD: tuple[Column, ...] = (
+    Column("record_key", "VARCHAR", "Hub-wide record key: '<agency>:<source_record_id>'.", True),
+    Column("agency", "VARCHAR", "Agency code (see AGENCIES).", True),
+    Column("source_record_id", "VARCHAR", "The agency's own client id.", True),
+    Column("batch_id", "VARCHAR", "Batch that loaded this row.", True),
+    Column("source_row", "BIGINT", "Row number in the source file (1 = first data row).", True),
+    Column("first_name", "VARCHAR", "First name, standardised (upper case, ASCII)."),
+    Column("middle_name", "VARCHAR", "Middle name or initial, standardised."),
+    Column("last_name", "VARCHAR", "Last name, standardised; hyphens become spaces."),
+    Column("name_suffix", "VARCHAR", "Generational suffix (JR, SR, II, III, IV)."),
+    Column("first_name_canonical", "VARCHAR", "Nickname-canonical first name (BILL -> WILLIAM)."),
+    Column("first_name_raw", "VARCHAR", "First name as sent (or the whole name field)."),
+    Column("last_name_raw", "VARCHAR", "Last name as sent."),
+    Column("dob", "DATE", "Date of birth; NULL when missing, unparseable or implausible."),
+    Column("dob_raw", "VARCHAR", "Date of birth as sent."),
+    Column("sex", "VARCHAR", "M, F or U (unknown / not recorded)."),
+    Column("sex_raw", "VARCHAR", "Sex code as sent."),
+    Column("ssn", "VARCHAR", "Nine-digit SSN valid under SSA rules; NULL otherwise."),
+    Column("ssn_last4", "VARCHAR", "Last four SSN digits (from a full or a partial SSN)."),
+    Column("ssn_raw", "VARCHAR", "SSN as sent."),
+    Column("address_line", "VARCHAR", "Street address, normalised."),
+    Column("city", "VARCHAR", "City, upper case."),
+    Column("state", "VARCHAR", "Two-letter state code."),
+    Column("zip", "VARCHAR", "Five-digit ZIP code."),
+    Column("county", "VARCHAR", "County name, upper case."),
+    Column("address_raw", "VARCHAR", "Address as sent (all address fields joined)."),
+    Column("phone", "VARCHAR", "Phone in E.164 form."),
+    Column("phone_raw", "VARCHAR", "Phone as sent."),
+    Column("case_id", "VARCHAR", "The agency's case id (several clients can share one)."),
+    Column("household_id", "VARCHAR", "The agency's household id, where it keeps one."),
+    Column("medicaid_id", "VARCHAR", "Medicaid recipient id, where the agency records it."),
+    Column("flags", "VARCHAR[]", "Rules an optional value failed (value kept raw, nulled here)."),
+)
+
+SERVICE_EVENT: tuple[Column, ...] = (
+    Column("event_key", "VARCHAR", "Hub-wide event key: '<agency>:<source_event_id>'.", True),
+    Column("agency", "VARCHAR", "Agency code.", True),
+    Column("source_event_id", "VARCHAR", "The agency's own id of the service event.", True),
+    Column("record_key", "VARCHAR", "Person record the event belongs to.", True),
+    Column("batch_id", "VARCHAR", "Batch that loaded this row.", True),
+    Column("source_row", "BIGINT", "Row number in the source file.", True),
+    Column("program", "VARCHAR", "Program code in the common list (e.g. MEDICAID, SNAP).", True),
+    Column("service_type", "VARCHAR", "Service type within the program."),
+    Column("start_date", "DATE", "Start of the service or enrolment.", True),
+    Column("end_date", "DATE", "End; NULL while open."),
+    Column("amount", "DECIMAL(12,2)", "Amount paid or benefit value, where it applies."),
+    Column("county", "VARCHAR", "County where the service was given."),
+    Column("flags", "VARCHAR[]", "Rules an optional value failed."),
+)
+
+
+def ddl(table: str, columns: tuple[Column, ...]) -> str:
+    """CREATE TABLE statement for one of the common-model tables."""
+    body = ",\n  ".join(f"{c.name} {c.type}{' NOT NULL' if c.required else ''}" for c in columns)
+    return f"CREATE TABLE IF NOT EXISTS {table} (\n  {body}\n)"
