@@ -8,6 +8,7 @@ into messages and exit codes here, at the edge, and nowhere else.
 from __future__ import annotations
 
 import importlib
+import pkgutil
 import sys
 
 import typer
@@ -24,11 +25,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-# One module per part of the system; each defines ``register(app)``.
-_COMMAND_MODULES = ("info",)
-
-for _name in _COMMAND_MODULES:
-    importlib.import_module(f"crosswalk.cli.{_name}").register(app)
+# One module per part of the system in this package; each defines ``register(app)``.
+for _module in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+    importlib.import_module(f"{__name__}.{_module.name}").register(app)
 
 err_console = Console(stderr=True)
 
