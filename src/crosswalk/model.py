@@ -39,6 +39,33 @@ AGENCIES: dict[str, str] = {
     "housing": "Housing and homelessness services",
 }
 
+# The common program list: every agency's own program codes map to these (in the ingest
+# mappings). Program -> the agency that runs it.
+PROGRAMS: dict[str, str] = {
+    "MEDICAID": "hfs",
+    "SNAP": "fcs",
+    "TANF": "fcs",
+    "SUD_TREATMENT": "sud",
+    "MENTAL_HEALTH": "mh",
+    "DD_SERVICES": "dd",
+    "CHILD_PROTECTIVE": "dcfs",
+    "FOSTER_CARE": "dcfs",
+    "AGING_IN_HOME": "aging",
+    "ADULT_PROTECTIVE": "aging",
+    "BIRTH_RECORD": "idph",
+    "DEATH_RECORD": "idph",
+    "WIC": "idph",
+    "INCARCERATION": "doc",
+    "PAROLE": "doc",
+    "JUVENILE_DETENTION": "djj",
+    "JUVENILE_PROBATION": "djj",
+    "UI_CLAIM": "ides",
+    "WAGE_RECORD": "ides",
+    "VETERAN_BENEFITS": "dva",
+    "HOMELESS_SERVICES": "housing",
+    "HOUSING_ASSISTANCE": "housing",
+}
+
 PERSON_RECORD: tuple[Column, ...] = (
     Column("record_key", "VARCHAR", "Hub-wide record key: '<agency>:<source_record_id>'.", True),
     Column("agency", "VARCHAR", "Agency code (see AGENCIES).", True),
@@ -87,6 +114,16 @@ SERVICE_EVENT: tuple[Column, ...] = (
     Column("amount", "DECIMAL(12,2)", "Amount paid or benefit value, where it applies."),
     Column("county", "VARCHAR", "County where the service was given."),
     Column("flags", "VARCHAR[]", "Rules an optional value failed."),
+)
+
+
+PERSON_INDEX: tuple[Column, ...] = (
+    Column("record_key", "VARCHAR", "Person record (one row per ingested record).", True),
+    Column("agency", "VARCHAR", "Agency code.", True),
+    Column("source_record_id", "VARCHAR", "The agency's own client id.", True),
+    Column("enterprise_id", "VARCHAR", "Enterprise person id, stable across runs.", True),
+    Column("link_run_id", "VARCHAR", "Linkage run that assigned it.", True),
+    Column("match_probability", "DOUBLE", "Weakest accepted link into the cluster (1 if alone)."),
 )
 
 
