@@ -1,0 +1,249 @@
+"""Build a whole synthetic state: population, agency extracts, ground truth, manifest."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from crosswalk.synth.config import SynthConfig
+from crosswalk.synth.extracts import EXTRACTS, client_frame, event_frame, write
+from crosswalk.synth.population import EPOCH, households
+from crosswalk.synth.programs import service_events
+from crosswalk.synth.records import client_records
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass(frozen=True)
+class AgencyFiles:
+    agency: str
+    clients: str
+    events: str
+    format: str
+    delimiter: str | None
+    encoding: str | None
+    client_rows: int
+    event_rows: int
+
+
+@dataclass(frozen=True)
+class Manifest:
+    people: int
+    seed: int
+    households: int
+    agency_records: int
+    service_events: int
+    agencies: tuple[AgencyFiles, ...]
+    config: dict
+    out: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _chunk(
+    config: SynthConfig, index: int, first_person: int, people: int
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    rng = np.random.default_rng([config.seed, index])
+    part = config.model_copy(update={"people": people})
+    persons = households(part, rng, first_person=first_person)
+    events = service_events(persons, config.reference_date, rng)
+    records, events = client_records(persons, events, config.errors, rng)
+    return persons, records, events
+
+
+def synth(
+    people: int = 10_000,
+    seed: int = 7,
+    out: str | Path = "synthetic-state",
+    config: SynthConfig | None = None,
+    progress: Progress | None = None,
+) -> Manifest:
+    """Generate a synthetic state into ``out`` and return its manifest.
+
+    Example:
+        >>> synth(people=2000, seed=7, out="state")  # doctest: +SKIP
+    """
+    config = (config or SynthConfig()).model_copy(update={"people": people, "seed": seed})
+    out = Path(out)
+    (out / "truth").mkdir(parents=True, exist_ok=True)
+    report = progress or (lambda stage, done: None)
+    persons_parts, record_parts, event_parts = [], [], []
+    offset_person = 0
+    n_chunks = max(1, -(-people // config.chunk_people))
+    for i in range(n_chunks):
+        size = min(config.chunk_people, people - offset_person)
+        p, r, e = _chunk(config, i, offset_person, size)
+        persons_parts.append(p)
+        record_parts.append(r)
+        event_parts.append(e)
+        offset_person += size
+        report("population", (i + 1) / n_chunks * 0.5)
+    persons = pl.concat(persons_parts)
+    records = pl.concat(record_parts)
+    events = pl.concat(event_parts)
+    records, events = _renumber(records, events, seed)
+    report("extracts", 0.6)
+    files = _write_agencies(out, records, events, report)
+    _write_truth(out, persons, records, events)
+    manifest = Manifest(
+        people=len(persons),
+        seed=seed,
+        households=persons["household_id"].n_unique(),
+        agency_records=len(records),
+        service_events=len(events),
+        agencies=tuple(files),
+        config=config.model_dump(),
+        out=str(out),
+    )
+    (out / "manifest.json").write_text(json.dumps(manifest.to_dict(), indent=2) + "\n")
+    report("done", 1.0)
+    return manifest
+
+
+def _renumber(
+    records: pl.DataFrame, events: pl.DataFrame, seed: int
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Client and event ids unique per agency across chunks; Medicaid ids from HFS."""
+    rng = np.random.default_rng([seed, 10**6])
+    chunk_key = pl.col("person_id")
+    records = (
+        records.with_columns(pl.Series("_r", rng.random(len(records))))
+        .sort("agency", "_r")
+        .with_columns((pl.int_range(pl.len()).over("agency") + 1).alias("new_seq"))
+    )
+    key = ["agency", "person_id", "client_seq"]
+    events = events.join(records.select(*key, "new_seq", "county"), on=key, how="left")
+    records = records.drop("client_seq", "_r").rename({"new_seq": "client_seq"})
+    events = events.drop("client_seq").rename({"new_seq": "client_seq"})
+    events = (
+        events.with_columns(pl.Series("_r", rng.random(len(events))))
+        .sort("agency", "_r")
+        .with_columns((pl.int_range(pl.len()).over("agency") + 1).alias("event_seq"))
+        .drop("_r")
+    )
+    hfs = EXTRACTS["hfs"]
+    medicaid = records.filter((pl.col("agency") == "hfs") & ~pl.col("duplicate")).select(
+        "person_id",
+        (
+            pl.lit(hfs.id_prefix) + pl.col("client_seq").cast(pl.String).str.zfill(hfs.id_width)
+        ).alias("medicaid_id"),
+    )
+    known = pl.Series(rng.random(len(records)) < 0.8)
+    records = records.join(medicaid, on="person_id", how="left").with_columns(
+        pl.when(known).then("medicaid_id").alias("medicaid_id")
+    )
+    del chunk_key
+    return records, events
+
+
+def _write_agencies(
+    out: Path, records: pl.DataFrame, events: pl.DataFrame, report: Progress
+) -> list[AgencyFiles]:
+    files = []
+    for i, (agency, e) in enumerate(EXTRACTS.items()):
+        folder = out / "agencies" / agency
+        folder.mkdir(parents=True, exist_ok=True)
+        clients = client_frame(e, records.filter(pl.col("agency") == agency))
+        evs = event_frame(e, events.filter(pl.col("agency") == agency))
+        write(e, clients, folder / e.file("clients"))
+        write(e, evs, folder / e.file("events"))
+        files.append(
+            AgencyFiles(
+                agency=agency,
+                clients=str(Path("agencies") / agency / e.file("clients")),
+                events=str(Path("agencies") / agency / e.file("events")),
+                format=e.format,
+                delimiter=e.delimiter if e.format == "csv" else None,
+                encoding=e.encoding if e.format == "csv" else None,
+                client_rows=len(clients),
+                event_rows=len(evs),
+            )
+        )
+        report(f"extracts {agency}", 0.6 + 0.35 * (i + 1) / len(EXTRACTS))
+    return files
+
+
+def _write_truth(
+    out: Path, persons: pl.DataFrame, records: pl.DataFrame, events: pl.DataFrame
+) -> None:
+    day = pl.from_epoch
+    ids = pl.concat_str([pl.col("agency"), pl.lit(":"), _client_id()]).alias("record_key")
+    records.select(
+        ids,
+        "agency",
+        _client_id().alias("source_record_id"),
+        "person_id",
+        "household_id",
+        "duplicate",
+        "errors",
+    ).sort("record_key").write_parquet(out / "truth" / "records.parquet")
+    persons.select(
+        "person_id",
+        "household_id",
+        "role",
+        "sex",
+        "first_name",
+        "middle_name",
+        "last_name",
+        "birth_last_name",
+        "name_suffix",
+        day("dob_day", time_unit="d").alias("dob"),
+        "ssn",
+        "address_line",
+        "city",
+        "zip",
+        "county",
+        "phone",
+        "veteran",
+        "income",
+        day("death_day", time_unit="d").alias("death_date"),
+        pl.when(pl.col("marriage_day") > 0)
+        .then(day("marriage_day", time_unit="d"))
+        .alias("marriage_date"),
+        pl.when(pl.col("moved")).then(day("move_day", time_unit="d")).alias("move_date"),
+    ).write_parquet(out / "truth" / "people.parquet")
+    persons.group_by("household_id").agg(
+        pl.col("htype").first().alias("household_type"),
+        pl.len().alias("members"),
+        pl.col("county").first(),
+    ).sort("household_id").write_parquet(out / "truth" / "households.parquet")
+    persons.filter(pl.col("lookalike_kind").is_not_null()).select(
+        pl.col("lookalike_of").alias("person_id_a"),
+        pl.col("person_id").alias("person_id_b"),
+        pl.col("lookalike_kind").alias("kind"),
+    ).write_parquet(out / "truth" / "lookalikes.parquet")
+    events.select(
+        "agency",
+        (pl.lit("E") + pl.col("event_seq").cast(pl.String).str.zfill(9)).alias("source_event_id"),
+        _client_id().alias("source_record_id"),
+        "person_id",
+        "program",
+        day("start_day", time_unit="d").alias("start_date"),
+        day("end_day", time_unit="d").alias("end_date"),
+    ).sort("agency", "source_event_id").write_parquet(out / "truth" / "events.parquet")
+
+
+def _client_id() -> pl.Expr:
+    """The agency client id, built the way each agency formats it."""
+    expr: Any = None
+    for agency, e in EXTRACTS.items():
+        value = pl.lit(e.id_prefix) + pl.col("client_seq").cast(pl.String).str.zfill(e.id_width)
+        expr = (
+            pl.when(pl.col("agency") == agency).then(value)
+            if expr is None
+            else expr.when(pl.col("agency") == agency).then(value)
+        )
+    assert expr is not None
+    return expr.otherwise(None)
+
+
+def days_to_date(days: int) -> date:
+    return date.fromordinal(EPOCH.toordinal() + days)
