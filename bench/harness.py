@@ -1,0 +1,45 @@
+"""Shared benchmark helpers: run a function in a child process, time it, measure peak RSS."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import platform
+import resource
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+
+def _child(fn: Callable[..., Any], args: tuple, queue: Any) -> None:
+    start = time.perf_counter()
+    result = fn(*args)
+    elapsed = time.perf_counter() - start
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    queue.put((elapsed, peak_kib * 1024, result))
+
+
+def measure(fn: Callable[..., Any], *args: Any) -> tuple[float, int, Any]:
+    """Run ``fn(*args)`` in a fresh process; return (seconds, peak RSS bytes, result)."""
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_child, args=(fn, args, queue))
+    proc.start()
+    out = queue.get()
+    proc.join()
+    return out
+
+
+def median_runs(fn: Callable[..., Any], *args: Any, repeat: int = 3) -> tuple[float, int, Any]:
+    runs = [measure(fn, *args) for _ in range(repeat)]
+    return (
+        statistics.median(r[0] for r in runs),
+        max(r[1] for r in runs),
+        runs[-1][2],
+    )
+
+
+def machine() -> str:
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores, {mem:.0f} GiB, {platform.python_implementation()} {platform.python_version()}"

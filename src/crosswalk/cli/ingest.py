@@ -1,0 +1,130 @@
+"""``crosswalk ingest``, ``ingest-state``, ``batches``, ``quarantine``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pyarrow as pa
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from crosswalk import ingest as lib
+
+HubOption = Annotated[
+    Path | None,
+    typer.Option("--hub", help="Hub DuckDB file (default: $CROSSWALK_HUB or hub.duckdb)."),
+]
+
+
+def _bar() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=Console()
+    )
+
+
+def _result_table(results: list[lib.IngestResult]) -> Table:
+    table = Table("agency", "batch", "file", "read", "accepted", "quarantined", "note")
+    for r in results:
+        for f in r.files:
+            note = f"already loaded in {f.already_loaded_in}" if f.already_loaded_in else ""
+            if r.replaced and not note:
+                note = f"replaces {r.replaced}"
+            table.add_row(
+                r.agency,
+                r.batch_id or "-",
+                Path(f.file).name,
+                f"{f.rows_read:,}",
+                f"{f.rows_accepted:,}",
+                f"{f.rows_quarantined:,}",
+                note,
+            )
+    return table
+
+
+def ingest(
+    agency: Annotated[str, typer.Argument(help="Agency code, e.g. fcs.")],
+    files: Annotated[
+        list[str], typer.Argument(help="Extract files (or a database URL for format sql).")
+    ],
+    hub: HubOption = None,
+    mapping: Annotated[
+        str | None, typer.Option(help="Mapping YAML (default: the shipped one).")
+    ] = None,
+    kind: Annotated[
+        list[str] | None, typer.Option(help="clients or events, once per file.")
+    ] = None,
+    replace: Annotated[
+        str | None, typer.Option(help="Batch id this correction batch replaces.")
+    ] = None,
+) -> None:
+    """Load one batch of an agency's extract files, atomically and idempotently.
+
+    Example: crosswalk ingest fcs clients.csv events.csv --hub hub.duckdb
+    """
+    with _bar() as bar:
+        task = bar.add_task(f"ingest {agency}", total=1.0)
+        result = lib.ingest(
+            agency,
+            files,
+            hub=hub,
+            mapping=mapping,
+            kinds=kind or None,
+            replace=replace,
+            progress=lambda stage, done: bar.update(task, completed=done, description=stage),
+        )
+    Console().print(_result_table([result]))
+
+
+def ingest_state(
+    state: Annotated[Path, typer.Argument(help="Folder written by crosswalk synth.")],
+    hub: HubOption = None,
+) -> None:
+    """Load all 13 agencies of a synthetic state with the shipped mappings.
+
+    Example: crosswalk ingest-state synthetic-state --hub hub.duckdb
+    """
+    with _bar() as bar:
+        task = bar.add_task("ingest", total=1.0)
+        results = lib.ingest_state(
+            state,
+            hub=hub,
+            progress=lambda a, done: bar.update(task, completed=done, description=f"ingest {a}"),
+        )
+    Console().print(_result_table(results))
+
+
+def _print(table: pa.Table, title: str) -> None:
+    out = Table(*table.column_names, title=title)
+    for row in table.to_pylist():
+        out.add_row(*("" if v is None else str(v) for v in row.values()))
+    Console().print(out)
+
+
+def batches(hub: HubOption = None) -> None:
+    """List batches with lineage and row counts (read = accepted + quarantined).
+
+    Example: crosswalk batches --hub hub.duckdb
+    """
+    _print(lib.batches(hub), "batches")
+
+
+def quarantine(
+    hub: HubOption = None,
+    batch: Annotated[str | None, typer.Option(help="Only this batch.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many rows.")] = 100,
+) -> None:
+    """List quarantined rows with file, row, field, value and rule.
+
+    Example: crosswalk quarantine --batch B1234abcd5678
+    """
+    _print(lib.quarantine(hub, batch, limit), "quarantined rows")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("ingest")(ingest)
+    app.command("ingest-state")(ingest_state)
+    app.command("batches")(batches)
+    app.command("quarantine")(quarantine)

@@ -1,0 +1,264 @@
+"""Loading one batch: all files of one agency, atomically and idempotently.
+
+A batch is one transaction: either every accepted row and every quarantined row of every
+file is stored, with the batch's lineage, or nothing is. A file whose content (SHA-256)
+is already in a loaded batch of the same agency is recognised and not loaded again.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from crosswalk import stores
+from crosswalk.errors import IntegrityError, MappingError, NotFound, Problem
+from crosswalk.ingest import hub as hub_schema
+from crosswalk.ingest import standardise
+from crosswalk.ingest.mapping import FileSpec, Mapping, load_mapping
+from crosswalk.ingest.readers import read_into
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass(frozen=True)
+class FileResult:
+    file: str
+    kind: str
+    sha256: str
+    rows_read: int
+    rows_accepted: int
+    rows_quarantined: int
+    already_loaded_in: str | None = None
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    agency: str
+    batch_id: str | None  # None when every file was already loaded
+    files: tuple[FileResult, ...] = field(default_factory=tuple)
+    replaced: str | None = None
+
+    @property
+    def rows_read(self) -> int:
+        return sum(f.rows_read for f in self.files)
+
+    @property
+    def rows_accepted(self) -> int:
+        return sum(f.rows_accepted for f in self.files)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(f.rows_quarantined for f in self.files)
+
+
+def file_sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with Path(path).open("rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _kind(path: str, kinds: Sequence[str] | None, i: int) -> str:
+    if kinds:
+        return kinds[i]
+    return "events" if "event" in Path(path).name.lower() else "clients"
+
+
+def ingest(
+    agency: str,
+    files: Sequence[str | Path],
+    *,
+    hub: str | Path | None = None,
+    mapping: str | Path | Mapping | None = None,
+    kinds: Sequence[str] | None = None,
+    replace: str | None = None,
+    loaded_by: str | None = None,
+    progress: Progress | None = None,
+) -> IngestResult:
+    """Load one batch of an agency's extract files into the hub.
+
+    Example:
+        >>> ingest("fcs", ["clients.csv", "events.csv"], hub="hub.duckdb")  # doctest: +SKIP
+    """
+    report = progress or (lambda stage, done: None)
+    m = mapping if isinstance(mapping, Mapping) else load_mapping(mapping or agency)
+    if m.agency != agency:
+        raise MappingError(f"mapping {m.source} is for agency {m.agency!r}, not {agency!r}")
+    names = [str(f) for f in files]
+    if kinds is not None and len(kinds) != len(names):
+        raise MappingError("give one --kind per file, or none")
+    jobs = [(name, _kind(name, kinds, i)) for i, name in enumerate(names)]
+    for name, kind in jobs:
+        if kind not in ("clients", "events"):
+            raise MappingError(f"{name}: kind must be clients or events, not {kind!r}")
+        if kind == "events" and m.events is None:
+            raise MappingError(f"{name}: mapping {m.source} has no events section")
+    con = stores.connect_hub(hub)
+    try:
+        hub_schema.migrate(con)
+        standardise.install(con)
+        return _load(con, agency, m, jobs, replace, loaded_by or getpass.getuser(), report)
+    finally:
+        con.close()
+
+
+def _load(
+    con: duckdb.DuckDBPyConnection,
+    agency: str,
+    m: Mapping,
+    jobs: list[tuple[str, str]],
+    replace: str | None,
+    loaded_by: str,
+    report: Progress,
+) -> IngestResult:
+    hashes = {name: (name if m.clients.format == "sql" else file_sha256(name)) for name, _ in jobs}
+    seen: dict[str, str] = {}
+    for name, _ in jobs:
+        row = con.execute(
+            """SELECT f.batch_id FROM batch_file f JOIN batch b USING (batch_id)
+               WHERE b.agency = ? AND f.sha256 = ? AND b.status = 'loaded' LIMIT 1""",
+            [agency, hashes[name]],
+        ).fetchall()
+        if row and not replace:
+            seen[name] = row[0][0]
+    skipped = tuple(FileResult(n, k, hashes[n], 0, 0, 0, seen[n]) for n, k in jobs if n in seen)
+    todo = [(n, k) for n, k in jobs if n not in seen]
+    if not todo:
+        return IngestResult(agency, None, skipped)
+    # Clients before events, so events can refer to clients of the same batch.
+    todo.sort(key=lambda j: j[1] != "clients")
+    staged = []
+    for i, (name, kind) in enumerate(todo):
+        spec: FileSpec = m.clients if kind == "clients" else m.events  # type: ignore[assignment]
+        raw = f"raw_{i}"
+        columns = read_into(con, raw, name, spec)
+        _check_columns(name, columns, spec, m)
+        staged.append((name, kind, raw))
+        report(f"read {Path(name).name}", (i + 1) / (len(todo) + 1) * 0.5)
+    batch_id = "B" + uuid.uuid4().hex[:12]
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if replace:
+            _retire(con, agency, replace, batch_id)
+        con.execute(
+            "INSERT INTO batch VALUES (?, ?, ?, ?, ?, now()::TIMESTAMP, ?, 'loaded', ?, NULL)",
+            [batch_id, agency, m.source, m.version, m.digest, loaded_by, replace],
+        )
+        results = []
+        for j, (name, kind, raw) in enumerate(staged):
+            results.append(_stage(con, agency, m, batch_id, name, kind, raw, hashes[name]))
+            report(f"loaded {Path(name).name}", 0.5 + (j + 1) / len(staged) * 0.5)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return IngestResult(agency, batch_id, (*skipped, *results), replace)
+
+
+def _check_columns(name: str, columns: list[str], spec: FileSpec, m: Mapping) -> None:
+    problems = []
+    present = set(columns)
+    for field_name, column in spec.columns.items():
+        if column not in present:
+            problems.append(
+                Problem(
+                    f"column {column!r} (mapped to {field_name}) is not in the file",
+                    file=name,
+                    field=column,
+                )
+            )
+    known = set(spec.columns.values()) | set(spec.ignore_columns)
+    for column in columns:
+        if column not in known:
+            problems.append(
+                Problem(
+                    f"column {column!r} is not in mapping {m.source} (map it or list it in ignore_columns)",
+                    file=name,
+                    field=column,
+                )
+            )
+    if problems:
+        hint = ""
+        if len(columns) == 1 and len(spec.columns) > 1:
+            hint = f" (one column found: is the delimiter {spec.delimiter!r} right?)"
+        raise MappingError(f"{name} does not match mapping {m.source}{hint}", problems)
+
+
+def _retire(con: duckdb.DuckDBPyConnection, agency: str, old: str, new: str) -> None:
+    row = con.execute("SELECT agency, status FROM batch WHERE batch_id = ?", [old]).fetchall()
+    if not row:
+        raise NotFound(f"no batch {old!r} to replace")
+    old_agency, status = row[0]
+    if old_agency != agency or status != "loaded":
+        raise MappingError(
+            f"batch {old} is a {status} batch of {old_agency}; only a loaded {agency} batch can be replaced"
+        )
+    for table in ("service_event", "person_record"):
+        con.execute(f"DELETE FROM {table} WHERE batch_id = ?", [old])
+    con.execute(
+        "UPDATE batch SET status = 'replaced', replaced_by = ? WHERE batch_id = ?", [new, old]
+    )
+
+
+def _stage(
+    con: duckdb.DuckDBPyConnection,
+    agency: str,
+    m: Mapping,
+    batch_id: str,
+    name: str,
+    kind: str,
+    raw: str,
+    sha: str,
+) -> FileResult:
+    staged = f"stage_{raw}"
+    if kind == "clients":
+        # A client already in the hub from another loaded batch is a duplicate source id.
+        sql = standardise.client_sql(m.clients, agency, batch_id, raw)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {staged} AS {sql}")
+        con.execute(
+            f"""UPDATE {staged} AS s SET q_rule = 'duplicate_source_id'
+            FROM person_record AS p WHERE s.q_rule IS NULL AND p.record_key = s.record_key"""
+        )
+        standardise.finish_people(con, staged, "full_address" in m.clients.columns)
+        target = "person_record"
+    else:
+        assert m.events is not None
+        clients = f"(SELECT source_record_id FROM person_record WHERE agency = '{agency}')"
+        sql = standardise.event_sql(m.events, agency, batch_id, raw, clients)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {staged} AS {sql}")
+        con.execute(
+            f"""UPDATE {staged} AS s SET q_rule = 'duplicate_source_id', q_field = '{m.events.columns["source_event_id"]}',
+                q_value = s.source_event_id
+            FROM service_event AS e WHERE s.q_rule IS NULL AND e.event_key = s.event_key"""
+        )
+        target = "service_event"
+    columns = [
+        r[0] for r in con.execute(f"SELECT name FROM pragma_table_info('{target}')").fetchall()
+    ]
+    cols = ", ".join(columns)
+    accepted = con.execute(
+        f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {staged} WHERE q_rule IS NULL"
+    ).fetchall()
+    quarantined = con.execute(
+        f"""INSERT INTO quarantine SELECT '{batch_id}', ?, source_row, q_field, q_value, q_rule, q_raw
+        FROM {staged} WHERE q_rule IS NOT NULL""",
+        [name],
+    ).fetchall()
+    n_read = con.execute(f"SELECT count(*) FROM {raw}").fetchall()
+    read, n_acc, n_q = n_read[0][0], accepted[0][0], quarantined[0][0]
+    if read != n_acc + n_q:
+        raise IntegrityError(f"{name}: {read} rows read but {n_acc} accepted and {n_q} quarantined")
+    con.execute(
+        "INSERT INTO batch_file VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [batch_id, kind, name, sha, read, n_acc, n_q],
+    )
+    con.execute(f"DROP TABLE {staged}")
+    con.execute(f"DROP TABLE {raw}")
+    return FileResult(name, kind, sha, read, n_acc, n_q)

@@ -1,0 +1,185 @@
+"""Agency mappings: one YAML file per agency, validated with Pydantic.
+
+A mapping says how an agency's extract becomes the common model: which of its columns
+feed which common fields, how its names and dates are written, what its codes mean. Every
+problem in a mapping is reported together, each with the file, line and key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from crosswalk.errors import MappingError, Problem
+from crosswalk.model import PROGRAMS
+
+CLIENT_FIELDS = (
+    "source_record_id",
+    "first_name",
+    "middle_name",
+    "last_name",
+    "name_suffix",
+    "full_name",
+    "dob",
+    "sex",
+    "ssn",
+    "address_line",
+    "full_address",
+    "city",
+    "state",
+    "zip",
+    "county",
+    "phone",
+    "case_id",
+    "household_id",
+    "medicaid_id",
+)
+EVENT_FIELDS = (
+    "source_event_id",
+    "source_record_id",
+    "program",
+    "service_type",
+    "start_date",
+    "end_date",
+    "amount",
+    "county",
+)
+
+
+class FileSpec(BaseModel):
+    """How one extract file is read and what its columns mean."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: Literal["csv", "parquet", "xlsx", "sql"]
+    delimiter: str = ","
+    quote: str = '"'
+    encoding: Literal["utf-8", "utf-8-sig", "latin-1", "detect"] = "detect"
+    sheet: str | None = None
+    query: str | None = Field(None, description="For format sql: a table name or SELECT.")
+    columns: dict[str, str]
+    ignore_columns: list[str] = []
+    date_formats: list[str] = ["%Y-%m-%d"]
+    codes: dict[str, dict[str, str]] = {}
+
+    @model_validator(mode="after")
+    def _one_char_delimiter(self) -> FileSpec:
+        if len(self.delimiter) != 1:
+            raise ValueError(f"delimiter must be one character, not {self.delimiter!r}")
+        return self
+
+
+class ClientSpec(FileSpec):
+    name_format: Literal["last_first", "first_last"] | None = None
+    ssn_form: Literal["full", "last4", "absent"] = "full"
+
+    @model_validator(mode="after")
+    def _fields(self) -> ClientSpec:
+        unknown = sorted(set(self.columns) - set(CLIENT_FIELDS))
+        if unknown:
+            raise ValueError(f"unknown common-model fields {unknown}; known: {list(CLIENT_FIELDS)}")
+        if "source_record_id" not in self.columns:
+            raise ValueError("columns must map source_record_id")
+        if "full_name" in self.columns and self.name_format is None:
+            raise ValueError("full_name needs name_format (last_first or first_last)")
+        if "full_name" not in self.columns and not {"first_name", "last_name"} <= set(self.columns):
+            raise ValueError("map either full_name or both first_name and last_name")
+        return self
+
+
+class EventSpec(FileSpec):
+    @model_validator(mode="after")
+    def _fields(self) -> EventSpec:
+        unknown = sorted(set(self.columns) - set(EVENT_FIELDS))
+        if unknown:
+            raise ValueError(f"unknown common-model fields {unknown}; known: {list(EVENT_FIELDS)}")
+        missing = sorted(
+            {"source_event_id", "source_record_id", "program", "start_date"} - set(self.columns)
+        )
+        if missing:
+            raise ValueError(f"columns must map {missing}")
+        bad = sorted(set(self.codes.get("program", {}).values()) - set(PROGRAMS))
+        if bad:
+            raise ValueError(f"program codes map to unknown programs {bad}")
+        return self
+
+
+class Mapping(BaseModel):
+    """One agency's mapping to the common model."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    agency: str
+    version: int = Field(ge=1)
+    clients: ClientSpec
+    events: EventSpec | None = None
+    source: str = Field("", exclude=True)
+    digest: str = Field("", exclude=True)
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A YAML loader that remembers the line of every mapping key."""
+
+
+def _lines(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], int]) -> None:
+    out[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            out[(*path, key.value)] = key.start_mark.line + 1
+            _lines(value, (*path, key.value), out)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _lines(item, (*path, i), out)
+
+
+def parse_mapping(text: str, source: str) -> Mapping:
+    """Validate mapping text; raise MappingError listing every problem with its line."""
+    try:
+        node = yaml.compose(text, Loader=_LineLoader)
+        data = yaml.load(text, Loader=_LineLoader)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        raise MappingError(
+            f"{source} is not valid YAML",
+            [Problem(str(e).splitlines()[0], file=source, row=mark.line + 1 if mark else None)],
+        ) from None
+    if not isinstance(data, dict) or node is None:
+        raise MappingError(
+            f"{source} is not a mapping", [Problem("expected a YAML mapping", file=source)]
+        )
+    lines: dict[tuple[Any, ...], int] = {}
+    _lines(node, (), lines)
+    try:
+        mapping = Mapping.model_validate(data)
+    except ValidationError as e:
+        problems = []
+        for err in e.errors():
+            loc = tuple(err["loc"])
+            line = next((lines[loc[:i]] for i in range(len(loc), -1, -1) if loc[:i] in lines), None)
+            key = ".".join(str(p) for p in loc) or None
+            problems.append(Problem(err["msg"], file=source, row=line, field=key, rule=err["type"]))
+        raise MappingError(f"{source} is not a valid mapping", problems) from None
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    return mapping.model_copy(update={"source": source, "digest": digest})
+
+
+def load_mapping(agency_or_path: str | Path) -> Mapping:
+    """A shipped agency mapping by agency code, or a mapping file by path."""
+    path = Path(agency_or_path)
+    if path.suffix in {".yaml", ".yml"}:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as e:
+            raise MappingError(f"cannot read mapping {path}: {e.strerror}") from None
+        return parse_mapping(text, str(path))
+    shipped = importlib.resources.files("crosswalk.ingest").joinpath(
+        "mappings", f"{agency_or_path}.yaml"
+    )
+    if not shipped.is_file():
+        raise MappingError(f"no mapping shipped for agency {agency_or_path!r}; pass --mapping FILE")
+    return parse_mapping(shipped.read_text(encoding="utf-8"), f"mappings/{agency_or_path}.yaml")

@@ -1,0 +1,79 @@
+"""Reading ingest lineage back, and loading a whole synthetic state."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+
+from crosswalk import stores
+from crosswalk.errors import InputFileError, Problem
+from crosswalk.ingest import hub as hub_schema
+from crosswalk.ingest.batch import IngestResult, Progress, ingest
+
+
+def batches(hub: str | Path | None = None) -> pa.Table:
+    """Every batch with its lineage and row counts, newest first."""
+    con = stores.connect_hub(hub)
+    try:
+        hub_schema.migrate(con)
+        return con.sql(
+            """SELECT b.batch_id, b.agency, b.status, strftime(b.loaded_at, '%Y-%m-%d %H:%M') AS loaded_at,
+                      b.loaded_by AS by, b.replaces,
+                      count(f.file) AS files, coalesce(sum(f.rows_read), 0) AS read,
+                      coalesce(sum(f.rows_accepted), 0) AS accepted,
+                      coalesce(sum(f.rows_quarantined), 0) AS quarantined
+               FROM batch b LEFT JOIN batch_file f USING (batch_id)
+               GROUP BY ALL ORDER BY 4 DESC, 1"""
+        ).to_arrow_table()
+    finally:
+        con.close()
+
+
+def quarantine(
+    hub: str | Path | None = None, batch_id: str | None = None, limit: int = 100
+) -> pa.Table:
+    """Quarantined rows with the reason each was refused."""
+    con = stores.connect_hub(hub)
+    try:
+        hub_schema.migrate(con)
+        where = "WHERE batch_id = ?" if batch_id else ""
+        params: list[object] = [batch_id] if batch_id else []
+        return con.sql(
+            f"""SELECT batch_id, file, source_row, field, value, rule FROM quarantine {where}
+                ORDER BY batch_id, file, source_row LIMIT {int(limit)}""",
+            params=params,
+        ).to_arrow_table()
+    finally:
+        con.close()
+
+
+def ingest_state(
+    state_dir: str | Path, *, hub: str | Path | None = None, progress: Progress | None = None
+) -> list[IngestResult]:
+    """Load every agency of a synthetic state with the shipped mappings."""
+    state = Path(state_dir)
+    manifest_path = state / "manifest.json"
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except (OSError, ValueError) as e:
+        raise InputFileError(
+            f"{state} is not a synthetic state", [Problem(str(e), file=str(manifest_path))]
+        ) from None
+    results = []
+    agencies = manifest["agencies"]
+    for i, a in enumerate(agencies):
+        files = [str(state / a["clients"]), str(state / a["events"])]
+        results.append(
+            ingest(
+                a["agency"],
+                files,
+                hub=hub,
+                kinds=["clients", "events"],
+                loaded_by="synthetic-state",
+            )
+        )
+        if progress:
+            progress(a["agency"], (i + 1) / len(agencies))
+    return results
