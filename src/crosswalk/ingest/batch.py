@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 from crosswalk import stores
-from crosswalk.errors import IntegrityError, MappingError, NotFound, Problem
+from crosswalk.errors import InputFileError, IntegrityError, MappingError, NotFound, Problem
 from crosswalk.ingest import hub as hub_schema
 from crosswalk.ingest import standardise
 from crosswalk.ingest.mapping import FileSpec, Mapping, load_mapping
@@ -63,6 +63,15 @@ def file_sha256(path: str | Path) -> str:
         while chunk := f.read(1 << 20):
             h.update(chunk)
     return h.hexdigest()
+
+
+def _content_id(name: str, spec: FileSpec | None) -> str:
+    """The file's SHA-256; a database source is identified by its URL."""
+    if spec is not None and spec.format == "sql":
+        return "sql:" + name
+    if not Path(name).is_file():
+        raise InputFileError(f"cannot read {name}", [Problem("no such file", file=name)])
+    return file_sha256(name)
 
 
 def _kind(path: str, kinds: Sequence[str] | None, i: int) -> str:
@@ -118,7 +127,9 @@ def _load(
     loaded_by: str,
     report: Progress,
 ) -> IngestResult:
-    hashes = {name: (name if m.clients.format == "sql" else file_sha256(name)) for name, _ in jobs}
+    hashes = {
+        name: _content_id(name, m.clients if kind == "clients" else m.events) for name, kind in jobs
+    }
     seen: dict[str, str] = {}
     for name, _ in jobs:
         row = con.execute(

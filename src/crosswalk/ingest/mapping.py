@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from crosswalk.errors import MappingError, Problem
 from crosswalk.model import PROGRAMS
@@ -67,11 +67,12 @@ class FileSpec(BaseModel):
     date_formats: list[str] = ["%Y-%m-%d"]
     codes: dict[str, dict[str, str]] = {}
 
-    @model_validator(mode="after")
-    def _one_char_delimiter(self) -> FileSpec:
-        if len(self.delimiter) != 1:
-            raise ValueError(f"delimiter must be one character, not {self.delimiter!r}")
-        return self
+    @field_validator("delimiter", "quote")
+    @classmethod
+    def _one_char(cls, value: str) -> str:
+        if len(value) != 1:
+            raise ValueError(f"must be one character, not {value!r}")
+        return value
 
 
 class ClientSpec(FileSpec):

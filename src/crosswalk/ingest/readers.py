@@ -60,6 +60,13 @@ def _encoding(path: Path, declared: str) -> str:
 
 def read_into(con: duckdb.DuckDBPyConnection, table: str, source: str, spec: FileSpec) -> list[str]:
     """Load ``source`` into temp table ``table`` (text columns + ``_row``); return its columns."""
+    columns = _read(con, table, source, spec)
+    if not con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]:
+        raise _fail(source, "the file has a header but no data rows")
+    return columns
+
+
+def _read(con: duckdb.DuckDBPyConnection, table: str, source: str, spec: FileSpec) -> list[str]:
     if spec.format == "sql":
         arrow = _read_sql(source, spec)
     else:

@@ -1,0 +1,114 @@
+import duckdb
+import pytest
+from tests.ingest.conftest import MAPPING, write
+
+from crosswalk.ingest import ingest, parse_mapping
+
+HEADER = "id,name,dob,sex,ssn,phone\n"
+
+
+def load(tmp_path, rows, header=HEADER):
+    path = write(tmp_path / "clients.csv", header + rows)
+    hub = tmp_path / "hub.duckdb"
+    result = ingest("fcs", [path], hub=hub, mapping=parse_mapping(MAPPING, "fcs.yaml"))
+    con = duckdb.connect(str(hub), read_only=True)
+    out = con.execute("SELECT * FROM person_record ORDER BY source_row").fetchall()
+    cols = [d[0] for d in con.description]
+    q = con.execute(
+        "SELECT source_row, field, value, rule FROM quarantine ORDER BY source_row"
+    ).fetchall()
+    con.close()
+    return result, [dict(zip(cols, r, strict=True)) for r in out], q
+
+
+@pytest.mark.parametrize(
+    ("raw", "first", "middle", "last", "suffix", "canonical"),
+    [
+        ('"SMITH, WILLIAM J"', "WILLIAM", "J", "SMITH", None, "WILLIAM"),
+        ('"Smith Jr, Bill"', "BILL", None, "SMITH", "JR", None),
+        ('"García-López, José"', "JOSE", None, "GARCIA LOPEZ", None, "JOSE"),
+        ('"O\'Brien, Mary Ann"', "MARY", "ANN", "OBRIEN", None, "MARY"),
+    ],
+)
+def test_names(tmp_path, raw, first, middle, last, suffix, canonical):
+    _, rows, _ = load(tmp_path, f"1,{raw},01/02/1990,M,,\n")
+    r = rows[0]
+    assert (r["first_name"], r["middle_name"], r["last_name"], r["name_suffix"]) == (
+        first,
+        middle,
+        last,
+        suffix,
+    )
+    if canonical:
+        assert r["first_name_canonical"] == canonical
+    assert r["first_name_raw"] == raw.strip('"')
+
+
+def test_nickname_canonical(tmp_path):
+    _, rows, _ = load(tmp_path, '1,"DOE, MIKE",01/02/1990,M,,\n2,"DOE, PEGGY",01/02/1990,F,,\n')
+    assert [r["first_name_canonical"] for r in rows] == ["MICHAEL", "MARGARET"]
+
+
+@pytest.mark.parametrize(
+    ("ssn", "std", "last4", "flag"),
+    [
+        ("123-45-6780", "123456780", "6780", None),
+        ("000-12-3456", None, None, "ssn_invalid"),
+        ("666-12-3456", None, None, "ssn_invalid"),
+        ("912-12-3456", None, None, "ssn_invalid"),
+        ("123-00-3456", None, None, "ssn_invalid"),
+        ("123-45-0000", None, None, "ssn_invalid"),
+        ("123-45-6789", None, None, "ssn_placeholder"),
+        ("000-00-0000", None, None, "ssn_placeholder"),
+        ("999999999", None, None, "ssn_placeholder"),
+    ],
+)
+def test_ssn_rules(tmp_path, ssn, std, last4, flag):
+    _, rows, q = load(tmp_path, f'1,"DOE, JO",01/02/1990,M,{ssn},\n')
+    assert not q, "an invalid SSN never quarantines the row"
+    r = rows[0]
+    assert (r["ssn"], r["ssn_last4"], r["ssn_raw"]) == (std, last4, ssn)
+    assert r["flags"] == ([flag] if flag else [])
+
+
+@pytest.mark.parametrize(
+    ("dob", "expected", "flag"),
+    [
+        ("03/04/1985", "1985-03-04", None),
+        ("1985-03-04", "1985-03-04", None),
+        ("01/01/1900", None, "dob_default"),
+        ("13/45/1990", None, "dob_unparseable"),
+        ("01/01/2999", None, "dob_implausible"),
+    ],
+)
+def test_dates(tmp_path, dob, expected, flag):
+    _, rows, q = load(tmp_path, f'1,"DOE, JO",{dob},M,,\n')
+    assert not q
+    assert (str(rows[0]["dob"]) if rows[0]["dob"] else None) == expected
+    assert rows[0]["dob_raw"] == dob
+    assert rows[0]["flags"] == ([flag] if flag else [])
+
+
+@pytest.mark.parametrize(
+    ("phone", "e164"),
+    [
+        ("(217) 555-0134", "+12175550134"),
+        ("1-217-555-0134", "+12175550134"),
+        ("217.555.0134", "+12175550134"),
+        ("555", None),
+    ],
+)
+def test_phones(tmp_path, phone, e164):
+    _, rows, _ = load(tmp_path, f'1,"DOE, JO",01/02/1990,M,,{phone}\n')
+    assert rows[0]["phone"] == e164
+    assert rows[0]["phone_raw"] == phone
+
+
+def test_unknown_sex_code_is_flagged_not_lost(tmp_path):
+    _, rows, q = load(tmp_path, '1,"DOE, JO",01/02/1990,Q,,\n')
+    assert not q
+    assert (
+        rows[0]["sex"] == "U"
+        and rows[0]["sex_raw"] == "Q"
+        and rows[0]["flags"] == ["sex_unknown_code"]
+    )
