@@ -4,12 +4,21 @@ from crosswalk.ingest import batches
 from crosswalk.synth import EXTRACTS
 
 
-def test_all_13_agencies_load_without_quarantine(loaded_hub):
-    _hub, results = loaded_hub
+def test_only_the_broken_events_are_quarantined(loaded_hub, state):
+    hub, results = loaded_hub
     assert {r.agency for r in results} == set(EXTRACTS)
     for r in results:
         assert r.rows_read == r.rows_accepted + r.rows_quarantined
-        assert r.rows_quarantined == 0, r.agency
+    con = duckdb.connect(str(hub), read_only=True)
+    quarantined = con.execute(
+        "SELECT q.rule, count(*) FROM quarantine q GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    broken = con.execute(
+        f"""SELECT event_error, count(*) FROM read_parquet('{state}/truth/events.parquet')
+        WHERE event_error IS NOT NULL GROUP BY 1 ORDER BY 1"""
+    ).fetchall()
+    rule = {"bad_date": "unparseable_date", "unknown_program": "unknown_code"}
+    assert sorted((rule[k], n) for k, n in broken) == quarantined
 
 
 def test_every_truth_record_is_in_the_hub(loaded_hub, state):

@@ -110,3 +110,15 @@ def test_overlaps_look_real(state):
         pl.col("person_id").is_in(list(on["AGING_IN_HOME"]))
     )
     assert (people["dob"].dt.year() <= 1965).all()
+
+
+def test_true_overlap_counts_people_once(state):
+    from crosswalk.synth import true_overlap
+
+    folder, _manifest = state
+    overlap = true_overlap(folder)
+    people_in_some_agency = pl.read_parquet(folder / "truth" / "records.parquet")[
+        "person_id"
+    ].n_unique()
+    assert sum(overlap.people_by_agency_count.values()) == people_in_some_agency
+    assert overlap.top_pairs[0][:2] == ("fcs", "hfs")

@@ -11,6 +11,7 @@ Example:
 from crosswalk.synth.config import ErrorRates, LookalikeRates, SynthConfig
 from crosswalk.synth.extracts import EXTRACTS, Extract
 from crosswalk.synth.state import AgencyFiles, Manifest, synth
+from crosswalk.synth.summary import TrueOverlap, true_overlap
 
 
 def small_state(out: str, people: int = 2000, seed: int = 7) -> Manifest:
@@ -26,6 +27,8 @@ __all__ = [
     "LookalikeRates",
     "Manifest",
     "SynthConfig",
+    "TrueOverlap",
     "small_state",
     "synth",
+    "true_overlap",
 ]

@@ -33,6 +33,15 @@ class ErrorRates(BaseModel):
     phone_missing: float = Field(0.15, ge=0, le=1, description="Phone left empty.")
     middle_missing: float = Field(0.3, ge=0, le=1, description="Middle name left empty.")
     duplicate_client: float = Field(0.03, ge=0, le=1, description="Second client id, same person.")
+    event_bad_date: float = Field(
+        0.001, ge=0, le=1, description="Service event whose start date is garbage (unusable)."
+    )
+    event_unknown_program: float = Field(
+        0.0005,
+        ge=0,
+        le=1,
+        description="Service event with a program code the agency never defined.",
+    )
 
 
 class LookalikeRates(BaseModel):

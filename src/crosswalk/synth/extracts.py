@@ -656,9 +656,15 @@ def event_frame(e: Extract, events: pl.DataFrame) -> pl.DataFrame:
     return events.sort("event_seq").select(
         (pl.lit("E") + pl.col("event_seq").cast(pl.String).str.zfill(9)).alias(c["event_id"]),
         cid.alias(c["client_id"]),
-        pl.col("program").replace_strict(e.program_codes).alias(c["program"]),
+        pl.when(pl.col("event_error") == "unknown_program")
+        .then(pl.lit("ZZ9"))
+        .otherwise(pl.col("program").replace_strict(e.program_codes))
+        .alias(c["program"]),
         pl.col("service_type").alias(c["service_type"]),
-        pl.from_epoch("start_day", time_unit="d").dt.strftime(fmt).alias(c["start"]),
+        pl.when(pl.col("event_error") == "bad_date")
+        .then(pl.lit("99/99/99"))
+        .otherwise(pl.from_epoch("start_day", time_unit="d").dt.strftime(fmt))
+        .alias(c["start"]),
         pl.from_epoch("end_day", time_unit="d").dt.strftime(fmt).alias(c["end"]),
         pl.col("amount").round(2).alias(c["amount"]),
         pl.col("county").alias(c["county"]),

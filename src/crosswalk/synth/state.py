@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from crosswalk.synth.config import SynthConfig
+from crosswalk.synth.config import ErrorRates, SynthConfig
 from crosswalk.synth.extracts import EXTRACTS, client_frame, event_frame, write
 from crosswalk.synth.population import EPOCH, households
 from crosswalk.synth.programs import service_events
@@ -89,7 +89,7 @@ def synth(
     persons = pl.concat(persons_parts)
     records = pl.concat(record_parts)
     events = pl.concat(event_parts)
-    records, events = _renumber(records, events, seed)
+    records, events = _renumber(records, events, seed, config.errors)
     report("extracts", 0.6)
     files = _write_agencies(out, records, events, report)
     _write_truth(out, persons, records, events)
@@ -109,7 +109,7 @@ def synth(
 
 
 def _renumber(
-    records: pl.DataFrame, events: pl.DataFrame, seed: int
+    records: pl.DataFrame, events: pl.DataFrame, seed: int, rates: ErrorRates
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Client and event ids unique per agency across chunks; Medicaid ids from HFS."""
     rng = np.random.default_rng([seed, 10**6])
@@ -128,6 +128,15 @@ def _renumber(
         .sort("agency", "_r")
         .with_columns((pl.int_range(pl.len()).over("agency") + 1).alias("event_seq"))
         .drop("_r")
+    )
+    u = rng.random(len(events))
+    bad_date = rates.event_bad_date
+    events = events.with_columns(
+        pl.when(pl.Series(u < bad_date))
+        .then(pl.lit("bad_date"))
+        .when(pl.Series(u < bad_date + rates.event_unknown_program))
+        .then(pl.lit("unknown_program"))
+        .alias("event_error")
     )
     hfs = EXTRACTS["hfs"]
     medicaid = records.filter((pl.col("agency") == "hfs") & ~pl.col("duplicate")).select(
@@ -226,6 +235,7 @@ def _write_truth(
         _client_id().alias("source_record_id"),
         "person_id",
         "program",
+        "event_error",
         day("start_day", time_unit="d").alias("start_date"),
         day("end_day", time_unit="d").alias("end_date"),
     ).sort("agency", "source_event_id").write_parquet(out / "truth" / "events.parquet")

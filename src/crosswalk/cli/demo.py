@@ -1,0 +1,55 @@
+"""``crosswalk demo``: the main job on the embedded default."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from crosswalk import demo as demo_lib
+from crosswalk.cli.synth import summary
+from crosswalk.synth import true_overlap
+
+
+def demo(
+    out: Annotated[Path, typer.Option(help="Folder for the state and the hub (replaced).")] = Path(
+        "demo-out"
+    ),
+    people: Annotated[int, typer.Option(help="People in the synthetic state.")] = 20_000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
+) -> None:
+    """Generate a synthetic state, ingest it, and report each step.
+
+    Example: crosswalk demo --out demo-out --people 20000
+    """
+    console = Console()
+    with console.status("working") as status:
+        result = demo_lib.demo(out, people, seed, step=lambda m: status.update(m))
+    console.print(summary(result.manifest))
+    table = Table(
+        "agency", "rows read", "accepted", "quarantined", title=f"Ingested into {result.hub}"
+    )
+    for r in result.ingested:
+        table.add_row(
+            r.agency, f"{r.rows_read:,}", f"{r.rows_accepted:,}", f"{r.rows_quarantined:,}"
+        )
+    total_read = sum(r.rows_read for r in result.ingested)
+    total_acc = sum(r.rows_accepted for r in result.ingested)
+    total_q = sum(r.rows_quarantined for r in result.ingested)
+    table.add_row("all", f"{total_read:,}", f"{total_acc:,}", f"{total_q:,}", style="bold")
+    console.print(table)
+    overlap = true_overlap(result.out / "state")
+    known = Table("known to N agencies", "people", title="True cross-agency overlap (ground truth)")
+    for n, people_count in overlap.people_by_agency_count.items():
+        known.add_row(str(n), f"{people_count:,}")
+    pairs = Table("agency", "agency", "people in both", title="Largest true agency pairs")
+    for a, b, n in overlap.top_pairs:
+        pairs.add_row(a, b, f"{n:,}")
+    console.print(known, pairs)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo)
