@@ -34,3 +34,34 @@ def connect_hub(
 def control_engine(url: str | None = None) -> sa.Engine:
     """Create the SQLAlchemy engine of the control plane (SQLite by default)."""
     return sa.create_engine(settings.CONTROL.value(url), future=True)
+
+
+def apply_migrations(
+    con: duckdb.DuckDBPyConnection, part: str, migrations: tuple[str, ...]
+) -> None:
+    """Apply a part's numbered hub migrations that have not run yet, each in a transaction.
+
+    ``schema_migration`` records what has run, per part of the system, so each part keeps
+    its own sequence of migrations.
+    """
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migration (part VARCHAR, version INTEGER, applied_at TIMESTAMP)"
+    )
+    done = con.execute(
+        "SELECT coalesce(max(version), 0) FROM schema_migration WHERE part = ?", [part]
+    ).fetchall()[0][0]
+    for version, sql in enumerate(migrations, start=1):
+        if version <= done:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for statement in sql.split(";"):
+                if statement.strip():
+                    con.execute(statement)
+            con.execute(
+                "INSERT INTO schema_migration VALUES (?, ?, now()::TIMESTAMP)", [part, version]
+            )
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise

@@ -9,6 +9,7 @@ from __future__ import annotations
 import duckdb
 
 from crosswalk.model import PERSON_RECORD, SERVICE_EVENT, ddl
+from crosswalk.stores import apply_migrations
 
 PART = "ingest"
 
@@ -51,26 +52,5 @@ MIGRATIONS: tuple[str, ...] = (
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> None:
-    """Bring the hub's ingest tables to the current version."""
-    con.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migration (part VARCHAR, version INTEGER, applied_at TIMESTAMP)"
-    )
-    row = con.execute(
-        "SELECT coalesce(max(version), 0) FROM schema_migration WHERE part = ?", [PART]
-    ).fetchall()
-    done = row[0][0]
-    for version, sql in enumerate(MIGRATIONS, start=1):
-        if version <= done:
-            continue
-        con.execute("BEGIN TRANSACTION")
-        try:
-            for statement in sql.split(";"):
-                if statement.strip():
-                    con.execute(statement)
-            con.execute(
-                "INSERT INTO schema_migration VALUES (?, ?, now()::TIMESTAMP)", [PART, version]
-            )
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
+    """Bring this part's hub tables to the current version."""
+    apply_migrations(con, PART, MIGRATIONS)

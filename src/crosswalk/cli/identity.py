@@ -1,0 +1,176 @@
+"""``crosswalk link``, ``person``, ``review``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from crosswalk import identity
+from crosswalk.cli.ingest import HubOption
+
+
+def evaluation_table(e: identity.Evaluation) -> Table:
+    table = Table(
+        "measure", "value", title=f"Evaluation against ground truth ({e.records:,} records)"
+    )
+    table.add_row("pairwise precision", f"{e.pairwise_precision:.4f}")
+    table.add_row("pairwise recall", f"{e.pairwise_recall:.4f}")
+    table.add_row("pairwise F1", f"{e.pairwise_f1:.4f}")
+    table.add_row("B-cubed precision", f"{e.bcubed_precision:.4f}")
+    table.add_row("B-cubed recall", f"{e.bcubed_recall:.4f}")
+    table.add_row("B-cubed F1", f"{e.bcubed_f1:.4f}")
+    if e.blocking_recall is not None:
+        table.add_row("true pairs compared by blocking", f"{e.blocking_recall:.4%}")
+    table.add_row(
+        "true / predicted / correct pairs",
+        f"{e.true_pairs:,} / {e.predicted_pairs:,} / {e.true_positive_pairs:,}",
+    )
+    for tag, n in e.false_negatives_by_error.items():
+        table.add_row(f"missed pairs with error {tag}", f"{n:,}")
+    for kind, n in e.false_positives_by_lookalike.items():
+        table.add_row(f"wrongly joined people: {kind}", f"{n:,}")
+    return table
+
+
+def link(
+    hub: HubOption = None,
+    evaluate: Annotated[
+        Path | None, typer.Option(help="Ground truth folder of a synthetic state to score against.")
+    ] = None,
+    charts: Annotated[
+        Path | None, typer.Option(help="Folder for the model's charts (PNG and HTML).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed for the training samples.")] = 1,
+) -> None:
+    """Link every person record into enterprise persons and write the person index.
+
+    Example: crosswalk link --hub hub.duckdb --evaluate state/truth --charts charts
+    """
+    console = Console()
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
+    ) as bar:
+        task = bar.add_task("link", total=1.0)
+        result = identity.link(
+            hub,
+            seed=seed,
+            charts=charts,
+            progress=lambda s, d: bar.update(task, completed=d, description=s),
+        )
+    summary = Table(
+        "", "", title=f"Linkage run {result.run_id} (model version {result.model_version})"
+    )
+    summary.add_row("records", f"{result.records:,}")
+    summary.add_row("candidate pairs scored", f"{result.candidate_pairs:,}")
+    summary.add_row(
+        "accept links at match weight ≥",
+        f"{result.threshold.weight:g} (review from {result.threshold.review_floor:g})",
+    )
+    summary.add_row("persons (clusters)", f"{result.clusters:,}")
+    summary.add_row("components split by conflict checks", f"{result.split_components:,}")
+    summary.add_row("pairs for clerical review", f"{result.review_pairs:,}")
+    for agency, n in result.persons_by_agency.items():
+        summary.add_row(f"persons known to {agency}", f"{n:,}")
+    console.print(summary)
+    if evaluate is not None:
+        console.print(evaluation_table(identity.evaluate(evaluate, hub)))
+
+
+def person(
+    enterprise_id: Annotated[str, typer.Argument(help="Enterprise person id, e.g. P0000000042.")],
+    hub: HubOption = None,
+) -> None:
+    """Show all agency records of one person and the evidence that joined them.
+
+    Example: crosswalk person P0000000042
+    """
+    view = identity.person(enterprise_id, hub)
+    console = Console()
+    table = Table(
+        "record",
+        "name",
+        "dob",
+        "sex",
+        "ssn4",
+        "address",
+        "zip",
+        title=f"Person {view.enterprise_id}",
+    )
+    for r in view.records:
+        name = " ".join(
+            x for x in (r["first_name"], r["middle_name"], r["last_name"], r["name_suffix"]) if x
+        )
+        table.add_row(
+            r["record_key"],
+            name,
+            str(r["dob"] or ""),
+            r["sex"],
+            r["ssn_last4"] or "",
+            r["address_line"] or "",
+            r["zip"] or "",
+        )
+    console.print(table)
+    links = Table(
+        "link",
+        "weight",
+        *(view.links[0]["fields"] if view.links else {}),
+        title="Evidence",
+    )
+    for link_ in view.links:
+        links.add_row(
+            f"{link_['record_key_l']} ~ {link_['record_key_r']}",
+            f"{link_['match_weight']:.1f}",
+            *[f"{v['level']} ({v['weight']:+.1f})" for v in link_["fields"].values()],
+        )
+    console.print(links)
+
+
+review_app = typer.Typer(help="Clerical review of uncertain pairs.", no_args_is_help=True)
+
+
+@review_app.command("list")
+def review_list(
+    hub: HubOption = None, limit: Annotated[int, typer.Option(help="At most this many pairs.")] = 50
+) -> None:
+    """List pairs awaiting review, most likely matches first.
+
+    Example: crosswalk review list --limit 20
+    """
+    table = Table("pair", "weight", "probability", "evidence")
+    for item in identity.review_list(hub, limit):
+        evidence = "; ".join(f"{k}: {v['level']}" for k, v in item["fields"].items())
+        table.add_row(
+            f"{item['record_key_l']} ~ {item['record_key_r']}",
+            f"{item['match_weight']:.1f}",
+            f"{item['match_probability']:.3f}",
+            evidence,
+        )
+    Console().print(table)
+
+
+@review_app.command("decide")
+def review_decide(
+    record_a: Annotated[str, typer.Argument(help="Record key, e.g. fcs:FC00000340.")],
+    record_b: Annotated[str, typer.Argument(help="The other record key.")],
+    match: Annotated[bool, typer.Option("--match/--no-match", help="Same person or not.")] = ...,  # type: ignore[assignment]
+    hub: HubOption = None,
+) -> None:
+    """Decide a pair; the next `crosswalk link` honours it.
+
+    Example: crosswalk review decide fcs:FC00000340 hfs:R000001875 --no-match
+    """
+    identity.review_decide(record_a, record_b, "match" if match else "no-match", hub=hub)
+    Console().print(
+        f"recorded: {record_a} and {record_b} {'are' if match else 'are not'} the same person"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("link")(link)
+    app.command("person")(person)
+    app.add_typer(review_app, name="review")

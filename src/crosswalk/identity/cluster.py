@@ -1,0 +1,214 @@
+"""From scored pairs to persons: an operating threshold chosen from the data, clustering
+that does not chain mistakes, and enterprise person IDs that stay stable across runs.
+
+Clustering is connected components over accepted links, followed by a check of every
+component for records that cannot be one person (two different full SSNs, a JR and a SR,
+a steward's "not a match"). A component with such a conflict is rebuilt greedily from its
+strongest links, never joining two groups that conflict, so one wrong link cannot merge
+two people and all their records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+from jellyfish import damerau_levenshtein_distance
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+
+@dataclass(frozen=True)
+class Threshold:
+    weight: float  # accept links at or above this match weight
+    review_floor: float  # pairs from here up to ``weight`` go to clerical review
+    expected_precision: float
+    expected_recall: float
+
+
+def choose_threshold(
+    con: duckdb.DuckDBPyConnection, pairs: str, review_band: float = 4.0
+) -> Threshold:
+    """The match weight that maximises the model's own expected F1 on the scored pairs.
+
+    With calibrated probabilities p, accepting pairs at or above t expects sum(p) true
+    links among count(*) accepted, out of sum(p) over all scored pairs.
+    """
+    rows = con.execute(
+        f"""WITH grid AS (SELECT unnest(range(-10, 31)) AS t),
+        total AS (SELECT sum(match_probability) AS m FROM {pairs})
+        SELECT t, sum(match_probability) AS tp, count(*) AS n, any_value(total.m) AS m
+        FROM grid, total LEFT JOIN {pairs} ON match_weight >= t
+        GROUP BY t ORDER BY t"""
+    ).fetchall()
+    best = (-1.0, 0.0, 1.0, 0.0)
+    for t, tp, n, m in rows:
+        if not n or not m:
+            continue
+        f1 = 2 * tp / (n + m)
+        if f1 > best[0]:
+            best = (f1, float(t), tp / n, tp / m)
+    _, weight, precision, recall = best
+    return Threshold(weight, weight - review_band, precision, recall)
+
+
+def cluster(con: duckdb.DuckDBPyConnection, records: str, links: str) -> tuple[pa.Table, int]:
+    """Cluster records given accepted ``links`` (record_key_l, record_key_r, match_weight).
+
+    Returns (record_key, cluster) for every record and the number of components split.
+    """
+    keys = [
+        r[0]
+        for r in con.execute(f"SELECT record_key FROM {records} ORDER BY record_key").fetchall()
+    ]
+    index = {k: i for i, k in enumerate(keys)}
+    edges = con.execute(
+        f"SELECT record_key_l, record_key_r, match_weight FROM {links} ORDER BY match_weight DESC"
+    ).fetchall()
+    left = np.fromiter((index[e[0]] for e in edges), dtype=np.int64, count=len(edges))
+    right = np.fromiter((index[e[1]] for e in edges), dtype=np.int64, count=len(edges))
+    n = len(keys)
+    graph = coo_matrix((np.ones(len(edges)), (left, right)), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    labels = labels.astype(np.int64)
+    con.register("_labels", pa.table({"record_key": keys, "component": labels}))
+    con.execute("CREATE OR REPLACE TEMP TABLE component AS SELECT * FROM _labels")
+    con.unregister("_labels")
+    conflicted = _conflicted_components(con, records)
+    if conflicted:
+        labels = _split(con, records, edges, index, labels, conflicted)
+    return pa.table({"record_key": keys, "cluster": labels}), len(conflicted)
+
+
+def _conflicted_components(con: duckdb.DuckDBPyConnection, records: str) -> set[int]:
+    rows = con.execute(
+        f"""WITH r AS (SELECT c.component, p.record_key, p.ssn, p.name_suffix
+                     FROM component c JOIN {records} p USING (record_key)),
+        big AS (SELECT component FROM component GROUP BY 1 HAVING count(*) > 1)
+        SELECT DISTINCT a.component FROM r a JOIN r b ON a.component = b.component
+        AND a.record_key < b.record_key
+        WHERE a.component IN (SELECT component FROM big) AND (
+          (a.ssn IS NOT NULL AND b.ssn IS NOT NULL AND damerau_levenshtein(a.ssn, b.ssn) > 1)
+          OR (a.name_suffix IN ('JR', 'SR') AND b.name_suffix IN ('JR', 'SR') AND a.name_suffix <> b.name_suffix)
+          OR EXISTS (SELECT 1 FROM review_decision d WHERE d.decision = 'no-match'
+                     AND d.record_key_l = a.record_key AND d.record_key_r = b.record_key))"""
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def _split(
+    con: duckdb.DuckDBPyConnection,
+    records: str,
+    edges: list,
+    index: dict[str, int],
+    labels: np.ndarray,
+    conflicted: set[int],
+) -> np.ndarray:
+    """Rebuild conflicted components from their strongest links, refusing conflicting merges."""
+    members = con.execute(
+        f"""SELECT c.record_key, c.component, p.ssn, p.name_suffix FROM component c
+        JOIN {records} p USING (record_key) WHERE c.component IN (SELECT unnest(?))""",
+        [sorted(conflicted)],
+    ).fetchall()
+    cannot = {
+        (a, b)
+        for a, b in con.execute(
+            "SELECT record_key_l, record_key_r FROM review_decision WHERE decision = 'no-match'"
+        ).fetchall()
+    }
+    parent: dict[str, str] = {k: k for k, *_ in members}
+    ssns: dict[str, set[str]] = {k: ({s} if s else set()) for k, _, s, _ in members}
+    suffixes: dict[str, set[str]] = {
+        k: ({x} if x in ("JR", "SR") else set()) for k, _, _, x in members
+    }
+    group_members: dict[str, set[str]] = {k: {k} for k in parent}
+
+    def find(k: str) -> str:
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    def conflicts(a: str, b: str) -> bool:
+        if len(suffixes[a] | suffixes[b]) > 1:
+            return True
+        if any(damerau_levenshtein_distance(s, t) > 1 for s in ssns[a] for t in ssns[b]):
+            return True
+        return any(
+            (x, y) in cannot or (y, x) in cannot for x in group_members[a] for y in group_members[b]
+        )
+
+    for key_l, key_r, _ in edges:  # strongest first
+        if labels[index[key_l]] not in conflicted:
+            continue
+        a, b = find(key_l), find(key_r)
+        if a == b or conflicts(a, b):
+            continue
+        parent[b] = a
+        ssns[a] |= ssns.pop(b)
+        suffixes[a] |= suffixes.pop(b)
+        group_members[a] |= group_members.pop(b)
+    out = labels.copy()
+    next_label = int(labels.max()) + 1
+    roots: dict[str, int] = {}
+    for key in parent:
+        root = find(key)
+        if root not in roots:
+            roots[root] = next_label
+            next_label += 1
+        out[index[key]] = roots[root]
+    return out
+
+
+def assign_enterprise_ids(con: duckdb.DuckDBPyConnection, clusters: str, run_id: str) -> None:
+    """Write person_index for ``clusters`` (record_key, cluster), keeping earlier IDs stable.
+
+    A cluster keeps the oldest earlier ID among those it holds the most records of; an ID
+    split across clusters stays with the cluster that holds most of its records; IDs that
+    no cluster keeps (merges) are retired with the ID they merged into; clusters with no
+    earlier ID get new ones.
+    """
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE kept AS
+        WITH votes AS (
+          SELECT c.cluster, p.enterprise_id, count(*) AS n
+          FROM {clusters} c JOIN person_index p USING (record_key) GROUP BY ALL),
+        won AS (
+          SELECT *, row_number() OVER (PARTITION BY enterprise_id ORDER BY n DESC, cluster) AS rank
+          FROM votes)
+        SELECT cluster, min(enterprise_id) AS enterprise_id FROM won WHERE rank = 1 GROUP BY cluster"""
+    )
+    start = con.execute(
+        "SELECT coalesce(max(next_value), 1) FROM enterprise_id_counter"
+    ).fetchall()[0][0]
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE assigned AS
+        WITH fresh AS (
+          SELECT cluster, {start} - 1 + row_number() OVER (ORDER BY min(record_key)) AS seq
+          FROM {clusters} WHERE cluster NOT IN (SELECT cluster FROM kept) GROUP BY cluster)
+        SELECT cluster, enterprise_id FROM kept
+        UNION ALL SELECT cluster, 'P' || lpad(CAST(seq AS VARCHAR), 10, '0') FROM fresh"""
+    )
+    new_ids = con.execute(
+        f"SELECT count(DISTINCT cluster) FROM {clusters} WHERE cluster NOT IN (SELECT cluster FROM kept)"
+    ).fetchall()[0][0]
+    con.execute(
+        f"""INSERT INTO enterprise_id_retired
+        SELECT p.enterprise_id, arg_max(a.enterprise_id, 1), '{run_id}'
+        FROM person_index p JOIN {clusters} c USING (record_key) JOIN assigned a USING (cluster)
+        WHERE p.enterprise_id NOT IN (SELECT enterprise_id FROM assigned)
+        GROUP BY p.enterprise_id"""
+    )
+    con.execute("DELETE FROM enterprise_id_counter")
+    con.execute("INSERT INTO enterprise_id_counter VALUES (?)", [start + new_ids])
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE new_index AS
+        SELECT c.record_key, split_part(c.record_key, ':', 1) AS agency,
+               substr(c.record_key, strpos(c.record_key, ':') + 1) AS source_record_id,
+               a.enterprise_id, '{run_id}' AS link_run_id, NULL::DOUBLE AS match_probability
+        FROM {clusters} c JOIN assigned a USING (cluster)"""
+    )
+    con.execute("DELETE FROM person_index")
+    con.execute("INSERT INTO person_index SELECT * FROM new_index")

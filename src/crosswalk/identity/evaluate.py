@@ -1,0 +1,144 @@
+"""How well linkage worked, against the synthetic state's ground truth.
+
+Pairwise precision/recall/F1 count record pairs placed in one person; B-cubed scores
+each record by how much its predicted cluster and its true person overlap. Blocking
+recall is the share of true pairs that at least one blocking rule compares. Misses are
+broken down by the errors the generator injected (false negatives) and by the kind of
+lookalike (false positives).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from crosswalk import stores
+from crosswalk.errors import InputFileError, Problem
+from crosswalk.identity import model
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    records: int
+    true_pairs: int
+    predicted_pairs: int
+    true_positive_pairs: int
+    pairwise_precision: float
+    pairwise_recall: float
+    pairwise_f1: float
+    bcubed_precision: float
+    bcubed_recall: float
+    bcubed_f1: float
+    blocking_recall: float | None
+    false_negatives_by_error: dict[str, int] = field(default_factory=dict)
+    false_positives_by_lookalike: dict[str, int] = field(default_factory=dict)
+
+
+def _f1(p: float, r: float) -> float:
+    return 0.0 if p + r == 0 else 2 * p * r / (p + r)
+
+
+def _truth_path(truth: str | Path) -> tuple[Path, Path | None]:
+    path = Path(truth)
+    if path.is_dir():
+        records = path / "records.parquet"
+        if not records.exists():
+            records = path / "truth" / "records.parquet"
+        lookalikes = records.parent / "lookalikes.parquet"
+        return records, lookalikes if lookalikes.exists() else None
+    return path, None
+
+
+def scores(
+    con: duckdb.DuckDBPyConnection, predicted: str, truth: str
+) -> tuple[int, int, int, int, float, float]:
+    """(records, true pairs, predicted pairs, true positive pairs, B-cubed P, B-cubed R).
+
+    ``predicted`` and ``truth`` are relations of (record_key, cluster) and (record_key, person).
+    """
+    row = con.execute(
+        f"""WITH j AS (SELECT p.record_key, p.cluster, t.person FROM {predicted} p JOIN {truth} t USING (record_key)),
+        cs AS (SELECT cluster, count(*) AS n FROM j GROUP BY 1),
+        ps AS (SELECT person, count(*) AS n FROM j GROUP BY 1),
+        both_ AS (SELECT cluster, person, count(*) AS n FROM j GROUP BY 1, 2)
+        SELECT (SELECT count(*) FROM j),
+               (SELECT coalesce(sum(n * (n - 1) / 2), 0) FROM ps),
+               (SELECT coalesce(sum(n * (n - 1) / 2), 0) FROM cs),
+               (SELECT coalesce(sum(n * (n - 1) / 2), 0) FROM both_),
+               (SELECT sum(b.n * b.n / c.n) FROM both_ b JOIN cs c USING (cluster)) / (SELECT count(*) FROM j),
+               (SELECT sum(b.n * b.n / p.n) FROM both_ b JOIN ps p USING (person)) / (SELECT count(*) FROM j)"""
+    ).fetchall()[0]
+    return int(row[0]), int(row[1]), int(row[2]), int(row[3]), float(row[4]), float(row[5])
+
+
+def evaluate(truth: str | Path, hub: str | Path | None = None) -> Evaluation:
+    """Score the hub's person index against a synthetic state's ground truth."""
+    records_path, lookalikes_path = _truth_path(truth)
+    if not records_path.exists():
+        raise InputFileError(
+            "no ground truth there", [Problem("expected truth/records.parquet", file=str(truth))]
+        )
+    con = stores.connect_hub(hub)
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE truth AS SELECT record_key, person_id AS person, errors FROM read_parquet('{records_path}')"
+        )
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE predicted AS SELECT record_key, enterprise_id AS cluster FROM person_index"
+        )
+        n, true_pairs, pred_pairs, tp, bp, br = scores(con, "predicted", "truth")
+        p = tp / pred_pairs if pred_pairs else 1.0
+        r = tp / true_pairs if true_pairs else 1.0
+        blocking = _blocking_recall(con)
+        fn = dict(
+            con.execute(
+                """WITH j AS (SELECT t.record_key, t.person, t.errors, p.cluster FROM truth t JOIN predicted p USING (record_key)),
+                missed AS (SELECT a.errors || b.errors AS errs FROM j a JOIN j b ON a.person = b.person
+                           AND a.record_key < b.record_key AND a.cluster <> b.cluster)
+                SELECT coalesce(e, 'no injected error'), count(*) FROM (SELECT unnest(CASE WHEN len(errs) = 0 THEN [NULL] ELSE list_distinct(errs) END) AS e FROM missed)
+                GROUP BY 1 ORDER BY 2 DESC"""
+            ).fetchall()
+        )
+        look = "SELECT NULL::BIGINT AS person_id_a, NULL::BIGINT AS person_id_b, NULL::VARCHAR AS kind WHERE false"
+        if lookalikes_path is not None:
+            look = f"SELECT * FROM read_parquet('{lookalikes_path}')"
+        fp = dict(
+            con.execute(
+                f"""WITH j AS (SELECT t.record_key, t.person, p.cluster FROM truth t JOIN predicted p USING (record_key)),
+                wrong AS (SELECT DISTINCT least(a.person, b.person) AS x, greatest(a.person, b.person) AS y
+                          FROM j a JOIN j b ON a.cluster = b.cluster AND a.record_key < b.record_key AND a.person <> b.person),
+                l AS ({look})
+                SELECT coalesce(l.kind, 'other'), count(*) FROM wrong w LEFT JOIN l
+                  ON least(l.person_id_a, l.person_id_b) = w.x AND greatest(l.person_id_a, l.person_id_b) = w.y
+                GROUP BY 1 ORDER BY 2 DESC"""
+            ).fetchall()
+        )
+        return Evaluation(
+            n, true_pairs, pred_pairs, tp, p, r, _f1(p, r), bp, br, _f1(bp, br), blocking, fn, fp
+        )
+    finally:
+        con.close()
+
+
+def _blocking_recall(con: duckdb.DuckDBPyConnection) -> float | None:
+    """Share of true pairs that at least one prediction blocking rule compares."""
+    if not con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'link_input'"
+    ).fetchall()[0][0]:
+        return None
+    conditions = []
+    for rule in model.blocking_rules():
+        sql = (
+            rule["blocking_rule"]
+            if isinstance(rule, dict)
+            else rule.get_blocking_rule("duckdb").blocking_rule_sql
+        )
+        conditions.append(f"({sql})")
+    row = con.execute(
+        f"""WITH t AS (SELECT i.*, tr.person FROM link_input i JOIN truth tr ON tr.record_key = i.unique_id)
+        SELECT count(*), count(*) FILTER (WHERE {" OR ".join(conditions)})
+        FROM t AS l JOIN t AS r ON l.person = r.person AND l.unique_id < r.unique_id"""
+    ).fetchall()[0]
+    return row[1] / row[0] if row[0] else None

@@ -1,0 +1,198 @@
+"""A linkage run: features, Splink training and scoring, threshold, clustering, IDs, evidence."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from splink import DuckDBAPI, Linker
+
+from crosswalk import stores
+from crosswalk.identity import model, store
+from crosswalk.identity.charts import write_charts
+from crosswalk.identity.cluster import Threshold, assign_enterprise_ids, choose_threshold, cluster
+from crosswalk.identity.features import build_features
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    run_id: str
+    records: int
+    candidate_pairs: int
+    threshold: Threshold
+    clusters: int
+    split_components: int
+    review_pairs: int
+    persons_by_agency: dict[str, int] = field(default_factory=dict)
+    model_version: int = 0
+
+
+def _field_labels(linker: Linker) -> dict[str, list[tuple[float, str]]]:
+    """Per comparison, (partial match weight, level label) for every level."""
+    out: dict[str, list[tuple[float, str]]] = {}
+    for comparison in linker._settings_obj.comparisons:
+        levels = []
+        for level in comparison.comparison_levels:
+            weight = 0.0 if level.is_null_level else float(level._log2_bayes_factor)
+            levels.append((weight, level.label_for_charts))
+        out[comparison.output_column_name] = levels
+    return out
+
+
+def _evidence_sql(pairs: str, labels: dict[str, list[tuple[float, str]]]) -> str:
+    """JSON per pair: for each field, its partial match weight and the level's label."""
+    parts = []
+    for name, levels in labels.items():
+        cases = " ".join(
+            f"WHEN abs(mw_{name} - ({w!r})) < 1e-9 THEN '{lab.replace(chr(39), chr(39) * 2)}'"
+            for w, lab in levels
+        )
+        parts.append(
+            f"'{name}', json_object('weight', round(mw_{name}, 3), 'level', CASE {cases} ELSE 'other' END)"
+        )
+    return f"json_object({', '.join(parts)})"
+
+
+def link(
+    hub: str | Path | None = None,
+    *,
+    seed: int = 1,
+    charts: str | Path | None = None,
+    progress: Progress | None = None,
+) -> LinkResult:
+    """Link every person record in the hub and (re)write the person index.
+
+    Example:
+        >>> link(hub="hub.duckdb")  # doctest: +SKIP
+    """
+    report = progress or (lambda stage, done: None)
+    con = stores.connect_hub(hub)
+    try:
+        store.migrate(con)
+        return _run(con, seed, charts, report)
+    finally:
+        con.close()
+
+
+def _run(
+    con: duckdb.DuckDBPyConnection, seed: int, charts: str | Path | None, report: Progress
+) -> LinkResult:
+    run_id = "L" + uuid.uuid4().hex[:12]
+    con.execute("INSERT INTO link_run (run_id, started_at) VALUES (?, now()::TIMESTAMP)", [run_id])
+    report("features", 0.05)
+    records = build_features(con)
+    linker = Linker(
+        DuckDBAPI(con).register("link_input"), model.settings(), log_level=logging.ERROR
+    )
+    report("training", 0.15)
+    training = model.train(linker, seed=seed)
+    if charts is not None:
+        write_charts(linker, charts)
+    report("scoring pairs", 0.5)
+    predictions = linker.inference.predict(threshold_match_weight=-5)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE scored AS SELECT * FROM {predictions.physical_name}")
+    candidate_pairs = con.execute("SELECT count(*) FROM scored").fetchall()[0][0]
+    threshold = choose_threshold(con, "scored")
+    report("clustering", 0.7)
+    labels = _field_labels(linker)
+    evidence = _evidence_sql("scored", labels)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE decided AS
+        SELECT least(unique_id_l, unique_id_r) AS record_key_l, greatest(unique_id_l, unique_id_r) AS record_key_r,
+               match_weight, match_probability, {evidence} AS fields
+        FROM scored WHERE match_weight >= {threshold.review_floor}"""
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE accepted AS
+        SELECT d.record_key_l, d.record_key_r, d.match_weight FROM decided d
+        WHERE (d.match_weight >= {threshold.weight}
+               OR EXISTS (SELECT 1 FROM review_decision r WHERE r.decision = 'match'
+                          AND r.record_key_l = d.record_key_l AND r.record_key_r = d.record_key_r))
+          AND NOT EXISTS (SELECT 1 FROM review_decision r WHERE r.decision = 'no-match'
+                          AND r.record_key_l = d.record_key_l AND r.record_key_r = d.record_key_r)
+        UNION ALL
+        SELECT r.record_key_l, r.record_key_r, 100.0 FROM review_decision r WHERE r.decision = 'match'
+          AND r.record_key_l IN (SELECT unique_id FROM link_input) AND r.record_key_r IN (SELECT unique_id FROM link_input)"""
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE link_records AS SELECT unique_id AS record_key, ssn, name_suffix FROM link_input"
+    )
+    clusters, split = cluster(con, "link_records", "accepted")
+    con.register("_clusters", clusters)
+    con.execute("CREATE OR REPLACE TEMP TABLE clusters AS SELECT * FROM _clusters")
+    con.unregister("_clusters")
+    report("writing the person index", 0.85)
+    version = _save_model(con, linker, training)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        assign_enterprise_ids(con, "clusters", run_id)
+        con.execute(
+            """UPDATE person_index SET match_probability = coalesce(
+                 (SELECT max(d.match_probability) FROM decided d JOIN accepted a USING (record_key_l, record_key_r)
+                  WHERE person_index.record_key IN (d.record_key_l, d.record_key_r)), 1.0)"""
+        )
+        con.execute(
+            f"""INSERT INTO link_evidence SELECT '{run_id}', d.record_key_l, d.record_key_r, d.match_weight,
+                d.match_probability, a.record_key_l IS NOT NULL, d.fields
+            FROM decided d LEFT JOIN accepted a USING (record_key_l, record_key_r)"""
+        )
+        con.execute("DELETE FROM review_queue")
+        con.execute(
+            f"""INSERT INTO review_queue SELECT '{run_id}', d.record_key_l, d.record_key_r, d.match_weight,
+                d.match_probability, d.fields FROM decided d
+            WHERE d.match_weight < {threshold.weight}
+              AND NOT EXISTS (SELECT 1 FROM review_decision r WHERE r.record_key_l = d.record_key_l
+                              AND r.record_key_r = d.record_key_r)"""
+        )
+        n_clusters = con.execute(
+            "SELECT count(DISTINCT enterprise_id) FROM person_index"
+        ).fetchall()[0][0]
+        review = con.execute("SELECT count(*) FROM review_queue").fetchall()[0][0]
+        by_agency = dict(
+            con.execute(
+                "SELECT agency, count(DISTINCT enterprise_id) FROM person_index GROUP BY 1 ORDER BY 1"
+            ).fetchall()
+        )
+        summary: dict[str, Any] = {"threshold": threshold.__dict__, "persons_by_agency": by_agency}
+        con.execute(
+            """UPDATE link_run SET finished_at = now()::TIMESTAMP, model_version = ?, records = ?, candidate_pairs = ?,
+                threshold_weight = ?, review_floor_weight = ?, clusters = ?, split_components = ?, summary = ?
+            WHERE run_id = ?""",
+            [
+                version,
+                records,
+                candidate_pairs,
+                threshold.weight,
+                threshold.review_floor,
+                n_clusters,
+                split,
+                json.dumps(summary),
+                run_id,
+            ],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    report("done", 1.0)
+    return LinkResult(
+        run_id, records, candidate_pairs, threshold, n_clusters, split, review, by_agency, version
+    )
+
+
+def _save_model(con: duckdb.DuckDBPyConnection, linker: Linker, training: dict[str, Any]) -> int:
+    version = con.execute("SELECT coalesce(max(version), 0) + 1 FROM link_model").fetchall()[0][0]
+    settings = linker.misc.save_model_to_json()
+    con.execute(
+        "INSERT INTO link_model VALUES (?, now()::TIMESTAMP, ?, ?)",
+        [version, json.dumps(settings, default=str), json.dumps(training, default=str)],
+    )
+    return version

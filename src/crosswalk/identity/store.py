@@ -1,0 +1,44 @@
+"""The person index's tables in the hub, created by the code itself."""
+
+from __future__ import annotations
+
+import duckdb
+
+from crosswalk.model import PERSON_INDEX, ddl
+from crosswalk.stores import apply_migrations
+
+PART = "identity"
+
+MIGRATIONS: tuple[str, ...] = (
+    ddl("person_index", PERSON_INDEX)
+    + """;
+    CREATE TABLE IF NOT EXISTS link_run (
+      run_id VARCHAR PRIMARY KEY, started_at TIMESTAMP, finished_at TIMESTAMP, model_version INTEGER,
+      records BIGINT, candidate_pairs BIGINT, threshold_weight DOUBLE, review_floor_weight DOUBLE,
+      clusters BIGINT, split_components BIGINT, summary JSON
+    );
+    CREATE TABLE IF NOT EXISTS link_model (
+      version INTEGER PRIMARY KEY, created_at TIMESTAMP, settings JSON, training JSON
+    );
+    CREATE TABLE IF NOT EXISTS link_evidence (
+      run_id VARCHAR, record_key_l VARCHAR, record_key_r VARCHAR, match_weight DOUBLE,
+      match_probability DOUBLE, accepted BOOLEAN, fields JSON
+    );
+    CREATE TABLE IF NOT EXISTS review_queue (
+      run_id VARCHAR, record_key_l VARCHAR, record_key_r VARCHAR, match_weight DOUBLE,
+      match_probability DOUBLE, fields JSON
+    );
+    CREATE TABLE IF NOT EXISTS review_decision (
+      record_key_l VARCHAR, record_key_r VARCHAR, decision VARCHAR, decided_by VARCHAR,
+      decided_at TIMESTAMP
+    );
+    CREATE TABLE IF NOT EXISTS enterprise_id_retired (
+      enterprise_id VARCHAR, merged_into VARCHAR, run_id VARCHAR
+    );
+    CREATE TABLE IF NOT EXISTS enterprise_id_counter (next_value BIGINT)""",
+)
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> None:
+    """Bring this part's hub tables to the current version."""
+    apply_migrations(con, PART, MIGRATIONS)

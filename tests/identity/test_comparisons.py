@@ -1,0 +1,140 @@
+"""Each comparison's levels on hand-made pairs, rendered for DuckDB as the model runs them."""
+
+import duckdb
+import pytest
+
+from crosswalk.identity.model import comparisons
+
+BASE = {
+    "first_name": "WILLIAM",
+    "last_name": "SMITH",
+    "first_canonical": "WILLIAM",
+    "first_phonetic": "WLM",
+    "last_phonetic": "SM0",
+    "last_tokens": ["SMITH"],
+    "dob": "1980-03-04",
+    "dob_year": 1980,
+    "dob_month": 3,
+    "dob_day": 4,
+    "ssn": "123456780",
+    "ssn_last4": "6780",
+    "name_suffix": None,
+    "sex": "M",
+    "address_line": "1 MAIN ST",
+    "zip": "62701",
+    "county": "SANGAMON",
+    "phone": None,
+    "medicaid_id": None,
+}
+
+
+def level(comparison_name, left, right):
+    comparison = next(
+        c for c in comparisons() if c.get_comparison("duckdb").output_column_name == comparison_name
+    )
+    levels = comparison.get_comparison("duckdb").comparison_levels
+    l_row, r_row = {**BASE, **left}, {**BASE, **right}
+    con = duckdb.connect()
+    cols = []
+    params = []
+    for side, row in (("l", l_row), ("r", r_row)):
+        for k, v in row.items():
+            cast = (
+                "DATE"
+                if k == "dob"
+                else (
+                    "VARCHAR[]"
+                    if k == "last_tokens"
+                    else ("INTEGER" if k.startswith("dob_") else "VARCHAR")
+                )
+            )
+            cols.append(f"CAST(? AS {cast}) AS {k}_{side}")
+            params.append(v)
+    con.execute(f"CREATE TABLE pair AS SELECT {', '.join(cols)}", params)
+    for lv in levels:
+        if lv.sql_condition == "ELSE":
+            return lv.label_for_charts
+        if con.execute(f"SELECT ({lv.sql_condition}) FROM pair").fetchall()[0][0]:
+            return lv.label_for_charts
+    raise AssertionError("no level matched")
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "expected"),
+    [
+        ({}, {}, "Exact match on first_name"),
+        (
+            {},
+            {"first_name": "BILL", "first_canonical": "WILLIAM", "first_phonetic": "BL"},
+            "nickname-canonical equal",
+        ),
+        (
+            {"first_name": "SMITH", "first_canonical": "SMITH", "last_name": "WILLIAM"},
+            {},
+            "first and last swapped",
+        ),
+        (
+            {},
+            {"first_name": "WILLAIM", "first_canonical": "WILLAIM"},
+            "Jaro-Winkler distance of first_name >= 0.92",
+        ),
+        ({}, {"first_name": None}, "first_name is NULL"),
+    ],
+)
+def test_first_name(left, right, expected):
+    assert level("first_name", left, right) == expected
+
+
+def test_hyphenated_surname_part():
+    got = level(
+        "last_name",
+        {"last_name": "GARCIA LOPEZ", "last_tokens": ["GARCIA", "LOPEZ"]},
+        {"last_name": "LOPEZ", "last_tokens": ["LOPEZ"], "last_phonetic": "LPS"},
+    )
+    assert got == "a surname part in common"
+
+
+@pytest.mark.parametrize(
+    ("right", "expected"),
+    [
+        ({}, "Exact match on dob"),
+        ({"dob": "1980-04-03", "dob_month": 4, "dob_day": 3}, "day and month swapped"),
+        ({"dob": "1981-03-04", "dob_year": 1981}, "year off by one"),
+        ({"dob": "1980-03-14", "dob_day": 14}, "one part off"),
+        (
+            {"dob": "1982-09-20", "dob_year": 1982, "dob_month": 9, "dob_day": 20},
+            "within two years",
+        ),
+        ({"dob": None, "dob_year": None, "dob_month": None, "dob_day": None}, "dob is NULL"),
+    ],
+)
+def test_dob(right, expected):
+    assert level("dob", {}, right) == expected
+
+
+@pytest.mark.parametrize(
+    ("right", "expected"),
+    [
+        ({}, "Exact match on ssn"),
+        ({"ssn": "123456708", "ssn_last4": "6708"}, "Damerau-Levenshtein distance of ssn <= 1"),
+        ({"ssn": "123456781", "ssn_last4": "6781"}, "Damerau-Levenshtein distance of ssn <= 1"),
+        ({"ssn": None, "ssn_last4": "6780"}, "Exact match on ssn_last4"),
+        ({"ssn": None, "ssn_last4": None}, "missing"),
+        ({"ssn": "987654321", "ssn_last4": "4321"}, "All other comparisons"),
+    ],
+)
+def test_ssn(right, expected):
+    assert level("ssn", {}, right) == expected
+
+
+def test_placeholder_ssn_is_missing_not_a_match():
+    # Ingest nulls placeholder SSNs (and their last four); two such records compare as missing.
+    placeholder = {"ssn": None, "ssn_last4": None}
+    assert level("ssn", placeholder, placeholder) == "missing"
+
+
+def test_junior_and_senior_differ_on_generation():
+    assert (
+        level("generation", {"name_suffix": "JR"}, {"name_suffix": "SR"}) == "All other comparisons"
+    )
+    assert level("generation", {"name_suffix": None}, {"name_suffix": "SR"}) == "not both given"
