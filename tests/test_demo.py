@@ -9,5 +9,6 @@ def test_demo_generates_ingests_and_reports(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "Ingested into" in text and "quarantined" in text
     assert "True cross-agency overlap" in text
+    assert "B-cubed F1" in text and "Linked" in text
     con = duckdb.connect(str(out / "hub.duckdb"), read_only=True)
     assert con.execute("SELECT count(DISTINCT agency) FROM person_record").fetchall() == [(13,)]

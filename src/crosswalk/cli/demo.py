@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from crosswalk import demo as demo_lib
+from crosswalk.cli.identity import evaluation_table
 from crosswalk.cli.synth import summary
 from crosswalk.synth import true_overlap
 
@@ -21,7 +22,7 @@ def demo(
     people: Annotated[int, typer.Option(help="People in the synthetic state.")] = 20_000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
 ) -> None:
-    """Generate a synthetic state, ingest it, and report each step.
+    """Generate a synthetic state, ingest it, link it, and report each step.
 
     Example: crosswalk demo --out demo-out --people 20000
     """
@@ -49,6 +50,13 @@ def demo(
     for a, b, n in overlap.top_pairs:
         pairs.add_row(a, b, f"{n:,}")
     console.print(known, pairs)
+    linked = result.linked
+    console.print(
+        f"Linked {linked.records:,} records into {linked.clusters:,} persons "
+        f"(links accepted at match weight ≥ {linked.threshold.weight:g}; "
+        f"{linked.review_pairs:,} pairs for clerical review; charts in {result.out / 'charts'})."
+    )
+    console.print(evaluation_table(result.evaluation))
 
 
 def register(app: typer.Typer) -> None:
