@@ -10,12 +10,12 @@ from __future__ import annotations
 import hashlib
 import importlib.resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from crosswalk.errors import MappingError, Problem
+from crosswalk import yamlfile
+from crosswalk.errors import MappingError
 from crosswalk.model import PROGRAMS
 
 CLIENT_FIELDS = (
@@ -123,48 +123,9 @@ class Mapping(BaseModel):
     digest: str = Field("", exclude=True)
 
 
-class _LineLoader(yaml.SafeLoader):
-    """A YAML loader that remembers the line of every mapping key."""
-
-
-def _lines(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], int]) -> None:
-    out[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            out[(*path, key.value)] = key.start_mark.line + 1
-            _lines(value, (*path, key.value), out)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _lines(item, (*path, i), out)
-
-
 def parse_mapping(text: str, source: str) -> Mapping:
     """Validate mapping text; raise MappingError listing every problem with its line."""
-    try:
-        node = yaml.compose(text, Loader=_LineLoader)
-        data = yaml.load(text, Loader=_LineLoader)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        raise MappingError(
-            f"{source} is not valid YAML",
-            [Problem(str(e).splitlines()[0], file=source, row=mark.line + 1 if mark else None)],
-        ) from None
-    if not isinstance(data, dict) or node is None:
-        raise MappingError(
-            f"{source} is not a mapping", [Problem("expected a YAML mapping", file=source)]
-        )
-    lines: dict[tuple[Any, ...], int] = {}
-    _lines(node, (), lines)
-    try:
-        mapping = Mapping.model_validate(data)
-    except ValidationError as e:
-        problems = []
-        for err in e.errors():
-            loc = tuple(err["loc"])
-            line = next((lines[loc[:i]] for i in range(len(loc), -1, -1) if loc[:i] in lines), None)
-            key = ".".join(str(p) for p in loc) or None
-            problems.append(Problem(err["msg"], file=source, row=line, field=key, rule=err["type"]))
-        raise MappingError(f"{source} is not a valid mapping", problems) from None
+    mapping = yamlfile.parse(text, source, Mapping, MappingError)
     digest = hashlib.sha256(text.encode()).hexdigest()
     return mapping.model_copy(update={"source": source, "digest": digest})
 
