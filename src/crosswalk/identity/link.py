@@ -135,9 +135,17 @@ def _run(
     try:
         assign_enterprise_ids(con, "clusters", run_id)
         con.execute(
-            """UPDATE person_index SET match_probability = coalesce(
-                 (SELECT max(d.match_probability) FROM decided d JOIN accepted a USING (record_key_l, record_key_r)
-                  WHERE person_index.record_key IN (d.record_key_l, d.record_key_r)), 1.0)"""
+            """CREATE OR REPLACE TEMP TABLE record_strength AS
+            WITH a AS (SELECT d.record_key_l, d.record_key_r, d.match_probability
+                       FROM decided d JOIN accepted USING (record_key_l, record_key_r))
+            SELECT record_key, max(match_probability) AS p FROM (
+              SELECT record_key_l AS record_key, match_probability FROM a
+              UNION ALL SELECT record_key_r, match_probability FROM a) GROUP BY 1"""
+        )
+        con.execute(
+            """UPDATE person_index SET match_probability = coalesce(s.p, 1.0)
+            FROM person_index i LEFT JOIN record_strength s USING (record_key)
+            WHERE person_index.record_key = i.record_key"""
         )
         con.execute(
             f"""INSERT INTO link_evidence SELECT '{run_id}', d.record_key_l, d.record_key_r, d.match_weight,

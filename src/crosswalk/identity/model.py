@@ -196,7 +196,7 @@ def train(linker: Linker, seed: int = 1, plain: bool = False) -> dict[str, Any]:
     if not plain:
         det.insert(0, block_on("ssn"))
     linker.training.estimate_probability_two_random_records_match(det, recall=0.8)
-    linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=seed)
+    linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=seed)
     sessions = (
         [block_on("dob"), block_on("first_name", "last_name")]
         if plain
@@ -212,5 +212,5 @@ def train(linker: Linker, seed: int = 1, plain: bool = False) -> dict[str, Any]:
             for r in det
         ],
         "em_blocks": [str(r.get_blocking_rule("duckdb").blocking_rule_sql) for r in sessions],
-        "u_max_pairs": 2e6,
+        "u_max_pairs": 1e6,
     }
