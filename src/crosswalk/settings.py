@@ -36,7 +36,12 @@ AGREEMENT = Setting(
     "",
     "Path of the agreement YAML; empty means the agreement shipped for the synthetic state.",
 )
+SECRETS = Setting(
+    "secrets",
+    "crosswalk-secrets",
+    "Folder of the keys kept outside the hub: audit checkpoint signing, per-purpose pseudonyms.",
+)
 THREADS = Setting("threads", "0", "DuckDB worker threads; 0 lets DuckDB choose.")
 MEMORY_LIMIT = Setting("memory_limit", "", "DuckDB memory limit such as '6GB'; empty for default.")
 
-SETTINGS: tuple[Setting, ...] = (HUB, CONTROL, AGREEMENT, THREADS, MEMORY_LIMIT)
+SETTINGS: tuple[Setting, ...] = (HUB, CONTROL, AGREEMENT, SECRETS, THREADS, MEMORY_LIMIT)

@@ -81,55 +81,6 @@ def link(
         console.print(evaluation_table(identity.evaluate(evaluate, hub)))
 
 
-def person(
-    enterprise_id: Annotated[str, typer.Argument(help="Enterprise person id, e.g. P0000000042.")],
-    hub: HubOption = None,
-) -> None:
-    """Show all agency records of one person and the evidence that joined them.
-
-    Example: crosswalk person P0000000042
-    """
-    view = identity.person(enterprise_id, hub)
-    console = Console()
-    table = Table(
-        "record",
-        "name",
-        "dob",
-        "sex",
-        "ssn4",
-        "address",
-        "zip",
-        title=f"Person {view.enterprise_id}",
-    )
-    for r in view.records:
-        name = " ".join(
-            x for x in (r["first_name"], r["middle_name"], r["last_name"], r["name_suffix"]) if x
-        )
-        table.add_row(
-            r["record_key"],
-            name,
-            str(r["dob"] or ""),
-            r["sex"],
-            r["ssn_last4"] or "",
-            r["address_line"] or "",
-            r["zip"] or "",
-        )
-    console.print(table)
-    links = Table(
-        "link",
-        "weight",
-        *(view.links[0]["fields"] if view.links else {}),
-        title="Evidence",
-    )
-    for link_ in view.links:
-        links.add_row(
-            f"{link_['record_key_l']} ~ {link_['record_key_r']}",
-            f"{link_['match_weight']:.1f}",
-            *[f"{v['level']} ({v['weight']:+.1f})" for v in link_["fields"].values()],
-        )
-    console.print(links)
-
-
 review_app = typer.Typer(help="Clerical review of uncertain pairs.", no_args_is_help=True)
 
 
@@ -172,5 +123,4 @@ def review_decide(
 
 def register(app: typer.Typer) -> None:
     app.command("link")(link)
-    app.command("person")(person)
     app.add_typer(review_app, name="review")

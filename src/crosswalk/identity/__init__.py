@@ -3,12 +3,13 @@
 ``link`` scores pairs of person records (Fellegi-Sunter, trained without labels), picks
 an operating threshold from the data, clusters without chaining mistakes and keeps
 enterprise person IDs stable across runs; ``evaluate`` scores the result against a
-synthetic state's ground truth; ``person`` shows one person's records and evidence;
+synthetic state's ground truth; ``person_records`` reads one person's records and evidence for the gate
+(``crosswalk.access``), the only way a reader sees them;
 ``review_list`` and ``review_decide`` are the clerical-review queue.
 """
 
 from crosswalk.identity.evaluate import Evaluation, evaluate
-from crosswalk.identity.index import PersonView, person, review_decide, review_list
+from crosswalk.identity.index import PersonView, person_records, review_decide, review_list
 from crosswalk.identity.link import LinkResult, link
 
 __all__ = [
@@ -17,7 +18,7 @@ __all__ = [
     "PersonView",
     "evaluate",
     "link",
-    "person",
+    "person_records",
     "review_decide",
     "review_list",
 ]

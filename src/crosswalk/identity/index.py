@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from crosswalk import stores
 from crosswalk.errors import ConfigError, NotFound
 from crosswalk.identity import store
@@ -18,8 +20,10 @@ class PersonView:
     enterprise_id: str
     records: list[dict[str, Any]]
     links: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
 
 
+_EVENT_COLUMNS = ("program", "service_type", "start_date", "end_date", "amount", "county")
 _RECORD_COLUMNS = (
     "record_key",
     "agency",
@@ -39,49 +43,51 @@ _RECORD_COLUMNS = (
 )
 
 
-def person(enterprise_id: str, hub: str | Path | None = None) -> PersonView:
-    """All agency records of one enterprise person id, and the links that joined them."""
-    con = stores.connect_hub(hub, read_only=True)
-    try:
-        cols = ", ".join(f"r.{c}" for c in _RECORD_COLUMNS)
-        cur = con.execute(
-            f"""SELECT {cols} FROM person_index i JOIN person_record r USING (record_key)
-            WHERE i.enterprise_id = ? ORDER BY r.agency, r.source_record_id""",
-            [enterprise_id],
-        )
-        rows = cur.fetchall()
-        if not rows:
-            retired = con.execute(
-                "SELECT merged_into FROM enterprise_id_retired WHERE enterprise_id = ?",
-                [enterprise_id],
-            ).fetchall()
-            hint = f"; it was merged into {retired[0][0]}" if retired else ""
-            raise NotFound(f"no person {enterprise_id!r} in the person index{hint}")
-        records = [dict(zip(_RECORD_COLUMNS, r, strict=True)) for r in rows]
-        keys = [r["record_key"] for r in records]
-        links = con.execute(
-            """SELECT record_key_l, record_key_r, match_weight, match_probability, fields FROM link_evidence
-            WHERE accepted AND run_id = (SELECT max_by(run_id, started_at) FROM link_run WHERE finished_at IS NOT NULL)
-              AND record_key_l IN (SELECT unnest(?)) AND record_key_r IN (SELECT unnest(?))
-            ORDER BY match_weight DESC""",
-            [keys, keys],
+def person_records(con: duckdb.DuckDBPyConnection, enterprise_id: str) -> PersonView:
+    """All agency records of one enterprise person id, their service events, and the links
+    that joined the records. Only the gate (``crosswalk.access``) calls this: it decides,
+    audits and transforms before anything reaches a reader."""
+    cols = ", ".join(f"r.{c}" for c in _RECORD_COLUMNS)
+    rows = con.execute(
+        f"""SELECT {cols} FROM person_index i JOIN person_record r USING (record_key)
+        WHERE i.enterprise_id = ? ORDER BY r.agency, r.source_record_id""",
+        [enterprise_id],
+    ).fetchall()
+    if not rows:
+        retired = con.execute(
+            "SELECT merged_into FROM enterprise_id_retired WHERE enterprise_id = ?", [enterprise_id]
         ).fetchall()
-        return PersonView(
-            enterprise_id,
-            records,
-            [
-                {
-                    "record_key_l": a,
-                    "record_key_r": b,
-                    "match_weight": w,
-                    "match_probability": p,
-                    "fields": json.loads(f),
-                }
-                for a, b, w, p, f in links
-            ],
-        )
-    finally:
-        con.close()
+        hint = f"; it was merged into {retired[0][0]}" if retired else ""
+        raise NotFound(f"no person {enterprise_id!r} in the person index{hint}")
+    records = [dict(zip(_RECORD_COLUMNS, r, strict=True)) for r in rows]
+    keys = [r["record_key"] for r in records]
+    events = con.execute(
+        f"""SELECT record_key, agency, {", ".join(_EVENT_COLUMNS)} FROM service_event
+        WHERE record_key IN (SELECT unnest(?)) ORDER BY start_date, agency""",
+        [keys],
+    ).fetchall()
+    links = con.execute(
+        """SELECT record_key_l, record_key_r, match_weight, match_probability, fields FROM link_evidence
+        WHERE accepted AND run_id = (SELECT max_by(run_id, started_at) FROM link_run WHERE finished_at IS NOT NULL)
+          AND record_key_l IN (SELECT unnest(?)) AND record_key_r IN (SELECT unnest(?))
+        ORDER BY match_weight DESC""",
+        [keys, keys],
+    ).fetchall()
+    return PersonView(
+        enterprise_id,
+        records,
+        [
+            {
+                "record_key_l": a,
+                "record_key_r": b,
+                "match_weight": w,
+                "match_probability": p,
+                "fields": json.loads(f),
+            }
+            for a, b, w, p, f in links
+        ],
+        [dict(zip(("record_key", "agency", *_EVENT_COLUMNS), e, strict=True)) for e in events],
+    )
 
 
 def review_list(hub: str | Path | None = None, limit: int = 50) -> list[dict[str, Any]]:

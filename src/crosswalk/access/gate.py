@@ -1,0 +1,188 @@
+"""The gate: the one way to read agency data.
+
+Every read is decided by the policy engine, written to the audit log and transformed as
+the decision requires before anything reaches the reader. The gate holds the hub
+connection; callers never get it. If the audit entry cannot be written, nothing is
+returned (fail closed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from crosswalk import settings, stores
+from crosswalk.agreement import (
+    Agreement,
+    ConsentRegistry,
+    Decision,
+    Principal,
+    Request,
+    decide,
+    load_agreement,
+)
+from crosswalk.audit import AccessDenied as DeniedEvent
+from crosswalk.audit import AuditLog, DataRead, load_key
+from crosswalk.errors import AccessDenied
+from crosswalk.identity.index import person_records
+
+REDISCLOSURE_NOTICE = (
+    "42 CFR part 2 prohibits unauthorized use or disclosure of these records. "
+    "This information has been disclosed to you from records protected by federal "
+    "confidentiality rules (42 CFR part 2)."
+)
+_RECORD_ELEMENTS = (
+    "source_record_id",
+    "first_name",
+    "middle_name",
+    "last_name",
+    "name_suffix",
+    "dob",
+    "sex",
+    "ssn_last4",
+    "address_line",
+    "zip",
+    "county",
+    "phone",
+)
+_EVENT_ELEMENTS = ("program", "service_type", "start_date", "end_date", "amount", "county")
+
+
+@dataclass(frozen=True)
+class PersonAnswer:
+    """A person's records and service events as this principal may see them."""
+
+    person: str  # the enterprise id, or a per-purpose pseudonym
+    records: list[dict[str, Any]]
+    events: list[dict[str, Any]]
+    decision: Decision
+    withheld: list[str] = field(default_factory=list)  # why some records were left out
+    notices: list[str] = field(default_factory=list)
+
+
+class Gate:
+    """Reads agency data for a principal and purpose, under the agreement."""
+
+    def __init__(
+        self,
+        hub: str | Path | None = None,
+        control: str | sa.Engine | None = None,
+        agreement: Agreement | None = None,
+        today: date | None = None,
+    ) -> None:
+        self._hub = hub
+        self._agreement = agreement or load_agreement()
+        self._audit = AuditLog(control)
+        self._consents = ConsentRegistry(self._audit.engine)
+        self._today = today or date.today()
+        self._secrets = Path(settings.SECRETS.value())
+
+    def pseudonym(self, enterprise_id: str, purpose: str) -> str:
+        """Stable within a purpose, different between purposes, never the id itself."""
+        key = load_key(self._secrets / "pseudonym.key")
+        return (
+            "X"
+            + hmac.new(key, f"{purpose}|{enterprise_id}".encode(), hashlib.sha256).hexdigest()[:16]
+        )
+
+    def person(
+        self, principal: Principal, purpose: str, enterprise_id: str, level: str = "identified"
+    ) -> PersonAnswer:
+        """One person's records and events across agencies (a whole-person view)."""
+        con = stores.connect_hub(self._hub, read_only=True)
+        try:
+            view = person_records(con, enterprise_id)
+        finally:
+            con.close()
+        agencies = sorted({r["agency"] for r in view.records})
+        elements = tuple(
+            [(f"{a}.clients", e) for a in agencies for e in _RECORD_ELEMENTS]
+            + [(f"{a}.events", e) for a in agencies for e in _EVENT_ELEMENTS]
+        )
+        decision = decide(
+            self._agreement, Request(principal, purpose, elements, level), at=self._today
+        )
+        objects = {"enterprise_ids": [enterprise_id], "datasets": sorted({d for d, _ in elements})}
+        if not decision.allowed or level == "aggregate":
+            self._audit.record(
+                DeniedEvent(
+                    principal.user,
+                    principal.agency,
+                    principal.role,
+                    purpose,
+                    objects,
+                    decision.to_dict(),
+                    0,
+                    "denied",
+                )
+            )
+            raise AccessDenied(
+                f"{principal.user} ({principal.role}, {principal.agency}) may not read person-level data for {purpose}",
+                decision,
+            )
+        granted = set(decision.granted)
+        consent_only = set(decision.consent_required)
+        consenting_agencies = {
+            a
+            for a in agencies
+            if any(d.startswith(f"{a}.") for d, _ in consent_only)
+            and self._consents.consenting(
+                [enterprise_id], a, principal.agency, purpose, self._today
+            )
+        }
+        withheld: list[str] = []
+        notices: list[str] = []
+        shown_person = (
+            enterprise_id if level == "identified" else self.pseudonym(enterprise_id, purpose)
+        )
+
+        # A dataset with any consent-only element is withheld whole for a person without a
+        # valid consent: even a county or a date would disclose that the record exists.
+        needs_consent = {d for d, _ in consent_only if d.split(".")[0] not in consenting_agencies}
+
+        def visible(dataset: str, element: str) -> bool:
+            return (dataset, element) in granted and dataset not in needs_consent
+
+        records = []
+        for r in view.records:
+            ds = f"{r['agency']}.clients"
+            shown = {e: r[e] for e in _RECORD_ELEMENTS if visible(ds, e)}
+            if not shown:
+                withheld.append(f"{r['agency']} record withheld: {_why(decision, ds)}")
+                continue
+            records.append({"agency": r["agency"], **shown})
+        events = []
+        for ev in view.events:
+            ds = f"{ev['agency']}.events"
+            shown = {e: ev[e] for e in _EVENT_ELEMENTS if visible(ds, e)}
+            if shown:
+                events.append({"agency": ev["agency"], **shown})
+        if {r["agency"] for r in records} & consenting_agencies:
+            notices.append(REDISCLOSURE_NOTICE)
+        self._audit.record(
+            DataRead(
+                principal.user,
+                principal.agency,
+                principal.role,
+                purpose,
+                objects,
+                decision.to_dict(),
+                len(records) + len(events),
+            )
+        )
+        return PersonAnswer(shown_person, records, events, decision, sorted(set(withheld)), notices)
+
+
+def _why(decision: Decision, dataset: str) -> str:
+    if any(d == dataset for d, _ in decision.consent_required):
+        return "needs the person's consent (42 CFR 2.31), and none covers this disclosure"
+    for reason in decision.reasons:
+        if dataset in reason.text:
+            return reason.text
+    return "not covered by the agreement"

@@ -1,0 +1,26 @@
+"""The agreement (eMOU) as code and the policy engine that decides every request.
+
+``load_agreement`` reads the agreement (default: the one shipped for the synthetic
+state); ``decide`` is the one function that says yes or no to a request, with the
+transformations required and the reasons, each citing its clause.
+"""
+
+from crosswalk.agreement.consent import Consent, ConsentRegistry
+from crosswalk.agreement.load import check_agreement, load_agreement, parse_agreement
+from crosswalk.agreement.model import Agreement, Level
+from crosswalk.agreement.policy import Decision, Principal, Reason, Request, decide
+
+__all__ = [
+    "Agreement",
+    "Consent",
+    "ConsentRegistry",
+    "Decision",
+    "Level",
+    "Principal",
+    "Reason",
+    "Request",
+    "check_agreement",
+    "decide",
+    "load_agreement",
+    "parse_agreement",
+]

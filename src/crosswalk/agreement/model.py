@@ -1,0 +1,117 @@
+"""The agreement (eMOU) as data: parties, datasets and their elements with sensitivity
+classes, purposes, and the rules that say who may receive what at which level."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import IntEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+SensitivityClass = Literal[
+    "direct_identifier",  # names, SSN, address, phone, case and Medicaid ids
+    "quasi_identifier",  # date of birth, sex, ZIP, county
+    "program",  # ordinary service data
+    "phi",  # health information (HIPAA)
+    "substance_use",  # 42 CFR Part 2
+    "child_welfare",
+    "behavioural_health",
+    "federal_tax",  # IRS Publication 1075 / wage records
+    "education",  # FERPA
+]
+
+
+class Level(IntEnum):
+    """Access levels, ordered: a rule that grants one level grants the lower ones too."""
+
+    aggregate = 1
+    pseudonymised = 2
+    identified = 3
+
+
+class Party(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str
+    name: str
+    stewards: list[str] = []
+    withdrawn_on: date | None = Field(None, description="From this date its data is excluded.")
+
+
+class Dataset(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str  # "<party>.clients" or "<party>.events"
+    party: str
+    elements: dict[str, SensitivityClass]
+
+
+class Rule(BaseModel):
+    """A clause: which parties' roles, for which purposes, get which classes at what level."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    clause: str
+    title: str
+    recipients: list[str] = Field(description="Party codes, or ['*'] for every party.")
+    roles: list[str]
+    purposes: list[str]
+    classes: list[SensitivityClass]
+    level: Literal["identified", "pseudonymised", "aggregate"]
+    own_data_only: bool = False
+    requires_consent: bool = Field(
+        False, description="Identified disclosure needs a consent (42 CFR 2.31)."
+    )
+    min_cell: int | None = Field(None, ge=1)
+    effective_from: date | None = None
+    effective_to: date | None = None
+
+
+class Agreement(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    version: int = Field(ge=1)
+    effective_from: date
+    min_cell: int = Field(11, ge=1, description="Smallest count an aggregate may show (0 aside).")
+    retention_years: int = Field(6, ge=1)
+    purposes: dict[str, str]
+    roles: dict[str, str]
+    parties: list[Party]
+    datasets: list[Dataset]
+    rules: list[Rule]
+
+    @model_validator(mode="after")
+    def _references(self) -> Agreement:
+        parties = {p.code for p in self.parties}
+        problems = []
+        for d in self.datasets:
+            if d.party not in parties:
+                problems.append(f"dataset {d.id} names unknown party {d.party!r}")
+        for r in self.rules:
+            for code in r.recipients:
+                if code != "*" and code not in parties:
+                    problems.append(f"rule {r.clause} names unknown party {code!r}")
+            problems += [
+                f"rule {r.clause} names unknown purpose {p!r}"
+                for p in r.purposes
+                if p not in self.purposes
+            ]
+            problems += [
+                f"rule {r.clause} names unknown role {x!r}" for x in r.roles if x not in self.roles
+            ]
+        clauses = [r.clause for r in self.rules]
+        problems += [
+            f"clause {c} is defined twice"
+            for c in sorted({c for c in clauses if clauses.count(c) > 1})
+        ]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def party(self, code: str) -> Party | None:
+        return next((p for p in self.parties if p.code == code), None)
+
+    def dataset(self, dataset_id: str) -> Dataset | None:
+        return next((d for d in self.datasets if d.id == dataset_id), None)

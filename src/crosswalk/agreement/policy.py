@@ -1,0 +1,185 @@
+"""The policy engine: one pure function decides every request for agency data.
+
+Default deny. A request names who asks (user, agency, role), for which purpose, which
+data elements of which datasets, and at what level. Each element is granted only if a
+clause of the agreement in force on the day covers the recipient, role, purpose, the
+element's sensitivity class and the level; every grant, drop and denial cites its clause.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any
+
+from crosswalk.agreement.model import Agreement, Level, Rule
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking. There is no anonymous principal and no superuser."""
+
+    user: str
+    agency: str
+    role: str
+
+
+@dataclass(frozen=True)
+class Request:
+    principal: Principal
+    purpose: str
+    elements: tuple[tuple[str, str], ...]  # (dataset id, element)
+    level: str  # identified | pseudonymised | aggregate
+
+
+@dataclass(frozen=True)
+class Reason:
+    clause: str | None  # None where the agreement has no clause for it (default deny)
+    text: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The verdict, the transformations the reader must apply, and why."""
+
+    allowed: bool
+    level: str
+    granted: tuple[tuple[str, str], ...] = ()
+    dropped: tuple[tuple[str, str], ...] = ()
+    consent_required: tuple[tuple[str, str], ...] = ()  # granted only for consenting persons
+    min_cell: int | None = None
+    transformations: tuple[str, ...] = ()
+    reasons: tuple[Reason, ...] = field(default_factory=tuple)
+    agreement_version: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _in_force(rule: Rule, at: date) -> bool:
+    return (rule.effective_from is None or rule.effective_from <= at) and (
+        rule.effective_to is None or at <= rule.effective_to
+    )
+
+
+def decide(agreement: Agreement, request: Request, *, at: date) -> Decision:
+    """Decide ``request`` under ``agreement`` as in force on ``at``."""
+    p = request.principal
+    reasons: list[Reason] = []
+    if request.level not in Level.__members__:
+        return Decision(
+            False, request.level, reasons=(Reason(None, f"unknown level {request.level!r}"),)
+        )
+    want = Level[request.level]
+    if at < agreement.effective_from:
+        return Decision(
+            False,
+            request.level,
+            reasons=(
+                Reason(
+                    None,
+                    f"agreement version {agreement.version} is not in force before {agreement.effective_from}",
+                ),
+            ),
+            agreement_version=agreement.version,
+        )
+    if agreement.party(p.agency) is None:
+        return Decision(
+            False,
+            request.level,
+            reasons=(Reason(None, f"{p.agency!r} is not a party to the agreement"),),
+            agreement_version=agreement.version,
+        )
+    if request.purpose not in agreement.purposes:
+        return Decision(
+            False,
+            request.level,
+            reasons=(Reason(None, f"{request.purpose!r} is not a permitted purpose"),),
+            agreement_version=agreement.version,
+        )
+    granted, dropped, consent = [], [], []
+    min_cells: list[int] = []
+    for dataset_id, element in request.elements:
+        dataset = agreement.dataset(dataset_id)
+        if dataset is None or element not in dataset.elements:
+            dropped.append((dataset_id, element))
+            reasons.append(
+                Reason(None, f"{dataset_id}.{element} is not a data element of the agreement")
+            )
+            continue
+        owner = agreement.party(dataset.party)
+        if owner is not None and owner.withdrawn_on is not None and owner.withdrawn_on <= at:
+            dropped.append((dataset_id, element))
+            reasons.append(
+                Reason(None, f"{owner.code} withdrew from the agreement on {owner.withdrawn_on}")
+            )
+            continue
+        cls = dataset.elements[element]
+        covering = [
+            r
+            for r in agreement.rules
+            if _in_force(r, at)
+            and ("*" in r.recipients or p.agency in r.recipients)
+            and p.role in r.roles
+            and request.purpose in r.purposes
+            and cls in r.classes
+            and Level[r.level] >= want
+            and (not r.own_data_only or dataset.party == p.agency)
+        ]
+        if not covering:
+            dropped.append((dataset_id, element))
+            reasons.append(
+                Reason(
+                    None,
+                    f"no clause lets a {p.role} of {p.agency} receive {cls} data ({dataset_id}.{element}) at {request.level} level for {request.purpose}",
+                )
+            )
+            continue
+        free = [r for r in covering if not (r.requires_consent and want == Level.identified)]
+        rule = free[0] if free else covering[0]
+        granted.append((dataset_id, element))
+        if not free:
+            consent.append((dataset_id, element))
+            reasons.append(
+                Reason(
+                    rule.clause,
+                    f"{dataset_id}.{element} ({cls}): {rule.title}; only for persons whose consent covers {p.agency} and {request.purpose}",
+                )
+            )
+        else:
+            reasons.append(Reason(rule.clause, f"{dataset_id}.{element} ({cls}): {rule.title}"))
+        if want == Level.aggregate:
+            min_cells.append(rule.min_cell or agreement.min_cell)
+    allowed = bool(granted)
+    transformations: list[str] = [f"drop {d}.{e}" for d, e in dropped] if allowed else []
+    if want == Level.pseudonymised:
+        transformations.append(
+            "replace enterprise ids with a keyed pseudonym for this purpose; drop direct identifiers"
+        )
+    if want == Level.aggregate and allowed:
+        transformations.append(f"aggregate with suppression of counts below {max(min_cells)}")
+    if consent:
+        transformations.append("withhold consent-only elements of persons without a valid consent")
+    if not allowed and not reasons:
+        reasons.append(Reason(None, "nothing was requested"))
+    return Decision(
+        allowed=allowed,
+        level=request.level,
+        granted=tuple(granted),
+        dropped=tuple(dropped),
+        consent_required=tuple(consent),
+        min_cell=max(min_cells) if min_cells and allowed else None,
+        transformations=tuple(transformations),
+        reasons=tuple(_dedupe(reasons)),
+        agreement_version=agreement.version,
+    )
+
+
+def _dedupe(reasons: list[Reason]) -> list[Reason]:
+    seen: set[Reason] = set()
+    out = []
+    for r in reasons:
+        if r not in seen:
+            seen.add(r)
+            out.append(r)
+    return out

@@ -1,0 +1,94 @@
+"""What can be audited: one typed event per kind, so the list is code (and documented)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """Common fields of every audit entry."""
+
+    action: ClassVar[str] = "event"
+    user: str
+    agency: str | None = None
+    role: str | None = None
+    purpose: str | None = None
+    objects: dict[str, Any] = field(default_factory=dict)  # datasets, enterprise ids, batch ids
+    decision: dict[str, Any] | None = None  # the policy decision and its reasons
+    rows: int | None = None
+    outcome: str = "ok"  # ok | denied | failed
+
+    def payload(self) -> dict[str, Any]:
+        body = asdict(self)
+        body["action"] = self.action
+        return body
+
+
+@dataclass(frozen=True)
+class DataRead(AuditEvent):
+    """A read of agency data through the gate (allowed, transformed or denied)."""
+
+    action: ClassVar[str] = "data.read"
+
+
+@dataclass(frozen=True)
+class AccessDenied(AuditEvent):
+    """A request the policy engine denied."""
+
+    action: ClassVar[str] = "data.denied"
+
+
+@dataclass(frozen=True)
+class BatchLoaded(AuditEvent):
+    """An ingest batch was loaded (or a correction batch replaced another)."""
+
+    action: ClassVar[str] = "ingest.batch"
+
+
+@dataclass(frozen=True)
+class LinkageRun(AuditEvent):
+    """A linkage run rewrote the person index."""
+
+    action: ClassVar[str] = "identity.link"
+
+
+@dataclass(frozen=True)
+class ReviewDecided(AuditEvent):
+    """A steward decided a clerical-review pair."""
+
+    action: ClassVar[str] = "identity.review"
+
+
+@dataclass(frozen=True)
+class AgreementChanged(AuditEvent):
+    """An agreement version was loaded."""
+
+    action: ClassVar[str] = "agreement.version"
+
+
+@dataclass(frozen=True)
+class ConsentChanged(AuditEvent):
+    """A consent was recorded or revoked."""
+
+    action: ClassVar[str] = "consent.change"
+
+
+@dataclass(frozen=True)
+class Login(AuditEvent):
+    """A person signed in (service and web UI)."""
+
+    action: ClassVar[str] = "session.login"
+
+
+EVENT_KINDS: tuple[type[AuditEvent], ...] = (
+    DataRead,
+    AccessDenied,
+    BatchLoaded,
+    LinkageRun,
+    ReviewDecided,
+    AgreementChanged,
+    ConsentChanged,
+    Login,
+)

@@ -1,0 +1,37 @@
+"""Privacy-officer questions over the audit log."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from crosswalk.audit.log import AuditLog
+
+
+def who_accessed(log: AuditLog, enterprise_id: str) -> list[dict[str, Any]]:
+    """Every read of one person's data: when, who, agency, role, purpose, outcome."""
+    out = []
+    for row in log.entries():
+        body = json.loads(row["body"])
+        if enterprise_id in body.get("objects", {}).get("enterprise_ids", []):
+            out.append(
+                {
+                    k: body.get(k)
+                    for k in ("user", "agency", "role", "purpose", "action", "outcome", "rows")
+                }
+                | {"at": row["at"], "seq": row["seq"]}
+            )
+    return out
+
+
+def purposes(log: AuditLog) -> dict[str, int]:
+    """How many data reads were made for each purpose."""
+    return dict(
+        Counter(r["purpose"] for r in log.entries() if r["action"] == "data.read" and r["purpose"])
+    )
+
+
+def denials(log: AuditLog) -> dict[str, int]:
+    """Denials per day."""
+    return dict(Counter(r["at"][:10] for r in log.entries() if r["outcome"] == "denied"))

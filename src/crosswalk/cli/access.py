@@ -1,0 +1,321 @@
+"""``crosswalk person``, ``agreement``, ``consent``, ``audit``: reads through the gate,
+and the agreement's and audit log's own commands. Every data read names its principal
+and purpose explicitly: there is no anonymous or implicit superuser read."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from crosswalk import agreement as agreement_lib
+from crosswalk import audit as audit_lib
+from crosswalk import settings
+from crosswalk.access import Gate
+from crosswalk.cli.ingest import HubOption
+from crosswalk.errors import ConfigError, IntegrityError
+
+User = Annotated[str | None, typer.Option(help="Who is asking.")]
+Agency = Annotated[str | None, typer.Option(help="The asker's agency (party code).")]
+Role = Annotated[str | None, typer.Option(help="The asker's role, e.g. caseworker.")]
+Purpose = Annotated[str | None, typer.Option(help="The purpose, e.g. care_coordination.")]
+Profile = Annotated[Path | None, typer.Option(help="YAML file with user, agency, role, purpose.")]
+Control = Annotated[str | None, typer.Option("--control", help="Control-plane SQLAlchemy URL.")]
+
+
+def principal_from(
+    user: str | None,
+    agency: str | None,
+    role: str | None,
+    purpose: str | None,
+    profile: Path | None,
+) -> tuple[agreement_lib.Principal, str]:
+    """The principal and purpose from flags, a profile file, or both (flags win)."""
+    values: dict[str, str] = {}
+    if profile is not None:
+        try:
+            values = {k: str(v) for k, v in (yaml.safe_load(profile.read_text()) or {}).items()}
+        except (OSError, yaml.YAMLError) as e:
+            raise ConfigError(f"cannot read profile {profile}: {e}") from None
+    given = {"user": user, "agency": agency, "role": role, "purpose": purpose}
+    values.update({k: v for k, v in given.items() if v is not None})
+    missing = [k for k in given if not values.get(k)]
+    if missing:
+        raise ConfigError(
+            f"every read names who asks and why: give --{' --'.join(missing)} (or --profile)"
+        )
+    return agreement_lib.Principal(values["user"], values["agency"], values["role"]), values[
+        "purpose"
+    ]
+
+
+def person(
+    enterprise_id: Annotated[str, typer.Argument(help="Enterprise person id, e.g. P0000000042.")],
+    user: User = None,
+    agency: Agency = None,
+    role: Role = None,
+    purpose: Purpose = None,
+    profile: Profile = None,
+    level: Annotated[str, typer.Option(help="identified or pseudonymised.")] = "identified",
+    hub: HubOption = None,
+    control: Control = None,
+) -> None:
+    """Show one person's records and services across agencies, as the agreement allows.
+
+    Example: crosswalk person P0000000042 --user ana --agency fcs --role caseworker --purpose care_coordination
+    """
+    principal, why = principal_from(user, agency, role, purpose, profile)
+    answer = Gate(hub, control).person(principal, why, enterprise_id, level)
+    console = Console()
+    records = Table(
+        "agency",
+        *(answer.records[0].keys() - {"agency"} if answer.records else []),
+        title=f"Person {answer.person} ({level})",
+    )
+    for r in answer.records:
+        records.add_row(
+            r["agency"], *("" if v is None else str(v) for k, v in r.items() if k != "agency")
+        )
+    console.print(records)
+    events = Table("agency", "program", "service", "start", "end", title="Services")
+    for e in answer.events:
+        events.add_row(
+            e["agency"],
+            str(e.get("program", "")),
+            str(e.get("service_type", "")),
+            str(e.get("start_date", "")),
+            str(e.get("end_date") or ""),
+        )
+    console.print(events)
+    for w in answer.withheld:
+        console.print(f"[yellow]withheld:[/] {w}", highlight=False)
+    for n in answer.notices:
+        console.print(f"[bold]{n}[/]")
+    console.print(
+        "Clauses: " + ", ".join(sorted({r.clause for r in answer.decision.reasons if r.clause}))
+    )
+
+
+agreement_app = typer.Typer(help="The data-sharing agreement.", no_args_is_help=True)
+
+
+@agreement_app.command("check")
+def agreement_check(file: Annotated[Path, typer.Argument(help="Agreement YAML.")]) -> None:
+    """Validate an agreement file; every error names its line and key.
+
+    Example: crosswalk agreement check emou.yaml
+    """
+    a = agreement_lib.check_agreement(file)
+    Console().print(
+        f"{file}: valid agreement version {a.version}, {len(a.parties)} parties, {len(a.datasets)} datasets, {len(a.rules)} clauses"
+    )
+
+
+@agreement_app.command("show")
+def agreement_show(
+    file: Annotated[
+        Path | None, typer.Argument(help="Agreement YAML (default: the shipped one).")
+    ] = None,
+) -> None:
+    """List the agreement's clauses.
+
+    Example: crosswalk agreement show
+    """
+    a = agreement_lib.load_agreement(file)
+    table = Table(
+        "clause",
+        "title",
+        "recipients",
+        "roles",
+        "purposes",
+        "classes",
+        "level",
+        title=f"{a.name}, version {a.version}, in force from {a.effective_from}",
+    )
+    for r in a.rules:
+        table.add_row(
+            r.clause,
+            r.title,
+            ", ".join(r.recipients),
+            ", ".join(r.roles),
+            ", ".join(r.purposes),
+            ", ".join(r.classes),
+            r.level + (" (consent)" if r.requires_consent else ""),
+        )
+    Console().print(table)
+
+
+consent_app = typer.Typer(help="The consent registry (42 CFR Part 2).", no_args_is_help=True)
+
+
+@consent_app.command("add")
+def consent_add(
+    enterprise_id: Annotated[str, typer.Argument()],
+    discloser: Annotated[str, typer.Option()],
+    recipient: Annotated[str, typer.Option()],
+    purpose: Annotated[str, typer.Option()],
+    information: Annotated[str, typer.Option()],
+    signed: Annotated[str, typer.Option(help="YYYY-MM-DD")],
+    expires: Annotated[str, typer.Option(help="YYYY-MM-DD")],
+    user: Annotated[str, typer.Option(help="Who records it.")],
+    control: Control = None,
+) -> None:
+    """Record a written consent.
+
+    Example: crosswalk consent add P0000000042 --discloser sud --recipient fcs --purpose care_coordination --information "treatment records" --signed 2025-01-02 --expires 2026-01-02 --user steward
+    """
+    registry = agreement_lib.ConsentRegistry(control)
+    try:
+        signed_on, expires_on = date.fromisoformat(signed), date.fromisoformat(expires)
+    except ValueError as e:
+        raise ConfigError(f"dates are YYYY-MM-DD: {e}") from None
+    c = registry.add(
+        enterprise_id, discloser, recipient, purpose, information, signed_on, expires_on
+    )
+    audit_lib.AuditLog(registry.engine).record(
+        audit_lib.ConsentChanged(
+            user, objects={"consent": c.consent_id, "enterprise_ids": [enterprise_id]}
+        )
+    )
+    Console().print(f"consent {c.consent_id} recorded")
+
+
+@consent_app.command("revoke")
+def consent_revoke(
+    consent_id: Annotated[str, typer.Argument()],
+    user: Annotated[str, typer.Option()],
+    control: Control = None,
+) -> None:
+    """Revoke a consent from today.
+
+    Example: crosswalk consent revoke 1a2b3c4d5e6f --user steward
+    """
+    registry = agreement_lib.ConsentRegistry(control)
+    registry.revoke(consent_id, date.today())
+    audit_lib.AuditLog(registry.engine).record(
+        audit_lib.ConsentChanged(user, objects={"consent": consent_id, "revoked": True})
+    )
+    Console().print(f"consent {consent_id} revoked")
+
+
+@consent_app.command("list")
+def consent_list(control: Control = None) -> None:
+    """List consents.
+
+    Example: crosswalk consent list
+    """
+    table = Table(
+        "id", "person", "discloser", "recipient", "purpose", "signed", "expires", "revoked"
+    )
+    for c in agreement_lib.ConsentRegistry(control).all():
+        table.add_row(
+            c.consent_id,
+            c.enterprise_id,
+            c.discloser,
+            c.recipient,
+            c.purpose,
+            str(c.signed_on),
+            str(c.expires_on),
+            str(c.revoked_on or ""),
+        )
+    Console().print(table)
+
+
+audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
+
+
+def _key() -> bytes:
+    return audit_lib.load_key(Path(settings.SECRETS.value()) / "audit.key")
+
+
+@audit_app.command("verify")
+def audit_verify(
+    checkpoint: Annotated[
+        Path | None, typer.Option(help="A checkpoint file to verify against.")
+    ] = None,
+    control: Control = None,
+) -> None:
+    """Check the whole hash chain (and, given a checkpoint, that nothing was truncated or rewritten).
+
+    Example: crosswalk audit verify --checkpoint head.json
+    """
+    cp = None
+    if checkpoint is not None:
+        cp = audit_lib.Checkpoint(**json.loads(checkpoint.read_text()))
+    result = audit_lib.AuditLog(control).verify(cp, _key() if cp else None)
+    if not result.ok:
+        raise IntegrityError(
+            f"audit log verification failed at entry {result.first_bad}: {result.problem}"
+        )
+    Console().print(
+        f"audit log intact: {result.entries} entries"
+        + (f", consistent with checkpoint of {cp.count}" if cp else "")
+    )
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(
+    out: Annotated[Path, typer.Option(help="Where to write the signed head.")],
+    control: Control = None,
+) -> None:
+    """Export a signed head (count, hash, time) to keep outside the hub.
+
+    Example: crosswalk audit checkpoint --out head.json
+    """
+    cp = audit_lib.AuditLog(control).checkpoint(_key())
+    out.write_text(json.dumps(cp.to_dict(), indent=2) + "\n")
+    Console().print(f"checkpoint of {cp.count} entries written to {out}")
+
+
+@audit_app.command("who-accessed")
+def audit_who(enterprise_id: Annotated[str, typer.Argument()], control: Control = None) -> None:
+    """Every read of one person's data.
+
+    Example: crosswalk audit who-accessed P0000000042
+    """
+    table = Table("seq", "at", "user", "agency", "role", "purpose", "outcome", "rows")
+    for r in audit_lib.who_accessed(audit_lib.AuditLog(control), enterprise_id):
+        table.add_row(
+            *(
+                str(r[k])
+                for k in ("seq", "at", "user", "agency", "role", "purpose", "outcome", "rows")
+            )
+        )
+    Console().print(table)
+
+
+@audit_app.command("purposes")
+def audit_purposes(control: Control = None) -> None:
+    """Data reads per purpose.
+
+    Example: crosswalk audit purposes
+    """
+    table = Table("purpose", "reads")
+    for k, v in audit_lib.purposes(audit_lib.AuditLog(control)).items():
+        table.add_row(k, str(v))
+    Console().print(table)
+
+
+@audit_app.command("denials")
+def audit_denials(control: Control = None) -> None:
+    """Denials per day.
+
+    Example: crosswalk audit denials
+    """
+    table = Table("day", "denials")
+    for k, v in audit_lib.denials(audit_lib.AuditLog(control)).items():
+        table.add_row(k, str(v))
+    Console().print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("person")(person)
+    app.add_typer(agreement_app, name="agreement")
+    app.add_typer(consent_app, name="consent")
+    app.add_typer(audit_app, name="audit")

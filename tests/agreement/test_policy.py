@@ -1,0 +1,221 @@
+from datetime import date
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from crosswalk.agreement import Level, Principal, Request, decide, load_agreement
+
+AGREEMENT = load_agreement()
+TODAY = date(2025, 6, 1)
+
+
+def ask(agency, role, purpose, elements, level):
+    return decide(
+        AGREEMENT, Request(Principal("u", agency, role), purpose, tuple(elements), level), at=TODAY
+    )
+
+
+@pytest.mark.parametrize(
+    ("agency", "role", "purpose", "element", "level", "allowed", "clause"),
+    [
+        (
+            "fcs",
+            "caseworker",
+            "care_coordination",
+            ("hfs.clients", "last_name"),
+            "identified",
+            True,
+            "5.1",
+        ),
+        ("fcs", "caseworker", "research", ("hfs.clients", "last_name"), "identified", False, None),
+        (
+            "fcs",
+            "analyst",
+            "care_coordination",
+            ("hfs.clients", "last_name"),
+            "identified",
+            False,
+            None,
+        ),
+        (
+            "doc",
+            "caseworker",
+            "care_coordination",
+            ("hfs.clients", "last_name"),
+            "identified",
+            False,
+            None,
+        ),
+        (
+            "cdo",
+            "analyst",
+            "program_evaluation",
+            ("sud.events", "program"),
+            "aggregate",
+            True,
+            "4.1",
+        ),
+        (
+            "cdo",
+            "analyst",
+            "program_evaluation",
+            ("sud.events", "program"),
+            "pseudonymised",
+            False,
+            None,
+        ),
+        ("cdo", "researcher", "research", ("hfs.events", "program"), "pseudonymised", True, "4.2"),
+        ("cdo", "researcher", "research", ("ides.events", "amount"), "pseudonymised", False, None),
+        ("cdo", "researcher", "research", ("ides.events", "amount"), "aggregate", True, "4.3"),
+        ("sud", "steward", "operations", ("sud.clients", "ssn_last4"), "identified", True, "6.1"),
+        ("sud", "steward", "operations", ("hfs.clients", "ssn_last4"), "identified", False, None),
+        (
+            "hfs",
+            "eligibility_worker",
+            "eligibility_verification",
+            ("fcs.events", "program"),
+            "identified",
+            True,
+            "5.3",
+        ),
+        (
+            "hfs",
+            "eligibility_worker",
+            "eligibility_verification",
+            ("mh.events", "program"),
+            "identified",
+            False,
+            None,
+        ),
+        (
+            "nobody",
+            "caseworker",
+            "care_coordination",
+            ("hfs.clients", "last_name"),
+            "identified",
+            False,
+            None,
+        ),
+    ],
+)
+def test_allow_deny_matrix(agency, role, purpose, element, level, allowed, clause):
+    d = ask(agency, role, purpose, [element], level)
+    assert d.allowed is allowed
+    assert d.reasons, "every decision explains itself"
+    if clause:
+        assert any(r.clause == clause for r in d.reasons)
+
+
+def test_part2_identified_needs_consent():
+    d = ask("fcs", "caseworker", "care_coordination", [("sud.events", "program")], "identified")
+    assert d.allowed and d.consent_required == (("sud.events", "program"),)
+    assert any(r.clause == "5.2" for r in d.reasons)
+
+
+def test_dropped_elements_are_listed_with_reasons():
+    d = ask(
+        "cdo",
+        "analyst",
+        "program_evaluation",
+        [("hfs.events", "program"), ("hfs.clients", "ssn")],
+        "aggregate",
+    )
+    assert d.allowed and d.dropped == (("hfs.clients", "ssn"),)
+    assert "drop hfs.clients.ssn" in d.transformations
+    assert d.min_cell == 11
+
+
+def test_agreement_not_yet_in_force_denies():
+    d = decide(
+        AGREEMENT,
+        Request(
+            Principal("u", "fcs", "caseworker"),
+            "care_coordination",
+            (("hfs.clients", "dob"),),
+            "identified",
+        ),
+        at=date(2020, 1, 1),
+    )
+    assert not d.allowed and "not in force" in d.reasons[0].text
+
+
+def test_amendment_applies_from_its_date():
+    rules = [
+        r.model_copy(update={"effective_to": date(2025, 3, 31)}) if r.clause == "5.3" else r
+        for r in AGREEMENT.rules
+    ]
+    amended = AGREEMENT.model_copy(update={"version": 2, "rules": rules})
+    request = Request(
+        Principal("u", "hfs", "eligibility_worker"),
+        "eligibility_verification",
+        (("fcs.events", "program"),),
+        "identified",
+    )
+    assert decide(amended, request, at=date(2025, 3, 31)).allowed
+    assert not decide(amended, request, at=date(2025, 4, 1)).allowed
+
+
+def test_withdrawn_agency_is_excluded_from_its_date():
+    parties = [
+        p.model_copy(update={"withdrawn_on": date(2025, 5, 1)}) if p.code == "doc" else p
+        for p in AGREEMENT.parties
+    ]
+    amended = AGREEMENT.model_copy(update={"parties": parties})
+    request = Request(
+        Principal("u", "cdo", "analyst"),
+        "program_evaluation",
+        (("doc.events", "program"), ("hfs.events", "program")),
+        "aggregate",
+    )
+    before = decide(amended, request, at=date(2025, 4, 30))
+    after = decide(amended, request, at=date(2025, 5, 1))
+    assert ("doc.events", "program") in before.granted
+    assert ("doc.events", "program") in after.dropped and any(
+        "withdrew" in r.text for r in after.reasons
+    )
+
+
+# An independent oracle: expand every clause into the set of (recipient, role, purpose,
+# class, level) tuples it grants, then look requests up in that set.
+def _oracle_table():
+    granted = set()
+    parties = [p.code for p in AGREEMENT.parties]
+    for r in AGREEMENT.rules:
+        for recipient in parties if "*" in r.recipients else r.recipients:
+            for role in r.roles:
+                for purpose in r.purposes:
+                    for cls in r.classes:
+                        for level in Level:
+                            if level <= Level[r.level]:
+                                granted.add(
+                                    (recipient, role, purpose, cls, level.name, r.own_data_only)
+                                )
+    return granted
+
+
+ORACLE = _oracle_table()
+
+
+def oracle(agency, role, purpose, dataset_id, element, level):
+    dataset = AGREEMENT.dataset(dataset_id)
+    cls = dataset.elements[element]
+    return (agency, role, purpose, cls, level, False) in ORACLE or (
+        dataset.party == agency and (agency, role, purpose, cls, level, True) in ORACLE
+    )
+
+
+ELEMENTS = [(d.id, e) for d in AGREEMENT.datasets for e in d.elements]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    agency=st.sampled_from([p.code for p in AGREEMENT.parties]),
+    role=st.sampled_from(list(AGREEMENT.roles)),
+    purpose=st.sampled_from(list(AGREEMENT.purposes)),
+    element=st.sampled_from(ELEMENTS),
+    level=st.sampled_from([lv.name for lv in Level]),
+)
+def test_every_decision_matches_the_oracle(agency, role, purpose, element, level):
+    d = ask(agency, role, purpose, [element], level)
+    assert d.allowed == oracle(agency, role, purpose, *element, level)
