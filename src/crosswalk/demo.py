@@ -11,13 +11,32 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
+import duckdb
+
+from crosswalk.access import Gate
+from crosswalk.agreement import ConsentRegistry, Principal
+from crosswalk.audit import AuditLog, Verification
+from crosswalk.errors import AccessDenied
 from crosswalk.identity import Evaluation, LinkResult, evaluate, link
 from crosswalk.ingest import IngestResult, ingest_state
 from crosswalk.synth import Manifest, synth
 
 Step = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class GateExample:
+    """One request through the gate and what came back."""
+
+    who: str
+    purpose: str
+    level: str
+    outcome: str  # allowed, transformed, denied
+    detail: str
+    clauses: list[str]
 
 
 @dataclass(frozen=True)
@@ -28,6 +47,8 @@ class DemoResult:
     ingested: list[IngestResult]
     linked: LinkResult
     evaluation: Evaluation
+    gate_examples: list[GateExample]
+    audit: Verification
 
 
 def demo(
@@ -42,10 +63,81 @@ def demo(
     say(f"generating a synthetic state of {people:,} people")
     manifest = synth(people=people, seed=seed, out=out / "state")
     hub = out / "hub.duckdb"
+    control = f"sqlite:///{out / 'control.db'}"
     say("ingesting the 13 agencies' extracts")
-    ingested = ingest_state(out / "state", hub=hub)
+    ingested = ingest_state(out / "state", hub=hub, control=control)
     say("linking person records across agencies")
-    linked = link(hub, charts=out / "charts")
+    linked = link(hub, charts=out / "charts", control=control)
     say("evaluating the person index against the ground truth")
     evaluation = evaluate(out / "state" / "truth", hub)
-    return DemoResult(out, hub, manifest, ingested, linked, evaluation)
+    say("asking the gate for data as different agencies and purposes")
+    examples = gate_examples(hub, control, out / "secrets")
+    return DemoResult(
+        out, hub, manifest, ingested, linked, evaluation, examples, AuditLog(control).verify()
+    )
+
+
+def gate_examples(hub: Path, control: str, secrets: Path) -> list[GateExample]:
+    """A few requests as different agencies, roles and purposes, with what the gate did."""
+    con = duckdb.connect(str(hub), read_only=True)
+    try:
+        person = con.execute(
+            """SELECT enterprise_id FROM person_index GROUP BY 1
+            HAVING bool_or(agency = 'sud') AND count(DISTINCT agency) >= 3 ORDER BY 1 LIMIT 1"""
+        ).fetchall()[0][0]
+    finally:
+        con.close()
+    today = date.today()
+    gate = Gate(hub, control, today=today, secrets=secrets)
+    asks = [
+        (Principal("ana", "fcs", "caseworker"), "care_coordination", "identified"),
+        (Principal("rae", "cdo", "researcher"), "research", "pseudonymised"),
+        (Principal("dan", "doc", "caseworker"), "care_coordination", "identified"),
+        (Principal("bob", "cdo", "analyst"), "program_evaluation", "identified"),
+    ]
+    examples = []
+    for i, (who, purpose, level) in enumerate(asks):
+        if i == 1:  # the person signs a Part 2 consent for their SNAP caseworker
+            ConsentRegistry(control).add(
+                person,
+                "sud",
+                "fcs",
+                "care_coordination",
+                "substance-use treatment records",
+                today - timedelta(days=1),
+                today + timedelta(days=365),
+            )
+            examples.append(
+                _ask(
+                    gate,
+                    who.__class__("ana", "fcs", "caseworker"),
+                    "care_coordination",
+                    "identified",
+                    person,
+                    "after consent",
+                )
+            )
+        examples.append(_ask(gate, who, purpose, level, person, ""))
+    return examples
+
+
+def _ask(
+    gate: Gate, who: Principal, purpose: str, level: str, person: str, note: str
+) -> GateExample:
+    label = f"{who.user} ({who.role}, {who.agency}){' ' + note if note else ''}"
+    try:
+        answer = gate.person(who, purpose, person, level)
+    except AccessDenied as denied:
+        reasons = denied.decision.reasons if denied.decision else ()
+        return GateExample(
+            label, purpose, level, "denied", reasons[0].text if reasons else str(denied), []
+        )
+    agencies = sorted({r["agency"] for r in answer.records})
+    detail = f"person {answer.person}: {len(answer.records)} records from {', '.join(agencies)}, {len(answer.events)} services"
+    if answer.withheld:
+        detail += "; " + "; ".join(answer.withheld)
+    if answer.notices:
+        detail += "; with the 42 CFR 2.32 redisclosure notice"
+    outcome = "transformed" if answer.withheld or level != "identified" else "allowed"
+    clauses = sorted({r.clause for r in answer.decision.reasons if r.clause})
+    return GateExample(label, purpose, level, outcome, detail, clauses)

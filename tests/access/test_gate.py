@@ -98,3 +98,13 @@ def test_gate_hands_out_no_connection(hub, control):
     gate = Gate(hub, control)
     for name in dir(gate):
         assert not isinstance(getattr(gate, name), duckdb.DuckDBPyConnection), name
+
+
+def test_no_row_reveals_a_program_the_reader_may_not_see(hub, sud_person, control):
+    """A researcher may see quasi-identifiers, but not rows that show substance-use treatment."""
+    answer = Gate(hub, control, today=TODAY).person(
+        Principal("rae", "cdo", "researcher"), "research", sud_person, level="pseudonymised"
+    )
+    assert answer.records, "other agencies' records are shown"
+    assert all(r["agency"] != "sud" for r in answer.records)
+    assert all(e["agency"] != "sud" for e in answer.events)

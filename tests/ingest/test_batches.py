@@ -5,6 +5,7 @@ import sys
 import time
 
 import duckdb
+import pytest
 import sqlalchemy as sa
 from tests.ingest.conftest import MAPPING, snapshot, write
 
@@ -152,3 +153,45 @@ def test_kill_9_mid_batch_leaves_hub_as_it_was(hub_copy, tmp_path):
         outcomes.add("complete")
         break
     assert "unchanged" in outcomes
+
+
+def test_batches_are_audited(tmp_path):
+    from crosswalk.audit import AuditLog
+
+    control = f"sqlite:///{tmp_path}/control.db"
+    result = ingest(
+        "fcs",
+        [write(tmp_path / "clients.csv", CLIENTS)],
+        hub=tmp_path / "hub.duckdb",
+        mapping=mapping(),
+        control=control,
+    )
+    entry = AuditLog(control).entries()[-1]
+    assert entry["action"] == "ingest.batch" and result.batch_id in entry["body"]
+
+
+def test_unauditable_batch_is_not_loaded(tmp_path):
+    import sqlalchemy as sa
+
+    from crosswalk.audit import AuditLog
+    from crosswalk.errors import AuditUnavailable
+
+    path = tmp_path / "control.db"
+    AuditLog(f"sqlite:///{path}")
+    path.chmod(0o444)
+    hub = tmp_path / "hub.duckdb"
+    try:
+        read_only = f"sqlite:///file:{path}?mode=ro&uri=true"
+        sa.create_engine(read_only)
+        with pytest.raises(AuditUnavailable):
+            ingest(
+                "fcs",
+                [write(tmp_path / "clients.csv", CLIENTS)],
+                hub=hub,
+                mapping=mapping(),
+                control=read_only,
+            )
+    finally:
+        path.chmod(0o644)
+    con = duckdb.connect(str(hub), read_only=True)
+    assert con.execute("SELECT count(*) FROM person_record").fetchall() == [(0,)]

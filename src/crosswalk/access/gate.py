@@ -24,8 +24,8 @@ from crosswalk.agreement import (
     Decision,
     Principal,
     Request,
+    agreement_in_force,
     decide,
-    load_agreement,
 )
 from crosswalk.audit import AccessDenied as DeniedEvent
 from crosswalk.audit import AuditLog, DataRead, load_key
@@ -75,13 +75,14 @@ class Gate:
         control: str | sa.Engine | None = None,
         agreement: Agreement | None = None,
         today: date | None = None,
+        secrets: str | Path | None = None,
     ) -> None:
         self._hub = hub
-        self._agreement = agreement or load_agreement()
         self._audit = AuditLog(control)
         self._consents = ConsentRegistry(self._audit.engine)
         self._today = today or date.today()
-        self._secrets = Path(settings.SECRETS.value())
+        self._agreement = agreement or agreement_in_force(self._today, self._audit.engine)
+        self._secrets = Path(settings.SECRETS.value(None if secrets is None else str(secrets)))
 
     def pseudonym(self, enterprise_id: str, purpose: str) -> str:
         """Stable within a purpose, different between purposes, never the id itself."""
@@ -145,9 +146,22 @@ class Gate:
         # A dataset with any consent-only element is withheld whole for a person without a
         # valid consent: even a county or a date would disclose that the record exists.
         needs_consent = {d for d, _ in consent_only if d.split(".")[0] not in consenting_agencies}
+        # An agency's rows go out only where some of its substantive data may: rows showing
+        # nothing but a county or a birth date would still reveal that the person is its client.
+        substantive = {
+            d.split(".")[0]
+            for d, e in granted
+            if d not in needs_consent
+            and (spec := self._agreement.dataset(d)) is not None
+            and spec.elements[e] != "quasi_identifier"
+        }
 
         def visible(dataset: str, element: str) -> bool:
-            return (dataset, element) in granted and dataset not in needs_consent
+            return (
+                (dataset, element) in granted
+                and dataset not in needs_consent
+                and dataset.split(".")[0] in substantive
+            )
 
         records = []
         for r in view.records:

@@ -9,6 +9,7 @@ from crosswalk.agreement.consent import Consent, ConsentRegistry
 from crosswalk.agreement.load import check_agreement, load_agreement, parse_agreement
 from crosswalk.agreement.model import Agreement, Level
 from crosswalk.agreement.policy import Decision, Principal, Reason, Request, decide
+from crosswalk.agreement.versions import agreement_in_force, store_version
 
 __all__ = [
     "Agreement",
@@ -19,8 +20,10 @@ __all__ = [
     "Principal",
     "Reason",
     "Request",
+    "agreement_in_force",
     "check_agreement",
     "decide",
     "load_agreement",
     "parse_agreement",
+    "store_version",
 ]

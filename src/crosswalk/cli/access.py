@@ -117,6 +117,25 @@ def agreement_check(file: Annotated[Path, typer.Argument(help="Agreement YAML.")
     )
 
 
+@agreement_app.command("load")
+def agreement_load(
+    file: Annotated[Path, typer.Argument(help="Agreement YAML with a higher version.")],
+    user: Annotated[str, typer.Option(help="Who loads it.")],
+    control: Control = None,
+) -> None:
+    """Store an agreement version (an amendment) in the control plane; it applies from its effective date.
+
+    Example: crosswalk agreement load emou-v2.yaml --user cdo.steward
+    """
+    a = agreement_lib.store_version(file, control)
+    audit_lib.AuditLog(control).record(
+        audit_lib.AgreementChanged(
+            user, objects={"version": a.version, "effective_from": str(a.effective_from)}
+        )
+    )
+    Console().print(f"agreement version {a.version} stored; in force from {a.effective_from}")
+
+
 @agreement_app.command("show")
 def agreement_show(
     file: Annotated[

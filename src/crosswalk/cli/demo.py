@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from crosswalk import demo as demo_lib
 from crosswalk.cli.identity import evaluation_table
@@ -57,6 +58,18 @@ def demo(
         f"{linked.review_pairs:,} pairs for clerical review; charts in {result.out / 'charts'})."
     )
     console.print(evaluation_table(result.evaluation))
+    console.print(Text("Requests through the gate", style="bold"))
+    for g in result.gate_examples:
+        colour = {"allowed": "green", "transformed": "yellow", "denied": "red"}[g.outcome]
+        line = Text(f"  {g.who}, {g.purpose}, {g.level}: ")
+        line.append(g.outcome.upper(), style=f"bold {colour}")
+        console.print(line)
+        console.print(Text(f"      {g.detail}"))
+        if g.clauses:
+            console.print(Text(f"      clauses: {', '.join(g.clauses)}"))
+    check = result.audit
+    state = "intact" if check.ok else f"BROKEN at entry {check.first_bad}"
+    console.print(f"Audit log: {check.entries} entries, chain {state}.")
 
 
 def register(app: typer.Typer) -> None:

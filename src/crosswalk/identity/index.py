@@ -120,11 +120,13 @@ def review_decide(
     *,
     hub: str | Path | None = None,
     decided_by: str | None = None,
+    control: str | None = None,
 ) -> None:
     """Record a steward's decision on a pair; the next linkage run honours it."""
     if decision not in ("match", "no-match"):
         raise ConfigError(f"decision must be 'match' or 'no-match', not {decision!r}")
     left, right = sorted((record_key_a, record_key_b))
+    who = decided_by or getpass.getuser()
     con = stores.connect_hub(hub)
     try:
         store.migrate(con)
@@ -139,7 +141,7 @@ def review_decide(
         )
         con.execute(
             "INSERT INTO review_decision VALUES (?, ?, ?, ?, now()::TIMESTAMP)",
-            [left, right, decision, decided_by or getpass.getuser()],
+            [left, right, decision, who],
         )
         con.execute(
             "DELETE FROM review_queue WHERE record_key_l = ? AND record_key_r = ?", [left, right]

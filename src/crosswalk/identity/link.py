@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import logging
 import uuid
@@ -14,6 +15,7 @@ import duckdb
 from splink import DuckDBAPI, Linker
 
 from crosswalk import stores
+from crosswalk.audit import AuditLog, LinkageRun
 from crosswalk.identity import model, store
 from crosswalk.identity.charts import write_charts
 from crosswalk.identity.cluster import Threshold, assign_enterprise_ids, choose_threshold, cluster
@@ -66,6 +68,8 @@ def link(
     *,
     seed: int = 1,
     charts: str | Path | None = None,
+    run_by: str | None = None,
+    control: str | None = None,
     progress: Progress | None = None,
 ) -> LinkResult:
     """Link every person record in the hub and (re)write the person index.
@@ -77,13 +81,18 @@ def link(
     con = stores.connect_hub(hub)
     try:
         store.migrate(con)
-        return _run(con, seed, charts, report)
+        return _run(con, seed, charts, report, AuditLog(control), run_by or getpass.getuser())
     finally:
         con.close()
 
 
 def _run(
-    con: duckdb.DuckDBPyConnection, seed: int, charts: str | Path | None, report: Progress
+    con: duckdb.DuckDBPyConnection,
+    seed: int,
+    charts: str | Path | None,
+    report: Progress,
+    audit: AuditLog,
+    run_by: str,
 ) -> LinkResult:
     run_id = "L" + uuid.uuid4().hex[:12]
     con.execute("INSERT INTO link_run (run_id, started_at) VALUES (?, now()::TIMESTAMP)", [run_id])
@@ -185,6 +194,10 @@ def _run(
                 json.dumps(summary),
                 run_id,
             ],
+        )
+        # Written before the commit: a run that cannot be audited does not replace the index.
+        audit.record(
+            LinkageRun(run_by, objects={"link_run": run_id, "model_version": version}, rows=records)
         )
         con.execute("COMMIT")
     except BaseException:

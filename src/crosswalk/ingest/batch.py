@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 
 from crosswalk import stores
+from crosswalk.audit import AuditLog, BatchLoaded
 from crosswalk.errors import InputFileError, IntegrityError, MappingError, NotFound, Problem
 from crosswalk.ingest import hub as hub_schema
 from crosswalk.ingest import standardise
@@ -89,6 +90,7 @@ def ingest(
     kinds: Sequence[str] | None = None,
     replace: str | None = None,
     loaded_by: str | None = None,
+    control: str | None = None,
     progress: Progress | None = None,
 ) -> IngestResult:
     """Load one batch of an agency's extract files into the hub.
@@ -113,7 +115,9 @@ def ingest(
     try:
         hub_schema.migrate(con)
         standardise.install(con)
-        return _load(con, agency, m, jobs, replace, loaded_by or getpass.getuser(), report)
+        return _load(
+            con, agency, m, jobs, replace, loaded_by or getpass.getuser(), AuditLog(control), report
+        )
     finally:
         con.close()
 
@@ -125,6 +129,7 @@ def _load(
     jobs: list[tuple[str, str]],
     replace: str | None,
     loaded_by: str,
+    audit: AuditLog,
     report: Progress,
 ) -> IngestResult:
     hashes = {
@@ -166,6 +171,19 @@ def _load(
         for j, (name, kind, raw) in enumerate(staged):
             results.append(_stage(con, agency, m, batch_id, name, kind, raw, hashes[name]))
             report(f"loaded {Path(name).name}", 0.5 + (j + 1) / len(staged) * 0.5)
+        # Written before the commit: a batch that cannot be audited is not loaded.
+        audit.record(
+            BatchLoaded(
+                loaded_by,
+                agency,
+                objects={
+                    "batch_ids": [batch_id],
+                    "replaces": replace,
+                    "files": [r.file for r in results],
+                },
+                rows=sum(r.rows_accepted for r in results),
+            )
+        )
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

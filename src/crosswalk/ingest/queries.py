@@ -50,7 +50,11 @@ def quarantine(
 
 
 def ingest_state(
-    state_dir: str | Path, *, hub: str | Path | None = None, progress: Progress | None = None
+    state_dir: str | Path,
+    *,
+    hub: str | Path | None = None,
+    control: str | None = None,
+    progress: Progress | None = None,
 ) -> list[IngestResult]:
     """Load every agency of a synthetic state with the shipped mappings."""
     state = Path(state_dir)
@@ -72,6 +76,7 @@ def ingest_state(
                 hub=hub,
                 kinds=["clients", "events"],
                 loaded_by="synthetic-state",
+                control=control,
             )
         )
         if progress:

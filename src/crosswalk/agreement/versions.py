@@ -1,0 +1,67 @@
+"""Agreement versions kept in the control plane: an amendment is a new version with a
+later effective date; the version in force on a day is the latest that had started."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from crosswalk import stores
+from crosswalk.agreement.load import load_agreement, parse_agreement
+from crosswalk.agreement.model import Agreement
+from crosswalk.errors import AgreementError
+
+metadata = sa.MetaData()
+agreement_version = sa.Table(
+    "agreement_version",
+    metadata,
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("effective_from", sa.Date, nullable=False),
+    sa.Column("source", sa.String(512), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("loaded_at", sa.String(32), nullable=False),
+)
+
+
+def _engine(control: str | sa.Engine | None) -> sa.Engine:
+    engine = control if isinstance(control, sa.Engine) else stores.control_engine(control)
+    metadata.create_all(engine)
+    return engine
+
+
+def store_version(path: str | Path, control: str | sa.Engine | None = None) -> Agreement:
+    """Validate an agreement file and store it as a new version (versions only go up)."""
+    text = Path(path).read_text(encoding="utf-8")
+    agreement = parse_agreement(text, str(path))
+    engine = _engine(control)
+    with engine.begin() as conn:
+        latest = conn.execute(sa.select(sa.func.max(agreement_version.c.version))).scalar()
+        if latest is not None and agreement.version <= latest:
+            raise AgreementError(
+                f"{path} is version {agreement.version}; the control plane already has version {latest}"
+            )
+        conn.execute(
+            agreement_version.insert().values(
+                version=agreement.version,
+                effective_from=agreement.effective_from,
+                source=str(path),
+                text=text,
+                loaded_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            )
+        )
+    return agreement
+
+
+def agreement_in_force(day: date, control: str | sa.Engine | None = None) -> Agreement:
+    """The stored version in force on ``day``; the configured or shipped one if none is stored."""
+    engine = _engine(control)
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.select(agreement_version.c.text, agreement_version.c.source)
+            .where(agreement_version.c.effective_from <= day)
+            .order_by(agreement_version.c.effective_from.desc(), agreement_version.c.version.desc())
+            .limit(1)
+        ).first()
+    return parse_agreement(row[0], row[1]) if row else load_agreement()
