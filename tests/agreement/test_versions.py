@@ -1,0 +1,43 @@
+import importlib.resources
+from datetime import date
+
+import pytest
+
+from crosswalk.agreement import agreement_in_force, store_version
+from crosswalk.cli import run
+from crosswalk.errors import AgreementError
+
+SHIPPED = importlib.resources.files("crosswalk.agreement").joinpath("emou.yaml").read_text()
+
+
+def test_amendment_applies_from_its_effective_date(tmp_path):
+    control = f"sqlite:///{tmp_path}/control.db"
+    v1 = tmp_path / "v1.yaml"
+    v1.write_text(SHIPPED)
+    v2 = tmp_path / "v2.yaml"
+    v2.write_text(
+        SHIPPED.replace("version: 1", "version: 2")
+        .replace("effective_from: 2024-01-01", "effective_from: 2026-01-01")
+        .replace("min_cell: 11", "min_cell: 20")
+    )
+    store_version(v1, control)
+    store_version(v2, control)
+    assert agreement_in_force(date(2025, 12, 31), control).min_cell == 11
+    assert agreement_in_force(date(2026, 1, 1), control).min_cell == 20
+    with pytest.raises(AgreementError, match="already has version 2"):
+        store_version(v1, control)
+
+
+def test_cli_check_and_load_are_audited(tmp_path, capsys):
+    control = f"sqlite:///{tmp_path}/control.db"
+    path = tmp_path / "v1.yaml"
+    path.write_text(SHIPPED)
+    assert run(["agreement", "check", str(path)]) == 0
+    assert run(["agreement", "load", str(path), "--user", "cdo.steward", "--control", control]) == 0
+    assert run(["audit", "verify", "--control", control]) == 0
+    assert "1 entries" in capsys.readouterr().out
+
+
+def test_cli_read_needs_an_explicit_principal(capsys):
+    assert run(["person", "P0000000001"]) == 2
+    assert "--user --agency --role --purpose" in capsys.readouterr().err
