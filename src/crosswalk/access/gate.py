@@ -28,30 +28,15 @@ from crosswalk.agreement import (
     decide,
 )
 from crosswalk.audit import AccessDenied as DeniedEvent
-from crosswalk.audit import AuditLog, DataRead, load_key
+from crosswalk.audit import AuditEvent, AuditLog, DataRead, load_key
 from crosswalk.errors import AccessDenied
-from crosswalk.identity.index import person_records
+from crosswalk.identity.index import EVENT_ELEMENTS, RECORD_ELEMENTS, person_records
 
 REDISCLOSURE_NOTICE = (
     "42 CFR part 2 prohibits unauthorized use or disclosure of these records. "
     "This information has been disclosed to you from records protected by federal "
     "confidentiality rules (42 CFR part 2)."
 )
-_RECORD_ELEMENTS = (
-    "source_record_id",
-    "first_name",
-    "middle_name",
-    "last_name",
-    "name_suffix",
-    "dob",
-    "sex",
-    "ssn_last4",
-    "address_line",
-    "zip",
-    "county",
-    "phone",
-)
-_EVENT_ELEMENTS = ("program", "service_type", "start_date", "end_date", "amount", "county")
 
 
 @dataclass(frozen=True)
@@ -92,6 +77,29 @@ class Gate:
             + hmac.new(key, f"{purpose}|{enterprise_id}".encode(), hashlib.sha256).hexdigest()[:16]
         )
 
+    def _record(
+        self,
+        kind: type[AuditEvent],
+        principal: Principal,
+        purpose: str,
+        objects: dict[str, Any],
+        decision: Decision,
+        rows: int,
+        outcome: str = "ok",
+    ) -> None:
+        self._audit.record(
+            kind(
+                principal.user,
+                principal.agency,
+                principal.role,
+                purpose,
+                objects,
+                decision.to_dict(),
+                rows,
+                outcome,
+            )
+        )
+
     def person(
         self, principal: Principal, purpose: str, enterprise_id: str, level: str = "identified"
     ) -> PersonAnswer:
@@ -103,26 +111,15 @@ class Gate:
             con.close()
         agencies = sorted({r["agency"] for r in view.records})
         elements = tuple(
-            [(f"{a}.clients", e) for a in agencies for e in _RECORD_ELEMENTS]
-            + [(f"{a}.events", e) for a in agencies for e in _EVENT_ELEMENTS]
+            [(f"{a}.clients", e) for a in agencies for e in RECORD_ELEMENTS]
+            + [(f"{a}.events", e) for a in agencies for e in EVENT_ELEMENTS]
         )
         decision = decide(
             self._agreement, Request(principal, purpose, elements, level), at=self._today
         )
         objects = {"enterprise_ids": [enterprise_id], "datasets": sorted({d for d, _ in elements})}
         if not decision.allowed or level == "aggregate":
-            self._audit.record(
-                DeniedEvent(
-                    principal.user,
-                    principal.agency,
-                    principal.role,
-                    purpose,
-                    objects,
-                    decision.to_dict(),
-                    0,
-                    "denied",
-                )
-            )
+            self._record(DeniedEvent, principal, purpose, objects, decision, 0, "denied")
             raise AccessDenied(
                 f"{principal.user} ({principal.role}, {principal.agency}) may not read person-level data for {purpose}",
                 decision,
@@ -166,7 +163,7 @@ class Gate:
         records = []
         for r in view.records:
             ds = f"{r['agency']}.clients"
-            shown = {e: r[e] for e in _RECORD_ELEMENTS if visible(ds, e)}
+            shown = {e: r[e] for e in RECORD_ELEMENTS if visible(ds, e)}
             if not shown:
                 withheld.append(f"{r['agency']} record withheld: {_why(decision, ds)}")
                 continue
@@ -174,22 +171,12 @@ class Gate:
         events = []
         for ev in view.events:
             ds = f"{ev['agency']}.events"
-            shown = {e: ev[e] for e in _EVENT_ELEMENTS if visible(ds, e)}
+            shown = {e: ev[e] for e in EVENT_ELEMENTS if visible(ds, e)}
             if shown:
                 events.append({"agency": ev["agency"], **shown})
         if {r["agency"] for r in records} & consenting_agencies:
             notices.append(REDISCLOSURE_NOTICE)
-        self._audit.record(
-            DataRead(
-                principal.user,
-                principal.agency,
-                principal.role,
-                purpose,
-                objects,
-                decision.to_dict(),
-                len(records) + len(events),
-            )
-        )
+        self._record(DataRead, principal, purpose, objects, decision, len(records) + len(events))
         return PersonAnswer(shown_person, records, events, decision, sorted(set(withheld)), notices)
 
 

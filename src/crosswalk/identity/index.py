@@ -23,10 +23,9 @@ class PersonView:
     events: list[dict[str, Any]] = field(default_factory=list)
 
 
-_EVENT_COLUMNS = ("program", "service_type", "start_date", "end_date", "amount", "county")
-_RECORD_COLUMNS = (
-    "record_key",
-    "agency",
+# What a reader may be shown of a person's records and services (the gate decides which).
+EVENT_ELEMENTS = ("program", "service_type", "start_date", "end_date", "amount", "county")
+RECORD_ELEMENTS = (
     "source_record_id",
     "first_name",
     "middle_name",
@@ -39,8 +38,8 @@ _RECORD_COLUMNS = (
     "zip",
     "county",
     "phone",
-    "batch_id",
 )
+_RECORD_COLUMNS = ("record_key", "agency", *RECORD_ELEMENTS, "batch_id")
 
 
 def person_records(con: duckdb.DuckDBPyConnection, enterprise_id: str) -> PersonView:
@@ -62,7 +61,7 @@ def person_records(con: duckdb.DuckDBPyConnection, enterprise_id: str) -> Person
     records = [dict(zip(_RECORD_COLUMNS, r, strict=True)) for r in rows]
     keys = [r["record_key"] for r in records]
     events = con.execute(
-        f"""SELECT record_key, agency, {", ".join(_EVENT_COLUMNS)} FROM service_event
+        f"""SELECT record_key, agency, {", ".join(EVENT_ELEMENTS)} FROM service_event
         WHERE record_key IN (SELECT unnest(?)) ORDER BY start_date, agency""",
         [keys],
     ).fetchall()
@@ -86,7 +85,7 @@ def person_records(con: duckdb.DuckDBPyConnection, enterprise_id: str) -> Person
             }
             for a, b, w, p, f in links
         ],
-        [dict(zip(("record_key", "agency", *_EVENT_COLUMNS), e, strict=True)) for e in events],
+        [dict(zip(("record_key", "agency", *EVENT_ELEMENTS), e, strict=True)) for e in events],
     )
 
 
