@@ -189,6 +189,9 @@ def baseline_settings() -> SettingsCreator:
     )
 
 
+EM_MAX_PAIRS = 1.5e6
+
+
 def train(linker: Linker, seed: int = 1, plain: bool = False) -> dict[str, Any]:
     """Unsupervised training on samples: lambda from deterministic rules, u by random
     sampling, m by EM on two complementary blocks. Returns a training summary."""
@@ -203,8 +206,9 @@ def train(linker: Linker, seed: int = 1, plain: bool = False) -> dict[str, Any]:
         else [block_on("dob"), block_on("ssn_last4", "last_initial")]
     )
     for rule in sessions:
+        # EM on a sample capped at EM_MAX_PAIRS pairs: the cost stays flat as the state grows.
         linker.training.estimate_parameters_using_expectation_maximisation(
-            rule, record_sample_proportion=0.2
+            rule, max_pairs=EM_MAX_PAIRS, record_sample_proportion=0.1
         )
     return {
         "deterministic_rules": [
@@ -213,4 +217,5 @@ def train(linker: Linker, seed: int = 1, plain: bool = False) -> dict[str, Any]:
         ],
         "em_blocks": [str(r.get_blocking_rule("duckdb").blocking_rule_sql) for r in sessions],
         "u_max_pairs": 1e6,
+        "em_max_pairs": EM_MAX_PAIRS,
     }
