@@ -39,3 +39,19 @@ def test_chunked_generation_covers_everyone(tmp_path):
     assert m.people == 2500 == people["person_id"].n_unique()
     records = pl.read_parquet(tmp_path / "truth" / "records.parquet")
     assert records["record_key"].is_unique().all()
+
+
+def test_chunked_extracts_are_whole_files(tmp_path):
+    from tests.synth.test_truth import read_extract
+
+    from crosswalk.synth import SynthConfig
+
+    m = synth(people=2500, seed=5, out=tmp_path, config=SynthConfig(chunk_people=1000))
+    for files in m.agencies:
+        clients = read_extract(tmp_path, files.agency, "clients")
+        assert len(clients) == files.client_rows
+        ids = clients[EXTRACTS[files.agency].client_columns["client_id"]]
+        assert ids.is_unique().all()
+    raw = (tmp_path / "agencies" / "mh" / "clients.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and raw.count(b"\xef\xbb\xbf") == 1
+    assert raw.count(b"consumer_id") == 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -13,10 +13,11 @@ import numpy as np
 import polars as pl
 
 from crosswalk.synth.config import ErrorRates, SynthConfig
-from crosswalk.synth.extracts import EXTRACTS, client_frame, event_frame, write
+from crosswalk.synth.extracts import EXTRACTS, client_frame, event_frame
 from crosswalk.synth.population import EPOCH, households
 from crosswalk.synth.programs import service_events
 from crosswalk.synth.records import client_records
+from crosswalk.synth.sink import Sink
 
 Progress = Callable[[str, float], None]
 
@@ -74,31 +75,57 @@ def synth(
     config = (config or SynthConfig()).model_copy(update={"people": people, "seed": seed})
     out = Path(out)
     (out / "truth").mkdir(parents=True, exist_ok=True)
+    for agency in EXTRACTS:
+        (out / "agencies" / agency).mkdir(parents=True, exist_ok=True)
     report = progress or (lambda stage, done: None)
-    persons_parts, record_parts, event_parts = [], [], []
-    offset_person = 0
+    sink = Sink()
+    offsets = _Offsets()
+    offset_person = households_seen = records_seen = events_seen = 0
     n_chunks = max(1, -(-people // config.chunk_people))
     for i in range(n_chunks):
         size = min(config.chunk_people, people - offset_person)
-        p, r, e = _chunk(config, i, offset_person, size)
-        persons_parts.append(p)
-        record_parts.append(r)
-        event_parts.append(e)
+        persons, records, events = _chunk(config, i, offset_person, size)
+        records, events = _renumber(
+            records, events, np.random.default_rng([seed, 10**6, i]), config.errors, offsets
+        )
+        for agency, e in EXTRACTS.items():
+            folder = out / "agencies" / agency
+            sink.extract(
+                e,
+                client_frame(e, records.filter(pl.col("agency") == agency)),
+                folder / e.file("clients"),
+            )
+            sink.extract(
+                e,
+                event_frame(e, events.filter(pl.col("agency") == agency)),
+                folder / e.file("events"),
+            )
+        _write_truth(sink, out, persons, records, events)
         offset_person += size
-        report("population", (i + 1) / n_chunks * 0.5)
-    persons = pl.concat(persons_parts)
-    records = pl.concat(record_parts)
-    events = pl.concat(event_parts)
-    records, events = _renumber(records, events, seed, config.errors)
-    report("extracts", 0.6)
-    files = _write_agencies(out, records, events, report)
-    _write_truth(out, persons, records, events)
+        households_seen += persons["household_id"].n_unique()
+        records_seen += len(records)
+        events_seen += len(events)
+        report("population and extracts", (i + 1) / n_chunks * 0.95)
+    sink.close()
+    files = [
+        AgencyFiles(
+            agency=agency,
+            clients=str(Path("agencies") / agency / e.file("clients")),
+            events=str(Path("agencies") / agency / e.file("events")),
+            format=e.format,
+            delimiter=e.delimiter if e.format == "csv" else None,
+            encoding=e.encoding if e.format == "csv" else None,
+            client_rows=sink.rows.get(out / "agencies" / agency / e.file("clients"), 0),
+            event_rows=sink.rows.get(out / "agencies" / agency / e.file("events"), 0),
+        )
+        for agency, e in EXTRACTS.items()
+    ]
     manifest = Manifest(
-        people=len(persons),
+        people=offset_person,
         seed=seed,
-        households=persons["household_id"].n_unique(),
-        agency_records=len(records),
-        service_events=len(events),
+        households=households_seen,
+        agency_records=records_seen,
+        service_events=events_seen,
         agencies=tuple(files),
         config=config.model_dump(),
         out=str(out),
@@ -108,26 +135,47 @@ def synth(
     return manifest
 
 
+@dataclass
+class _Offsets:
+    """Client and event ids issued so far per agency, so ids stay unique across chunks."""
+
+    clients: dict[str, int] = field(default_factory=lambda: dict.fromkeys(EXTRACTS, 0))
+    events: dict[str, int] = field(default_factory=lambda: dict.fromkeys(EXTRACTS, 0))
+
+
+def _number(
+    frame: pl.DataFrame, rng: np.random.Generator, issued: dict[str, int], name: str
+) -> pl.DataFrame:
+    """Sequential ids per agency in a random order (ids carry no order of the truth)."""
+    start = pl.col("agency").replace_strict(issued, return_dtype=pl.Int64)
+    numbered = (
+        frame.with_columns(pl.Series("_r", rng.random(len(frame))))
+        .sort("agency", "_r")
+        .with_columns((start + pl.int_range(pl.len()).over("agency") + 1).alias(name))
+        .drop("_r")
+    )
+    for agency, n in numbered.group_by("agency").len().iter_rows():
+        issued[agency] += n
+    return numbered
+
+
 def _renumber(
-    records: pl.DataFrame, events: pl.DataFrame, seed: int, rates: ErrorRates
+    records: pl.DataFrame,
+    events: pl.DataFrame,
+    rng: np.random.Generator,
+    rates: ErrorRates,
+    offsets: _Offsets,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Client and event ids unique per agency across chunks; Medicaid ids from HFS."""
-    rng = np.random.default_rng([seed, 10**6])
-    chunk_key = pl.col("person_id")
-    records = (
-        records.with_columns(pl.Series("_r", rng.random(len(records))))
-        .sort("agency", "_r")
-        .with_columns((pl.int_range(pl.len()).over("agency") + 1).alias("new_seq"))
-    )
+    records = _number(records, rng, offsets.clients, "new_seq")
     key = ["agency", "person_id", "client_seq"]
     events = events.join(records.select(*key, "new_seq", "county"), on=key, how="left")
-    records = records.drop("client_seq", "_r").rename({"new_seq": "client_seq"})
-    events = events.drop("client_seq").rename({"new_seq": "client_seq"})
-    events = (
-        events.with_columns(pl.Series("_r", rng.random(len(events))))
-        .sort("agency", "_r")
-        .with_columns((pl.int_range(pl.len()).over("agency") + 1).alias("event_seq"))
-        .drop("_r")
+    records = records.drop("client_seq").rename({"new_seq": "client_seq"})
+    events = _number(
+        events.drop("client_seq").rename({"new_seq": "client_seq"}),
+        rng,
+        offsets.events,
+        "event_seq",
     )
     u = rng.random(len(events))
     bad_date = rates.event_bad_date
@@ -149,39 +197,11 @@ def _renumber(
     records = records.join(medicaid, on="person_id", how="left").with_columns(
         pl.when(known).then("medicaid_id").alias("medicaid_id")
     )
-    del chunk_key
     return records, events
 
 
-def _write_agencies(
-    out: Path, records: pl.DataFrame, events: pl.DataFrame, report: Progress
-) -> list[AgencyFiles]:
-    files = []
-    for i, (agency, e) in enumerate(EXTRACTS.items()):
-        folder = out / "agencies" / agency
-        folder.mkdir(parents=True, exist_ok=True)
-        clients = client_frame(e, records.filter(pl.col("agency") == agency))
-        evs = event_frame(e, events.filter(pl.col("agency") == agency))
-        write(e, clients, folder / e.file("clients"))
-        write(e, evs, folder / e.file("events"))
-        files.append(
-            AgencyFiles(
-                agency=agency,
-                clients=str(Path("agencies") / agency / e.file("clients")),
-                events=str(Path("agencies") / agency / e.file("events")),
-                format=e.format,
-                delimiter=e.delimiter if e.format == "csv" else None,
-                encoding=e.encoding if e.format == "csv" else None,
-                client_rows=len(clients),
-                event_rows=len(evs),
-            )
-        )
-        report(f"extracts {agency}", 0.6 + 0.35 * (i + 1) / len(EXTRACTS))
-    return files
-
-
 def _write_truth(
-    out: Path, persons: pl.DataFrame, records: pl.DataFrame, events: pl.DataFrame
+    sink: Sink, out: Path, persons: pl.DataFrame, records: pl.DataFrame, events: pl.DataFrame
 ) -> None:
     day = pl.from_epoch
     ids = pl.concat_str([pl.col("agency"), pl.lit(":"), _client_id()]).alias("record_key")
@@ -193,7 +213,7 @@ def _write_truth(
         "household_id",
         "duplicate",
         "errors",
-    ).sort("record_key").write_parquet(out / "truth" / "records.parquet")
+    ).sort("record_key").pipe(sink.parquet, out / "truth" / "records.parquet")
     persons.select(
         "person_id",
         "household_id",
@@ -218,17 +238,17 @@ def _write_truth(
         .then(day("marriage_day", time_unit="d"))
         .alias("marriage_date"),
         pl.when(pl.col("moved")).then(day("move_day", time_unit="d")).alias("move_date"),
-    ).write_parquet(out / "truth" / "people.parquet")
+    ).pipe(sink.parquet, out / "truth" / "people.parquet")
     persons.group_by("household_id").agg(
         pl.col("htype").first().alias("household_type"),
         pl.len().alias("members"),
         pl.col("county").first(),
-    ).sort("household_id").write_parquet(out / "truth" / "households.parquet")
+    ).sort("household_id").pipe(sink.parquet, out / "truth" / "households.parquet")
     persons.filter(pl.col("lookalike_kind").is_not_null()).select(
         pl.col("lookalike_of").alias("person_id_a"),
         pl.col("person_id").alias("person_id_b"),
         pl.col("lookalike_kind").alias("kind"),
-    ).write_parquet(out / "truth" / "lookalikes.parquet")
+    ).pipe(sink.parquet, out / "truth" / "lookalikes.parquet")
     events.select(
         "agency",
         (pl.lit("E") + pl.col("event_seq").cast(pl.String).str.zfill(9)).alias("source_event_id"),
@@ -238,7 +258,7 @@ def _write_truth(
         "event_error",
         day("start_day", time_unit="d").alias("start_date"),
         day("end_day", time_unit="d").alias("end_date"),
-    ).sort("agency", "source_event_id").write_parquet(out / "truth" / "events.parquet")
+    ).sort("agency", "source_event_id").pipe(sink.parquet, out / "truth" / "events.parquet")
 
 
 def _client_id() -> pl.Expr:
