@@ -59,27 +59,31 @@ def cluster(con: duckdb.DuckDBPyConnection, records: str, links: str) -> tuple[p
 
     Returns (record_key, cluster) for every record and the number of components split.
     """
-    keys = [
-        r[0]
-        for r in con.execute(f"SELECT record_key FROM {records} ORDER BY record_key").fetchall()
-    ]
-    index = {k: i for i, k in enumerate(keys)}
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE node AS
+        SELECT record_key, CAST(row_number() OVER (ORDER BY record_key) - 1 AS BIGINT) AS idx
+        FROM {records}"""
+    )
+    keys = con.execute("SELECT record_key FROM node ORDER BY idx").fetchnumpy()["record_key"]
     edges = con.execute(
-        f"SELECT record_key_l, record_key_r, match_weight FROM {links} ORDER BY match_weight DESC"
-    ).fetchall()
-    left = np.fromiter((index[e[0]] for e in edges), dtype=np.int64, count=len(edges))
-    right = np.fromiter((index[e[1]] for e in edges), dtype=np.int64, count=len(edges))
+        f"""SELECT a.idx AS l, b.idx AS r FROM {links} k
+        JOIN node a ON a.record_key = k.record_key_l JOIN node b ON b.record_key = k.record_key_r"""
+    ).fetchnumpy()
     n = len(keys)
-    graph = coo_matrix((np.ones(len(edges)), (left, right)), shape=(n, n))
+    graph = coo_matrix((np.ones(len(edges["l"])), (edges["l"], edges["r"])), shape=(n, n))
     _, labels = connected_components(graph, directed=False)
     labels = labels.astype(np.int64)
-    con.register("_labels", pa.table({"record_key": keys, "component": labels}))
-    con.execute("CREATE OR REPLACE TEMP TABLE component AS SELECT * FROM _labels")
+    con.register("_labels", pa.table({"idx": np.arange(n, dtype=np.int64), "component": labels}))
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE component AS SELECT n.record_key, l.component FROM node n JOIN _labels l USING (idx)"
+    )
     con.unregister("_labels")
     conflicted = _conflicted_components(con, records)
     if conflicted:
-        labels = _split(con, records, edges, index, labels, conflicted)
-    return pa.table({"record_key": keys, "cluster": labels}), len(conflicted)
+        labels = _split(con, records, links, labels, conflicted)
+    return pa.table({"record_key": pa.array(keys, type=pa.string()), "cluster": labels}), len(
+        conflicted
+    )
 
 
 def _conflicted_components(con: duckdb.DuckDBPyConnection, records: str) -> set[int]:
@@ -101,8 +105,7 @@ def _conflicted_components(con: duckdb.DuckDBPyConnection, records: str) -> set[
 def _split(
     con: duckdb.DuckDBPyConnection,
     records: str,
-    edges: list,
-    index: dict[str, int],
+    links: str,
     labels: np.ndarray,
     conflicted: set[int],
 ) -> np.ndarray:
@@ -110,6 +113,17 @@ def _split(
     members = con.execute(
         f"""SELECT c.record_key, c.component, p.ssn, p.name_suffix FROM component c
         JOIN {records} p USING (record_key) WHERE c.component IN (SELECT unnest(?))""",
+        [sorted(conflicted)],
+    ).fetchall()
+    index = dict(
+        con.execute(
+            "SELECT n.record_key, n.idx FROM node n JOIN component c USING (record_key) WHERE c.component IN (SELECT unnest(?))",
+            [sorted(conflicted)],
+        ).fetchall()
+    )
+    edges = con.execute(
+        f"""SELECT k.record_key_l, k.record_key_r FROM {links} k JOIN component c ON c.record_key = k.record_key_l
+        WHERE c.component IN (SELECT unnest(?)) ORDER BY k.match_weight DESC, 1, 2""",
         [sorted(conflicted)],
     ).fetchall()
     cannot = {
@@ -140,9 +154,7 @@ def _split(
             (x, y) in cannot or (y, x) in cannot for x in group_members[a] for y in group_members[b]
         )
 
-    for key_l, key_r, _ in edges:  # strongest first
-        if labels[index[key_l]] not in conflicted:
-            continue
+    for key_l, key_r in edges:  # strongest first
         a, b = find(key_l), find(key_r)
         if a == b or conflicts(a, b):
             continue
