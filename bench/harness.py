@@ -9,6 +9,7 @@ import resource
 import statistics
 import time
 from collections.abc import Callable
+from queue import Empty
 from typing import Any
 
 
@@ -26,7 +27,15 @@ def measure(fn: Callable[..., Any], *args: Any) -> tuple[float, int, Any]:
     queue = ctx.Queue()
     proc = ctx.Process(target=_child, args=(fn, args, queue))
     proc.start()
-    out = queue.get()
+    while True:
+        try:
+            out = queue.get(timeout=2)
+            break
+        except Empty:
+            if not proc.is_alive():
+                raise RuntimeError(
+                    f"benchmark process for {fn.__name__} died (exit {proc.exitcode})"
+                ) from None
     proc.join()
     return out
 
