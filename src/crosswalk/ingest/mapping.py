@@ -115,7 +115,7 @@ class Mapping(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    agency: str
+    agency: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$", description="Agency code.")
     version: int = Field(ge=1)
     clients: ClientSpec
     events: EventSpec | None = None
