@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ import polars as pl
 
 from crosswalk.synth.config import ErrorRates, SynthConfig
 from crosswalk.synth.extracts import EXTRACTS, client_frame, event_frame
-from crosswalk.synth.population import EPOCH, households
+from crosswalk.synth.population import households
 from crosswalk.synth.programs import service_events
 from crosswalk.synth.records import client_records
 from crosswalk.synth.sink import Sink
@@ -273,7 +272,3 @@ def _client_id() -> pl.Expr:
         )
     assert expr is not None
     return expr.otherwise(None)
-
-
-def days_to_date(days: int) -> date:
-    return date.fromordinal(EPOCH.toordinal() + days)
