@@ -151,10 +151,8 @@ def blocking_rules() -> list[BlockingRuleCreator | dict[str, Any]]:
         block_on("dob", "last_initial"),
         block_on("dob", "first_canonical"),
         block_on("first_canonical", "last_name"),
-        block_on("ssn_last4", "dob_year"),
         block_on("phone"),
         block_on("address_line", "first_canonical"),
-        block_on("last_phonetic", "first_phonetic", "dob_year"),
         {"blocking_rule": "l.first_name = r.last_name AND l.last_name = r.first_name"},
         block_on("dob_year", "dob_day", "dob_month", "zip"),
     ]
@@ -189,7 +187,7 @@ def baseline_settings() -> SettingsCreator:
     )
 
 
-EM_MAX_PAIRS = 1.5e6
+EM_MAX_PAIRS = 1e6
 
 
 def train(linker: Linker, seed: int = 1, plain: bool = False) -> dict[str, Any]:
