@@ -131,7 +131,7 @@ def decide(agreement: Agreement, request: Request, *, at: date) -> Decision:
             reasons.append(
                 Reason(
                     None,
-                    f"no clause lets a {p.role} of {p.agency} receive {cls} data ({dataset_id}.{element}) at {request.level} level for {request.purpose}",
+                    f"no clause lets {_a(p.role)} of {p.agency} receive {cls} data ({dataset_id}.{element}) at {request.level} level for {request.purpose}",
                 )
             )
             continue
@@ -173,6 +173,10 @@ def decide(agreement: Agreement, request: Request, *, at: date) -> Decision:
         reasons=tuple(_dedupe(reasons)),
         agreement_version=agreement.version,
     )
+
+
+def _a(noun: str) -> str:
+    return ("an " if noun[:1] in "aeiou" else "a ") + noun
 
 
 def _dedupe(reasons: list[Reason]) -> list[Reason]:
