@@ -29,7 +29,7 @@ def test_every_file_readable_in_its_declared_format(state):
 
 
 def test_latin1_extract_is_written_in_latin1(tmp_path):
-    from crosswalk.synth.extracts import write
+    from crosswalk.synth.sink import write
 
     frame = pl.DataFrame({"FULL_NAME": ["JOSÉ M NÚÑEZ"]})
     write(EXTRACTS["dcfs"], frame, tmp_path / "clients.csv")

@@ -7,13 +7,9 @@ mappings are written against it and tests check the files against it.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
-from datetime import datetime
-from pathlib import Path
 
 import polars as pl
-import xlsxwriter
 
 from crosswalk.synth import reference as ref
 
@@ -669,21 +665,3 @@ def event_frame(e: Extract, events: pl.DataFrame) -> pl.DataFrame:
         pl.col("amount").round(2).alias(c["amount"]),
         pl.col("county").alias(c["county"]),
     )
-
-
-def write(e: Extract, frame: pl.DataFrame, path: Path) -> None:
-    """Write one extract file in the agency's format, deterministically."""
-    if e.format == "parquet":
-        frame.write_parquet(path, compression="zstd", statistics=False)
-    elif e.format == "xlsx":
-        workbook = xlsxwriter.Workbook(str(path))
-        workbook.set_properties({"created": datetime(2026, 1, 1)})
-        frame.write_excel(workbook=workbook, worksheet=path.stem, autofit=False, table_style=None)
-        workbook.close()
-    else:
-        buf = io.BytesIO()
-        frame.write_csv(buf, separator=e.delimiter, null_value="")
-        data = buf.getvalue()
-        if e.encoding != "utf-8":
-            data = data.decode("utf-8").encode(e.encoding)
-        path.write_bytes(data)

@@ -7,13 +7,15 @@ writer each, and the small Excel extracts are buffered and written at the end.
 from __future__ import annotations
 
 import io
+from datetime import datetime
 from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
+import xlsxwriter
 
-from crosswalk.synth.extracts import Extract, write
+from crosswalk.synth.extracts import Extract
 
 
 class Sink:
@@ -66,7 +68,22 @@ class Sink:
     def close(self) -> None:
         for writer in self._parquet.values():
             writer.close()
-        for path, (e, frames) in self._excel.items():
-            write(e, pl.concat(frames), path)
+        for path, (_, frames) in self._excel.items():
+            write_excel(pl.concat(frames), path)
         self._parquet.clear()
         self._excel.clear()
+
+
+def write_excel(frame: pl.DataFrame, path: Path) -> None:
+    """One worksheet named after the file, with a fixed creation time so bytes repeat."""
+    workbook = xlsxwriter.Workbook(str(path))
+    workbook.set_properties({"created": datetime(2026, 1, 1)})
+    frame.write_excel(workbook=workbook, worksheet=path.stem, autofit=False, table_style=None)
+    workbook.close()
+
+
+def write(e: Extract, frame: pl.DataFrame, path: Path) -> None:
+    """Write one whole extract file in the agency's format."""
+    sink = Sink()
+    sink.extract(e, frame, path)
+    sink.close()
