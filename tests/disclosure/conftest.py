@@ -24,7 +24,9 @@ def linear_bounds(
     dims: tuple[str, ...],
     margins: dict[str, str] | None = None,
     symmetric: tuple[str, str] | None = None,
+    at_least: list[tuple[int, list[int]]] | None = None,
 ) -> Ranges:
+    """Each hidden row's (min, max). ``at_least``: (row, rows) with row >= sum(rows)."""
     rows = released.to_pylist()
     keys = [tuple(str(r[d]) for d in dims) for r in rows]
     where = {k: i for i, k in enumerate(keys)}
@@ -54,6 +56,11 @@ def linear_bounds(
                     diag = list(k)
                     diag[a] = diag[b] = side
                     les.append({i: 1.0, where[tuple(diag)]: -1.0})
+
+    for total, parts in at_least or []:
+        rel = dict.fromkeys(parts, 1.0)
+        rel[total] = rel.get(total, 0.0) - 1.0
+        les.append(rel)
 
     def matrix(rels: list[dict[int, float]]) -> tuple[np.ndarray | None, np.ndarray | None]:
         if not rels:

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from crosswalk.disclosure.perturb import perturb
 from crosswalk.disclosure.spec import At, DisclosureError, TableSpec
@@ -70,7 +71,7 @@ def protect(table: pa.Table, spec: TableSpec, k: int) -> Protected:
         raise DisclosureError(f"the minimum cell size must be at least 1, not {k}")
     spec.check(table)
     declared = {*spec.dimensions, *spec.counts, *(r.column for r in spec.rates)}
-    declared |= set(spec.cell_keys.values())
+    declared |= set(spec.cell_keys.values()) | set(spec.statistics)
     extra = [c for c in table.column_names if c not in declared]
     if extra:
         raise DisclosureError(
@@ -119,6 +120,12 @@ def protect(table: pa.Table, spec: TableSpec, k: int) -> Protected:
                 values[row] = rate.scale * released[row, num_j] / released[den_row, den_j]
         out[rate.column] = pa.array(values, type=pa.float64(), mask=np.isnan(values))
         out[f"{rate.column}_suppressed"] = pa.array(rate_hidden)
+    for stat, c in spec.statistics.items():
+        hide = mask[:, spec.counts.index(c)]
+        for row in np.flatnonzero(hide).tolist():
+            suppressed.append(SuppressedCell(row, stat, where(row), "derived"))
+        column = table.column(stat).combine_chunks()
+        out[stat] = pc.if_else(pa.array(hide), pa.nulls(len(column), column.type), column)
     for j, c in enumerate(spec.counts):
         out[f"{c}_suppressed"] = pa.array(mask[:, j])
     perturbed = tuple(c for c in spec.counts if c in spec.cell_keys)

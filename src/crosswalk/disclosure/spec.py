@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Literal
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -54,13 +55,16 @@ class Sum:
     """An additive relation between rows: the ``total`` row equals the sum of ``parts``.
 
     Rows are named by their dimension values. It holds for every count column, or only for
-    ``count`` when given. Margins and overlap matrices need no ``Sum``: use ``margins`` and
+    ``count`` when given. With ``relation="ge"`` the total is at least the sum (people at
+    risk at the start of a year are at least those with an event in it plus those still at
+    risk at the next). Margins and overlap matrices need no ``Sum``: use ``margins`` and
     ``symmetric`` on the spec.
     """
 
     total: Mapping[str, str]
     parts: tuple[Mapping[str, str], ...]
     count: str | None = None
+    relation: Literal["eq", "ge"] = "eq"
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,8 @@ class TableSpec:
             sum of the rows with the other values of that dimension (all else equal).
         symmetric: the two dimensions of an overlap matrix, whose diagonal holds totals.
         sums: further additive relations between rows.
+        statistics: column -> the count column of the people it describes (a median, a
+            mean); shown only where that count is shown.
         cell_keys: count column -> column holding the cell key (a keyed hash of the cell's
             members, see ``crosswalk.disclosure.perturb``); counts with a key are
             perturbed consistently, which defeats differencing. Key columns are not released.
@@ -86,6 +92,7 @@ class TableSpec:
     margins: Mapping[str, str] = field(default_factory=dict)
     symmetric: tuple[str, str] | None = None
     sums: tuple[Sum, ...] = ()
+    statistics: Mapping[str, str] = field(default_factory=dict)
     cell_keys: Mapping[str, str] = field(default_factory=dict)
 
     def check(self, table: pa.Table) -> None:
@@ -124,6 +131,11 @@ class TableSpec:
             for d in self.symmetric:
                 if d not in self.dimensions:
                     problems.add("overlap matrix on an unknown dimension", field=d, rule="spec")
+        for stat, c in self.statistics.items():
+            if stat not in names:
+                problems.add("statistic column is missing", field=stat, rule="spec")
+            if c not in self.counts:
+                problems.add(f"statistic {stat} describes {c}, not a count column", field=stat)
         for c in self.cell_keys:
             if c not in self.counts:
                 problems.add("cell key for a column that is not a count", field=c, rule="spec")

@@ -108,8 +108,13 @@ def cells_of(table: pa.Table, spec: TableSpec) -> Cells:
         parts = [_row(rows, spec, p) for p in s.parts]
         for j, c in enumerate(spec.counts):
             if s.count is None or s.count == c:
+                # total == sum(parts), or total >= sum(parts): sum(parts) - total <= 0
+                sign = 1.0 if s.relation == "eq" else -1.0
                 relations.append(
-                    Relation(((total * n + j, 1.0), *((p * n + j, -1.0) for p in parts)), "eq")
+                    Relation(
+                        ((total * n + j, sign), *((p * n + j, -sign) for p in parts)),
+                        "eq" if s.relation == "eq" else "le",
+                    )
                 )
     return Cells(values, n, rows, tuple(relations))
 

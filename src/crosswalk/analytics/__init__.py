@@ -1,0 +1,35 @@
+"""Cross-agency analytics: overlap, pathways, lifetime use, cohort outcomes, trends.
+
+Each question is an intent object (``ProgramOverlap``, ``Pathways``...) with ``Filters``;
+it declares the data elements it reads, renders its SQL late for an engine (DuckDB, or
+Spark through SQLGlot) and describes its count table for disclosure control. Answers
+leave only through the gate and ``crosswalk.disclosure.protect``. See docs/analytics.md.
+"""
+
+from crosswalk.analytics.cohort import CohortOutcomes, cumulative_incidence
+from crosswalk.analytics.filters import AGE_GROUPS, SERVICE_PROGRAMS, Filters
+from crosswalk.analytics.lifetime import LifetimeUse
+from crosswalk.analytics.overlap import ProgramCombinations, ProgramOverlap
+from crosswalk.analytics.pathways import Pathways
+from crosswalk.analytics.question import Question
+from crosswalk.analytics.run import Answer, compute, exact_counts
+from crosswalk.analytics.sql import Scope
+from crosswalk.analytics.trends import Trends
+
+__all__ = [
+    "AGE_GROUPS",
+    "SERVICE_PROGRAMS",
+    "Answer",
+    "CohortOutcomes",
+    "Filters",
+    "LifetimeUse",
+    "Pathways",
+    "ProgramCombinations",
+    "ProgramOverlap",
+    "Question",
+    "Scope",
+    "Trends",
+    "compute",
+    "cumulative_incidence",
+    "exact_counts",
+]

@@ -1,0 +1,94 @@
+"""Program overlap: people in each pair of programs, and in each combination."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from crosswalk.analytics.question import Question
+from crosswalk.analytics.sql import Scope, base_ctes, cell_key, values_table
+from crosswalk.disclosure import Rate, TableSpec
+
+
+@dataclass(frozen=True)
+class ProgramOverlap(Question):
+    """An N x N matrix: people in both program A and program B during the period.
+
+    The diagonal holds each program's total; ``pct_of_a`` is the share of A's people also
+    in B (computed after protection from the released counts).
+    """
+
+    name = "overlap"
+
+    @property
+    def spec(self) -> TableSpec:
+        dims = ("program_a", "program_b")
+        return TableSpec(
+            dimensions=dims,
+            counts=("people",),
+            rates=(Rate("pct_of_a", "people", "people", {"program_b": "program_a"}),),
+            symmetric=dims,
+            cell_keys={"people": "people_key"},
+        )
+
+    def sql(self, scope: Scope) -> str:
+        return f"""
+        WITH {base_ctes(self.filters, scope)},
+        {values_table("program_list", "program", self.programs)},
+        person_program AS (SELECT DISTINCT person, program FROM event),
+        pair AS (
+            SELECT a.program AS program_a, b.program AS program_b, count(*) AS people,
+                   {cell_key("p.rk")} AS people_key
+            FROM person_program a
+            JOIN person_program b ON b.person = a.person
+            JOIN person p ON p.person = a.person
+            CROSS JOIN population
+            GROUP BY a.program, b.program, population_key
+        )
+        SELECT pa.program AS program_a, pb.program AS program_b,
+               coalesce(pair.people, 0) AS people, pair.people_key
+        FROM program_list pa
+        CROSS JOIN program_list pb
+        LEFT JOIN pair ON pair.program_a = pa.program AND pair.program_b = pb.program
+        ORDER BY program_a, program_b
+        """
+
+
+@dataclass(frozen=True)
+class ProgramCombinations(Question):
+    """UpSet-style: people by the exact set of programs they used in the period.
+
+    ``combination`` joins the programs with ``+`` in alphabetical order; the ``ALL`` row
+    is everyone, the sum of the combinations.
+    """
+
+    name = "combinations"
+
+    @property
+    def spec(self) -> TableSpec:
+        return TableSpec(
+            dimensions=("combination",),
+            counts=("people",),
+            margins={"combination": "ALL"},
+            cell_keys={"people": "people_key"},
+        )
+
+    def sql(self, scope: Scope) -> str:
+        return f"""
+        WITH {base_ctes(self.filters, scope)},
+        person_combination AS (
+            SELECT person, string_agg(program, '+' ORDER BY program) AS combination
+            FROM (SELECT DISTINCT person, program FROM event) AS d
+            GROUP BY person
+        )
+        SELECT combination, people, people_key FROM (
+            SELECT c.combination, count(*) AS people, {cell_key("p.rk")} AS people_key
+            FROM person_combination c JOIN person p ON p.person = c.person
+            CROSS JOIN population
+            GROUP BY c.combination, population_key
+            UNION ALL
+            SELECT 'ALL', count(*), {cell_key("p.rk")}
+            FROM person p CROSS JOIN population
+            GROUP BY population_key
+        ) AS t
+        ORDER BY combination = 'ALL', people DESC, combination
+        """

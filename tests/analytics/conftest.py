@@ -1,0 +1,90 @@
+"""A hand-built hub of six people whose answers are worked out by hand in the tests.
+
+E1  F 1990-05-01  MEDICAID 2015-01-01..2016-12-31 (two Medicaid records), SNAP 2015-03-01..2015-12-31
+E2  M 2001-02-01  MEDICAID 2005-01-01..2016-06-30, FOSTER_CARE 2005-01-01..2016-06-30,
+                  JUVENILE_DETENTION 2017-03-01..2017-06-01, INCARCERATION 2020-01-01..2021-01-01 (LAKE)
+E3  F 1980-01-01  UI_CLAIM 2015-02-01..2015-05-01, SNAP 2015-06-01..(open), TANF 2015-09-01..2016-03-01
+E4  M 1950-07-01  MEDICAID 2014-01-01..(open), AGING_IN_HOME 2015-05-01..2019-01-01 (KANE)
+E5  F 2000-03-01  FOSTER_CARE 2010-01-01..2017-12-31, SNAP 2018-02-01..2018-12-31,
+                  MEDICAID 2019-01-01..2019-06-30
+E6  (sex and birth date unknown)  SNAP 2019-01-01..2019-12-31
+Counties are COOK unless said otherwise.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import pytest
+
+from crosswalk.model import PERSON_INDEX, PERSON_RECORD, PROGRAMS, SERVICE_EVENT, ddl
+
+PEOPLE = {
+    "E1": ("F", date(1990, 5, 1), "COOK"),
+    "E2": ("M", date(2001, 2, 1), "LAKE"),
+    "E3": ("F", date(1980, 1, 1), "COOK"),
+    "E4": ("M", date(1950, 7, 1), "KANE"),
+    "E5": ("F", date(2000, 3, 1), "COOK"),
+    "E6": ("U", None, "COOK"),
+}
+EVENTS = [
+    ("E1", "MEDICAID", date(2015, 1, 1), date(2016, 12, 31), 2),
+    ("E1", "SNAP", date(2015, 3, 1), date(2015, 12, 31), 1),
+    ("E2", "MEDICAID", date(2005, 1, 1), date(2016, 6, 30), 1),
+    ("E2", "FOSTER_CARE", date(2005, 1, 1), date(2016, 6, 30), 1),
+    ("E2", "JUVENILE_DETENTION", date(2017, 3, 1), date(2017, 6, 1), 1),
+    ("E2", "INCARCERATION", date(2020, 1, 1), date(2021, 1, 1), 1),
+    ("E3", "UI_CLAIM", date(2015, 2, 1), date(2015, 5, 1), 1),
+    ("E3", "SNAP", date(2015, 6, 1), None, 1),
+    ("E3", "TANF", date(2015, 9, 1), date(2016, 3, 1), 1),
+    ("E4", "MEDICAID", date(2014, 1, 1), None, 1),
+    ("E4", "AGING_IN_HOME", date(2015, 5, 1), date(2019, 1, 1), 1),
+    ("E5", "FOSTER_CARE", date(2010, 1, 1), date(2017, 12, 31), 1),
+    ("E5", "SNAP", date(2018, 2, 1), date(2018, 12, 31), 1),
+    ("E5", "MEDICAID", date(2019, 1, 1), date(2019, 6, 30), 1),
+    ("E6", "SNAP", date(2019, 1, 1), date(2019, 12, 31), 1),
+]
+SECRET = b"hand-built hub secret"
+
+
+def build_hub(con: duckdb.DuckDBPyConnection) -> None:
+    for name, cols in (
+        ("person_record", PERSON_RECORD),
+        ("service_event", SERVICE_EVENT),
+        ("person_index", PERSON_INDEX),
+    ):
+        con.execute(ddl(name, cols))
+    records: set[tuple[str, str, str]] = set()
+    for n, (person, program, start, end, copies) in enumerate(EVENTS):
+        agency = PROGRAMS[program]
+        sex, dob, county = PEOPLE[person]
+        for copy in range(copies):
+            source_id = f"{person}-{copy}"
+            key = f"{agency}:{source_id}"
+            if (person, agency, source_id) not in records:
+                records.add((person, agency, source_id))
+                con.execute(
+                    """INSERT INTO person_record (record_key, agency, source_record_id, batch_id,
+                    source_row, dob, sex, county, case_id) VALUES (?, ?, ?, 'B1', 1, ?, ?, ?, ?)""",
+                    [key, agency, source_id, dob, sex, county, f"CASE-{person}"],
+                )
+                con.execute(
+                    "INSERT INTO person_index VALUES (?, ?, ?, ?, 'L1', 1.0)",
+                    [key, agency, source_id, person],
+                )
+        # Events sit on the last record of a person in an agency (a duplicate record).
+        key = f"{agency}:{person}-{copies - 1}"
+        con.execute(
+            """INSERT INTO service_event (event_key, agency, source_event_id, record_key,
+            batch_id, source_row, program, start_date, end_date, amount, county)
+            VALUES (?, ?, ?, ?, 'B1', 1, ?, ?, ?, 100, ?)""",
+            [f"{agency}:V{n}", agency, f"V{n}", key, program, start, end, county],
+        )
+
+
+@pytest.fixture(scope="session")
+def hub() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    build_hub(con)
+    return con
