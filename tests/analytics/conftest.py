@@ -14,11 +14,15 @@ Counties are COOK unless said otherwise.
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import pytest
 
+from crosswalk.identity import link
+from crosswalk.ingest import ingest_state
 from crosswalk.model import PERSON_INDEX, PERSON_RECORD, PROGRAMS, SERVICE_EVENT, ddl
+from crosswalk.synth import small_state
 
 PEOPLE = {
     "E1": ("F", date(1990, 5, 1), "COOK"),
@@ -45,7 +49,6 @@ EVENTS = [
     ("E5", "MEDICAID", date(2019, 1, 1), date(2019, 6, 30), 1),
     ("E6", "SNAP", date(2019, 1, 1), date(2019, 12, 31), 1),
 ]
-SECRET = b"hand-built hub secret"
 
 
 def build_hub(con: duckdb.DuckDBPyConnection) -> None:
@@ -88,3 +91,20 @@ def hub() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     build_hub(con)
     return con
+
+
+@pytest.fixture(scope="session")
+def state_hub(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 2,000-person synthetic state, ingested and linked: the hub as built for real."""
+    root = tmp_path_factory.mktemp("analytics")
+    small_state(str(root / "state"), people=2000, seed=9)
+    hub = root / "hub.duckdb"
+    ingest_state(root / "state", hub=hub)
+    link(hub)
+    return hub
+
+
+@pytest.fixture
+def control(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("CROSSWALK_SECRETS", str(tmp_path / "secrets"))
+    return f"sqlite:///{tmp_path}/control.db"

@@ -7,7 +7,6 @@ from datetime import date
 import duckdb
 import pytest
 
-from conftest import SECRET
 from crosswalk.analytics import (
     CohortOutcomes,
     Filters,
@@ -20,6 +19,8 @@ from crosswalk.analytics import (
     cumulative_incidence,
     exact_counts,
 )
+
+SECRET = b"analytics test secret"
 
 YEAR_2015 = Filters(start=date(2015, 1, 1), end=date(2015, 12, 31))
 

@@ -6,9 +6,12 @@ Spark through SQLGlot) and describes its count table for disclosure control. Ans
 leave only through the gate and ``crosswalk.disclosure.protect``. See docs/analytics.md.
 """
 
+from crosswalk.analytics.access import ask, ask_rows
 from crosswalk.analytics.cohort import CohortOutcomes, cumulative_incidence
 from crosswalk.analytics.filters import AGE_GROUPS, SERVICE_PROGRAMS, Filters
+from crosswalk.analytics.heavy import HeavyUsers
 from crosswalk.analytics.lifetime import LifetimeUse
+from crosswalk.analytics.output import chart, write_chart, write_table
 from crosswalk.analytics.overlap import ProgramCombinations, ProgramOverlap
 from crosswalk.analytics.pathways import Pathways
 from crosswalk.analytics.question import Question
@@ -22,6 +25,7 @@ __all__ = [
     "Answer",
     "CohortOutcomes",
     "Filters",
+    "HeavyUsers",
     "LifetimeUse",
     "Pathways",
     "ProgramCombinations",
@@ -29,7 +33,12 @@ __all__ = [
     "Question",
     "Scope",
     "Trends",
+    "ask",
+    "ask_rows",
+    "chart",
     "compute",
     "cumulative_incidence",
     "exact_counts",
+    "write_chart",
+    "write_table",
 ]

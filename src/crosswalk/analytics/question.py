@@ -67,7 +67,7 @@ class Question(ABC):
 
     def render(self, scope: Scope | None = None, dialect: str = "duckdb") -> str:
         """The query for ``dialect`` (``duckdb``, ``spark``...)."""
-        return render(self.sql(scope or Scope()), dialect)
+        return render(self.sql(scope or Scope.default(dialect)), dialect)
 
     def answer(self, protected: Protected) -> pa.Table:
         """The released answer from the protected count table."""

@@ -51,6 +51,12 @@ class Scope:
     )
     secret: str = f"getvariable('{CELL_KEY_SECRET}')"
 
+    @classmethod
+    def default(cls, dialect: str = "duckdb") -> Scope:
+        """The hub's tables; the secret as a DuckDB variable, or elsewhere a named
+        parameter (Spark: ``spark.sql(query, args={"crosswalk_cell_key_secret": ...})``)."""
+        return cls() if dialect == "duckdb" else cls(secret=f"${CELL_KEY_SECRET}")
+
     def __getitem__(self, table: str) -> str:
         return self.relations[table]
 
@@ -101,7 +107,7 @@ def base_ctes(f: Filters, scope: Scope, programs: Iterable[str] | None = None) -
     return f"""
     service AS (
         SELECT i.enterprise_id AS person, s.program, s.start_date, s.end_date, s.amount,
-               s.county, s.record_key
+               s.county, s.record_key, s.agency
         FROM {scope["service_event"]} s
         JOIN {scope["person_index"]} i ON i.record_key = s.record_key
         WHERE {in_list("s.program", wanted)}

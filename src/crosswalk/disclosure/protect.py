@@ -117,7 +117,8 @@ def protect(table: pa.Table, spec: TableSpec, k: int) -> Protected:
                 rate_hidden[row] = True
                 suppressed.append(SuppressedCell(row, rate.column, where(row), "derived"))
             elif released[den_row, den_j] > 0:
-                values[row] = rate.scale * released[row, num_j] / released[den_row, den_j]
+                value = rate.scale * released[row, num_j] / released[den_row, den_j]
+                values[row] = round(float(value), rate.digits)
         out[rate.column] = pa.array(values, type=pa.float64(), mask=np.isnan(values))
         out[f"{rate.column}_suppressed"] = pa.array(rate_hidden)
     for stat, c in spec.statistics.items():

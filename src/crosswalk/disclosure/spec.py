@@ -48,6 +48,7 @@ class Rate:
     denominator: str
     denominator_row: Mapping[str, str | At] = field(default_factory=dict)
     scale: float = 100.0
+    digits: int = 1
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,97 @@
+"""Answers leave only as the agreement allows: aggregates under disclosure control,
+row-level answers at the level granted, nothing at all for a denied purpose."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from crosswalk.agreement import Principal
+from crosswalk.analytics import Filters, ProgramOverlap
+from crosswalk.analytics.access import ask, ask_rows
+from crosswalk.analytics.heavy import HeavyUsers
+from crosswalk.audit import AuditLog
+from crosswalk.errors import AccessDenied
+
+TODAY = date(2025, 6, 1)
+ANALYST = Principal("ada", "hfs", "analyst")
+F = Filters(start=date(2015, 1, 1), end=date(2020, 12, 31), programs=("MEDICAID", "SNAP", "TANF"))
+# Substance-use and wage data are left out: analysts' row-level grants do not cover them.
+ROW_PROGRAMS = ("MEDICAID", "SNAP", "TANF", "MENTAL_HEALTH", "FOSTER_CARE", "HOMELESS_SERVICES")
+
+
+def entries(control: str) -> list[dict]:
+    return [{"action": e["action"], "body": e["body"]} for e in AuditLog(control).entries()]
+
+
+def test_analyst_gets_a_protected_overlap(state_hub: Path, control: str) -> None:
+    answer = ask(
+        ProgramOverlap(F),
+        ANALYST,
+        "program_evaluation",
+        hub=state_hub,
+        control=control,
+        today=TODAY,
+    )
+    people = answer.table.column("people").to_pylist()
+    assert all(v is None or v == 0 or v >= 11 for v in people)
+    assert answer.protected.perturbed == ("people",)
+    [entry] = entries(control)
+    assert entry["action"] == "data.read"
+    assert "overlap" in entry["body"]
+
+
+@pytest.mark.parametrize(
+    ("principal", "purpose"),
+    [
+        (ANALYST, "care_coordination"),  # no aggregate clause for this purpose
+        (Principal("cw", "fcs", "caseworker"), "program_evaluation"),  # wrong role
+        (Principal("x", "nowhere", "analyst"), "program_evaluation"),  # not a party
+        (ANALYST, "marketing"),  # not a purpose of the agreement
+    ],
+)
+def test_denied_purpose_gets_nothing_and_is_audited(
+    state_hub: Path, control: str, principal: Principal, purpose: str
+) -> None:
+    with pytest.raises(AccessDenied) as err:
+        ask(ProgramOverlap(F), principal, purpose, hub=state_hub, control=control, today=TODAY)
+    assert err.value.decision is not None and not err.value.decision.allowed
+    assert [e["action"] for e in entries(control)] == ["data.denied"]
+
+
+def test_a_question_reading_data_the_purpose_may_not_use_is_refused_whole(
+    state_hub: Path, control: str
+) -> None:
+    # Research purpose: aggregates only of substance-use and tax data; SNAP is not covered.
+    q = ProgramOverlap(F.model_copy(update={"programs": ("SUD_TREATMENT", "SNAP")}))
+    with pytest.raises(AccessDenied, match=r"fcs\.events"):
+        ask(q, ANALYST, "research", hub=state_hub, control=control, today=TODAY)
+
+
+def test_researcher_gets_pseudonymised_heavy_users(state_hub: Path, control: str) -> None:
+    researcher = Principal("rae", "cdo", "researcher")
+    q = HeavyUsers(F.model_copy(update={"programs": ROW_PROGRAMS}), limit=5)
+    rows = ask_rows(q, researcher, "research", hub=state_hub, control=control, today=TODAY)
+    assert rows.num_rows == 5
+    assert "enterprise_id" not in rows.column_names
+    assert all(p.startswith("X") for p in rows.column("pseudonym").to_pylist())
+    programs = rows.column("programs").to_pylist()
+    assert programs == sorted(programs, reverse=True)
+    other_purpose = ask_rows(
+        q, researcher, "program_evaluation", hub=state_hub, control=control, today=TODAY
+    )
+    assert set(rows.column("pseudonym").to_pylist()).isdisjoint(
+        other_purpose.column("pseudonym").to_pylist()
+    )
+
+
+@pytest.mark.parametrize("level", ["identified", "pseudonymised"])
+def test_analyst_gets_no_rows(state_hub: Path, control: str, level: str) -> None:
+    q = HeavyUsers(F, limit=5)
+    with pytest.raises(AccessDenied):
+        ask_rows(
+            q, ANALYST, "program_evaluation", level, hub=state_hub, control=control, today=TODAY
+        )
+    assert [e["action"] for e in entries(control)] == ["data.denied"]
