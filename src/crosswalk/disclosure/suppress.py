@@ -11,6 +11,7 @@ are shown and complements are never zero).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 
 import numpy as np
 from scipy.optimize import linprog
@@ -29,9 +30,10 @@ def complementary(cells: Cells, hidden: np.ndarray, k: int) -> np.ndarray:
 
     Greedy: the equalities with exactly one hidden cell are fixed first (a lone hidden
     cell in a sum is recomputed by subtraction); then the linear-programming check finds a
-    hidden cell whose feasible range is under k wide, and one released cell related to
-    it is hidden, preferring cells tied to many relations with hidden cells (they protect
-    several at once), then the smallest count (the least information lost).
+    group of hidden cells (tied by relations) with a range under k wide, and one released
+    cell related to the group is hidden: the smallest count (the least information lost),
+    then the one tied to most relations with hidden cells. The check runs again until
+    every group passes.
     """
     hidden = hidden.copy()
     if not cells.relations or not hidden.any():
@@ -47,21 +49,37 @@ def complementary(cells: Cells, hidden: np.ndarray, k: int) -> np.ndarray:
         for component in _components(hidden, by_cell):
             if component in safe:
                 continue
-            failing = _first_narrow(cells, hidden, component, by_cell, k)
-            if failing is None:
+            narrow = _first_narrow(cells, hidden, component, by_cell, k)
+            if narrow is None:
                 safe.add(component)
             else:
+                failing = (narrow, component)
                 break
         if failing is None:
             return hidden
-        related = {c for m in failing for rel in by_cell[m] for c in rel.cells}
-        _hide_one(cells, hidden, related, by_cell)
+        cell, component = failing
+        near = {c for rel in by_cell[cell] for c in rel.cells}
+        around = {c for m in component for rel in by_cell[m] for c in rel.cells}
+        _hide_one(cells, hidden, around, by_cell, near)
 
 
 def feasible_ranges(
     cells: Cells, hidden: np.ndarray, component: frozenset[int], by_cell: dict[int, list[Relation]]
 ) -> dict[int, tuple[float, float]]:
     """Min and max of each hidden cell of ``component`` given everything released."""
+    return {c: (lo, hi) for c, lo, hi in _ranges(cells, hidden, component, by_cell, exact=True)}
+
+
+def _ranges(
+    cells: Cells,
+    hidden: np.ndarray,
+    component: frozenset[int],
+    by_cell: dict[int, list[Relation]],
+    exact: bool = False,
+) -> Iterator[tuple[int, float, float]]:
+    """(cell, min, max) for each hidden cell, smallest counts first (the likeliest to be
+    narrow). Unless ``exact``, the minimum is not computed (reported as 1) when the
+    maximum is unbounded: the range is wide enough either way."""
     order = sorted(component)
     index = {c: i for i, c in enumerate(order)}
     relations = {id(r): r for c in order for r in by_cell[c]}.values()
@@ -79,31 +97,27 @@ def feasible_ranges(
                 rhs -= coef * float(cells.values[c])
         (a_eq if rel.kind == "eq" else a_ub).append(row)
         (b_eq if rel.kind == "eq" else b_ub).append(rhs)
-    ranges = {}
-    for c in order:
-        bounds = []
-        for sign in (1.0, -1.0):
-            objective = np.zeros(len(order))
-            objective[index[c]] = sign
-            result = linprog(
-                objective,
-                A_ub=np.array(a_ub) if a_ub else None,
-                b_ub=np.array(b_ub) if b_ub else None,
-                A_eq=np.array(a_eq) if a_eq else None,
-                b_eq=np.array(b_eq) if b_eq else None,
-                bounds=[(1, None)] * len(order),
-                method="highs",
-            )
-            if result.status == 3:  # unbounded
-                bounds.append(np.inf)
-            elif result.status == 0:
-                bounds.append(sign * result.fun)
-            else:
-                raise DisclosureError(
-                    f"the relations of the table are inconsistent ({result.message})"
-                )
-        ranges[c] = (bounds[0], bounds[1])
-    return ranges
+    constraints = {
+        "A_ub": np.array(a_ub) if a_ub else None,
+        "b_ub": np.array(b_ub) if b_ub else None,
+        "A_eq": np.array(a_eq) if a_eq else None,
+        "b_eq": np.array(b_eq) if b_eq else None,
+    }
+
+    def optimum(c: int, sign: float) -> float:
+        objective = np.zeros(len(order))
+        objective[index[c]] = sign
+        result = linprog(objective, **constraints, bounds=[(1, None)] * len(order), method="highs")
+        if result.status == 3:  # unbounded
+            return np.inf
+        if result.status != 0:
+            raise DisclosureError(f"the relations of the table are inconsistent ({result.message})")
+        return float(sign * result.fun)
+
+    for c in sorted(order, key=lambda x: (int(cells.values[x]), x)):
+        hi = optimum(c, -1.0)
+        lo = optimum(c, 1.0) if exact or np.isfinite(hi) else 1.0
+        yield c, lo, hi
 
 
 def _fix_lone_cells(cells: Cells, hidden: np.ndarray, by_cell: dict[int, list[Relation]]) -> None:
@@ -117,15 +131,28 @@ def _fix_lone_cells(cells: Cells, hidden: np.ndarray, by_cell: dict[int, list[Re
 
 
 def _hide_one(
-    cells: Cells, hidden: np.ndarray, candidates: set[int], by_cell: dict[int, list[Relation]]
+    cells: Cells,
+    hidden: np.ndarray,
+    candidates: set[int],
+    by_cell: dict[int, list[Relation]],
+    near: set[int] | None = None,
 ) -> None:
+    """Hide the cheapest released, non-zero candidate.
+
+    Cheapest: first the fewest equalities in which it would be the only hidden cell (each
+    needs a complement in turn), then tied to the narrow cell itself (``near``), then
+    tied to the most relations with hidden cells, then the smallest count.
+    """
     released = [c for c in candidates if not hidden[c] and cells.values[c] > 0]
     if not released:
         raise DisclosureError("no released cell can protect a suppressed cell")
 
-    def cost(c: int) -> tuple[int, int, int]:
+    def cost(c: int) -> tuple[int, bool, int, int, int]:
+        forced = sum(
+            rel.kind == "eq" and not any(hidden[x] for x in rel.cells) for rel in by_cell[c]
+        )
         ties = sum(any(hidden[x] for x in rel.cells) for rel in by_cell[c])
-        return (-ties, int(cells.values[c]), c)
+        return (forced, near is not None and c not in near, -ties, int(cells.values[c]), c)
 
     hidden[min(released, key=cost)] = True
 
@@ -158,9 +185,10 @@ def _first_narrow(
     component: frozenset[int],
     by_cell: dict[int, list[Relation]],
     k: int,
-) -> frozenset[int] | None:
+) -> int | None:
     if not any(by_cell[c] for c in component):
         return None
-    ranges = feasible_ranges(cells, hidden, component, by_cell)
-    narrow = [c for c, (lo, hi) in ranges.items() if hi - lo < k - 1e-6]
-    return frozenset(narrow) if narrow else None
+    for c, lo, hi in _ranges(cells, hidden, component, by_cell):
+        if hi - lo < k - 1e-6:
+            return c
+    return None
