@@ -10,6 +10,7 @@ import pytest
 from crosswalk.analytics import (
     CohortOutcomes,
     Filters,
+    HeavyUsers,
     LifetimeUse,
     Pathways,
     ProgramCombinations,
@@ -187,3 +188,13 @@ def test_trends(hub: duckdb.DuckDBPyConnection) -> None:
     assert cells[date(2015, 2, 1), "UI_CLAIM", "COOK"] == 1
     assert cells[date(2015, 3, 1), "SNAP", "COOK"] == 1
     assert sum(v for (m, *_), v in cells.items() if m == date(2015, 3, 1)) == 7
+
+
+def test_heavy_users(hub: duckdb.DuckDBPyConnection) -> None:
+    rows = hub.sql(HeavyUsers(YEAR_2015, limit=2).render()).fetchall()
+    # E3: UI_CLAIM 90 days, SNAP from 06-01 (open: to 12-31) 214, TANF to 12-31 122 = 426.
+    # E2: Medicaid and foster care all year: 730 days, before E1's 671 (365 + 306).
+    assert [(r[0], r[1], r[3], r[4], r[5]) for r in rows] == [
+        ("E3", 3, "SNAP+TANF+UI_CLAIM", 3, 426),
+        ("E2", 2, "FOSTER_CARE+MEDICAID", 2, 730),
+    ]
