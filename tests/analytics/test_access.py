@@ -3,14 +3,17 @@ row-level answers at the level granted, nothing at all for a denied purpose."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pytest
 
+from crosswalk.access import Scope, granted_scope
 from crosswalk.agreement import Principal
-from crosswalk.analytics import Filters, ProgramOverlap
-from crosswalk.analytics.access import ask, ask_rows
+from crosswalk.analytics import Filters, ProgramOverlap, ask, ask_rows
 from crosswalk.analytics.heavy import HeavyUsers
 from crosswalk.audit import AuditLog
 from crosswalk.errors import AccessDenied
@@ -95,3 +98,55 @@ def test_analyst_gets_no_rows(state_hub: Path, control: str, level: str) -> None
             q, ANALYST, "program_evaluation", level, hub=state_hub, control=control, today=TODAY
         )
     assert [e["action"] for e in entries(control)] == ["data.denied"]
+
+
+def test_granted_views_hold_only_what_was_granted(hub: duckdb.DuckDBPyConnection) -> None:
+    granted = [("hfs.events", "program"), ("hfs.events", "start_date"), ("hfs.clients", "dob")]
+    scope = granted_scope(hub, granted, name="t1")
+    events = hub.sql(f"SELECT * FROM {scope['service_event']}")
+    assert set(events.columns) == {"event_key", "record_key", "agency", "program", "start_date"}
+    assert {
+        a for (a,) in hub.sql(f"SELECT DISTINCT agency FROM {scope['service_event']}").fetchall()
+    } == {"hfs"}
+    records = hub.sql(f"SELECT * FROM {scope['person_record']}").columns
+    assert set(records) == {"record_key", "agency", "dob"}
+    # Nothing granted for an agency's clients: none of its rows, not even its keys.
+    empty = granted_scope(hub, [("fcs.events", "program")], name="t2")
+    assert hub.sql(f"SELECT count(*) FROM {empty['person_record']}").fetchall() == [(0,)]
+
+
+@dataclass(frozen=True)
+class _Undeclared(ProgramOverlap):
+    """Declares the overlap's elements but also reads amounts."""
+
+    def sql(self, scope: Scope) -> str:
+        return f"SELECT sum(amount) AS people FROM {scope['service_event']}"
+
+
+def test_a_question_cannot_read_what_it_did_not_declare(state_hub: Path, control: str) -> None:
+    with pytest.raises(duckdb.BinderException, match="amount"):
+        ask(
+            _Undeclared(F),
+            ANALYST,
+            "program_evaluation",
+            hub=state_hub,
+            control=control,
+            today=TODAY,
+        )
+
+
+def test_the_audit_entry_says_how_the_answer_was_protected(state_hub: Path, control: str) -> None:
+    answer = ask(
+        ProgramOverlap(F),
+        ANALYST,
+        "program_evaluation",
+        hub=state_hub,
+        control=control,
+        today=TODAY,
+    )
+    [entry] = AuditLog(control).entries()
+    body = json.loads(entry["body"])
+    protection = body["objects"]["protection"]
+    assert protection["k"] == 11
+    assert sum(protection["suppressed"].values()) == len(answer.protected.suppressed)
+    assert body["rows"] == answer.table.num_rows

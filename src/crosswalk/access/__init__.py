@@ -1,5 +1,25 @@
 """The gate: every read of agency data goes through ``Gate``, default deny, no bypass."""
 
-from crosswalk.access.gate import REDISCLOSURE_NOTICE, Gate, PersonAnswer
+from crosswalk.access.gate import (
+    REDISCLOSURE_NOTICE,
+    ROW_LEVELS,
+    Aggregate,
+    AggregateQuestion,
+    Gate,
+    PersonAnswer,
+    RowQuestion,
+)
+from crosswalk.access.scope import CELL_KEY_SECRET, Scope, granted_scope
 
-__all__ = ["REDISCLOSURE_NOTICE", "Gate", "PersonAnswer"]
+__all__ = [
+    "CELL_KEY_SECRET",
+    "REDISCLOSURE_NOTICE",
+    "ROW_LEVELS",
+    "Aggregate",
+    "AggregateQuestion",
+    "Gate",
+    "PersonAnswer",
+    "RowQuestion",
+    "Scope",
+    "granted_scope",
+]

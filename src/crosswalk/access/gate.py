@@ -4,6 +4,17 @@ Every read is decided by the policy engine, written to the audit log and transfo
 the decision requires before anything reaches the reader. The gate holds the hub
 connection; callers never get it. If the audit entry cannot be written, nothing is
 returned (fail closed).
+
+Three kinds of read:
+
+- ``person``: one person's records and services (a whole-person view);
+- ``aggregate``: an analytic question's counts, under disclosure control at the
+  agreement's minimum cell size;
+- ``rows``: a row-level question (one row per person), at the identified or
+  pseudonymised level only.
+
+Questions are intent objects (see ``crosswalk.analytics``): they declare the data
+elements they read and render their SQL against the views the gate grants.
 """
 
 from __future__ import annotations
@@ -13,11 +24,13 @@ import hmac
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+import pyarrow as pa
 import sqlalchemy as sa
 
 from crosswalk import settings, stores
+from crosswalk.access.scope import CELL_KEY_SECRET, Scope, granted_scope
 from crosswalk.agreement import (
     Agreement,
     ConsentRegistry,
@@ -29,7 +42,8 @@ from crosswalk.agreement import (
 )
 from crosswalk.audit import AccessDenied as DeniedEvent
 from crosswalk.audit import AuditEvent, AuditLog, DataRead, load_key
-from crosswalk.errors import AccessDenied
+from crosswalk.disclosure import Protected, TableSpec, protect
+from crosswalk.errors import AccessDenied, ConfigError
 from crosswalk.identity.index import EVENT_ELEMENTS, RECORD_ELEMENTS, person_records
 
 REDISCLOSURE_NOTICE = (
@@ -49,6 +63,38 @@ class PersonAnswer:
     decision: Decision
     withheld: list[str] = field(default_factory=list)  # why some records were left out
     notices: list[str] = field(default_factory=list)
+
+
+class RowQuestion(Protocol):
+    """A question answered one row per person, with an ``enterprise_id`` column."""
+
+    name: str
+
+    @property
+    def elements(self) -> tuple[tuple[str, str], ...]: ...
+
+    def render(self, scope: Scope | None = None, dialect: str = "duckdb") -> str: ...
+
+
+class AggregateQuestion(RowQuestion, Protocol):
+    """A question answered as a count table, described by its ``spec``."""
+
+    @property
+    def spec(self) -> TableSpec: ...
+
+    def answer(self, protected: Protected) -> pa.Table: ...
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """A released aggregate answer and the protected count table behind it."""
+
+    table: pa.Table
+    protected: Protected
+    decision: Decision
+
+
+ROW_LEVELS = ("identified", "pseudonymised")
 
 
 class Gate:
@@ -178,6 +224,94 @@ class Gate:
             notices.append(REDISCLOSURE_NOTICE)
         self._record(DataRead, principal, purpose, objects, decision, len(records) + len(events))
         return PersonAnswer(shown_person, records, events, decision, sorted(set(withheld)), notices)
+
+    def aggregate(
+        self, principal: Principal, purpose: str, question: AggregateQuestion
+    ) -> Aggregate:
+        """Answer ``question`` as aggregates under disclosure control, or refuse it whole."""
+        decision = self._decide_whole(principal, purpose, question, "aggregate")
+        assert decision.min_cell is not None
+        secret = load_key(self._secrets / "cell-key.key")
+        con = stores.connect_hub(self._hub, read_only=True)
+        try:
+            scope = granted_scope(con, decision.granted)
+            con.execute(f"SET VARIABLE {CELL_KEY_SECRET} = ?", [secret.hex()])
+            exact = _arrow(con, question.render(scope))
+        finally:
+            con.close()
+        protected = protect(exact, question.spec, decision.min_cell)
+        table = question.answer(protected)
+        objects = {**_objects(question), "protection": protected.to_dict()}
+        self._record(DataRead, principal, purpose, objects, decision, table.num_rows)
+        return Aggregate(table, protected, decision)
+
+    def rows(
+        self,
+        principal: Principal,
+        purpose: str,
+        question: RowQuestion,
+        level: str = "pseudonymised",
+    ) -> pa.Table:
+        """Answer a row-level question at ``level``; enterprise ids become per-purpose
+        pseudonyms at the pseudonymised level."""
+        if level not in ROW_LEVELS:
+            raise ConfigError(f"row-level answers are {' or '.join(ROW_LEVELS)}, not {level!r}")
+        decision = self._decide_whole(principal, purpose, question, level)
+        con = stores.connect_hub(self._hub, read_only=True)
+        try:
+            table = _arrow(con, question.render(granted_scope(con, decision.granted)))
+        finally:
+            con.close()
+        if level == "pseudonymised":
+            ids = table.column("enterprise_id").to_pylist()
+            table = table.drop(["enterprise_id"]).add_column(
+                0, "pseudonym", pa.array([self.pseudonym(i, purpose) for i in ids], pa.string())
+            )
+        self._record(DataRead, principal, purpose, _objects(question), decision, table.num_rows)
+        return table
+
+    def _decide_whole(
+        self, principal: Principal, purpose: str, question: RowQuestion, level: str
+    ) -> Decision:
+        """Decide a question, refusing (and auditing the refusal) unless every element it
+        reads is granted outright: a question is not answered over less data than it says."""
+        request = Request(principal, purpose, question.elements, level)
+        decision = decide(self._agreement, request, at=self._today)
+        problems = []
+        if not decision.allowed:
+            what = "aggregates" if level == "aggregate" else f"{level} person-level data"
+            problems.append(
+                f"{principal.user} ({principal.role}, {principal.agency}) may not receive {what} for {purpose}"
+            )
+        elif decision.dropped:
+            datasets = sorted({d for d, _ in decision.dropped})
+            problems.append(
+                f"the question reads data this purpose may not use ({', '.join(datasets)}); "
+                "leave those programs out"
+            )
+        elif decision.consent_required:
+            problems.append(
+                "row-level answers cannot include data that needs each person's consent"
+            )
+        if problems:
+            self._record(DeniedEvent, principal, purpose, _objects(question), decision, 0, "denied")
+            raise AccessDenied("; ".join(problems), decision)
+        return decision
+
+
+def _arrow(con: Any, sql: str) -> pa.Table:
+    relation = con.sql(sql)
+    assert relation is not None
+    return relation.to_arrow_table()
+
+
+def _objects(question: RowQuestion) -> dict[str, Any]:
+    sql = question.render()
+    return {
+        "question": question.name,
+        "datasets": sorted({d for d, _ in question.elements}),
+        "sql_sha256": hashlib.sha256(sql.encode()).hexdigest(),
+    }
 
 
 def _why(decision: Decision, dataset: str) -> str:

@@ -6,7 +6,7 @@ Spark through SQLGlot) and describes its count table for disclosure control. Ans
 leave only through the gate and ``crosswalk.disclosure.protect``. See docs/analytics.md.
 """
 
-from crosswalk.analytics.access import ask, ask_rows
+from crosswalk.access import Scope
 from crosswalk.analytics.cohort import CohortOutcomes, cumulative_incidence
 from crosswalk.analytics.filters import AGE_GROUPS, SERVICE_PROGRAMS, Filters
 from crosswalk.analytics.heavy import HeavyUsers
@@ -15,8 +15,7 @@ from crosswalk.analytics.output import chart, write_chart, write_table
 from crosswalk.analytics.overlap import ProgramCombinations, ProgramOverlap
 from crosswalk.analytics.pathways import Pathways
 from crosswalk.analytics.question import Question
-from crosswalk.analytics.run import Answer, compute, exact_counts
-from crosswalk.analytics.sql import Scope
+from crosswalk.analytics.run import Answer, ask, ask_rows, compute, exact_counts
 from crosswalk.analytics.trends import Trends
 
 __all__ = [

@@ -18,9 +18,10 @@ from typing import Literal
 import numpy as np
 import pyarrow as pa
 
+from crosswalk.access import Scope
 from crosswalk.analytics.filters import SERVICE_PROGRAMS
 from crosswalk.analytics.question import Question, elements_for
-from crosswalk.analytics.sql import Scope, base_ctes, cell_key, literal, values_table
+from crosswalk.analytics.sql import base_ctes, cell_key, literal, values_table
 from crosswalk.disclosure import Protected, Sum, TableSpec
 from crosswalk.errors import ConfigError
 from crosswalk.model import PROGRAMS

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from crosswalk.access import Scope
 from crosswalk.analytics.filters import Filters
 from crosswalk.analytics.question import elements_for
-from crosswalk.analytics.sql import Scope, base_ctes, literal, render
+from crosswalk.analytics.sql import base_ctes, literal, render
 from crosswalk.errors import ConfigError
 
 ELEMENTS = ("program", "start_date", "end_date", "county", "amount")

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from crosswalk.access import Scope
 from crosswalk.analytics.question import Question, elements_for
-from crosswalk.analytics.sql import Scope, base_ctes, cell_key, literal, values_table
+from crosswalk.analytics.sql import base_ctes, cell_key, literal, values_table
 from crosswalk.disclosure import TableSpec
 
 Breakdown = Literal["age_group", "sex", "county", "all"]

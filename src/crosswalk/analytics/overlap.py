@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from crosswalk.access import Scope
 from crosswalk.analytics.question import Question
-from crosswalk.analytics.sql import Scope, base_ctes, cell_key, values_table
+from crosswalk.analytics.sql import base_ctes, cell_key, values_table
 from crosswalk.disclosure import Rate, TableSpec
 
 

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
+from crosswalk.access import Scope
 from crosswalk.analytics.filters import Filters
-from crosswalk.analytics.sql import Scope, agencies, render
+from crosswalk.analytics.sql import agencies, render
 from crosswalk.disclosure import Protected, TableSpec
 
 EVENT_ELEMENTS = ("program", "start_date", "end_date", "county")

@@ -1,19 +1,28 @@
-"""Running a question: SQL on the hub, then disclosure control, then the answer.
+"""Asking a question: through the gate for a principal and purpose, or, for code that
+built the hub itself (tests, benchmarks), straight on a connection.
 
-``compute`` is the engine step the gate performs after it has decided and audited the
-request; it holds no policy of its own and is only ever handed a connection by the gate
-(or, in tests and benchmarks, by the code that built the hub).
+``ask`` and ``ask_rows`` are the way users get answers: the gate decides the request
+for the question's data elements (refusing it whole if any element is not granted),
+runs it over views holding only what was granted, applies disclosure control at the
+agreement's minimum cell size (aggregates) or per-purpose pseudonyms (row-level), and
+writes the audit entry before anything is returned. ``compute`` is the engine step
+alone, for a connection the caller already holds.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import sqlalchemy as sa
 
+from crosswalk.access import CELL_KEY_SECRET, Gate, Scope
+from crosswalk.agreement import Agreement, Principal
+from crosswalk.analytics.heavy import HeavyUsers
 from crosswalk.analytics.question import Question
-from crosswalk.analytics.sql import CELL_KEY_SECRET, Scope
 from crosswalk.disclosure import Protected, protect
 
 
@@ -24,6 +33,44 @@ class Answer:
     question: Question
     table: pa.Table
     protected: Protected
+
+
+def ask(
+    question: Question,
+    principal: Principal,
+    purpose: str,
+    *,
+    hub: str | Path | None = None,
+    control: str | sa.Engine | None = None,
+    agreement: Agreement | None = None,
+    today: date | None = None,
+    secrets: str | Path | None = None,
+) -> Answer:
+    """Answer an aggregate question for ``principal`` and ``purpose``, or refuse it.
+
+    Example:
+        >>> ask(ProgramOverlap(Filters(start=date(2019, 1, 1))),
+        ...     Principal("ada", "hfs", "analyst"), "program_evaluation")  # doctest: +SKIP
+    """
+    gate = Gate(hub, control, agreement, today, secrets)
+    released = gate.aggregate(principal, purpose, question)
+    return Answer(question, released.table, released.protected)
+
+
+def ask_rows(
+    question: HeavyUsers,
+    principal: Principal,
+    purpose: str,
+    level: str = "pseudonymised",
+    *,
+    hub: str | Path | None = None,
+    control: str | sa.Engine | None = None,
+    agreement: Agreement | None = None,
+    today: date | None = None,
+    secrets: str | Path | None = None,
+) -> pa.Table:
+    """Answer a row-level question where the agreement allows ``level`` for ``purpose``."""
+    return Gate(hub, control, agreement, today, secrets).rows(principal, purpose, question, level)
 
 
 def exact_counts(
@@ -44,6 +91,6 @@ def compute(
     secret: bytes,
     scope: Scope | None = None,
 ) -> Answer:
-    """Exact counts, protected at ``k``, turned into the released answer."""
+    """Exact counts, protected at ``k``, turned into the answer (no policy decision)."""
     protected = protect(exact_counts(con, question, secret, scope), question.spec, k)
     return Answer(question, question.answer(protected), protected)

@@ -17,48 +17,17 @@ Every question starts from the same common table expressions:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from datetime import date
 
 import sqlglot
 from sqlglot import exp
 
+from crosswalk.access.scope import Scope
 from crosswalk.analytics.filters import AGE_GROUPS, Filters
 from crosswalk.disclosure import cell_key_sql, population_key_sql, record_key_sql
 from crosswalk.errors import ConfigError
 from crosswalk.model import PROGRAMS
-
-# The secret behind record keys is a session variable set by whoever runs the query;
-# it never appears in SQL text.
-CELL_KEY_SECRET = "crosswalk_cell_key_secret"
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Where a query reads from: the relations standing for the hub tables.
-
-    The gate passes views restricted to what a decision allows; the default names the
-    hub's own tables. ``secret`` is the SQL expression for the cell-key secret.
-    """
-
-    relations: Mapping[str, str] = field(
-        default_factory=lambda: {
-            "service_event": "service_event",
-            "person_record": "person_record",
-            "person_index": "person_index",
-        }
-    )
-    secret: str = f"getvariable('{CELL_KEY_SECRET}')"
-
-    @classmethod
-    def default(cls, dialect: str = "duckdb") -> Scope:
-        """The hub's tables; the secret as a DuckDB variable, or elsewhere a named
-        parameter (Spark: ``spark.sql(query, args={"crosswalk_cell_key_secret": ...})``)."""
-        return cls() if dialect == "duckdb" else cls(secret=f"${CELL_KEY_SECRET}")
-
-    def __getitem__(self, table: str) -> str:
-        return self.relations[table]
 
 
 def literal(value: str | int | float | date) -> str:
@@ -106,8 +75,7 @@ def base_ctes(f: Filters, scope: Scope, programs: Iterable[str] | None = None) -
         person_filters.append(in_list("county", f.counties))
     return f"""
     service AS (
-        SELECT i.enterprise_id AS person, s.program, s.start_date, s.end_date, s.amount,
-               s.county, s.record_key, s.agency
+        SELECT i.enterprise_id AS person, s.*
         FROM {scope["service_event"]} s
         JOIN {scope["person_index"]} i ON i.record_key = s.record_key
         WHERE {in_list("s.program", wanted)}

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from crosswalk.access import Scope
 from crosswalk.analytics.question import Question
-from crosswalk.analytics.sql import Scope, base_ctes, cell_key, literal, values_table
+from crosswalk.analytics.sql import base_ctes, cell_key, literal, values_table
 from crosswalk.disclosure import TableSpec
 from crosswalk.errors import ConfigError
 

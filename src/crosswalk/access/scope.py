@@ -1,0 +1,82 @@
+"""What a query may read: the relations standing for the hub's tables.
+
+Analytic questions render their SQL against a ``Scope`` rather than naming hub tables.
+The gate builds the scope of one decision with ``granted_scope``: temporary views that
+hold only the agencies and the columns the decision granted, so a question that reads
+anything it did not declare fails instead of reading it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import duckdb
+
+from crosswalk.model import PERSON_INDEX, PERSON_RECORD, SERVICE_EVENT
+
+# The secret behind cell keys is a session variable set by whoever runs the query; it
+# never appears in SQL text.
+CELL_KEY_SECRET = "crosswalk_cell_key_secret"
+
+HUB_TABLES = ("service_event", "person_record", "person_index")
+
+# Per hub table: the agreement dataset suffix its rows belong to, and the columns every
+# view keeps because rows are joined and grouped by them (they never leave the hub in
+# an aggregate; row-level answers pseudonymise the enterprise id).
+_TABLES = {
+    "person_record": ("clients", ("record_key", "agency"), PERSON_RECORD),
+    "service_event": ("events", ("event_key", "record_key", "agency"), SERVICE_EVENT),
+    "person_index": ("clients", ("record_key", "agency", "enterprise_id"), PERSON_INDEX),
+}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where a query reads from: relation names for the hub tables, and the SQL that
+    yields the cell-key secret.
+
+    The default names the hub's own tables (for code that built the hub itself: tests,
+    benchmarks); the gate passes views restricted to one decision.
+    """
+
+    relations: Mapping[str, str] = field(default_factory=lambda: {t: t for t in HUB_TABLES})
+    secret: str = f"getvariable('{CELL_KEY_SECRET}')"
+
+    @classmethod
+    def default(cls, dialect: str = "duckdb") -> Scope:
+        """The hub's tables; the secret as a DuckDB variable, or elsewhere a named
+        parameter (Spark: ``spark.sql(query, args={"crosswalk_cell_key_secret": ...})``)."""
+        return cls() if dialect == "duckdb" else cls(secret=f"${CELL_KEY_SECRET}")
+
+    def __getitem__(self, table: str) -> str:
+        return self.relations[table]
+
+
+def granted_scope(
+    con: duckdb.DuckDBPyConnection, granted: Iterable[tuple[str, str]], name: str = "granted"
+) -> Scope:
+    """Create temporary views of the hub tables holding only the ``granted`` (dataset,
+    element) pairs, and return the scope that names them.
+
+    A row is kept when its agency's dataset has a granted element; a column when it is
+    granted for every agency kept (the gate refuses partial grants before this).
+    """
+    granted = set(granted)
+    relations = {}
+    for table, (suffix, keys, columns) in _TABLES.items():
+        datasets = {d for d, _ in granted if d.endswith(f".{suffix}")}
+        agencies = sorted(d.split(".")[0] for d in datasets)
+        shown = [
+            c.name
+            for c in columns
+            if c.name in keys or (agencies and all((d, c.name) in granted for d in datasets))
+        ]
+        where = ", ".join("'" + a.replace("'", "''") + "'" for a in agencies) or "NULL"
+        view = f"{name}_{table}"
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {', '.join(shown)} FROM {table} "
+            f"WHERE agency IN ({where})"
+        )
+        relations[table] = view
+    return Scope(relations)
