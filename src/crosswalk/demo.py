@@ -1,9 +1,12 @@
 """The main job on the embedded default, end to end, on a fresh synthetic state.
 
 ``crosswalk demo`` (and ``make demo``) generates a synthetic state, ingests all 13
-agencies into a fresh hub, links person records into enterprise persons and reports what
-each step produced, with the linkage scored against the ground truth. Each step is the library
-function a user would call; the demo only chains them.
+agencies into a fresh hub, links person records into enterprise persons, asks the gate
+for a person's records as different principals, and asks cross-agency questions
+(program overlap, a pathway, a cohort's outcomes) as an analyst under disclosure
+control, writing their charts. It reports what each step produced, with the linkage
+scored against the ground truth. Each step is the library function a user would call;
+the demo only chains them.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 
+from crosswalk import analytics
 from crosswalk.access import Gate
 from crosswalk.agreement import ConsentRegistry, Principal
 from crosswalk.audit import AuditLog, Verification
@@ -40,6 +44,15 @@ class GateExample:
 
 
 @dataclass(frozen=True)
+class AnalyticsExample:
+    """One question asked as an analyst, its protected answer and its charts."""
+
+    title: str
+    answer: analytics.Answer
+    charts: list[Path]
+
+
+@dataclass(frozen=True)
 class DemoResult:
     out: Path
     hub: Path
@@ -48,6 +61,7 @@ class DemoResult:
     linked: LinkResult
     evaluation: Evaluation
     gate_examples: list[GateExample]
+    analytics_examples: list[AnalyticsExample]
     audit: Verification
 
 
@@ -72,9 +86,89 @@ def demo(
     evaluation = evaluate(out / "state" / "truth", hub)
     say("asking the gate for data as different agencies and purposes")
     examples = gate_examples(hub, control, out / "secrets")
+    say("asking cross-agency questions as an analyst, under disclosure control")
+    questions = analytics_examples(hub, control, out / "secrets", out / "charts")
     return DemoResult(
-        out, hub, manifest, ingested, linked, evaluation, examples, AuditLog(control).verify()
+        out,
+        hub,
+        manifest,
+        ingested,
+        linked,
+        evaluation,
+        examples,
+        questions,
+        AuditLog(control).verify(),
     )
+
+
+ANALYST = Principal("bob", "cdo", "analyst")
+DEMO_QUESTIONS: list[tuple[str, analytics.Question]] = [
+    (
+        "People in each pair of programs, 2019",
+        analytics.ProgramOverlap(
+            analytics.Filters(
+                start=date(2019, 1, 1),
+                end=date(2019, 12, 31),
+                programs=(
+                    "MEDICAID",
+                    "SNAP",
+                    "TANF",
+                    "MENTAL_HEALTH",
+                    "SUD_TREATMENT",
+                    "HOMELESS_SERVICES",
+                ),
+            )
+        ),
+    ),
+    (
+        "Programs entered just before and after TANF, entries 2015-2020",
+        analytics.Pathways(
+            analytics.Filters(
+                start=date(2015, 1, 1),
+                end=date(2020, 12, 31),
+                programs=(
+                    "UI_CLAIM",
+                    "SNAP",
+                    "MEDICAID",
+                    "HOUSING_ASSISTANCE",
+                    "HOMELESS_SERVICES",
+                    "MENTAL_HEALTH",
+                ),
+            ),
+            program="TANF",
+        ),
+    ),
+    (
+        "After an unemployment claim (2015-2017): share entering each program within 4 years",
+        analytics.CohortOutcomes(
+            program="UI_CLAIM",
+            event="entry",
+            cohort_start=date(2015, 1, 1),
+            cohort_end=date(2017, 12, 31),
+            years=4,
+            outcomes=("SNAP", "TANF", "MEDICAID", "HOMELESS_SERVICES"),
+        ),
+    ),
+]
+
+
+def analytics_examples(
+    hub: Path, control: str, secrets: Path, charts: Path
+) -> list[AnalyticsExample]:
+    """Overlap, a pathway and a cohort asked as an analyst for program evaluation, with
+    each answer's charts written as interactive HTML and PNG into ``charts``."""
+    out = []
+    for title, question in DEMO_QUESTIONS:
+        answer = analytics.ask(
+            question, ANALYST, "program_evaluation", hub=hub, control=control, secrets=secrets
+        )
+        spec = analytics.chart(question.name, answer.table, title)
+        paths = [
+            analytics.write_chart(spec, charts / f"{question.name}.{kind}")
+            for kind in ("html", "png")
+        ]
+        out.append(AnalyticsExample(title, answer, paths))
+    return out
 
 
 def gate_examples(hub: Path, control: str, secrets: Path) -> list[GateExample]:

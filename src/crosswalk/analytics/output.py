@@ -12,6 +12,7 @@ from typing import Any
 
 import altair as alt
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import vl_convert as vlc
@@ -42,9 +43,21 @@ def _records(table: pa.Table) -> list[dict[str, Any]]:
 
 
 def chart(name: str, table: pa.Table, title: str) -> alt.TopLevelMixin:
-    """The chart for a question's answer (hidden figures are left out, never guessed)."""
+    """The chart for a question's answer (hidden figures are left out, never guessed;
+    the subtitle says how many there are)."""
     data = alt.Data(values=_records(table))
-    base = alt.Chart(data, title=title)
+    hidden = sum(  # counts only: a rate hidden with its count is the same cell
+        pc.sum(table.column(c)).as_py() or 0
+        for c in table.column_names
+        if c.endswith("_suppressed")
+        and pa.types.is_integer(table.schema.field(c.removesuffix("_suppressed")).type)
+    )
+    note = (
+        f"{hidden} counts hidden by disclosure control; counts perturbed (cell key)"
+        if hidden
+        else "counts perturbed (cell key)"
+    )
+    base = alt.Chart(data, title=alt.Title(title, subtitle=note))
     if name == "overlap":
         heat = base.mark_rect().encode(
             x=alt.X("program_b:N", title=None),
@@ -54,8 +67,12 @@ def chart(name: str, table: pa.Table, title: str) -> alt.TopLevelMixin:
             ),
             tooltip=["program_a:N", "program_b:N", "people:Q", "pct_of_a:Q"],
         )
-        text = base.mark_text(fontSize=8).encode(
-            x="program_b:N", y="program_a:N", text=alt.Text("people:Q", format=",")
+        text = (
+            base.transform_calculate(
+                label="datum.people === null ? 'hidden' : format(datum.people, ',')"
+            )
+            .mark_text(fontSize=9)
+            .encode(x="program_b:N", y="program_a:N", text="label:N")
         )
         return (heat + text).properties(width=520, height=520)
     if name == "combinations":

@@ -20,6 +20,7 @@ from rich.table import Table
 from crosswalk import analytics
 from crosswalk.cli.access import Agency, Control, Profile, Purpose, Role, User, principal_from
 from crosswalk.cli.ingest import HubOption
+from crosswalk.disclosure import Protected
 from crosswalk.errors import ConfigError, Problem
 
 analyze_app = typer.Typer(
@@ -79,12 +80,41 @@ def filters_from(
         raise ConfigError("invalid filters", problems) from None
 
 
-def _show(table: pa.Table, title: str) -> None:
+HIDDEN = "·"  # how a figure hidden by disclosure control is shown
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return HIDDEN
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def answer_table(name: str, table: pa.Table, title: str) -> Table:
+    """A question's answer for the terminal; the overlap as a program-by-program matrix."""
+    if name == "overlap":
+        programs = list(dict.fromkeys(table.column("program_a").to_pylist()))
+        people = {
+            (r["program_a"], r["program_b"]): r["people"]
+            for r in table.select(["program_a", "program_b", "people"]).to_pylist()
+        }
+        out = Table("", *programs, title=title)
+        for a in programs:
+            out.add_row(a, *(_cell(people[a, b]) for b in programs))
+        return out
     shown = [c for c in table.column_names if not c.endswith("_suppressed")]
     out = Table(*shown, title=title)
     for row in table.select(shown).to_pylist():
-        out.add_row(*("·" if v is None else str(v) for v in row.values()))
-    Console().print(out)
+        out.add_row(*(_cell(v) for v in row.values()))
+    return out
+
+
+def protection_note(protected: Protected) -> str:
+    counts = sum(c.reason != "derived" for c in protected.suppressed)
+    return (
+        f"{counts} counts hidden ({HIDDEN}): counts 1 to {protected.k - 1} and any count that "
+        "would reveal one, with the rates made from them; counts perturbed by the cell-key "
+        "method (see docs/disclosure.md)"
+    )
 
 
 def _deliver(
@@ -108,11 +138,8 @@ def _deliver(
     for path in charts or ():
         analytics.write_chart(analytics.chart(question.name, answer.table, title), path)
     if out is None:
-        _show(answer.table, title)
-    Console(stderr=True).print(
-        f"{len(answer.protected.suppressed)} figures hidden (k={answer.protected.k}); "
-        "counts perturbed by the cell-key method (see docs/disclosure.md)"
-    )
+        Console().print(answer_table(question.name, answer.table, title))
+    Console(stderr=True).print(protection_note(answer.protected))
 
 
 @analyze_app.command("overlap")
@@ -410,7 +437,9 @@ def heavy_users(
     if out is not None:
         analytics.write_table(table, out)
     else:
-        _show(table, f"Heaviest multi-system users ({level})")
+        Console().print(
+            answer_table(question.name, table, f"Heaviest multi-system users ({level})")
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from crosswalk import demo as demo_lib
+from crosswalk.cli.analyze import answer_table, protection_note
 from crosswalk.cli.identity import evaluation_table
 from crosswalk.cli.synth import summary
 from crosswalk.synth import true_overlap
@@ -23,7 +24,8 @@ def demo(
     people: Annotated[int, typer.Option(help="People in the synthetic state.")] = 20_000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
 ) -> None:
-    """Generate a synthetic state, ingest it, link it, and report each step.
+    """Generate a synthetic state, ingest it, link it, ask the gate and analytic
+    questions under the agreement, and report each step.
 
     Example: crosswalk demo --out demo-out --people 20000
     """
@@ -67,6 +69,10 @@ def demo(
         console.print(Text(f"      {g.detail}"))
         if g.clauses:
             console.print(Text(f"      clauses: {', '.join(g.clauses)}"))
+    for q in result.analytics_examples:
+        console.print(answer_table(q.answer.question.name, q.answer.table, q.title))
+        console.print(Text(f"  {protection_note(q.answer.protected)}", style="dim"))
+        console.print(Text(f"  charts: {', '.join(str(p) for p in q.charts)}", style="dim"))
     check = result.audit
     state = "intact" if check.ok else f"BROKEN at entry {check.first_bad}"
     console.print(f"Audit log: {check.entries} entries, chain {state}.")
