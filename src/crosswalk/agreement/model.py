@@ -10,7 +10,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 SensitivityClass = Literal[
-    "direct_identifier",  # names, SSN, address, phone, case and Medicaid ids
+    "direct_identifier",  # names, SSN, address, phone, Medicaid ids
+    "case_identifier",  # an agency's case or household number (groups records of one case)
     "quasi_identifier",  # date of birth, sex, ZIP, county
     "program",  # ordinary service data
     "phi",  # health information (HIPAA)
