@@ -1,9 +1,13 @@
 """Analytics: the program overlap matrix and a cohort outcome query, cold and warm.
 
-The hub is built the real way (synthetic state -> ingest -> linkage). Each question runs
-in a fresh process: "cold" is its first run on a new connection to the hub file, "warm"
-the median of three more on the same connection. Both include disclosure control (primary
-and complementary suppression with the linear-programming check, cell-key perturbation).
+The hub is built the real way (synthetic state -> ingest -> linkage), or given with
+``$BENCH_HUB`` (a hub already built and linked). Each question is asked the way users ask
+it, ``crosswalk.analytics.ask`` as an analyst for program evaluation: the gate decides,
+opens the hub read-only, runs the question over the views of what was granted, applies
+disclosure control (primary and complementary suppression with the linear-programming
+check, cell-key perturbation) and writes the audit entry. Each question runs in a fresh
+process: "cold" is its first ask, "warm" the median of three more (the gate opens the hub
+anew for each; the operating system's file cache is warm).
 
 Baseline, in the same processes: the bare count in plain DuckDB SQL over the same tables
 (no filters, no cell keys, no protection): the pairwise self-join for overlap, and for the
@@ -12,6 +16,7 @@ cohort the first later entry into each program within five years.
 
 from __future__ import annotations
 
+import os
 import statistics
 import tempfile
 import time
@@ -72,20 +77,24 @@ def timed(hub: str, name: str) -> dict[str, float]:
     """Cold, warm (median of 3) for Crosswalk's question and for the plain baseline."""
     import duckdb
 
-    from crosswalk.analytics import compute
+    from crosswalk.agreement import Principal
+    from crosswalk.analytics import ask
 
     out: dict[str, float] = {}
     q = question(name)
-    con = duckdb.connect(hub, read_only=True)
-    runs = []
-    for _ in range(4):
-        t = time.perf_counter()
-        answer = compute(con, q, k=11, secret=b"benchmark secret")
-        runs.append(time.perf_counter() - t)
+    analyst = Principal("bench", "cdo", "analyst")
+    with tempfile.TemporaryDirectory() as tmp:
+        control, secrets = f"sqlite:///{tmp}/control.db", Path(tmp) / "secrets"
+        runs = []
+        for _ in range(4):
+            t = time.perf_counter()
+            answer = ask(
+                q, analyst, "program_evaluation", hub=hub, control=control, secrets=secrets
+            )
+            runs.append(time.perf_counter() - t)
     out["cold"], out["warm"] = runs[0], statistics.median(runs[1:])
     out["hidden"] = len(answer.protected.suppressed)
     out["rows"] = answer.protected.table.num_rows
-    con.close()
     con = duckdb.connect(hub, read_only=True)
     runs = []
     for _ in range(4):
@@ -97,7 +106,6 @@ def timed(hub: str, name: str) -> dict[str, float]:
 
 
 def build(people: int, root: Path) -> tuple[str, int, int]:
-    import duckdb
 
     from crosswalk.identity import link
     from crosswalk.ingest import ingest_state
@@ -107,11 +115,18 @@ def build(people: int, root: Path) -> tuple[str, int, int]:
     hub = str(root / "hub.duckdb")
     ingest_state(root / "state", hub=hub)
     link(hub)
+    return hub, *counts(hub)
+
+
+def counts(hub: str) -> tuple[int, int]:
+    """Service events and enterprise persons in a hub."""
+    import duckdb
+
     con = duckdb.connect(hub, read_only=True)
     events = con.sql("SELECT count(*) FROM service_event").fetchall()[0][0]
     persons = con.sql("SELECT count(DISTINCT enterprise_id) FROM person_index").fetchall()[0][0]
     con.close()
-    return hub, events, persons
+    return events, persons
 
 
 def main(size: str = "full") -> None:
@@ -121,11 +136,16 @@ def main(size: str = "full") -> None:
         "| cells | hidden | baseline cold s | baseline warm s | ratio warm |"
     )
     print("| ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for people in SIZES[size]:
+    given = os.environ.get("BENCH_HUB")
+    for people in [0] if given else SIZES[size]:
         with tempfile.TemporaryDirectory() as tmp:
             t = time.perf_counter()
-            hub, events, persons = build(people, Path(tmp))
-            print(f"(hub built in {time.perf_counter() - t:.0f} s)", flush=True)
+            if given:
+                hub, events, persons = given, *counts(given)
+                people = persons
+            else:
+                hub, events, persons = build(people, Path(tmp))
+            print(f"(hub ready in {time.perf_counter() - t:.0f} s)", flush=True)
             for name in ("overlap", "cohort"):
                 _, rss, r = measure(timed, hub, name)
                 print(
