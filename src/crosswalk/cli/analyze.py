@@ -7,9 +7,11 @@ answers only where the agreement allows them. ``--sql`` prints the query instead
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import pyarrow as pa
 import typer
@@ -118,167 +120,142 @@ def protection_note(protected: Protected) -> str:
 
 
 def _deliver(
-    question: analytics.Question,
+    question: analytics.Question | analytics.HeavyUsers,
     title: str,
-    principal_args: tuple,
+    *,
+    user: str | None,
+    agency: str | None,
+    role: str | None,
+    purpose: str | None,
+    profile: Path | None,
     hub: Path | None,
     control: str | None,
     out: Path | None,
-    charts: list[Path] | None,
+    chart: list[Path] | None,
     sql: bool,
     dialect: str,
+    level: str = "pseudonymised",
 ) -> None:
+    """Print the SQL, or ask the question as the principal and deliver the answer."""
     if sql:
         Console().print(question.render(dialect=dialect), markup=False, highlight=False)
         return
-    principal, purpose = principal_from(*principal_args)
-    answer = analytics.ask(question, principal, purpose, hub=hub, control=control)
+    principal, why = principal_from(user, agency, role, purpose, profile)
+    if isinstance(question, analytics.HeavyUsers):
+        table = analytics.ask_rows(question, principal, why, level, hub=hub, control=control)
+        note = None
+    else:
+        answer = analytics.ask(question, principal, why, hub=hub, control=control)
+        table, note = answer.table, protection_note(answer.protected)
+        for path in chart or ():
+            analytics.write_chart(analytics.chart(question.name, table, title), path)
     if out is not None:
-        analytics.write_table(answer.table, out)
-    for path in charts or ():
-        analytics.write_chart(analytics.chart(question.name, answer.table, title), path)
-    if out is None:
-        Console().print(answer_table(question.name, answer.table, title))
-    Console(stderr=True).print(protection_note(answer.protected))
+        analytics.write_table(table, out)
+    else:
+        Console().print(answer_table(question.name, table, title))
+    if note:
+        Console(stderr=True).print(note)
 
 
-@analyze_app.command("overlap")
-def overlap(
-    start: Start = None,
-    end: End = None,
-    program: Programs = None,
-    county: Counties = None,
-    age_group: AgeGroups = None,
-    sex: Sexes = None,
-    user: User = None,
-    agency: Agency = None,
-    role: Role = None,
-    purpose: Purpose = None,
-    profile: Profile = None,
-    hub: HubOption = None,
-    control: Control = None,
-    out: Out = None,
-    chart: ChartOut = None,
-    sql: Sql = False,
-    dialect: Dialect = "duckdb",
-) -> None:
+# Options every command shares: the filters, who asks and why, the stores, the output.
+FILTERS: dict[str, tuple[Any, Any]] = {
+    "start": (Start, None),
+    "end": (End, None),
+    "program": (Programs, None),
+    "county": (Counties, None),
+    "age_group": (AgeGroups, None),
+    "sex": (Sexes, None),
+}
+SHARED: dict[str, tuple[Any, Any]] = {
+    "user": (User, None),
+    "agency": (Agency, None),
+    "role": (Role, None),
+    "purpose": (Purpose, None),
+    "profile": (Profile, None),
+    "hub": (HubOption, None),
+    "control": (Control, None),
+    "out": (Out, None),
+    "chart": (ChartOut, None),
+    "sql": (Sql, False),
+    "dialect": (Dialect, "duckdb"),
+}
+
+Build = Callable[..., tuple["analytics.Question | analytics.HeavyUsers", str]]
+
+
+def question_command(
+    name: str, *, shared: tuple[str, ...] = tuple(SHARED)
+) -> Callable[[Build], Build]:
+    """Register ``crosswalk analyze NAME`` from a function that builds the question and
+    its title from validated filters ``f`` and its own options; the filters and shared
+    options are added to the command's signature here, once for every command."""
+
+    def register(build: Build) -> Build:
+        own = [
+            p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
+            for p in inspect.signature(build, eval_str=True).parameters.values()
+            if p.name != "f"
+        ]
+        added = [
+            inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, annotation=a, default=d)
+            for n, (a, d) in {**FILTERS, **SHARED}.items()
+            if n in FILTERS or n in shared
+        ]
+
+        def command(**options: Any) -> None:
+            f = filters_from(*(options.pop(n) for n in FILTERS))
+            given = {n: options.pop(n, SHARED[n][1]) for n in SHARED}
+            level = options.get("level", "pseudonymised")
+            question, title = build(f, **options)
+            _deliver(question, title, **given, level=level)
+
+        params = own + added
+        command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+        command.__annotations__ = {p.name: p.annotation for p in params}
+        command.__doc__ = build.__doc__
+        analyze_app.command(name)(command)
+        return build
+
+    return register
+
+
+@question_command("overlap")
+def overlap(f: analytics.Filters) -> tuple[analytics.Question, str]:
     """People in each pair of programs (N x N, with the share of the row's program).
 
     Example: crosswalk analyze overlap --start 2019-01-01 --end 2019-12-31 --user ada --agency hfs --role analyst --purpose program_evaluation --chart overlap.html
     """
-    f = filters_from(start, end, program, county, age_group, sex)
-    _deliver(
-        analytics.ProgramOverlap(f),
-        "People in both programs",
-        (user, agency, role, purpose, profile),
-        hub,
-        control,
-        out,
-        chart,
-        sql,
-        dialect,
-    )
+    return analytics.ProgramOverlap(f), "People in both programs"
 
 
-@analyze_app.command("combinations")
-def combinations(
-    start: Start = None,
-    end: End = None,
-    program: Programs = None,
-    county: Counties = None,
-    age_group: AgeGroups = None,
-    sex: Sexes = None,
-    user: User = None,
-    agency: Agency = None,
-    role: Role = None,
-    purpose: Purpose = None,
-    profile: Profile = None,
-    hub: HubOption = None,
-    control: Control = None,
-    out: Out = None,
-    chart: ChartOut = None,
-    sql: Sql = False,
-    dialect: Dialect = "duckdb",
-) -> None:
+@question_command("combinations")
+def combinations(f: analytics.Filters) -> tuple[analytics.Question, str]:
     """People by the exact combination of programs they used (UpSet-style).
 
     Example: crosswalk analyze combinations --start 2019-01-01 --end 2019-12-31 --profile analyst.yaml --out combinations.csv
     """
-    f = filters_from(start, end, program, county, age_group, sex)
-    _deliver(
-        analytics.ProgramCombinations(f),
-        "People by combination of programs",
-        (user, agency, role, purpose, profile),
-        hub,
-        control,
-        out,
-        chart,
-        sql,
-        dialect,
-    )
+    return analytics.ProgramCombinations(f), "People by combination of programs"
 
 
-@analyze_app.command("pathways")
+@question_command("pathways")
 def pathways(
+    f: analytics.Filters,
     around: Annotated[str, typer.Argument(help="The program, e.g. TANF.")],
-    start: Start = None,
-    end: End = None,
-    program: Programs = None,
-    county: Counties = None,
-    age_group: AgeGroups = None,
-    sex: Sexes = None,
-    user: User = None,
-    agency: Agency = None,
-    role: Role = None,
-    purpose: Purpose = None,
-    profile: Profile = None,
-    hub: HubOption = None,
-    control: Control = None,
-    out: Out = None,
-    chart: ChartOut = None,
-    sql: Sql = False,
-    dialect: Dialect = "duckdb",
-) -> None:
+) -> tuple[analytics.Question, str]:
     """Programs entered just before and just after a program, and the days between.
 
     Example: crosswalk analyze pathways TANF --start 2015-01-01 --end 2020-12-31 --profile analyst.yaml --chart tanf.png
     """
-    f = filters_from(start, end, program, county, age_group, sex)
-    _deliver(
-        analytics.Pathways(f, program=around.upper()),
-        f"Pathways into and out of {around.upper()}",
-        (user, agency, role, purpose, profile),
-        hub,
-        control,
-        out,
-        chart,
-        sql,
-        dialect,
-    )
+    program = around.upper()
+    return analytics.Pathways(f, program=program), f"Pathways into and out of {program}"
 
 
-@analyze_app.command("lifetime")
+@question_command("lifetime")
 def lifetime(
+    f: analytics.Filters,
     by: Annotated[str, typer.Option(help="Break down by age_group, sex, county or all.")] = "all",
     unit: Annotated[str, typer.Option(help="person or household.")] = "person",
-    start: Start = None,
-    end: End = None,
-    program: Programs = None,
-    county: Counties = None,
-    age_group: AgeGroups = None,
-    sex: Sexes = None,
-    user: User = None,
-    agency: Agency = None,
-    role: Role = None,
-    purpose: Purpose = None,
-    profile: Profile = None,
-    hub: HubOption = None,
-    control: Control = None,
-    out: Out = None,
-    chart: ChartOut = None,
-    sql: Sql = False,
-    dialect: Dialect = "duckdb",
-) -> None:
+) -> tuple[analytics.Question, str]:
     """Programs used over a lifetime, with median episodes, days and amounts.
 
     Example: crosswalk analyze lifetime --by age_group --end 2024-12-31 --profile analyst.yaml --chart lifetime.png
@@ -287,27 +264,13 @@ def lifetime(
         raise ConfigError(f"--by must be age_group, sex, county or all, not {by!r}")
     if unit not in ("person", "household"):
         raise ConfigError(f"--unit must be person or household, not {unit!r}")
-    f = filters_from(start, end, program, county, age_group, sex)
-    question = analytics.LifetimeUse(
-        f,
-        by=by,  # type: ignore[arg-type]
-        unit=unit,  # type: ignore[arg-type]
-    )
-    _deliver(
-        question,
-        f"Programs used per {unit}, by {by}",
-        (user, agency, role, purpose, profile),
-        hub,
-        control,
-        out,
-        chart,
-        sql,
-        dialect,
-    )
+    question = analytics.LifetimeUse(f, by=by, unit=unit)  # type: ignore[arg-type]
+    return question, f"Programs used per {unit}, by {by}"
 
 
-@analyze_app.command("cohort")
+@question_command("cohort")
 def cohort(
+    f: analytics.Filters,
     of: Annotated[str, typer.Argument(help="The cohort's program, e.g. FOSTER_CARE.")],
     event: Annotated[str, typer.Option(help="entry or exit.")] = "exit",
     cohort_start: Annotated[str, typer.Option(help="Cohort window start.")] = "2015-01-01",
@@ -316,29 +279,16 @@ def cohort(
     outcome: Annotated[
         list[str] | None, typer.Option("--outcome", help="Outcome program (repeat).")
     ] = None,
-    end: Annotated[str | None, typer.Option(help="Follow-up ends (default today).")] = None,
-    county: Counties = None,
-    age_group: AgeGroups = None,
-    sex: Sexes = None,
-    user: User = None,
-    agency: Agency = None,
-    role: Role = None,
-    purpose: Purpose = None,
-    profile: Profile = None,
-    hub: HubOption = None,
-    control: Control = None,
-    out: Out = None,
-    chart: ChartOut = None,
-    sql: Sql = False,
-    dialect: Dialect = "duckdb",
-) -> None:
-    """Follow a cohort into other programs: cumulative incidence by year.
+) -> tuple[analytics.Question, str]:
+    """Follow a cohort into other programs: cumulative incidence by year (follow-up ends at
+    --end, default today; --start and --program do not apply).
 
     Example: crosswalk analyze cohort FOSTER_CARE --event exit --cohort-start 2015-01-01 --cohort-end 2018-12-31 --outcome JUVENILE_DETENTION --outcome INCARCERATION --profile analyst.yaml --chart cohort.html
     """
     if event not in ("entry", "exit"):
         raise ConfigError(f"--event must be entry or exit, not {event!r}")
-    f = filters_from(None, end, None, county, age_group, sex)
+    if f.start is not None or f.programs:
+        raise ConfigError("cohort: use --cohort-start and --outcome, not --start and --program")
     first, last = _day(cohort_start, "cohort-start"), _day(cohort_end, "cohort-end")
     assert first is not None and last is not None
     question = analytics.CohortOutcomes(
@@ -350,96 +300,32 @@ def cohort(
         years=years,
         outcomes=tuple(o.upper() for o in outcome or ()),
     )
-    _deliver(
-        question,
-        f"After {of.upper()} {event}: cumulative % entering each program",
-        (user, agency, role, purpose, profile),
-        hub,
-        control,
-        out,
-        chart,
-        sql,
-        dialect,
-    )
+    return question, f"After {of.upper()} {event}: cumulative % entering each program"
 
 
-@analyze_app.command("trends")
+@question_command("trends")
 def trends(
-    start: Annotated[str, typer.Option(help="First month, YYYY-MM-DD.")],
-    end: Annotated[str, typer.Option(help="Last month, YYYY-MM-DD.")],
+    f: analytics.Filters,
     by_county: Annotated[bool, typer.Option(help="One series per county.")] = True,
-    program: Programs = None,
-    county: Counties = None,
-    age_group: AgeGroups = None,
-    sex: Sexes = None,
-    user: User = None,
-    agency: Agency = None,
-    role: Role = None,
-    purpose: Purpose = None,
-    profile: Profile = None,
-    hub: HubOption = None,
-    control: Control = None,
-    out: Out = None,
-    chart: ChartOut = None,
-    sql: Sql = False,
-    dialect: Dialect = "duckdb",
-) -> None:
-    """Monthly enrolment by program (and county).
+) -> tuple[analytics.Question, str]:
+    """Monthly enrolment by program (and county); --start and --end are required.
 
     Example: crosswalk analyze trends --start 2019-01-01 --end 2020-12-31 --program SNAP --program TANF --no-by-county --profile analyst.yaml --chart trends.png
     """
-    f = filters_from(start, end, program, county, age_group, sex)
-    _deliver(
-        analytics.Trends(f, by_county=by_county),
-        "People enrolled per month",
-        (user, agency, role, purpose, profile),
-        hub,
-        control,
-        out,
-        chart,
-        sql,
-        dialect,
-    )
+    return analytics.Trends(f, by_county=by_county), "People enrolled per month"
 
 
-@analyze_app.command("heavy-users")
+@question_command("heavy-users", shared=tuple(n for n in SHARED if n != "chart"))
 def heavy_users(
+    f: analytics.Filters,
     limit: Annotated[int, typer.Option(help="How many people.")] = 100,
     level: Annotated[str, typer.Option(help="identified or pseudonymised.")] = "pseudonymised",
-    start: Start = None,
-    end: End = None,
-    program: Programs = None,
-    county: Counties = None,
-    age_group: AgeGroups = None,
-    sex: Sexes = None,
-    user: User = None,
-    agency: Agency = None,
-    role: Role = None,
-    purpose: Purpose = None,
-    profile: Profile = None,
-    hub: HubOption = None,
-    control: Control = None,
-    out: Out = None,
-    sql: Sql = False,
-    dialect: Dialect = "duckdb",
-) -> None:
+) -> tuple[analytics.HeavyUsers, str]:
     """The heaviest multi-system users (row-level: only where the agreement allows).
 
     Example: crosswalk analyze heavy-users --limit 50 --program MEDICAID --program SNAP --program TANF --user rae --agency cdo --role researcher --purpose research
     """
-    f = filters_from(start, end, program, county, age_group, sex)
-    question = analytics.HeavyUsers(f, limit=limit)
-    if sql:
-        Console().print(question.render(dialect=dialect), markup=False, highlight=False)
-        return
-    principal, why = principal_from(user, agency, role, purpose, profile)
-    table = analytics.ask_rows(question, principal, why, level, hub=hub, control=control)
-    if out is not None:
-        analytics.write_table(table, out)
-    else:
-        Console().print(
-            answer_table(question.name, table, f"Heaviest multi-system users ({level})")
-        )
+    return analytics.HeavyUsers(f, limit=limit), f"Heaviest multi-system users ({level})"
 
 
 def register(app: typer.Typer) -> None:
