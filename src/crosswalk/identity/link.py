@@ -37,30 +37,43 @@ class LinkResult:
     model_version: int = 0
 
 
-def _field_labels(linker: Linker) -> dict[str, list[tuple[float, str]]]:
-    """Per comparison, (partial match weight, level label) for every level."""
-    out: dict[str, list[tuple[float, str]]] = {}
-    for comparison in linker._settings_obj.comparisons:
+def _evidence_sql(linker: Linker, pairs: str, records: str) -> str:
+    """``pairs`` with a JSON column ``fields``: for each comparison, the level the pair
+    falls in and that level's partial match weight.
+
+    Scoring keeps no per-field columns (they would be written for every candidate pair);
+    the levels are computed again here from the records, for the decided pairs only, with
+    the model's own comparison SQL.
+    """
+    comparisons = linker._settings_obj.comparisons
+    columns = {
+        c.unquote().name: c
+        for comparison in comparisons
+        for c in comparison._input_columns_used_by_case_statement
+    }
+    sides = ", ".join(f"{c.l_name_as_l}, {c.r_name_as_r}" for c in columns.values())
+    fields = []
+    for comparison in comparisons:
         levels = []
         for level in comparison.comparison_levels:
-            weight = 0.0 if level.is_null_level else float(level._log2_bayes_factor)
-            levels.append((weight, level.label_for_charts))
-        out[comparison.output_column_name] = levels
-    return out
-
-
-def _evidence_sql(pairs: str, labels: dict[str, list[tuple[float, str]]]) -> str:
-    """JSON per pair: for each field, its partial match weight and the level's label."""
-    parts = []
-    for name, levels in labels.items():
-        cases = " ".join(
-            f"WHEN abs(mw_{name} - ({w!r})) < 1e-9 THEN '{lab.replace(chr(39), chr(39) * 2)}'"
-            for w, lab in levels
-        )
-        parts.append(
-            f"'{name}', json_object('weight', round(mw_{name}, 3), 'level', CASE {cases} ELSE 'other' END)"
-        )
-    return f"json_object({', '.join(parts)})"
+            weight = 0.0 if level.is_null_level else round(float(level._log2_bayes_factor), 3)
+            label = level.label_for_charts.replace("'", "''")
+            levels.append(
+                f"WHEN {level.comparison_vector_value} THEN "
+                f"json_object('weight', {weight!r}, 'level', '{label}')"
+            )
+        gamma = comparison._gamma_column_name
+        fields.append(f"'{comparison.output_column_name}', CASE {gamma} {' '.join(levels)} END")
+    gammas = ", ".join(c._case_statement for c in comparisons)
+    return f"""
+        WITH sides AS (
+            SELECT p.*, {sides} FROM {pairs} p
+            JOIN {records} l ON l.unique_id = p.record_key_l
+            JOIN {records} r ON r.unique_id = p.record_key_r),
+        gammas AS (SELECT *, {gammas} FROM sides)
+        SELECT record_key_l, record_key_r, match_weight, match_probability,
+               json_object({", ".join(fields)}) AS fields
+        FROM gammas"""
 
 
 def link(
@@ -107,17 +120,20 @@ def _run(
         write_charts(linker, charts)
     report("scoring pairs", 0.5)
     predictions = linker.inference.predict(threshold_match_weight=-5)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE scored AS SELECT * FROM {predictions.physical_name}")
-    candidate_pairs = con.execute("SELECT count(*) FROM scored").fetchall()[0][0]
-    threshold = choose_threshold(con, "scored")
+    scored = predictions.physical_name
+    candidate_pairs = con.execute(f"SELECT count(*) FROM {scored}").fetchall()[0][0]
+    threshold = choose_threshold(con, scored)
     report("clustering", 0.7)
-    labels = _field_labels(linker)
-    evidence = _evidence_sql("scored", labels)
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE decided AS
+        f"""CREATE OR REPLACE TEMP TABLE decided_pairs AS
         SELECT least(unique_id_l, unique_id_r) AS record_key_l, greatest(unique_id_l, unique_id_r) AS record_key_r,
-               match_weight, match_probability, {evidence} AS fields
-        FROM scored WHERE match_weight >= {threshold.review_floor}"""
+               match_weight, match_probability
+        FROM {scored} WHERE match_weight >= {threshold.review_floor}"""
+    )
+    predictions.drop_table_from_database_and_remove_from_cache()
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE decided AS "
+        + _evidence_sql(linker, "decided_pairs", "link_input")
     )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE accepted AS

@@ -164,7 +164,7 @@ def settings() -> SettingsCreator:
         unique_id_column_name="unique_id",
         comparisons=comparisons(),
         blocking_rules_to_generate_predictions=blocking_rules(),
-        retain_intermediate_calculation_columns=True,
+        retain_intermediate_calculation_columns=False,
         retain_matching_columns=False,
     )
 
