@@ -36,19 +36,26 @@ def choose_threshold(
     With calibrated probabilities p, accepting pairs at or above t expects sum(p) true
     links among count(*) accepted, out of sum(p) over all scored pairs.
     """
-    rows = con.execute(
-        f"""WITH grid AS (SELECT unnest(range(-10, 31)) AS t),
-        total AS (SELECT sum(match_probability) AS m FROM {pairs})
-        SELECT t, sum(match_probability) AS tp, count(*) AS n, any_value(total.m) AS m
-        FROM grid, total LEFT JOIN {pairs} ON match_weight >= t
-        GROUP BY t ORDER BY t"""
-    ).fetchall()
+    # Pairs per whole-number match weight (those above the grid in its top step), summed
+    # from the top down: one pass over the pairs.
+    buckets = {
+        int(t): (float(p), int(n))
+        for t, p, n in con.execute(
+            f"""SELECT least(floor(match_weight), 30) AS t,
+                   sum(match_probability), count(*)
+            FROM {pairs} GROUP BY 1"""
+        ).fetchall()
+    }
+    m = sum(p for p, _ in buckets.values())
     best = (-1.0, 0.0, 1.0, 0.0)
-    for t, tp, n, m in rows:
+    tp, n = 0.0, 0
+    for t in range(30, -11, -1):
+        p, k = buckets.get(t, (0.0, 0))
+        tp, n = tp + p, n + k
         if not n or not m:
             continue
         f1 = 2 * tp / (n + m)
-        if f1 > best[0]:
+        if f1 >= best[0]:
             best = (f1, float(t), tp / n, tp / m)
     _, weight, precision, recall = best
     return Threshold(weight, weight - review_band, precision, recall)

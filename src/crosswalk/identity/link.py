@@ -14,7 +14,7 @@ from typing import Any
 import duckdb
 from splink import DuckDBAPI, Linker
 
-from crosswalk import stores
+from crosswalk import settings, stores
 from crosswalk.audit import AuditLog, LinkageRun
 from crosswalk.identity import model, store
 from crosswalk.identity.charts import write_charts
@@ -76,6 +76,18 @@ def _evidence_sql(linker: Linker, pairs: str, records: str) -> str:
         FROM gammas"""
 
 
+MIB_PER_MILLION_RECORDS = 800
+MIN_BUDGET_MIB = 256
+
+
+def memory_budget(records: int) -> str:
+    """DuckDB's memory limit for a linkage run when none is configured: 800 MiB per million
+    records, at least 256 MiB. DuckDB's own default (80% of the machine) lets its caches
+    grow with the machine; a budget keeps peak memory in line with the work, spilling to
+    the hub's temporary directory beyond it (measured in docs/benchmarks.md)."""
+    return f"{max(MIN_BUDGET_MIB, records * MIB_PER_MILLION_RECORDS // 1_000_000)}MiB"
+
+
 def link(
     hub: str | Path | None = None,
     *,
@@ -111,6 +123,8 @@ def _run(
     con.execute("INSERT INTO link_run (run_id, started_at) VALUES (?, now()::TIMESTAMP)", [run_id])
     report("features", 0.05)
     records = build_features(con)
+    if not settings.MEMORY_LIMIT.value():
+        con.execute(f"SET memory_limit = '{memory_budget(records)}'")
     linker = Linker(
         DuckDBAPI(con).register("link_input"), model.settings(), log_level=logging.ERROR
     )
@@ -125,16 +139,12 @@ def _run(
     threshold = choose_threshold(con, scored)
     report("clustering", 0.7)
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE decided_pairs AS
+        f"""CREATE OR REPLACE TEMP TABLE decided AS
         SELECT least(unique_id_l, unique_id_r) AS record_key_l, greatest(unique_id_l, unique_id_r) AS record_key_r,
                match_weight, match_probability
         FROM {scored} WHERE match_weight >= {threshold.review_floor}"""
     )
     predictions.drop_table_from_database_and_remove_from_cache()
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE decided AS "
-        + _evidence_sql(linker, "decided_pairs", "link_input")
-    )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE accepted AS
         SELECT d.record_key_l, d.record_key_r, d.match_weight FROM decided d
@@ -173,15 +183,17 @@ def _run(
             WHERE person_index.record_key = i.record_key"""
         )
         con.execute(
+            # Evidence streams straight into the hub table: never held whole in memory.
             f"""INSERT INTO link_evidence SELECT '{run_id}', d.record_key_l, d.record_key_r, d.match_weight,
                 d.match_probability, a.record_key_l IS NOT NULL, d.fields
-            FROM decided d LEFT JOIN accepted a USING (record_key_l, record_key_r)"""
+            FROM ({_evidence_sql(linker, "decided", "link_input")}) d
+            LEFT JOIN accepted a USING (record_key_l, record_key_r)"""
         )
         con.execute("DELETE FROM review_queue")
         con.execute(
             f"""INSERT INTO review_queue SELECT '{run_id}', d.record_key_l, d.record_key_r, d.match_weight,
-                d.match_probability, d.fields FROM decided d
-            WHERE d.match_weight < {threshold.weight}
+                d.match_probability, d.fields FROM link_evidence d
+            WHERE d.run_id = '{run_id}' AND NOT d.accepted AND d.match_weight < {threshold.weight}
               AND NOT EXISTS (SELECT 1 FROM review_decision r WHERE r.record_key_l = d.record_key_l
                               AND r.record_key_r = d.record_key_r)"""
         )
