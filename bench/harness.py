@@ -9,16 +9,31 @@ import resource
 import statistics
 import time
 from collections.abc import Callable
+from pathlib import Path
 from queue import Empty
 from typing import Any
+
+
+def peak_rss() -> int:
+    """This process's peak resident memory in bytes.
+
+    Read from /proc (VmHWM, the high-water mark of this process's own address space):
+    ``getrusage``'s ru_maxrss keeps the parent's peak across fork and exec, so a child
+    started by a parent that had built a large state would report the parent's peak.
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def _child(fn: Callable[..., Any], args: tuple, queue: Any) -> None:
     start = time.perf_counter()
     result = fn(*args)
     elapsed = time.perf_counter() - start
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    queue.put((elapsed, peak_kib * 1024, result))
+    queue.put((elapsed, peak_rss(), result))
 
 
 def measure(fn: Callable[..., Any], *args: Any) -> tuple[float, int, Any]:
