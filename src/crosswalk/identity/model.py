@@ -148,9 +148,10 @@ def blocking_rules() -> list[BlockingRuleCreator | dict[str, Any]]:
     return [
         block_on("ssn"),
         block_on("medicaid_id"),
-        block_on("dob", "last_initial"),
+        block_on("dob", "last_phonetic"),
         block_on("dob", "first_canonical"),
-        block_on("first_canonical", "last_name"),
+        block_on("first_canonical", "last_name", "dob_year"),
+        block_on("first_canonical", "last_name", "county"),
         block_on("phone"),
         block_on("address_line", "first_canonical"),
         {"blocking_rule": "l.first_name = r.last_name AND l.last_name = r.first_name"},
