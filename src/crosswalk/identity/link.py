@@ -43,7 +43,8 @@ def _evidence_sql(linker: Linker, pairs: str, records: str) -> str:
 
     Scoring keeps no per-field columns (they would be written for every candidate pair);
     the levels are computed again here from the records, for the decided pairs only, with
-    the model's own comparison SQL.
+    the model's own comparison SQL. Pairs share few distinct combinations of levels, so
+    the JSON is built once per combination and joined back.
     """
     comparisons = linker._settings_obj.comparisons
     columns = {
@@ -52,6 +53,23 @@ def _evidence_sql(linker: Linker, pairs: str, records: str) -> str:
         for c in comparison._input_columns_used_by_case_statement
     }
     sides = ", ".join(f"{c.l_name_as_l}, {c.r_name_as_r}" for c in columns.values())
+    gammas = ", ".join(c._case_statement for c in comparisons)
+    levels = ", ".join(c._gamma_column_name for c in comparisons)
+    scores = "record_key_l, record_key_r, match_weight, match_probability"
+    return f"""
+        WITH sides AS (
+            SELECT {", ".join(f"p.{c}" for c in scores.split(", "))}, {sides} FROM {pairs} p
+            JOIN {records} l ON l.unique_id = p.record_key_l
+            JOIN {records} r ON r.unique_id = p.record_key_r),
+        gammas AS MATERIALIZED (SELECT {scores}, {gammas} FROM sides),
+        combinations AS (SELECT {levels}, {_fields_sql(comparisons)} AS fields
+                         FROM (SELECT DISTINCT {levels} FROM gammas))
+        SELECT {scores}, fields FROM gammas JOIN combinations USING ({levels})"""
+
+
+def _fields_sql(comparisons: list[Any]) -> str:
+    """The JSON object of one combination of levels: per comparison, its level's label and
+    partial match weight."""
     fields = []
     for comparison in comparisons:
         levels = []
@@ -64,16 +82,7 @@ def _evidence_sql(linker: Linker, pairs: str, records: str) -> str:
             )
         gamma = comparison._gamma_column_name
         fields.append(f"'{comparison.output_column_name}', CASE {gamma} {' '.join(levels)} END")
-    gammas = ", ".join(c._case_statement for c in comparisons)
-    return f"""
-        WITH sides AS (
-            SELECT p.*, {sides} FROM {pairs} p
-            JOIN {records} l ON l.unique_id = p.record_key_l
-            JOIN {records} r ON r.unique_id = p.record_key_r),
-        gammas AS (SELECT *, {gammas} FROM sides)
-        SELECT record_key_l, record_key_r, match_weight, match_probability,
-               json_object({", ".join(fields)}) AS fields
-        FROM gammas"""
+    return f"json_object({', '.join(fields)})"
 
 
 MIB_PER_MILLION_RECORDS = 800
