@@ -154,7 +154,10 @@ def blocking_rules() -> list[BlockingRuleCreator | dict[str, Any]]:
         block_on("first_canonical", "last_name", "county"),
         block_on("phone"),
         block_on("address_line", "first_canonical"),
-        {"blocking_rule": "l.first_name = r.last_name AND l.last_name = r.first_name"},
+        {
+            "blocking_rule": "l.first_name = r.last_name AND l.last_name = r.first_name"
+            " AND (l.dob_year = r.dob_year OR l.county = r.county)"
+        },
         block_on("dob_year", "dob_day", "dob_month", "zip"),
     ]
 
@@ -188,7 +191,7 @@ def baseline_settings() -> SettingsCreator:
     )
 
 
-EM_MAX_PAIRS = 1e6
+EM_MAX_PAIRS = 5e5
 
 
 def train(linker: Linker, seed: int = 1, plain: bool = False) -> dict[str, Any]:
