@@ -86,12 +86,12 @@ def _fields_sql(comparisons: list[Any]) -> str:
 
 
 MIB_PER_MILLION_RECORDS = 800
-MIN_BUDGET_MIB = 256
+MIN_BUDGET_MIB = 512
 
 
 def memory_budget(records: int) -> str:
     """DuckDB's memory limit for a linkage run when none is configured: 800 MiB per million
-    records, at least 256 MiB. DuckDB's own default (80% of the machine) lets its caches
+    records, at least 512 MiB. DuckDB's own default (80% of the machine) lets its caches
     grow with the machine; a budget keeps peak memory in line with the work, spilling to
     the hub's temporary directory beyond it (measured in docs/benchmarks.md)."""
     return f"{max(MIN_BUDGET_MIB, records * MIB_PER_MILLION_RECORDS // 1_000_000)}MiB"
