@@ -13,7 +13,7 @@ import pytest
 
 from crosswalk.access import Scope, granted_scope
 from crosswalk.agreement import Principal
-from crosswalk.analytics import Filters, ProgramOverlap, ask, ask_rows
+from crosswalk.analytics import Answer, Filters, ProgramOverlap, ask, ask_rows
 from crosswalk.analytics.heavy import HeavyUsers
 from crosswalk.audit import AuditLog
 from crosswalk.errors import AccessDenied
@@ -29,15 +29,14 @@ def entries(control: str) -> list[dict]:
     return [{"action": e["action"], "body": e["body"]} for e in AuditLog(control).entries()]
 
 
-def test_analyst_gets_a_protected_overlap(state_hub: Path, control: str) -> None:
-    answer = ask(
-        ProgramOverlap(F),
-        ANALYST,
-        "program_evaluation",
-        hub=state_hub,
-        control=control,
-        today=TODAY,
+def analyst_overlap(hub: Path, control: str) -> Answer:
+    return ask(
+        ProgramOverlap(F), ANALYST, "program_evaluation", hub=hub, control=control, today=TODAY
     )
+
+
+def test_analyst_gets_a_protected_overlap(state_hub: Path, control: str) -> None:
+    answer = analyst_overlap(state_hub, control)
     people = answer.table.column("people").to_pylist()
     assert all(v is None or v == 0 or v >= 11 for v in people)
     assert answer.protected.perturbed == ("people",)
@@ -136,14 +135,7 @@ def test_a_question_cannot_read_what_it_did_not_declare(state_hub: Path, control
 
 
 def test_the_audit_entry_says_how_the_answer_was_protected(state_hub: Path, control: str) -> None:
-    answer = ask(
-        ProgramOverlap(F),
-        ANALYST,
-        "program_evaluation",
-        hub=state_hub,
-        control=control,
-        today=TODAY,
-    )
+    answer = analyst_overlap(state_hub, control)
     [entry] = AuditLog(control).entries()
     body = json.loads(entry["body"])
     protection = body["objects"]["protection"]

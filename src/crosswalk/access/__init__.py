@@ -9,7 +9,7 @@ from crosswalk.access.gate import (
     PersonAnswer,
     RowQuestion,
 )
-from crosswalk.access.scope import CELL_KEY_SECRET, Scope, granted_scope
+from crosswalk.access.scope import CELL_KEY_SECRET, Scope, granted_scope, run_counts
 
 __all__ = [
     "CELL_KEY_SECRET",
@@ -22,4 +22,5 @@ __all__ = [
     "RowQuestion",
     "Scope",
     "granted_scope",
+    "run_counts",
 ]

@@ -30,7 +30,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 
 from crosswalk import settings, stores
-from crosswalk.access.scope import CELL_KEY_SECRET, Scope, granted_scope
+from crosswalk.access.scope import Scope, granted_scope, run_counts
 from crosswalk.agreement import (
     Agreement,
     ConsentRegistry,
@@ -234,9 +234,7 @@ class Gate:
         secret = load_key(self._secrets / "cell-key.key")
         con = stores.connect_hub(self._hub, read_only=True)
         try:
-            scope = granted_scope(con, decision.granted)
-            con.execute(f"SET VARIABLE {CELL_KEY_SECRET} = ?", [secret.hex()])
-            exact = _arrow(con, question.render(scope))
+            exact = run_counts(con, question.render(granted_scope(con, decision.granted)), secret)
         finally:
             con.close()
         protected = protect(exact, question.spec, decision.min_cell)

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import duckdb
+import pyarrow as pa
 
 from crosswalk.model import PERSON_INDEX, PERSON_RECORD, SERVICE_EVENT
 
@@ -80,3 +81,11 @@ def granted_scope(
         )
         relations[table] = view
     return Scope(relations)
+
+
+def run_counts(con: duckdb.DuckDBPyConnection, sql: str, secret: bytes) -> pa.Table:
+    """Run a question's SQL with the cell-key secret set as a session variable."""
+    con.execute(f"SET VARIABLE {CELL_KEY_SECRET} = ?", [secret.hex()])
+    relation = con.sql(sql)
+    assert relation is not None
+    return relation.to_arrow_table()

@@ -19,7 +19,7 @@ import duckdb
 import pyarrow as pa
 import sqlalchemy as sa
 
-from crosswalk.access import CELL_KEY_SECRET, Gate, Scope
+from crosswalk.access import Gate, Scope, run_counts
 from crosswalk.agreement import Agreement, Principal
 from crosswalk.analytics.heavy import HeavyUsers
 from crosswalk.analytics.question import Question
@@ -77,10 +77,7 @@ def exact_counts(
     con: duckdb.DuckDBPyConnection, question: Question, secret: bytes, scope: Scope | None = None
 ) -> pa.Table:
     """The question's exact count table (never released as is)."""
-    con.execute(f"SET VARIABLE {CELL_KEY_SECRET} = ?", [secret.hex()])
-    relation = con.sql(question.render(scope))
-    assert relation is not None
-    return relation.to_arrow_table()
+    return run_counts(con, question.render(scope), secret)
 
 
 def compute(
