@@ -126,6 +126,34 @@ PERSON_INDEX: tuple[Column, ...] = (
     Column("match_probability", "DOUBLE", "Weakest accepted link into the cluster (1 if alone)."),
 )
 
+# The analytic tables: the hub's records and events with the enterprise person each
+# belongs to, rewritten by every linkage run (``crosswalk.identity.linked``). They hold
+# no direct identifiers: analytics count people, they never need names or numbers.
+_PERSON = (
+    Column("person", "BIGINT", "Enterprise person number (the digits of the enterprise id).", True),
+    Column("enterprise_id", "VARCHAR", "Enterprise person id.", True),
+)
+_RECORD_KEPT = (
+    "record_key",
+    "agency",
+    "batch_id",
+    "dob",
+    "sex",
+    "county",
+    "case_id",
+    "household_id",
+)
+_EVENT_KEPT = (
+    "event_key", "record_key", "agency", "batch_id", "program", "service_type",
+    "start_date", "end_date", "amount", "county",
+)  # fmt: skip
+LINKED_RECORD: tuple[Column, ...] = _PERSON + tuple(
+    c for c in PERSON_RECORD if c.name in _RECORD_KEPT
+)
+LINKED_EVENT: tuple[Column, ...] = _PERSON + tuple(
+    c for c in SERVICE_EVENT if c.name in _EVENT_KEPT
+)
+
 
 def ddl(table: str, columns: tuple[Column, ...]) -> str:
     """CREATE TABLE statement for one of the common-model tables."""

@@ -19,9 +19,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from crosswalk.identity import link
+from crosswalk.identity import link, linked, store
+from crosswalk.ingest import hub as hub_schema
 from crosswalk.ingest import ingest_state
-from crosswalk.model import PERSON_INDEX, PERSON_RECORD, PROGRAMS, SERVICE_EVENT, ddl
+from crosswalk.model import PROGRAMS
 from crosswalk.synth import small_state
 
 PEOPLE = {
@@ -52,12 +53,11 @@ EVENTS = [
 
 
 def build_hub(con: duckdb.DuckDBPyConnection) -> None:
-    for name, cols in (
-        ("person_record", PERSON_RECORD),
-        ("service_event", SERVICE_EVENT),
-        ("person_index", PERSON_INDEX),
-    ):
-        con.execute(ddl(name, cols))
+    hub_schema.migrate(con)
+    store.migrate(con)
+    con.execute(
+        "INSERT INTO batch VALUES ('B1', 'all', 'hand', 1, '-', now()::TIMESTAMP, 'test', 'loaded', NULL, NULL)"
+    )
     records: set[tuple[str, str, str]] = set()
     for n, (person, program, start, end, copies) in enumerate(EVENTS):
         agency = PROGRAMS[program]
@@ -84,6 +84,7 @@ def build_hub(con: duckdb.DuckDBPyConnection) -> None:
             VALUES (?, ?, ?, ?, 'B1', 1, ?, ?, ?, 100, ?)""",
             [f"{agency}:V{n}", agency, f"V{n}", key, program, start, end, county],
         )
+    linked.refresh(con)
 
 
 @pytest.fixture(scope="session")

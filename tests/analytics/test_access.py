@@ -102,16 +102,17 @@ def test_analyst_gets_no_rows(state_hub: Path, control: str, level: str) -> None
 def test_granted_views_hold_only_what_was_granted(hub: duckdb.DuckDBPyConnection) -> None:
     granted = [("hfs.events", "program"), ("hfs.events", "start_date"), ("hfs.clients", "dob")]
     scope = granted_scope(hub, granted, name="t1")
-    events = hub.sql(f"SELECT * FROM {scope['service_event']}")
-    assert set(events.columns) == {"event_key", "record_key", "agency", "program", "start_date"}
+    keys = {"person", "enterprise_id", "record_key", "agency"}
+    events = hub.sql(f"SELECT * FROM {scope['linked_event']}")
+    assert set(events.columns) == keys | {"event_key", "program", "start_date"}
     assert {
-        a for (a,) in hub.sql(f"SELECT DISTINCT agency FROM {scope['service_event']}").fetchall()
+        a for (a,) in hub.sql(f"SELECT DISTINCT agency FROM {scope['linked_event']}").fetchall()
     } == {"hfs"}
-    records = hub.sql(f"SELECT * FROM {scope['person_record']}").columns
-    assert set(records) == {"record_key", "agency", "dob"}
+    records = hub.sql(f"SELECT * FROM {scope['linked_record']}").columns
+    assert set(records) == keys | {"dob"}
     # Nothing granted for an agency's clients: none of its rows, not even its keys.
     empty = granted_scope(hub, [("fcs.events", "program")], name="t2")
-    assert hub.sql(f"SELECT count(*) FROM {empty['person_record']}").fetchall() == [(0,)]
+    assert hub.sql(f"SELECT count(*) FROM {empty['linked_record']}").fetchall() == [(0,)]
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,7 @@ class _Undeclared(ProgramOverlap):
     """Declares the overlap's elements but also reads amounts."""
 
     def sql(self, scope: Scope) -> str:
-        return f"SELECT sum(amount) AS people FROM {scope['service_event']}"
+        return f"SELECT sum(amount) AS people FROM {scope['linked_event']}"
 
 
 def test_a_question_cannot_read_what_it_did_not_declare(state_hub: Path, control: str) -> None:

@@ -50,7 +50,7 @@ def test_transpiles_to_spark(question: Question) -> None:
     # Spark SQL parses back, and reads the same tables.
     tree = sqlglot.parse_one(spark, read="spark")
     tables = {t.name for t in tree.find_all(sqlglot.exp.Table)}
-    assert {"service_event", "person_index", "person_record"} <= tables
+    assert {"linked_event", "linked_record"} <= tables
     assert "getvariable" not in spark.lower()
 
 
@@ -62,15 +62,9 @@ def test_result_matches_its_spec(hub: duckdb.DuckDBPyConnection, question: Quest
 
 
 def test_scope_names_the_relations_read(hub: duckdb.DuckDBPyConnection) -> None:
-    scope = Scope(
-        {
-            "service_event": "allowed_events",
-            "person_record": "allowed_records",
-            "person_index": "allowed_index",
-        }
-    )
+    scope = Scope({"linked_event": "allowed_events", "linked_record": "allowed_records"})
     sql = ProgramOverlap(F).render(scope)
-    assert "allowed_events" in sql and "service_event" not in sql
+    assert "allowed_events" in sql and "linked_event" not in sql
 
 
 def test_filter_values_cannot_inject_sql() -> None:

@@ -1,6 +1,8 @@
 """What a query may read: the relations standing for the hub's tables.
 
-Analytic questions render their SQL against a ``Scope`` rather than naming hub tables.
+Analytic questions render their SQL against a ``Scope`` rather than naming hub tables: the
+analytic tables (records and events with their enterprise person, see
+``crosswalk.identity.linked``), or their live equivalent while a batch is not yet linked.
 The gate builds the scope of one decision with ``granted_scope``: temporary views that
 hold only the agencies and the columns the decision granted, so a question that reads
 anything it did not declare fails instead of reading it.
@@ -14,21 +16,22 @@ from dataclasses import dataclass, field
 import duckdb
 import pyarrow as pa
 
-from crosswalk.model import PERSON_INDEX, PERSON_RECORD, SERVICE_EVENT
+from crosswalk.identity import linked
+from crosswalk.model import LINKED_EVENT, LINKED_RECORD
 
 # The secret behind cell keys is a session variable set by whoever runs the query; it
 # never appears in SQL text.
 CELL_KEY_SECRET = "crosswalk_cell_key_secret"
 
-HUB_TABLES = ("service_event", "person_record", "person_index")
+HUB_TABLES = ("linked_event", "linked_record")
 
-# Per hub table: the agreement dataset suffix its rows belong to, and the columns every
-# view keeps because rows are joined and grouped by them (they never leave the hub in
-# an aggregate; row-level answers pseudonymise the enterprise id).
+# Per analytic table: the agreement dataset suffix its rows belong to, and the columns
+# every view keeps because rows are joined and grouped by them (they never leave the hub
+# in an aggregate; row-level answers pseudonymise the enterprise id).
+_KEYS = ("person", "enterprise_id", "record_key", "agency")
 _TABLES = {
-    "person_record": ("clients", ("record_key", "agency"), PERSON_RECORD),
-    "service_event": ("events", ("event_key", "record_key", "agency"), SERVICE_EVENT),
-    "person_index": ("clients", ("record_key", "agency", "enterprise_id"), PERSON_INDEX),
+    "linked_record": ("clients", _KEYS, LINKED_RECORD),
+    "linked_event": ("events", (*_KEYS, "event_key"), LINKED_EVENT),
 }
 
 
@@ -65,6 +68,7 @@ def granted_scope(
     """
     granted = set(granted)
     relations = {}
+    sources = linked.sources(con)
     for table, (suffix, keys, columns) in _TABLES.items():
         datasets = {d for d, _ in granted if d.endswith(f".{suffix}")}
         agencies = sorted(d.split(".")[0] for d in datasets)
@@ -76,8 +80,8 @@ def granted_scope(
         where = ", ".join("'" + a.replace("'", "''") + "'" for a in agencies) or "NULL"
         view = f"{name}_{table}"
         con.execute(
-            f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {', '.join(shown)} FROM {table} "
-            f"WHERE agency IN ({where})"
+            f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {', '.join(shown)} "
+            f"FROM {sources[table]} AS t WHERE agency IN ({where})"
         )
         relations[table] = view
     return Scope(relations)

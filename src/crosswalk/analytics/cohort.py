@@ -21,7 +21,14 @@ import pyarrow as pa
 from crosswalk.access import Scope
 from crosswalk.analytics.filters import SERVICE_PROGRAMS
 from crosswalk.analytics.question import Question, elements_for
-from crosswalk.analytics.sql import base_ctes, cell_key, literal, values_table
+from crosswalk.analytics.sql import (
+    base_ctes,
+    cell_key,
+    literal,
+    of_people,
+    person_key,
+    values_table,
+)
 from crosswalk.disclosure import Protected, Sum, TableSpec
 from crosswalk.errors import ConfigError
 from crosswalk.model import PROGRAMS
@@ -97,10 +104,11 @@ class CohortOutcomes(Question):
         return f"""
         WITH {base_ctes(filters, scope, self.programs)},
         member AS (
-            SELECT e.person, min(e.{column}) AS index_date, any_value(p.rk) AS rk
-            FROM service e JOIN person p ON p.person = e.person
+            SELECT e.person, min(e.{column}) AS index_date, {person_key(scope, "e.person")} AS rk
+            FROM service e
             WHERE e.program = {literal(self.program)}
               AND e.{column} BETWEEN {literal(self.cohort_start)} AND {literal(self.cohort_end)}
+              AND {of_people(filters, "e.person")}
             GROUP BY e.person
         ),
         followed AS (

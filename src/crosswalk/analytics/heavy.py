@@ -51,7 +51,7 @@ class HeavyUsers:
         )
         return f"""
         WITH {base_ctes(self.filters, scope)}
-        SELECT e.person AS enterprise_id,
+        SELECT any_value(e.enterprise_id) AS enterprise_id,
                count(DISTINCT e.program) AS programs,
                count(DISTINCT e.agency) AS agencies,
                string_agg(DISTINCT e.program, '+' ORDER BY e.program) AS program_list,

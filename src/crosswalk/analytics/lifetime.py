@@ -66,7 +66,7 @@ class LifetimeUse(Question):
             household_of AS (
                 SELECT DISTINCT r.record_key,
                        r.agency || ':' || coalesce(r.household_id, r.case_id, r.record_key) AS unit
-                FROM {scope["person_record"]} r
+                FROM {scope["linked_record"]} r
             ),
             person_unit AS (
                 SELECT DISTINCT h.unit, p.person, hash({scope.secret}, h.unit) AS rk

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from crosswalk.access import Scope
 from crosswalk.analytics.question import Question
-from crosswalk.analytics.sql import base_ctes, cell_key, values_table
+from crosswalk.analytics.sql import base_ctes, cell_key, person_key, values_table
 from crosswalk.disclosure import Rate, TableSpec
 
 
@@ -38,10 +38,9 @@ class ProgramOverlap(Question):
         person_program AS (SELECT DISTINCT person, program FROM event),
         pair AS (
             SELECT a.program AS program_a, b.program AS program_b, count(*) AS people,
-                   {cell_key("p.rk")} AS people_key
+                   {cell_key(person_key(scope, "a.person"))} AS people_key
             FROM person_program a
             JOIN person_program b ON b.person = a.person
-            JOIN person p ON p.person = a.person
             CROSS JOIN population
             GROUP BY a.program, b.program, population_key
         )
@@ -77,18 +76,18 @@ class ProgramCombinations(Question):
         return f"""
         WITH {base_ctes(self.filters, scope)},
         person_combination AS (
-            SELECT person, string_agg(program, '+' ORDER BY program) AS combination
+            SELECT person, string_agg(program, '+' ORDER BY program) AS combination,
+                   {person_key(scope)} AS rk
             FROM (SELECT DISTINCT person, program FROM event) AS d
             GROUP BY person
         )
         SELECT combination, people, people_key FROM (
-            SELECT c.combination, count(*) AS people, {cell_key("p.rk")} AS people_key
-            FROM person_combination c JOIN person p ON p.person = c.person
-            CROSS JOIN population
+            SELECT c.combination, count(*) AS people, {cell_key("c.rk")} AS people_key
+            FROM person_combination c CROSS JOIN population
             GROUP BY c.combination, population_key
             UNION ALL
-            SELECT 'ALL', count(*), {cell_key("p.rk")}
-            FROM person p CROSS JOIN population
+            SELECT 'ALL', count(*), {cell_key("c.rk")}
+            FROM person_combination c CROSS JOIN population
             GROUP BY population_key
         ) AS t
         ORDER BY combination = 'ALL', people DESC, combination

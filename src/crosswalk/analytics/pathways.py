@@ -7,7 +7,14 @@ from dataclasses import dataclass
 from crosswalk.access import Scope
 from crosswalk.analytics.filters import SERVICE_PROGRAMS
 from crosswalk.analytics.question import Question, elements_for
-from crosswalk.analytics.sql import base_ctes, cell_key, literal, values_table
+from crosswalk.analytics.sql import (
+    base_ctes,
+    cell_key,
+    literal,
+    of_people,
+    person_key,
+    values_table,
+)
 from crosswalk.disclosure import Sum, TableSpec
 from crosswalk.errors import ConfigError
 from crosswalk.model import PROGRAMS
@@ -65,6 +72,7 @@ class Pathways(Question):
 
     def sql(self, scope: Scope) -> str:
         anchor = literal(self.program)
+        rk = person_key(scope, "s.person")
         period = ["TRUE"]
         if self.filters.start is not None:
             period.append(f"entered >= {literal(self.filters.start)}")
@@ -74,7 +82,7 @@ class Pathways(Question):
         WITH {base_ctes(self.filters, scope, self.programs)},
         first_entry AS (
             SELECT s.person, min(s.start_date) AS entered FROM service s
-            WHERE s.program = {anchor} AND s.person IN (SELECT person FROM person)
+            WHERE s.program = {anchor} AND {of_people(self.filters, "s.person")}
             GROUP BY s.person
         ),
         entrant AS (SELECT * FROM first_entry WHERE {" AND ".join(period)}),
@@ -98,12 +106,12 @@ class Pathways(Question):
         ),
         link AS (
             SELECT s.direction, s.program, count(*) AS people,
-                   median(s.days) AS median_days, {cell_key("p.rk")} AS people_key
-            FROM step s JOIN person p ON p.person = s.person CROSS JOIN population
+                   median(s.days) AS median_days, {cell_key(rk)} AS people_key
+            FROM step s CROSS JOIN population
             GROUP BY s.direction, s.program, population_key
             UNION ALL
-            SELECT s.direction, 'ALL', count(*), NULL, {cell_key("p.rk")}
-            FROM step s JOIN person p ON p.person = s.person CROSS JOIN population
+            SELECT s.direction, 'ALL', count(*), NULL, {cell_key(rk)}
+            FROM step s CROSS JOIN population
             GROUP BY s.direction, population_key
         ),
         {values_table("step_list", "program", (*self.steps, NONE, "ALL"))}

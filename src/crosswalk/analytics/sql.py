@@ -6,13 +6,17 @@ SQL only as literals made by SQLGlot from validated filters, never as raw text.
 
 Every question starts from the same common table expressions:
 
-- ``service``: each service event with its person (enterprise id), in the programs asked
-  for, at any time (pathways and cohorts look before and after the period);
+- ``service``: each service event with its person, in the programs asked for, at any
+  time (pathways and cohorts look before and after the period);
+- ``in_period``: those that overlap the period;
 - ``person``: one row per person in the period, with date of birth, sex, age group,
   county (of the latest service in the period) and record key, filtered by age, sex and
-  county;
+  county (computed only where a question or a filter uses it);
 - ``event``: services of those people that overlap the period;
 - ``population``: the key of the whole population (see ``crosswalk.disclosure``).
+
+People are joined and grouped by their person number (``person``, an integer); a
+person's record key for cell keys is computed from it with ``person_key``.
 """
 
 from __future__ import annotations
@@ -51,8 +55,24 @@ def agencies(programs: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted({PROGRAMS[p] for p in programs}))
 
 
+def person_key(scope: Scope, person: str = "person") -> str:
+    """SQL for the record key of a person (cell keys combine them; see ``cell_key``)."""
+    return record_key_sql(person, scope.secret)
+
+
+def has_person_filters(f: Filters) -> bool:
+    return bool(f.age_groups or f.sexes or f.counties)
+
+
+def of_people(f: Filters, person: str) -> str:
+    """A condition keeping the people that pass the filters on age, sex and county."""
+    return f"{person} IN (SELECT person FROM person)" if has_person_filters(f) else "TRUE"
+
+
 def base_ctes(f: Filters, scope: Scope, programs: Iterable[str] | None = None) -> str:
-    """The ``service``, ``person``, ``event`` and ``population`` CTEs (no WITH)."""
+    """The ``service``, ``in_period``, ``person``, ``event`` and ``population`` CTEs (no
+    WITH). ``person`` is computed only by the questions that use it, or when a filter on
+    age, sex or county needs it."""
     wanted = tuple(programs) if programs is not None else f.program_list
     overlaps = []
     if f.end is not None:
@@ -75,10 +95,7 @@ def base_ctes(f: Filters, scope: Scope, programs: Iterable[str] | None = None) -
         person_filters.append(in_list("county", f.counties))
     return f"""
     service AS (
-        SELECT i.enterprise_id AS person, s.*
-        FROM {scope["service_event"]} s
-        JOIN {scope["person_index"]} i ON i.record_key = s.record_key
-        WHERE {in_list("s.program", wanted)}
+        SELECT * FROM {scope["linked_event"]} s WHERE {in_list("s.program", wanted)}
     ),
     in_period AS (SELECT * FROM service s WHERE {in_period}),
     latest AS (
@@ -89,23 +106,25 @@ def base_ctes(f: Filters, scope: Scope, programs: Iterable[str] | None = None) -
         WHERE r = 1
     ),
     attributes AS (
-        SELECT i.enterprise_id AS person, min(r.dob) AS dob,
+        SELECT r.person, min(r.dob) AS dob,
                coalesce(max(CASE WHEN r.sex IN ('M', 'F') THEN r.sex END), 'U') AS sex
-        FROM {scope["person_record"]} r
-        JOIN {scope["person_index"]} i ON i.record_key = r.record_key
+        FROM {scope["linked_record"]} r
         WHERE {in_list("r.agency", agencies(wanted))}
-        GROUP BY i.enterprise_id
+        GROUP BY r.person
     ),
     person_all AS (
         SELECT l.person, p.dob, coalesce(p.sex, 'U') AS sex,
                coalesce(CASE {groups} END, 'unknown') AS age_group,
                coalesce(l.county, 'unknown') AS county,
-               {record_key_sql("l.person", scope.secret)} AS rk
+               {person_key(scope, "l.person")} AS rk
         FROM latest l LEFT JOIN attributes p ON p.person = l.person
     ),
     person AS (SELECT * FROM person_all WHERE {" AND ".join(person_filters)}),
-    event AS (SELECT e.* FROM in_period e WHERE e.person IN (SELECT person FROM person)),
-    population AS (SELECT {population_key_sql("rk")} AS population_key FROM person)"""
+    event AS (SELECT * FROM in_period e WHERE {of_people(f, "e.person")}),
+    population AS (
+        SELECT {population_key_sql(person_key(scope))} AS population_key
+        FROM (SELECT DISTINCT person FROM event) AS people
+    )"""
 
 
 def cell_key(record_key: str = "rk") -> str:

@@ -181,6 +181,17 @@ def _split(
     return out
 
 
+def enterprise_id_sql(number: str) -> str:
+    """SQL for the enterprise id of a person number: ``P`` and ten digits."""
+    return f"'P' || lpad(CAST({number} AS VARCHAR), 10, '0')"
+
+
+def person_number_sql(enterprise_id: str) -> str:
+    """SQL for the person number of an enterprise id (the inverse of ``enterprise_id_sql``):
+    analytics join and group people by this integer, which is faster than by the text."""
+    return f"CAST(substr({enterprise_id}, 2) AS BIGINT)"
+
+
 def assign_enterprise_ids(con: duckdb.DuckDBPyConnection, clusters: str, run_id: str) -> None:
     """Write person_index for ``clusters`` (record_key, cluster), keeping earlier IDs stable.
 
@@ -208,7 +219,7 @@ def assign_enterprise_ids(con: duckdb.DuckDBPyConnection, clusters: str, run_id:
           SELECT cluster, {start} - 1 + row_number() OVER (ORDER BY min(record_key)) AS seq
           FROM {clusters} WHERE cluster NOT IN (SELECT cluster FROM kept) GROUP BY cluster)
         SELECT cluster, enterprise_id FROM kept
-        UNION ALL SELECT cluster, 'P' || lpad(CAST(seq AS VARCHAR), 10, '0') FROM fresh"""
+        UNION ALL SELECT cluster, {enterprise_id_sql("seq")} FROM fresh"""
     )
     new_ids = con.execute(
         f"SELECT count(DISTINCT cluster) FROM {clusters} WHERE cluster NOT IN (SELECT cluster FROM kept)"

@@ -16,7 +16,7 @@ from splink import DuckDBAPI, Linker
 
 from crosswalk import settings, stores
 from crosswalk.audit import AuditLog, LinkageRun
-from crosswalk.identity import model, store
+from crosswalk.identity import linked, model, store
 from crosswalk.identity.charts import write_charts
 from crosswalk.identity.cluster import Threshold, assign_enterprise_ids, choose_threshold, cluster
 from crosswalk.identity.features import build_features
@@ -198,6 +198,8 @@ def _run(
             FROM ({_evidence_sql(linker, "decided", "link_input")}) d
             LEFT JOIN accepted a USING (record_key_l, record_key_r)"""
         )
+        report("writing the analytic tables", 0.92)
+        linked.refresh(con)
         con.execute("DELETE FROM review_queue")
         con.execute(
             f"""INSERT INTO review_queue SELECT '{run_id}', d.record_key_l, d.record_key_r, d.match_weight,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-from crosswalk.model import PERSON_INDEX, ddl
+from crosswalk.model import LINKED_EVENT, LINKED_RECORD, PERSON_INDEX, ddl
 from crosswalk.stores import apply_migrations
 
 PART = "identity"
@@ -36,6 +36,11 @@ MIGRATIONS: tuple[str, ...] = (
       enterprise_id VARCHAR, merged_into VARCHAR, run_id VARCHAR
     );
     CREATE TABLE IF NOT EXISTS enterprise_id_counter (next_value BIGINT)""",
+    # The analytic tables (crosswalk.identity.linked) and the batches they were built from.
+    ddl("linked_record", LINKED_RECORD)
+    + ";\n"
+    + ddl("linked_event", LINKED_EVENT)
+    + ";\nCREATE TABLE IF NOT EXISTS linked_batch (batch_id VARCHAR)",
 )
 
 

@@ -1,0 +1,70 @@
+"""The analytic tables: every record and event with the enterprise person it belongs to.
+
+Analytics count people across agencies, so without these tables each question would
+first join every service event to the person index. Each linkage run rewrites
+``linked_record`` and ``linked_event`` in its transaction, sorted by person, and notes the
+batches they were built from in ``linked_batch``. Loading or replacing a batch afterwards
+makes them stale: ``sources`` then gives the same rows computed from the hub's own tables
+(slower, never out of date) until the next linkage run.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from crosswalk.errors import NotFound
+from crosswalk.identity.cluster import person_number_sql
+from crosswalk.model import LINKED_EVENT, LINKED_RECORD, Column, ddl
+
+# Analytic table -> (the hub table it is built from, its columns).
+TABLES: dict[str, tuple[str, tuple[Column, ...]]] = {
+    "linked_record": ("person_record", LINKED_RECORD),
+    "linked_event": ("service_event", LINKED_EVENT),
+}
+
+
+def _select(table: str) -> str:
+    source, columns = TABLES[table]
+    kept = ", ".join(f"s.{c.name}" for c in columns if c.name not in ("person", "enterprise_id"))
+    return (
+        f"SELECT {person_number_sql('i.enterprise_id')} AS person, i.enterprise_id, {kept} "
+        f"FROM {source} s JOIN person_index i ON i.record_key = s.record_key"
+    )
+
+
+def refresh(con: duckdb.DuckDBPyConnection) -> None:
+    """Rewrite the analytic tables from the person index (inside the caller's transaction)."""
+    for table, (_, columns) in TABLES.items():
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+        con.execute(ddl(table, columns))
+        con.execute(f"INSERT INTO {table} {_select(table)} ORDER BY person")
+    con.execute("DELETE FROM linked_batch")
+    con.execute("INSERT INTO linked_batch SELECT batch_id FROM batch WHERE status = 'loaded'")
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    rows = con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'")
+    return {name for (name,) in rows.fetchall()}
+
+
+def is_current(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the analytic tables hold exactly the batches loaded now."""
+    if not {*TABLES, "linked_batch", "batch"} <= _tables(con):
+        return False
+    differing = con.execute(
+        """SELECT count(*) FROM (
+            (SELECT batch_id FROM batch WHERE status = 'loaded' EXCEPT SELECT batch_id FROM linked_batch)
+            UNION ALL
+            (SELECT batch_id FROM linked_batch EXCEPT SELECT batch_id FROM batch WHERE status = 'loaded'))"""
+    ).fetchall()[0][0]
+    return bool(differing == 0)
+
+
+def sources(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Per analytic table, the relation to read it from: the table itself when current,
+    otherwise a subquery computing the same rows from the hub's tables."""
+    if is_current(con):
+        return {table: table for table in TABLES}
+    if not {"person_index", "person_record", "service_event"} <= _tables(con):
+        raise NotFound("the hub has no person index yet: run `crosswalk link` after ingesting")
+    return {table: f"({_select(table)})" for table in TABLES}
