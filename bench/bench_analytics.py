@@ -95,7 +95,8 @@ def timed(hub: str, name: str) -> dict[str, float]:
     out["cold"], out["warm"] = runs[0], statistics.median(runs[1:])
     out["hidden"] = len(answer.protected.suppressed)
     out["rows"] = answer.protected.table.num_rows
-    con = duckdb.connect(hub, read_only=True, config={"enable_progress_bar": False})
+    con = duckdb.connect(hub, read_only=True)
+    con.execute("SET enable_progress_bar = false")
     runs = []
     for _ in range(4):
         t = time.perf_counter()
