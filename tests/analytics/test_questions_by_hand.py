@@ -134,6 +134,17 @@ def test_lifetime_use_by_sex(hub: duckdb.DuckDBPyConnection) -> None:
     assert cells["ALL", "ALL"]["median_amount"] == 200
 
 
+@pytest.mark.parametrize(("unit", "total", "two_programs"), [("person", 5, 3), ("household", 9, 1)])
+def test_lifetime_use_without_breakdown_counts_each_unit_once(
+    hub: duckdb.DuckDBPyConnection, unit: str, total: int, two_programs: int
+) -> None:
+    # Everyone in one group: the ALL group is not counted again as a breakdown.
+    cells = nonzero(hub, LifetimeUse(YEAR_2015, unit=unit), "group", "programs_used")
+    assert {g for g, _ in cells} == {"ALL"}
+    assert cells["ALL", "ALL"] == total
+    assert cells["ALL", "2"] == two_programs
+
+
 def test_lifetime_use_by_household(hub: duckdb.DuckDBPyConnection) -> None:
     q = LifetimeUse(YEAR_2015, by="county", unit="household")
     cells = nonzero(hub, q, "group", "programs_used")

@@ -7,8 +7,8 @@ from typing import Literal
 
 from crosswalk.access import Scope
 from crosswalk.analytics.question import Question, elements_for
-from crosswalk.analytics.sql import base_ctes, cell_key, literal, values_table
-from crosswalk.disclosure import TableSpec
+from crosswalk.analytics.sql import base_ctes, literal, person_key, values_table
+from crosswalk.disclosure import TableSpec, cell_key_sql
 
 Breakdown = Literal["age_group", "sex", "county", "all"]
 PROGRAM_BANDS = ("1", "2", "3", "4", "5+")
@@ -54,68 +54,61 @@ class LifetimeUse(Question):
         )
 
     def sql(self, scope: Scope) -> str:
-        group = "'ALL'" if self.by == "all" else f"p.{self.by}"
-        if self.unit == "household" and self.by not in ("county", "all"):
-            group = "'ALL'"
+        breakdown = self.by != "all" and (self.unit == "person" or self.by == "county")
+        group = f"p.{self.by}" if breakdown else "'ALL'"
         horizon = literal(self.filters.end) if self.filters.end else "current_date"
+        # Each unit's members (people in the period passing the filters), its record key
+        # and its group: a household's group is the least of its members'.
         if self.unit == "person":
-            units = "person_unit AS (SELECT person AS unit, person, rk FROM person)"
-            unit_col = "s.person"
+            units = f"""
+            member AS (
+                SELECT p.person AS unit, {person_key(scope, "p.person")} AS rk, {group} AS grp
+                FROM person p
+            )"""
+            unit_of, joined = "s.person", ""
         else:
             units = f"""
             household_of AS (
-                SELECT DISTINCT r.record_key,
+                SELECT r.record_key, r.person,
                        r.agency || ':' || coalesce(r.household_id, r.case_id, r.record_key) AS unit
                 FROM {scope["linked_record"]} r
             ),
-            person_unit AS (
-                SELECT DISTINCT h.unit, p.person, hash({scope.secret}, h.unit) AS rk
-                FROM service s JOIN household_of h ON h.record_key = s.record_key
-                JOIN person p ON p.person = s.person
+            member AS (
+                SELECT h.unit, hash({scope.secret}, h.unit) AS rk, min({group}) AS grp
+                FROM household_of h JOIN person p ON p.person = h.person
+                GROUP BY h.unit
             )"""
-            unit_col = "h.unit"
+            unit_of, joined = "h.unit", "JOIN household_of h ON h.record_key = s.record_key"
         # Per unit, over the whole history up to the horizon: programs, episodes, days
         # (open services end on the horizon) and amounts.
-        usage = f"""
-        usage AS (
-            SELECT {unit_col} AS unit, count(DISTINCT s.program) AS programs,
-                   count(*) AS episodes,
-                   sum(date_diff('day', s.start_date, least(coalesce(s.end_date, horizon), horizon)) + 1) AS days,
-                   coalesce(sum(s.amount), 0) AS amount
-            FROM service s {"" if self.unit == "person" else "JOIN household_of h ON h.record_key = s.record_key"}
-            CROSS JOIN horizon_date
-            WHERE s.start_date <= horizon
-            GROUP BY {unit_col}
-        )"""
-        band = "CASE WHEN u.programs >= 5 THEN '5+' ELSE CAST(u.programs AS VARCHAR) END"
+        band = "CASE WHEN count(DISTINCT s.program) >= 5 THEN '5+' ELSE CAST(count(DISTINCT s.program) AS VARCHAR) END"
+        sets = "(grp, band), (grp), (band), ()" if breakdown else "(band), ()"
         return f"""
         WITH {base_ctes(self.filters, scope)},
-        horizon_date AS (SELECT {horizon} AS horizon),
         {units},
-        {usage},
-        unit_row AS (
-            SELECT u.unit, any_value(pu.rk) AS rk, any_value({band}) AS band,
-                   min({group}) AS grp, any_value(u.episodes) AS episodes,
-                   any_value(u.days) AS days, any_value(u.amount) AS amount
-            FROM usage u
-            JOIN person_unit pu ON pu.unit = u.unit
-            JOIN person p ON p.person = pu.person
-            GROUP BY u.unit
+        usage AS (
+            SELECT {unit_of} AS unit, {band} AS band, count(*) AS episodes,
+                   sum(date_diff('day', s.start_date, least(coalesce(s.end_date, {horizon}), {horizon})) + 1) AS days,
+                   coalesce(sum(s.amount), 0) AS amount
+            FROM service s {joined}
+            WHERE s.start_date <= {horizon}
+            GROUP BY {unit_of}
         ),
-        cube_rows AS (
-            SELECT grp, band, rk, episodes, days, amount FROM unit_row
-            UNION ALL SELECT 'ALL', band, rk, episodes, days, amount FROM unit_row
-            UNION ALL SELECT grp, 'ALL', rk, episodes, days, amount FROM unit_row
-            UNION ALL SELECT 'ALL', 'ALL', rk, episodes, days, amount FROM unit_row
+        unit_row AS (
+            SELECT m.grp, u.band, m.rk, u.episodes, u.days, u.amount
+            FROM usage u JOIN member m ON m.unit = u.unit
         ),
         cell AS (
-            SELECT grp, band, count(*) AS people,
+            SELECT {"CASE WHEN grouping(grp) = 1 THEN 'ALL' ELSE grp END" if breakdown else "'ALL'"} AS grp,
+                   CASE WHEN grouping(band) = 1 THEN 'ALL' ELSE band END AS band,
+                   count(*) AS people,
                    median(episodes) AS median_episodes, median(days) AS median_days,
-                   median(amount) AS median_amount, {cell_key("rk")} AS people_key
-            FROM cube_rows CROSS JOIN population
-            GROUP BY grp, band, population_key
+                   median(amount) AS median_amount,
+                   {cell_key_sql("rk", "any_value(population_key)")} AS people_key
+            FROM unit_row CROSS JOIN population
+            GROUP BY GROUPING SETS ({sets})
         ),
-        group_list AS (SELECT DISTINCT grp FROM cube_rows),
+        group_list AS (SELECT DISTINCT grp FROM cell),
         {values_table("band_list", "band", (*PROGRAM_BANDS, "ALL"))}
         SELECT g.grp AS "group", b.band AS programs_used, coalesce(c.people, 0) AS people,
                CAST(c.median_episodes AS DOUBLE) AS median_episodes,

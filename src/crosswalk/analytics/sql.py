@@ -99,11 +99,10 @@ def base_ctes(f: Filters, scope: Scope, programs: Iterable[str] | None = None) -
     ),
     in_period AS (SELECT * FROM service s WHERE {in_period}),
     latest AS (
-        SELECT person, county FROM (
-            SELECT person, county, row_number() OVER (
-                PARTITION BY person ORDER BY start_date DESC, county) AS r
-            FROM in_period) AS ranked
-        WHERE r = 1
+        -- The county of the latest service; on a tie, the first county by name.
+        SELECT person,
+               arg_min(county, (date_diff('day', start_date, DATE '9999-12-31'), county)) AS county
+        FROM in_period GROUP BY person
     ),
     attributes AS (
         SELECT r.person, min(r.dob) AS dob,
