@@ -234,12 +234,13 @@ class Gate:
         secret = load_key(self._secrets / "cell-key.key")
         con = stores.connect_hub(self._hub, read_only=True)
         try:
-            exact = run_counts(con, question.render(granted_scope(con, decision.granted)), secret)
+            sql = question.render(granted_scope(con, decision.granted))
+            exact = run_counts(con, sql, secret)
         finally:
             con.close()
         protected = protect(exact, question.spec, decision.min_cell)
         table = question.answer(protected)
-        objects = {**_objects(question), "protection": protected.to_dict()}
+        objects = {**_objects(question, sql), "protection": protected.to_dict()}
         self._record(DataRead, principal, purpose, objects, decision, table.num_rows)
         return Aggregate(table, protected, decision)
 
@@ -257,7 +258,8 @@ class Gate:
         decision = self._decide_whole(principal, purpose, question, level)
         con = stores.connect_hub(self._hub, read_only=True)
         try:
-            table = _arrow(con, question.render(granted_scope(con, decision.granted)))
+            sql = question.render(granted_scope(con, decision.granted))
+            table = _arrow(con, sql)
         finally:
             con.close()
         if level == "pseudonymised":
@@ -265,7 +267,9 @@ class Gate:
             table = table.drop(["enterprise_id"]).add_column(
                 0, "pseudonym", pa.array([self.pseudonym(i, purpose) for i in ids], pa.string())
             )
-        self._record(DataRead, principal, purpose, _objects(question), decision, table.num_rows)
+        self._record(
+            DataRead, principal, purpose, _objects(question, sql), decision, table.num_rows
+        )
         return table
 
     def _decide_whole(
@@ -303,8 +307,10 @@ def _arrow(con: Any, sql: str) -> pa.Table:
     return relation.to_arrow_table()
 
 
-def _objects(question: RowQuestion) -> dict[str, Any]:
-    sql = question.render()
+def _objects(question: RowQuestion, sql: str | None = None) -> dict[str, Any]:
+    """What the audit entry says was asked: the question, its datasets and the SHA-256 of
+    the SQL that ran (of the question's SQL over the hub's tables, if it was refused)."""
+    sql = sql if sql is not None else question.render()
     return {
         "question": question.name,
         "datasets": sorted({d for d, _ in question.elements}),
