@@ -195,3 +195,15 @@ def test_unauditable_batch_is_not_loaded(tmp_path):
         path.chmod(0o644)
     con = duckdb.connect(str(hub), read_only=True)
     assert con.execute("SELECT count(*) FROM person_record").fetchall() == [(0,)]
+
+
+def test_the_cli_says_what_to_run_after_a_new_batch(tmp_path, capsys):
+    from crosswalk.cli import run
+
+    hub, mapping_file = tmp_path / "hub.duckdb", write(tmp_path / "fcs.yaml", MAPPING)
+    clients = write(tmp_path / "clients.csv", CLIENTS)
+    args = ["ingest", "fcs", str(clients), "--mapping", str(mapping_file), "--hub", str(hub)]
+    assert run(args) == 0
+    assert "crosswalk link" in capsys.readouterr().out
+    assert run(args) == 0  # the same file again: nothing new to link
+    assert "crosswalk link" not in capsys.readouterr().out

@@ -75,7 +75,7 @@ def ingest(
             replace=replace,
             progress=lambda stage, done: bar.update(task, completed=done, description=stage),
         )
-    Console().print(_result_table([result]))
+    _report([result])
 
 
 def ingest_state(
@@ -93,7 +93,17 @@ def ingest_state(
             hub=hub,
             progress=lambda a, done: bar.update(task, completed=done, description=f"ingest {a}"),
         )
-    Console().print(_result_table(results))
+    _report(results)
+
+
+def _report(results: list[lib.IngestResult]) -> None:
+    console = Console()
+    console.print(_result_table(results))
+    if any(r.batch_id for r in results):
+        console.print(
+            "Next: `crosswalk link` adds the new records to the person index and the "
+            "analytic tables (until then, analytics read the hub's own tables, more slowly)."
+        )
 
 
 def _print(table: pa.Table, title: str) -> None:
