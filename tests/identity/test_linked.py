@@ -10,10 +10,13 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from crosswalk.agreement import Principal
 from crosswalk.analytics import Filters, ProgramOverlap, ask
+from crosswalk.errors import NotFound
 from crosswalk.identity import link, linked
+from crosswalk.ingest import hub as hub_schema
 from crosswalk.ingest import ingest
 
 JOINED = {
@@ -87,3 +90,10 @@ def test_answers_follow_a_replaced_batch_before_the_next_linkage_run(
     assert con.sql("SELECT count(*) FROM linked_event WHERE program = 'SNAP'").fetchall() == [(0,)]
     con.close()
     assert set(snap_people(hub, tmp_path, monkeypatch)) == {0}
+
+
+def test_a_hub_never_linked_says_to_run_link() -> None:
+    con = duckdb.connect()
+    hub_schema.migrate(con)
+    with pytest.raises(NotFound, match="crosswalk link"):
+        linked.sources(con)
