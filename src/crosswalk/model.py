@@ -66,6 +66,19 @@ PROGRAMS: dict[str, str] = {
     "HOUSING_ASSISTANCE": "housing",
 }
 
+# Kinds of typed identifier beyond SSN (``person_record.other_ids``). A mapping declares
+# them as ``identifiers: {<kind>: <column>}``; besides these, ``agency_<code>`` is the id an
+# agency gives a person that another agency also records, and ``x_<name>`` is a custom kind.
+IDENTIFIER_KINDS: dict[str, str] = {
+    "medicaid_id": "Medicaid recipient id.",
+    "state_id": "State identification card number.",
+    "drivers_licence": "Driver's licence number.",
+    "foreign_national_id": "National id number issued by another country.",
+    "passport": "Passport number.",
+    "tribal_id": "Tribal enrollment number.",
+}
+IDENTIFIER_KIND_PATTERN = r"^(agency_[a-z][a-z0-9_]{0,31}|x_[a-z][a-z0-9_]{0,31})$"
+
 PERSON_RECORD: tuple[Column, ...] = (
     Column("record_key", "VARCHAR", "Hub-wide record key: '<agency>:<source_record_id>'.", True),
     Column("agency", "VARCHAR", "Agency code (see AGENCIES).", True),
@@ -89,7 +102,12 @@ PERSON_RECORD: tuple[Column, ...] = (
     Column("address_line", "VARCHAR", "Street address, normalised."),
     Column("city", "VARCHAR", "City, upper case."),
     Column("state", "VARCHAR", "Two-letter state code."),
-    Column("zip", "VARCHAR", "Five-digit ZIP code."),
+    Column(
+        "zip",
+        "VARCHAR",
+        "Postal code: five-digit ZIP in the US; elsewhere the country's postcode, upper-case"
+        " letters and digits without spaces.",
+    ),
     Column("county", "VARCHAR", "County name, upper case."),
     Column("address_raw", "VARCHAR", "Address as sent (all address fields joined)."),
     Column("phone", "VARCHAR", "Phone in E.164 form."),
@@ -97,6 +115,13 @@ PERSON_RECORD: tuple[Column, ...] = (
     Column("case_id", "VARCHAR", "The agency's case id (several clients can share one)."),
     Column("household_id", "VARCHAR", "The agency's household id, where it keeps one."),
     Column("medicaid_id", "VARCHAR", "Medicaid recipient id, where the agency records it."),
+    Column(
+        "other_ids",
+        "STRUCT(kind VARCHAR, value VARCHAR)[]",
+        "Typed identifiers beyond SSN (kind: medicaid_id, state_id, drivers_licence, ...;"
+        " value upper case, letters and digits only); NULL when the record has none.",
+    ),
+    Column("country", "VARCHAR", "ISO 3166-1 alpha-2 country of the address (the mapping's)."),
     Column("flags", "VARCHAR[]", "Rules an optional value failed (value kept raw, nulled here)."),
 )
 

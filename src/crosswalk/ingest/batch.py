@@ -21,7 +21,7 @@ from crosswalk.audit import AuditLog, BatchLoaded
 from crosswalk.errors import InputFileError, IntegrityError, MappingError, NotFound, Problem
 from crosswalk.ingest import hub as hub_schema
 from crosswalk.ingest import standardise
-from crosswalk.ingest.mapping import FileSpec, Mapping, load_mapping
+from crosswalk.ingest.mapping import ClientSpec, FileSpec, Mapping, load_mapping, source_columns
 from crosswalk.ingest.readers import read_into
 
 Progress = Callable[[str, float], None]
@@ -194,16 +194,20 @@ def _load(
 def _check_columns(name: str, columns: list[str], spec: FileSpec, m: Mapping) -> None:
     problems = []
     present = set(columns)
-    for field_name, column in spec.columns.items():
-        if column not in present:
-            problems.append(
-                Problem(
-                    f"column {column!r} (mapped to {field_name}) is not in the file",
-                    file=name,
-                    field=column,
+    fields = dict(spec.columns)
+    if isinstance(spec, ClientSpec):
+        fields.update({f"identifiers.{k}": ref for k, ref in spec.identifiers.items()})
+    for field_name, ref in fields.items():
+        for column in source_columns(ref):
+            if column not in present:
+                problems.append(
+                    Problem(
+                        f"column {column!r} (mapped to {field_name}) is not in the file",
+                        file=name,
+                        field=column,
+                    )
                 )
-            )
-    known = set(spec.columns.values()) | set(spec.ignore_columns)
+    known = set(spec.mapped_columns()) | set(spec.ignore_columns)
     for column in columns:
         if column not in known:
             problems.append(
@@ -255,7 +259,9 @@ def _stage(
             f"""UPDATE {staged} AS s SET q_rule = 'duplicate_source_id'
             FROM person_record AS p WHERE s.q_rule IS NULL AND p.record_key = s.record_key"""
         )
-        standardise.finish_people(con, staged, "full_address" in m.clients.columns)
+        standardise.finish_people(
+            con, staged, "full_address" in m.clients.columns, m.clients.country
+        )
         target = "person_record"
     else:
         assert m.events is not None
@@ -263,7 +269,7 @@ def _stage(
         sql = standardise.event_sql(m.events, agency, batch_id, raw, clients)
         con.execute(f"CREATE OR REPLACE TEMP TABLE {staged} AS {sql}")
         con.execute(
-            f"""UPDATE {staged} AS s SET q_rule = 'duplicate_source_id', q_field = '{m.events.columns["source_event_id"]}',
+            f"""UPDATE {staged} AS s SET q_rule = 'duplicate_source_id', q_field = {standardise.label_sql(m.events.columns["source_event_id"])},
                 q_value = s.source_event_id
             FROM service_event AS e WHERE s.q_rule IS NULL AND e.event_key = s.event_key"""
         )

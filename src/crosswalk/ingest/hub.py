@@ -8,13 +8,25 @@ from __future__ import annotations
 
 import duckdb
 
-from crosswalk.model import PERSON_RECORD, SERVICE_EVENT, ddl
+from crosswalk.model import PERSON_RECORD, SERVICE_EVENT, Column, ddl
 from crosswalk.stores import apply_migrations
 
 PART = "ingest"
 
+# Columns added by a later migration; the first migration creates the table without them,
+# so a new hub and an upgraded one end with the same table.
+_ADDED_IN_2 = ("other_ids", "country")
+_PERSON_RECORD_1 = tuple(c for c in PERSON_RECORD if c.name not in _ADDED_IN_2)
+
+
+def _add_columns(table: str, columns: tuple[Column, ...], names: tuple[str, ...]) -> str:
+    return ";\n".join(
+        f"ALTER TABLE {table} ADD COLUMN {c.name} {c.type}" for c in columns if c.name in names
+    )
+
+
 MIGRATIONS: tuple[str, ...] = (
-    ddl("person_record", PERSON_RECORD)
+    ddl("person_record", _PERSON_RECORD_1)
     + ";\n"
     + ddl("service_event", SERVICE_EVENT)
     + """;
@@ -48,6 +60,8 @@ MIGRATIONS: tuple[str, ...] = (
       rule VARCHAR NOT NULL,
       raw_row JSON
     )""",
+    # 2: typed identifiers beyond SSN, and the country whose postcode rule applies.
+    _add_columns("person_record", PERSON_RECORD, _ADDED_IN_2),
 )
 
 

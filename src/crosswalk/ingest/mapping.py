@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.resources
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -16,7 +17,18 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from crosswalk import yamlfile
 from crosswalk.errors import MappingError
-from crosswalk.model import PROGRAMS
+from crosswalk.ingest.postcodes import POSTCODES
+from crosswalk.model import IDENTIFIER_KIND_PATTERN, IDENTIFIER_KINDS, PROGRAMS
+
+# A common field comes from one source column, or from several joined with a space
+# (blank parts skipped): ``address_line: ["Street No", "Street"]``.
+ColumnRef = str | list[str]
+
+
+def source_columns(ref: ColumnRef) -> list[str]:
+    """The source columns a mapped field reads."""
+    return [ref] if isinstance(ref, str) else list(ref)
+
 
 CLIENT_FIELDS = (
     "source_record_id",
@@ -62,7 +74,7 @@ class FileSpec(BaseModel):
     encoding: Literal["utf-8", "utf-8-sig", "latin-1", "detect"] = "detect"
     sheet: str | None = None
     query: str | None = Field(None, description="For format sql: a table name or SELECT.")
-    columns: dict[str, str]
+    columns: dict[str, ColumnRef]
     ignore_columns: list[str] = []
     date_formats: list[str] = ["%Y-%m-%d"]
     codes: dict[str, dict[str, str]] = {}
@@ -74,10 +86,57 @@ class FileSpec(BaseModel):
             raise ValueError(f"must be one character, not {value!r}")
         return value
 
+    @field_validator("columns")
+    @classmethod
+    def _column_lists(cls, value: dict[str, ColumnRef]) -> dict[str, ColumnRef]:
+        for field_name, ref in value.items():
+            if isinstance(ref, list) and not ref:
+                raise ValueError(f"{field_name}: a list of columns needs at least one column")
+        return value
+
+    def mapped_columns(self) -> list[str]:
+        """Every source column the mapping reads, in mapping order, once each."""
+        seen: dict[str, None] = {}
+        for ref in self.columns.values():
+            seen.update(dict.fromkeys(source_columns(ref)))
+        return list(seen)
+
 
 class ClientSpec(FileSpec):
     name_format: Literal["last_first", "first_last"] | None = None
     ssn_form: Literal["full", "last4", "absent"] = "full"
+    identifiers: dict[str, ColumnRef] = Field(
+        {}, description="Typed identifiers beyond SSN: kind -> column (person_record.other_ids)."
+    )
+    country: str = Field("US", description="ISO 3166-1 alpha-2 country: its postcode rule.")
+
+    @field_validator("identifiers")
+    @classmethod
+    def _kinds(cls, value: dict[str, ColumnRef]) -> dict[str, ColumnRef]:
+        pattern = re.compile(IDENTIFIER_KIND_PATTERN)
+        bad = sorted(k for k in value if k not in IDENTIFIER_KINDS and not pattern.match(k))
+        if bad:
+            raise ValueError(
+                f"unknown identifier kinds {bad}; known: {sorted(IDENTIFIER_KINDS)},"
+                " or agency_<code> (another agency's id) or x_<name> (a custom kind)"
+            )
+        for kind, ref in value.items():
+            if isinstance(ref, list) and not ref:
+                raise ValueError(f"{kind}: a list of columns needs at least one column")
+        return value
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, value: str) -> str:
+        if value not in POSTCODES:
+            raise ValueError(f"no postcode rule for country {value!r}; known: {sorted(POSTCODES)}")
+        return value
+
+    def mapped_columns(self) -> list[str]:
+        seen = dict.fromkeys(super().mapped_columns())
+        for ref in self.identifiers.values():
+            seen.update(dict.fromkeys(source_columns(ref)))
+        return list(seen)
 
     @model_validator(mode="after")
     def _fields(self) -> ClientSpec:

@@ -19,7 +19,8 @@ import phonenumbers
 import pyarrow as pa
 import usaddress
 
-from crosswalk.ingest.mapping import ClientSpec, EventSpec
+from crosswalk.ingest.mapping import ClientSpec, ColumnRef, EventSpec
+from crosswalk.ingest.postcodes import NANP, POSTCODES
 
 SUFFIXES = ("JR", "SR", "II", "III", "IV")
 PLACEHOLDER_SSNS = (
@@ -43,6 +44,8 @@ CREATE OR REPLACE TEMP MACRO cw_suffix(x) AS CASE WHEN len(string_split(x, ' '))
 CREATE OR REPLACE TEMP MACRO cw_unsuffixed(x) AS CASE WHEN cw_suffix(x) IS NOT NULL
     THEN array_to_string(list_slice(string_split(x, ' '), 1, -2), ' ') ELSE x END;
 CREATE OR REPLACE TEMP MACRO cw_tokens(x) AS string_split(cw_unsuffixed(cw_name(x)), ' ');
+CREATE OR REPLACE TEMP MACRO cw_alnum(x) AS nullif(regexp_replace(upper(strip_accents(x)), '[^A-Z0-9]', '', 'g'), '');
+CREATE OR REPLACE TEMP MACRO cw_placeholder(x) AS x IS NOT NULL AND replace(x, left(x, 1), '') = '';
 CREATE OR REPLACE TEMP MACRO cw_digits(x) AS nullif(regexp_replace(x, '[^0-9]', '', 'g'), '');
 CREATE OR REPLACE TEMP MACRO cw_ssn_valid(d) AS length(d) = 9 AND substr(d, 1, 3) NOT IN ('000', '666')
     AND substr(d, 1, 1) <> '9' AND substr(d, 4, 2) <> '00' AND substr(d, 6, 4) <> '0000'
@@ -96,10 +99,63 @@ def _nickname_table() -> pa.Table:
     return pa.table({"name": names, "canonical": [best[n] for n in names]})
 
 
-def _col(columns: dict[str, str], field: str) -> str:
-    """The raw column of a field as a quoted SQL identifier, or NULL when not mapped."""
-    name = columns.get(field)
-    return "NULL::VARCHAR" if name is None else '"' + name.replace('"', '""') + '"'
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _ref(ref: ColumnRef) -> str:
+    """One source column as a quoted identifier; several joined with a space, blanks skipped."""
+    if isinstance(ref, str):
+        return _ident(ref)
+    parts = ", ".join(f"nullif(trim({_ident(c)}), '')" for c in ref)
+    return f"nullif(concat_ws(' ', {parts}), '')"
+
+
+def _label(ref: ColumnRef) -> str:
+    """How a mapped field's source column(s) are named in quarantine and messages."""
+    return ref if isinstance(ref, str) else " + ".join(ref)
+
+
+def label_sql(ref: ColumnRef) -> str:
+    """A mapped field's source label as a SQL string literal."""
+    return _lit(_label(ref))
+
+
+def _col(columns: dict[str, ColumnRef], field: str) -> str:
+    """The raw value of a field as SQL over quoted identifiers, or NULL when not mapped."""
+    ref = columns.get(field)
+    return "NULL::VARCHAR" if ref is None else _ref(ref)
+
+
+OTHER_IDS_TYPE = "STRUCT(kind VARCHAR, value VARCHAR)[]"
+
+
+def _other_ids(spec: ClientSpec) -> tuple[str, str]:
+    """(other_ids, placeholder flag) expressions: every typed identifier, standardised.
+
+    A Medicaid id mapped as ``columns.medicaid_id`` is also an identifier of kind
+    medicaid_id, so linkage finds every typed identifier in one place.
+    """
+    ids = dict(spec.identifiers)
+    if "medicaid_id" in spec.columns and "medicaid_id" not in ids:
+        ids["medicaid_id"] = spec.columns["medicaid_id"]
+    if not ids:
+        return f"NULL::{OTHER_IDS_TYPE}", "NULL::VARCHAR"
+    values = {kind: f"cw_alnum({_ref(ref)})" for kind, ref in sorted(ids.items())}
+    entries = ", ".join(
+        f"{{'kind': {_lit(kind)}, 'value': CASE WHEN NOT cw_placeholder({v}) THEN {v} END}}"
+        for kind, v in values.items()
+    )
+    kept = f"list_filter([{entries}], lambda x: x.value IS NOT NULL)"
+    flag = " OR ".join(f"cw_placeholder({v})" for v in values.values())
+    return (
+        f"CASE WHEN len({kept}) > 0 THEN {kept} END",
+        f"CASE WHEN {flag} THEN 'identifier_placeholder' END",
+    )
 
 
 def _date(expr: str, formats: Iterable[str]) -> str:
@@ -180,12 +236,20 @@ def client_sql(spec: ClientSpec, agency: str, batch_id: str, raw: str) -> str:
         street = f"cw_street({col('address_line')})"
         city, state, zip_ = col("city"), col("state"), col("zip")
         address_raw = f"nullif(concat_ws(', ', {col('address_line')}, {col('city')}, {col('state')}, {col('zip')}), '')"
-    zip5 = f"CASE WHEN regexp_matches(left(cw_digits({zip_}), 5), '^[0-9]{{5}}$') THEN left(cw_digits({zip_}), 5) END"
+    if spec.country == "US":
+        zip5 = f"CASE WHEN regexp_matches(left(cw_digits({zip_}), 5), '^[0-9]{{5}}$') THEN left(cw_digits({zip_}), 5) END"
+    else:
+        code = f"cw_alnum({zip_})"
+        zip5 = f"CASE WHEN regexp_matches({code}, {_lit(POSTCODES[spec.country])}) THEN {code} END"
     phone_d = f"cw_digits({col('phone')})"
-    phone = (
-        f"CASE WHEN length({phone_d}) = 10 AND substr({phone_d}, 1, 1) NOT IN ('0', '1') THEN '+1' || {phone_d}"
-        f" WHEN length({phone_d}) = 11 AND substr({phone_d}, 1, 1) = '1' THEN '+' || {phone_d} END"
-    )
+    if spec.country in NANP:
+        phone = (
+            f"CASE WHEN length({phone_d}) = 10 AND substr({phone_d}, 1, 1) NOT IN ('0', '1') THEN '+1' || {phone_d}"
+            f" WHEN length({phone_d}) = 11 AND substr({phone_d}, 1, 1) = '1' THEN '+' || {phone_d} END"
+        )
+    else:
+        phone = "NULL::VARCHAR"  # parsed once per distinct value with the country's rules
+    other_ids, id_flag = _other_ids(spec)
     src_id = f"nullif(trim({col('source_record_id')}), '')"
     flags = [
         f"CASE WHEN {col('dob')} IS NOT NULL AND {dob} IS NULL THEN 'dob_unparseable' END",
@@ -195,6 +259,7 @@ def client_sql(spec: ClientSpec, agency: str, batch_id: str, raw: str) -> str:
         f"CASE WHEN {col('sex')} IS NOT NULL AND {sex} IS NULL THEN 'sex_unknown_code' END",
         f"CASE WHEN {zip_} IS NOT NULL AND {zip5} IS NULL THEN 'zip_invalid' END",
         f"CASE WHEN {col('phone')} IS NOT NULL AND {phone} IS NULL THEN 'phone_nonstandard' END",
+        id_flag,
     ]
     dob_ok = f"CASE WHEN {dob} > DATE '1900-01-01' AND {dob} <= current_date THEN {dob} END"
     return f"""
@@ -214,10 +279,11 @@ def client_sql(spec: ClientSpec, agency: str, batch_id: str, raw: str) -> str:
       {phone} AS phone, {col("phone")} AS phone_raw,
       nullif(trim({col("case_id")}), '') AS case_id, nullif(trim({col("household_id")}), '') AS household_id,
       nullif(trim({col("medicaid_id")}), '') AS medicaid_id,
+      {other_ids} AS other_ids, {_lit(spec.country)} AS country,
       list_filter([{", ".join(flags)}], lambda f: f IS NOT NULL) AS flags,
       CASE WHEN {src_id} IS NULL THEN 'required'
            WHEN row_number() OVER (PARTITION BY {src_id} ORDER BY _row) > 1 THEN 'duplicate_source_id' END AS q_rule,
-      '{c["source_record_id"]}' AS q_field, {col("source_record_id")} AS q_value,
+      {_lit(_label(c["source_record_id"]))} AS q_field, {col("source_record_id")} AS q_value,
       to_json(r) AS q_raw
     FROM {raw} AS r
     """
@@ -252,7 +318,9 @@ def event_sql(spec: EventSpec, agency: str, batch_id: str, raw: str, clients: st
     ]
     rule = "CASE " + " ".join(f"WHEN {cond} THEN '{r}'" for cond, r, _ in checks) + " END"
     field = (
-        "CASE " + " ".join(f"WHEN {cond} THEN '{c.get(f, f)}'" for cond, _, f in checks) + " END"
+        "CASE "
+        + " ".join(f"WHEN {cond} THEN {_lit(_label(c.get(f, f)))}" for cond, _, f in checks)
+        + " END"
     )
     value = (
         "CASE "
@@ -277,7 +345,9 @@ def event_sql(spec: EventSpec, agency: str, batch_id: str, raw: str, clients: st
     """
 
 
-def finish_people(con: duckdb.DuckDBPyConnection, table: str, free_text_addresses: bool) -> None:
+def finish_people(
+    con: duckdb.DuckDBPyConnection, table: str, free_text_addresses: bool, country: str = "US"
+) -> None:
     """Per-distinct-value work on a staged person table: nicknames, odd phones, odd addresses."""
     con.execute(
         f"""UPDATE {table} AS p SET first_name_canonical = coalesce(n.canonical, p.first_name)
@@ -291,7 +361,7 @@ def finish_people(con: duckdb.DuckDBPyConnection, table: str, free_text_addresse
         ).fetchall()
     ]
     if odd_phones:
-        fixed = pa.table({"raw": odd_phones, "e164": [_e164(p) for p in odd_phones]})
+        fixed = pa.table({"raw": odd_phones, "e164": [_e164(p, country) for p in odd_phones]})
         con.register("_phones", fixed)
         con.execute(
             f"""UPDATE {table} AS p SET phone = f.e164,
@@ -330,9 +400,9 @@ def finish_people(con: duckdb.DuckDBPyConnection, table: str, free_text_addresse
         con.unregister("_addr")
 
 
-def _e164(raw: str) -> str | None:
+def _e164(raw: str, country: str = "US") -> str | None:
     try:
-        number = phonenumbers.parse(raw, "US")
+        number = phonenumbers.parse(raw, country)
     except phonenumbers.NumberParseException:
         return None
     if not phonenumbers.is_valid_number(number):
