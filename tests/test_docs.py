@@ -5,7 +5,7 @@ from pathlib import Path
 import typer
 
 from crosswalk import settings
-from crosswalk.cli import app
+from crosswalk.cli import full_app
 
 ROOT = Path(__file__).parents[1]
 DOCS = (ROOT / "README.md").read_text() + "".join(
@@ -21,7 +21,7 @@ def _commands(group: typer.Typer, prefix: str = "") -> list[str]:
 
 
 def test_every_command_is_documented():
-    commands = _commands(app)
+    commands = _commands(full_app())
     assert len(commands) > 15
     missing = [c for c in commands if f"crosswalk {c}" not in DOCS]
     assert not missing, f"document these commands in README.md or docs/: {missing}"

@@ -3,31 +3,135 @@
 Each part of the system contributes its commands from a module in this package; every
 command is a thin shell over the library function of the same name. Errors are turned
 into messages and exit codes here, at the edge, and nowhere else.
+
+Start-up stays fast because a command's module (and so Splink, DuckDB, Altair...) is
+imported only when that command runs: ``COMMANDS`` names each top-level command, the
+module that registers it and the one line ``crosswalk --help`` shows for it (a test
+checks the line against the command's own help, and that every registered command is
+listed here).
 """
 
 from __future__ import annotations
 
 import importlib
-import pkgutil
 import sys
+from typing import Any
 
 import typer
 from rich.console import Console
 from rich.text import Text
+from typer.core import TyperCommand, TyperGroup
 
 from crosswalk.errors import CrosswalkError
+
+# name -> (module in this package defining ``register(app)``, summary), in the order a
+# steward meets them.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "synth": (
+        "synth",
+        "Generate a synthetic state: people, 13 agencies' extracts and the ground truth.",
+    ),
+    "ingest": (
+        "ingest",
+        "Load one batch of an agency's extract files, atomically and idempotently.",
+    ),
+    "ingest-state": (
+        "ingest",
+        "Load all 13 agencies of a synthetic state with the shipped mappings.",
+    ),
+    "batches": (
+        "ingest",
+        "List batches with lineage and row counts (read = accepted + quarantined).",
+    ),
+    "quarantine": ("ingest", "List quarantined rows with file, row, field, value and rule."),
+    "link": (
+        "identity",
+        "Link every person record into enterprise persons and write the person index.",
+    ),
+    "review": ("identity", "Clerical review of uncertain pairs."),
+    "person": (
+        "access",
+        "Show one person's records and services across agencies, as the agreement allows.",
+    ),
+    "analyze": (
+        "analyze",
+        "Cross-agency analytics: overlap, pathways, lifetime use, cohorts, trends.",
+    ),
+    "agreement": ("access", "The data-sharing agreement."),
+    "consent": ("access", "The consent registry (42 CFR Part 2)."),
+    "audit": ("access", "The tamper-evident audit log."),
+    "demo": (
+        "demo",
+        "Generate a synthetic state, ingest it, link it, ask the gate and analytic "
+        "questions under the agreement, and report each step.",
+    ),
+    "version": ("info", "Print the Crosswalk version."),
+    "settings": (
+        "info",
+        "List every setting with its environment variable, current value and help.",
+    ),
+}
+
+
+def load_commands(module: str) -> dict[str, Any]:
+    """Import one command module and build its commands (click commands by name)."""
+    part = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    importlib.import_module(f"{__name__}.{module}").register(part)
+    return dict(typer.main.get_group(part).commands)
+
+
+class _LazyGroup(TyperGroup):
+    """The top-level group: lists ``COMMANDS`` and imports a command's module on use."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        # Placeholders for `crosswalk --help` and close-match suggestions of a typo.
+        self.commands = {
+            name: TyperCommand(name=name, short_help=summary, help=summary)
+            for name, (_, summary) in COMMANDS.items()
+        }
+        self._loaded: dict[str, Any] = {}
+        self._listing = False
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in COMMANDS:
+            return None
+        if self._listing:
+            return self.commands[cmd_name]
+        if cmd_name not in self._loaded:
+            self._loaded.update(load_commands(COMMANDS[cmd_name][0]))
+        return self._loaded.get(cmd_name)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
 
 app = typer.Typer(
     name="crosswalk",
     help="Interagency data-sharing hub for state health and human services.",
+    cls=_LazyGroup,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 
-# One module per part of the system in this package; each defines ``register(app)``.
-for _module in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-    importlib.import_module(f"{__name__}.{_module.name}").register(app)
+
+@app.callback()
+def _crosswalk() -> None:
+    """Interagency data-sharing hub for state health and human services."""
+
+
+def full_app() -> typer.Typer:
+    """Every command registered eagerly (for documentation checks and introspection)."""
+    every = typer.Typer(name="crosswalk", add_completion=False, pretty_exceptions_enable=False)
+    for module in dict.fromkeys(m for m, _ in COMMANDS.values()):
+        importlib.import_module(f"{__name__}.{module}").register(every)
+    return every
+
 
 err_console = Console(stderr=True)
 

@@ -1,0 +1,5 @@
+"""``python -m crosswalk``: the same as the ``crosswalk`` command."""
+
+from crosswalk.cli import main
+
+main()

@@ -1,0 +1,68 @@
+"""Start-up: a command imports only what it needs, and `--help` lists every command."""
+
+import subprocess
+import sys
+
+import pytest
+
+from crosswalk.cli import COMMANDS, full_app, load_commands
+
+HEAVY = ("splink", "duckdb", "altair", "vl_convert", "polars", "pyarrow", "scipy", "sqlglot")
+
+
+def _modules_after(argv: list[str]) -> set[str]:
+    """The heavy packages imported by running ``crosswalk ARGV`` in a fresh interpreter."""
+    code = (
+        "import sys\n"
+        "from crosswalk.cli import run\n"
+        f"run({argv!r})\n"
+        f"print('heavy:' + ','.join(m for m in {HEAVY!r} if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    last = done.stdout.splitlines()[-1]
+    assert last.startswith("heavy:")
+    return {m for m in last.removeprefix("heavy:").split(",") if m}
+
+
+def test_importing_the_cli_imports_no_heavy_package():
+    code = "import sys, crosswalk.cli; print(sorted(m for m in sys.modules))"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    ).stdout
+    assert not [m for m in HEAVY if f"'{m}'" in out]
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["version"], ["settings"]])
+def test_help_and_version_import_no_heavy_package(argv):
+    assert _modules_after(argv) == set()
+
+
+def test_every_registered_command_is_listed_with_its_own_summary():
+    registered = {c.name or c.callback.__name__: c for c in full_app().registered_commands}
+    registered |= {g.name: g for g in full_app().registered_groups}
+    assert set(registered) == set(COMMANDS), "add new top-level commands to COMMANDS"
+    for name, (module, summary) in COMMANDS.items():
+        command = load_commands(module)[name]
+        first = " ".join((command.help or "").split("\n\n")[0].split())
+        assert first == summary, f"COMMANDS[{name!r}] summary differs from its help"
+
+
+def test_help_lists_commands_in_order(capsys):
+    from crosswalk.cli import run
+
+    assert run(["--help"]) == 0
+    out = capsys.readouterr().out
+    listed = [
+        line.split()[1] for line in out.splitlines() if line.startswith("│ ") and line[2] != " "
+    ]
+    names = [n for n in listed if n in COMMANDS]
+    assert names == list(COMMANDS)
+
+
+def test_a_mistyped_command_is_suggested(capsys):
+    from crosswalk.cli import run
+
+    assert run(["revew"]) == 2
+    assert "review" in capsys.readouterr().err
