@@ -160,3 +160,30 @@ class IntegrityError(CrosswalkError):
 
     title = "Integrity check failed"
     status = 409
+
+
+class StoreUnavailable(CrosswalkError):
+    """A store (the hub, the control plane) cannot be opened."""
+
+    title = "Store unavailable"
+    status = 503
+
+
+class HubBusy(StoreUnavailable):
+    """Another process holds the hub (DuckDB lets one writer or many readers open it);
+    ``holder`` says which, when the operating system tells us."""
+
+    title = "Hub busy"
+
+    def __init__(self, message: str, holder_pid: int | None = None, holder: str | None = None):
+        super().__init__(message)
+        self.holder_pid = holder_pid
+        self.holder = holder
+
+    def to_dict(self) -> dict[str, Any]:
+        body = super().to_dict()
+        if self.holder_pid is not None:
+            body["holder_pid"] = self.holder_pid
+        if self.holder is not None:
+            body["holder"] = self.holder
+        return body

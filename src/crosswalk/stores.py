@@ -6,22 +6,45 @@ go through the policy gate (``crosswalk.agreement``), never through a raw connec
 
 from __future__ import annotations
 
+import fcntl
+import os
+import struct
+import sys
+import time
 from pathlib import Path
 
 import duckdb
 import sqlalchemy as sa
 
 from crosswalk import settings
+from crosswalk.errors import HubBusy, NotFound, StoreUnavailable
 
 
 def connect_hub(
     path: str | Path | None = None, *, read_only: bool = False
 ) -> duckdb.DuckDBPyConnection:
-    """Open (creating if needed) the hub's DuckDB file."""
+    """Open (creating if needed) the hub's DuckDB file.
+
+    DuckDB lets one process write the file or several read it. When another process
+    holds it, this raises ``HubBusy`` naming that process and its command, instead of
+    DuckDB's error; any other failure to open it is ``StoreUnavailable``.
+    """
     hub = settings.HUB.value(None if path is None else str(path))
     if hub != ":memory:":
+        if read_only and not Path(hub).is_file():
+            raise NotFound(
+                f"no hub at {hub}: load agency data first (crosswalk ingest), or name "
+                "the hub with --hub or $CROSSWALK_HUB"
+            )
         Path(hub).parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(hub, read_only=read_only)
+    try:
+        con = duckdb.connect(hub, read_only=read_only)
+    except duckdb.IOException as e:
+        holder = _lock_holder(Path(hub)) if hub != ":memory:" else None
+        if holder is not None:
+            raise HubBusy(_busy_message(hub, holder), holder, _command_of(holder)) from None
+        first = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise StoreUnavailable(f"cannot open the hub {hub}: {first}") from None
     threads = int(settings.THREADS.value())
     if threads > 0:
         con.execute(f"SET threads = {threads}")
@@ -29,6 +52,62 @@ def connect_hub(
     if limit:
         con.execute("SET memory_limit = ?", [limit])
     return con
+
+
+def _lock_holder(path: Path) -> int | None:
+    """The process holding a lock on ``path`` that conflicts with writing, if any.
+
+    Asks the kernel (``F_GETLK``) rather than reading DuckDB's message: DuckDB locks the
+    whole file with a POSIX record lock. Linux only (the layout of ``struct flock``);
+    elsewhere ``None``.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    query = struct.pack("hhqqi4x", fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0)
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        kind, _, _, _, pid = struct.unpack("hhqqi4x", fcntl.fcntl(fd, fcntl.F_GETLK, query))
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return pid if kind != fcntl.F_UNLCK and pid > 0 else None
+
+
+def _command_of(pid: int) -> str | None:
+    """A process's command line, shortened to the ``crosswalk …`` part when it is one."""
+    try:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return None
+    argv = [" ".join(a.split()) for a in args.split("\0") if a.strip()]
+    for i, a in enumerate(argv):
+        if Path(a).name == "crosswalk" or (a == "-m" and argv[i + 1 : i + 2] == ["crosswalk"]):
+            rest = argv[i + 2 :] if a == "-m" else argv[i + 1 :]
+            return " ".join(["crosswalk", *rest])
+    return " ".join(argv) or None
+
+
+def _running_for(pid: int) -> str | None:
+    try:
+        started = Path(f"/proc/{pid}").stat().st_mtime
+    except OSError:
+        return None
+    seconds = max(0, int(time.time() - started))
+    return f"{seconds} s" if seconds < 120 else f"{seconds // 60} min"
+
+
+def _busy_message(hub: str, pid: int) -> str:
+    command = _command_of(pid)
+    what = f"`{command[:120]}`" if command else "another process"
+    running = _running_for(pid)
+    since = f", running for {running}" if running else ""
+    return (
+        f"the hub {hub} is busy: {what} (pid {pid}{since}) holds it; try again when it has finished"
+    )
 
 
 def control_engine(url: str | None = None) -> sa.Engine:

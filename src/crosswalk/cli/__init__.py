@@ -153,7 +153,8 @@ def run(argv: list[str] | None = None) -> int:
     try:
         app(args=argv, prog_name="crosswalk")
     except CrosswalkError as error:
-        err_console.print(Text("Error: ", style="bold red") + Text(str(error)))
+        # soft_wrap: no line breaks inside paths and ids (the terminal wraps, not Rich)
+        err_console.print(Text("Error: ", style="bold red") + Text(str(error)), soft_wrap=True)
         return exit_code(error)
     except SystemExit as done:
         code = done.code
