@@ -12,3 +12,20 @@ os.environ["CROSSWALK_CONTROL"] = f"sqlite:///{_root}/control.db"
 os.environ["CROSSWALK_SECRETS"] = f"{_root}/secrets"
 os.environ.pop("CROSSWALK_HUB", None)
 os.environ.pop("CROSSWALK_AGREEMENT", None)
+
+
+import pytest  # noqa: E402
+
+from crosswalk import clock  # noqa: E402
+
+
+@pytest.fixture
+def clock_at(monkeypatch: pytest.MonkeyPatch):
+    """The test-only seam for the day: ``clock_at(date(2025, 6, 1))`` makes the library's
+    clock (``crosswalk.clock.today``) answer that day until the test ends."""
+
+    def freeze(day):
+        monkeypatch.setattr(clock, "today", lambda: day)
+        return day
+
+    return freeze

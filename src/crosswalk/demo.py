@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from crosswalk import analytics
+from crosswalk import analytics, clock
 from crosswalk.access import Gate
 from crosswalk.agreement import ConsentRegistry, Principal
 from crosswalk.audit import AuditLog, Verification
@@ -181,8 +181,8 @@ def gate_examples(hub: Path, control: str, secrets: Path) -> list[GateExample]:
         ).fetchall()[0][0]
     finally:
         con.close()
-    today = date.today()
-    gate = Gate(hub, control, today=today, secrets=secrets)
+    today = clock.today()
+    gate = Gate(hub, control, secrets=secrets)
     asks = [
         (Principal("ana", "fcs", "caseworker"), "care_coordination", "identified"),
         (Principal("rae", "cdo", "researcher"), "research", "pseudonymised"),

@@ -21,9 +21,12 @@ from crosswalk.errors import HubBusy, NotFound, StoreUnavailable
 
 
 def connect_hub(
-    path: str | Path | None = None, *, read_only: bool = False
+    path: str | Path | None = None,
+    *,
+    read_only: bool = False,
+    config: dict[str, str | bool | int | float | list[str]] | None = None,
 ) -> duckdb.DuckDBPyConnection:
-    """Open (creating if needed) the hub's DuckDB file.
+    """Open (creating if needed) the hub's DuckDB file, with DuckDB ``config`` if given.
 
     DuckDB lets one process write the file or several read it. When another process
     holds it, this raises ``HubBusy`` naming that process and its command, instead of
@@ -38,7 +41,7 @@ def connect_hub(
             )
         Path(hub).parent.mkdir(parents=True, exist_ok=True)
     try:
-        con = duckdb.connect(hub, read_only=read_only)
+        con = duckdb.connect(hub, read_only=read_only, config=config or {})
     except duckdb.IOException as e:
         holder = _lock_holder(Path(hub)) if hub != ":memory:" else None
         if holder is not None:

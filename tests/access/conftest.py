@@ -1,3 +1,5 @@
+from datetime import date
+
 import duckdb
 import pytest
 
@@ -27,6 +29,12 @@ def sud_person(hub):
         ).fetchall()[0][0]
     finally:
         con.close()
+
+
+@pytest.fixture(autouse=True)
+def _on_a_fixed_day(clock_at):
+    """Consents in these tests are dated around 2025-06-01."""
+    clock_at(date(2025, 6, 1))
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ TODAY = date(2025, 6, 1)
 
 
 def test_caseworker_sees_records_but_not_part2_without_consent(hub, sud_person, control):
-    answer = Gate(hub, control, today=TODAY).person(CASEWORKER, "care_coordination", sud_person)
+    answer = Gate(hub, control).person(CASEWORKER, "care_coordination", sud_person)
     agencies = {r["agency"] for r in answer.records}
     assert "sud" not in agencies and agencies
     assert all(e["agency"] != "sud" for e in answer.events)
@@ -32,7 +32,7 @@ def test_valid_consent_discloses_part2_with_the_notice(hub, sud_person, control)
         date(2025, 1, 1),
         date(2026, 1, 1),
     )
-    answer = Gate(hub, control, today=TODAY).person(CASEWORKER, "care_coordination", sud_person)
+    answer = Gate(hub, control).person(CASEWORKER, "care_coordination", sud_person)
     assert "sud" in {r["agency"] for r in answer.records}
     assert answer.notices == [REDISCLOSURE_NOTICE]
 
@@ -52,22 +52,20 @@ def test_expired_revoked_or_other_consent_does_not_disclose(
     c = registry.add(sud_person, "sud", "fcs", purpose, "treatment records", signed, expires)
     if revoked:
         registry.revoke(c.consent_id, revoked)
-    answer = Gate(hub, control, today=TODAY).person(CASEWORKER, "care_coordination", sud_person)
+    answer = Gate(hub, control).person(CASEWORKER, "care_coordination", sud_person)
     assert "sud" not in {r["agency"] for r in answer.records}
 
 
 def test_denied_purpose_gets_nothing_and_is_audited(hub, sud_person, control):
     with pytest.raises(AccessDenied) as err:
-        Gate(hub, control, today=TODAY).person(
-            Principal("bob", "fcs", "caseworker"), "research", sud_person
-        )
+        Gate(hub, control).person(Principal("bob", "fcs", "caseworker"), "research", sud_person)
     assert err.value.decision is not None and not err.value.decision.allowed
     entries = AuditLog(control).entries()
     assert entries[-1]["outcome"] == "denied" and entries[-1]["user"] == "bob"
 
 
 def test_every_read_is_audited_with_rows(hub, sud_person, control):
-    answer = Gate(hub, control, today=TODAY).person(CASEWORKER, "care_coordination", sud_person)
+    answer = Gate(hub, control).person(CASEWORKER, "care_coordination", sud_person)
     entry = AuditLog(control).entries()[-1]
     assert entry["action"] == "data.read" and sud_person in entry["body"]
     assert f'"rows":{len(answer.records) + len(answer.events)}' in entry["body"]
@@ -75,7 +73,7 @@ def test_every_read_is_audited_with_rows(hub, sud_person, control):
 
 def test_pseudonyms_are_stable_per_purpose_and_hide_identifiers(hub, sud_person, control):
     researcher = Principal("rae", "cdo", "researcher")
-    gate = Gate(hub, control, today=TODAY)
+    gate = Gate(hub, control)
     a = gate.person(researcher, "research", sud_person, level="pseudonymised")
     b = gate.person(researcher, "research", sud_person, level="pseudonymised")
     c = gate.person(researcher, "program_evaluation", sud_person, level="pseudonymised")
@@ -89,7 +87,7 @@ def test_audit_unwritable_means_no_data(hub, sud_person, tmp_path, monkeypatch):
     path = tmp_path / "control.db"
     Gate(hub, f"sqlite:///{path}")  # creates the control-plane tables
     read_only = sa.create_engine(f"sqlite:///file:{path}?mode=ro&uri=true")
-    gate = Gate(hub, read_only, today=TODAY)
+    gate = Gate(hub, read_only)
     with pytest.raises(AuditUnavailable):
         gate.person(CASEWORKER, "care_coordination", sud_person)
 
@@ -102,7 +100,7 @@ def test_gate_hands_out_no_connection(hub, control):
 
 def test_no_row_reveals_a_program_the_reader_may_not_see(hub, sud_person, control):
     """A researcher may see quasi-identifiers, but not rows that show substance-use treatment."""
-    answer = Gate(hub, control, today=TODAY).person(
+    answer = Gate(hub, control).person(
         Principal("rae", "cdo", "researcher"), "research", sud_person, level="pseudonymised"
     )
     assert answer.records, "other agencies' records are shown"

@@ -30,9 +30,7 @@ def entries(control: str) -> list[dict]:
 
 
 def analyst_overlap(hub: Path, control: str) -> Answer:
-    return ask(
-        ProgramOverlap(F), ANALYST, "program_evaluation", hub=hub, control=control, today=TODAY
-    )
+    return ask(ProgramOverlap(F), ANALYST, "program_evaluation", hub=hub, control=control)
 
 
 def test_analyst_gets_a_protected_overlap(state_hub: Path, control: str) -> None:
@@ -58,7 +56,7 @@ def test_denied_purpose_gets_nothing_and_is_audited(
     state_hub: Path, control: str, principal: Principal, purpose: str
 ) -> None:
     with pytest.raises(AccessDenied) as err:
-        ask(ProgramOverlap(F), principal, purpose, hub=state_hub, control=control, today=TODAY)
+        ask(ProgramOverlap(F), principal, purpose, hub=state_hub, control=control)
     assert err.value.decision is not None and not err.value.decision.allowed
     assert [e["action"] for e in entries(control)] == ["data.denied"]
 
@@ -69,21 +67,19 @@ def test_a_question_reading_data_the_purpose_may_not_use_is_refused_whole(
     # Research purpose: aggregates only of substance-use and tax data; SNAP is not covered.
     q = ProgramOverlap(F.model_copy(update={"programs": ("SUD_TREATMENT", "SNAP")}))
     with pytest.raises(AccessDenied, match=r"fcs\.events"):
-        ask(q, ANALYST, "research", hub=state_hub, control=control, today=TODAY)
+        ask(q, ANALYST, "research", hub=state_hub, control=control)
 
 
 def test_researcher_gets_pseudonymised_heavy_users(state_hub: Path, control: str) -> None:
     researcher = Principal("rae", "cdo", "researcher")
     q = HeavyUsers(F.model_copy(update={"programs": ROW_PROGRAMS}), limit=5)
-    rows = ask_rows(q, researcher, "research", hub=state_hub, control=control, today=TODAY)
+    rows = ask_rows(q, researcher, "research", hub=state_hub, control=control)
     assert rows.num_rows == 5
     assert "enterprise_id" not in rows.column_names
     assert all(p.startswith("X") for p in rows.column("pseudonym").to_pylist())
     programs = rows.column("programs").to_pylist()
     assert programs == sorted(programs, reverse=True)
-    other_purpose = ask_rows(
-        q, researcher, "program_evaluation", hub=state_hub, control=control, today=TODAY
-    )
+    other_purpose = ask_rows(q, researcher, "program_evaluation", hub=state_hub, control=control)
     assert set(rows.column("pseudonym").to_pylist()).isdisjoint(
         other_purpose.column("pseudonym").to_pylist()
     )
@@ -93,9 +89,7 @@ def test_researcher_gets_pseudonymised_heavy_users(state_hub: Path, control: str
 def test_analyst_gets_no_rows(state_hub: Path, control: str, level: str) -> None:
     q = HeavyUsers(F, limit=5)
     with pytest.raises(AccessDenied):
-        ask_rows(
-            q, ANALYST, "program_evaluation", level, hub=state_hub, control=control, today=TODAY
-        )
+        ask_rows(q, ANALYST, "program_evaluation", level, hub=state_hub, control=control)
     assert [e["action"] for e in entries(control)] == ["data.denied"]
 
 
@@ -131,7 +125,6 @@ def test_a_question_cannot_read_what_it_did_not_declare(state_hub: Path, control
             "program_evaluation",
             hub=state_hub,
             control=control,
-            today=TODAY,
         )
 
 

@@ -7,6 +7,7 @@ from datetime import date
 import duckdb
 import pytest
 import sqlglot
+from tests.analytics.engine import exact_counts
 
 from crosswalk.analytics import (
     CohortOutcomes,
@@ -18,7 +19,6 @@ from crosswalk.analytics import (
     Question,
     Scope,
     Trends,
-    exact_counts,
 )
 from crosswalk.disclosure import protect
 

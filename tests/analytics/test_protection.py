@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pytest
+from tests.analytics.engine import compute, exact_counts
 
 from crosswalk.analytics import (
     Answer,
@@ -18,8 +19,6 @@ from crosswalk.analytics import (
     Pathways,
     ProgramCombinations,
     ProgramOverlap,
-    compute,
-    exact_counts,
 )
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "disclosure"))

@@ -6,6 +6,7 @@ from datetime import date
 
 import duckdb
 import pytest
+from tests.analytics.engine import exact_counts
 
 from crosswalk.analytics import (
     CohortOutcomes,
@@ -18,7 +19,6 @@ from crosswalk.analytics import (
     Question,
     Trends,
     cumulative_incidence,
-    exact_counts,
 )
 
 SECRET = b"analytics test secret"

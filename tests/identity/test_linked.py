@@ -6,7 +6,6 @@ next linkage run writes the analytic tables again."""
 from __future__ import annotations
 
 import csv
-from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -33,7 +32,6 @@ def snap_people(hub: Path, tmp_path: Path, monkeypatch) -> list[int]:
         "program_evaluation",
         hub=hub,
         control=f"sqlite:///{tmp_path}/control.db",
-        today=date(2025, 6, 1),
     )
     return [
         r["people"] for r in answer.table.to_pylist() if "SNAP" in (r["program_a"], r["program_b"])

@@ -21,16 +21,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
 
+import duckdb
 import pyarrow as pa
 import sqlalchemy as sa
 
-from crosswalk import settings, stores
-from crosswalk.access.scope import Scope, granted_scope, run_counts
+from crosswalk import clock, settings, stores
+from crosswalk.access.confine import READ_CONFIG, check_question_sql, relations
+from crosswalk.access.scope import CELL_KEY_SECRET, Scope, granted_scope, run_counts
 from crosswalk.agreement import (
     Agreement,
     ConsentRegistry,
@@ -98,22 +102,62 @@ ROW_LEVELS = ("identified", "pseudonymised")
 
 
 class Gate:
-    """Reads agency data for a principal and purpose, under the agreement."""
+    """Reads agency data for a principal and purpose, under the agreement.
+
+    The policy and the day are not the caller's to choose: each request is decided under
+    the agreement version in force today in the control plane (the shipped or configured
+    agreement while none is stored), and today comes from ``crosswalk.clock``.
+    """
 
     def __init__(
         self,
         hub: str | Path | None = None,
         control: str | sa.Engine | None = None,
-        agreement: Agreement | None = None,
-        today: date | None = None,
         secrets: str | Path | None = None,
     ) -> None:
         self._hub = hub
         self._audit = AuditLog(control)
         self._consents = ConsentRegistry(self._audit.engine)
-        self._today = today or date.today()
-        self._agreement = agreement or agreement_in_force(self._today, self._audit.engine)
         self._secrets = Path(settings.SECRETS.value(None if secrets is None else str(secrets)))
+        self._in_force()  # the control plane holds a readable agreement, or fail now
+
+    def _in_force(self) -> tuple[Agreement, date]:
+        """The agreement in force and the day, read afresh for every request."""
+        today = clock.today()
+        return agreement_in_force(today, self._audit.engine), today
+
+    @contextmanager
+    def _read(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The gate's own read connection: read-only, no access outside the hub."""
+        con = stores.connect_hub(self._hub, read_only=True, config=READ_CONFIG)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def _question_sql(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        principal: Principal,
+        purpose: str,
+        question: RowQuestion,
+        decision: Decision,
+    ) -> str:
+        """The question's SQL over views of what ``decision`` granted, checked to read
+        nothing else (a refusal is audited); the connection's configuration is locked
+        before it runs."""
+        scope = granted_scope(con, decision.granted)
+        sql = question.render(scope)
+        try:
+            check_question_sql(
+                sql, scope.relations.values(), relations(con), variables=[CELL_KEY_SECRET]
+            )
+        except AccessDenied as refused:
+            objects = _objects(question, sql)
+            self._record(DeniedEvent, principal, purpose, objects, decision, 0, "denied")
+            raise AccessDenied(refused.message, decision) from None
+        con.execute("SET lock_configuration = true")
+        return sql
 
     def pseudonym(self, enterprise_id: str, purpose: str) -> str:
         """Stable within a purpose, different between purposes, never the id itself."""
@@ -150,19 +194,15 @@ class Gate:
         self, principal: Principal, purpose: str, enterprise_id: str, level: str = "identified"
     ) -> PersonAnswer:
         """One person's records and events across agencies (a whole-person view)."""
-        con = stores.connect_hub(self._hub, read_only=True)
-        try:
+        agreement, today = self._in_force()
+        with self._read() as con:
             view = person_records(con, enterprise_id)
-        finally:
-            con.close()
         agencies = sorted({r["agency"] for r in view.records})
         elements = tuple(
             [(f"{a}.clients", e) for a in agencies for e in RECORD_ELEMENTS]
             + [(f"{a}.events", e) for a in agencies for e in EVENT_ELEMENTS]
         )
-        decision = decide(
-            self._agreement, Request(principal, purpose, elements, level), at=self._today
-        )
+        decision = decide(agreement, Request(principal, purpose, elements, level), at=today)
         objects = {"enterprise_ids": [enterprise_id], "datasets": sorted({d for d, _ in elements})}
         if not decision.allowed or level == "aggregate":
             self._record(DeniedEvent, principal, purpose, objects, decision, 0, "denied")
@@ -176,9 +216,7 @@ class Gate:
             a
             for a in agencies
             if any(d.startswith(f"{a}.") for d, _ in consent_only)
-            and self._consents.consenting(
-                [enterprise_id], a, principal.agency, purpose, self._today
-            )
+            and self._consents.consenting([enterprise_id], a, principal.agency, purpose, today)
         }
         withheld: list[str] = []
         notices: list[str] = []
@@ -195,7 +233,7 @@ class Gate:
             d.split(".")[0]
             for d, e in granted
             if d not in needs_consent
-            and (spec := self._agreement.dataset(d)) is not None
+            and (spec := agreement.dataset(d)) is not None
             and spec.elements[e] != "quasi_identifier"
         }
 
@@ -232,12 +270,9 @@ class Gate:
         decision = self._decide_whole(principal, purpose, question, "aggregate")
         assert decision.min_cell is not None
         secret = load_key(self._secrets / "cell-key.key")
-        con = stores.connect_hub(self._hub, read_only=True)
-        try:
-            sql = question.render(granted_scope(con, decision.granted))
+        with self._read() as con:
+            sql = self._question_sql(con, principal, purpose, question, decision)
             exact = run_counts(con, sql, secret)
-        finally:
-            con.close()
         protected = protect(exact, question.spec, decision.min_cell)
         table = question.answer(protected)
         objects = {**_objects(question, sql), "protection": protected.to_dict()}
@@ -256,12 +291,9 @@ class Gate:
         if level not in ROW_LEVELS:
             raise ConfigError(f"row-level answers are {' or '.join(ROW_LEVELS)}, not {level!r}")
         decision = self._decide_whole(principal, purpose, question, level)
-        con = stores.connect_hub(self._hub, read_only=True)
-        try:
-            sql = question.render(granted_scope(con, decision.granted))
+        with self._read() as con:
+            sql = self._question_sql(con, principal, purpose, question, decision)
             table = _arrow(con, sql)
-        finally:
-            con.close()
         if level == "pseudonymised":
             ids = table.column("enterprise_id").to_pylist()
             table = table.drop(["enterprise_id"]).add_column(
@@ -277,8 +309,9 @@ class Gate:
     ) -> Decision:
         """Decide a question, refusing (and auditing the refusal) unless every element it
         reads is granted outright: a question is not answered over less data than it says."""
+        agreement, today = self._in_force()
         request = Request(principal, purpose, question.elements, level)
-        decision = decide(self._agreement, request, at=self._today)
+        decision = decide(agreement, request, at=today)
         problems = []
         if not decision.allowed:
             what = "aggregates" if level == "aggregate" else f"{level} person-level data"

@@ -4,6 +4,7 @@ later effective date; the version in force on a day is the latest that had start
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -64,4 +65,10 @@ def agreement_in_force(day: date, control: str | sa.Engine | None = None) -> Agr
             .order_by(agreement_version.c.effective_from.desc(), agreement_version.c.version.desc())
             .limit(1)
         ).first()
-    return parse_agreement(row[0], row[1]) if row else load_agreement()
+    return _parsed(row[0], row[1]) if row else load_agreement()
+
+
+@lru_cache(maxsize=16)
+def _parsed(text: str, source: str) -> Agreement:
+    """A stored version parsed once per process (versions are never changed in place)."""
+    return parse_agreement(text, source)

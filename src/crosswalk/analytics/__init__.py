@@ -15,7 +15,7 @@ from crosswalk.analytics.output import chart, write_chart, write_table
 from crosswalk.analytics.overlap import ProgramCombinations, ProgramOverlap
 from crosswalk.analytics.pathways import Pathways
 from crosswalk.analytics.question import Question
-from crosswalk.analytics.run import Answer, ask, ask_rows, compute, exact_counts
+from crosswalk.analytics.run import Answer, ask, ask_rows
 from crosswalk.analytics.trends import Trends
 
 __all__ = [
@@ -35,9 +35,7 @@ __all__ = [
     "ask",
     "ask_rows",
     "chart",
-    "compute",
     "cumulative_incidence",
-    "exact_counts",
     "write_chart",
     "write_table",
 ]

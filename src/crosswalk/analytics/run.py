@@ -1,29 +1,27 @@
-"""Asking a question: through the gate for a principal and purpose, or, for code that
-built the hub itself (tests, benchmarks), straight on a connection.
+"""Asking a question: through the gate, for a principal and purpose.
 
 ``ask`` and ``ask_rows`` are the way users get answers: the gate decides the request
 for the question's data elements (refusing it whole if any element is not granted),
 runs it over views holding only what was granted, applies disclosure control at the
 agreement's minimum cell size (aggregates) or per-purpose pseudonyms (row-level), and
-writes the audit entry before anything is returned. ``compute`` is the engine step
-alone, for a connection the caller already holds.
+writes the audit entry before anything is returned. There is no other way to an
+answer: the engine step alone (exact counts on a connection) is not part of the library's
+surface.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import sqlalchemy as sa
 
-from crosswalk.access import Gate, Scope, run_counts
-from crosswalk.agreement import Agreement, Principal
+from crosswalk.access import Gate
+from crosswalk.agreement import Principal
 from crosswalk.analytics.heavy import HeavyUsers
 from crosswalk.analytics.question import Question
-from crosswalk.disclosure import Protected, protect
+from crosswalk.disclosure import Protected
 
 
 @dataclass(frozen=True)
@@ -42,8 +40,6 @@ def ask(
     *,
     hub: str | Path | None = None,
     control: str | sa.Engine | None = None,
-    agreement: Agreement | None = None,
-    today: date | None = None,
     secrets: str | Path | None = None,
 ) -> Answer:
     """Answer an aggregate question for ``principal`` and ``purpose``, or refuse it.
@@ -52,7 +48,7 @@ def ask(
         >>> ask(ProgramOverlap(Filters(start=date(2019, 1, 1))),
         ...     Principal("ada", "hfs", "analyst"), "program_evaluation")  # doctest: +SKIP
     """
-    gate = Gate(hub, control, agreement, today, secrets)
+    gate = Gate(hub, control, secrets)
     released = gate.aggregate(principal, purpose, question)
     return Answer(question, released.table, released.protected)
 
@@ -65,29 +61,7 @@ def ask_rows(
     *,
     hub: str | Path | None = None,
     control: str | sa.Engine | None = None,
-    agreement: Agreement | None = None,
-    today: date | None = None,
     secrets: str | Path | None = None,
 ) -> pa.Table:
     """Answer a row-level question where the agreement allows ``level`` for ``purpose``."""
-    return Gate(hub, control, agreement, today, secrets).rows(principal, purpose, question, level)
-
-
-def exact_counts(
-    con: duckdb.DuckDBPyConnection, question: Question, secret: bytes, scope: Scope | None = None
-) -> pa.Table:
-    """The question's exact count table (never released as is)."""
-    return run_counts(con, question.render(scope), secret)
-
-
-def compute(
-    con: duckdb.DuckDBPyConnection,
-    question: Question,
-    *,
-    k: int,
-    secret: bytes,
-    scope: Scope | None = None,
-) -> Answer:
-    """Exact counts, protected at ``k``, turned into the answer (no policy decision)."""
-    protected = protect(exact_counts(con, question, secret, scope), question.spec, k)
-    return Answer(question, question.answer(protected), protected)
+    return Gate(hub, control, secrets).rows(principal, purpose, question, level)

@@ -1,0 +1,104 @@
+"""Confining a question's SQL to the views its decision granted.
+
+A question is an intent object that renders its own SQL, so the gate treats that SQL as
+untrusted text. Two independent walls stand between it and anything not granted:
+
+1. **The statement is checked before it runs** (``check_question_sql``): it must parse
+   (SQLGlot, DuckDB dialect) as exactly one query (SELECT, UNION ...; no SET, ATTACH,
+   COPY, PRAGMA or DDL), and every table it names must be one of the granted views or a
+   common table expression of its own, unqualified (no ``schema.table``, no attached
+   database). A table function (``read_csv``, ``read_parquet``, ``query_table``,
+   ``range`` ...), a file name used as a table and a CTE that shadows a real relation of
+   the hub are refused. ``getvariable`` may read only the cell-key secret, and only where
+   the gate set it (aggregates).
+2. **The connection cannot reach outside the hub** (``READ_CONFIG``): the gate opens
+   its read connection read-only with external access disabled (no files, no ATTACH, no
+   extensions, no Python replacement scans), and locks the configuration once its own
+   views and variables are in place, so a statement cannot turn these back on.
+
+The first wall is what keeps a question from naming ``person_record`` (a table the hub
+does hold); the second keeps it from reading anything outside the hub even if a future
+SQL form slipped past the first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import duckdb
+import sqlglot
+from sqlglot import exp
+
+from crosswalk.errors import AccessDenied
+
+# Settings of the gate's read connection, applied when it is opened.
+READ_CONFIG: dict[str, str | bool | int | float | list[str]] = {
+    "enable_external_access": False,
+    "autoload_known_extensions": False,
+    "autoinstall_known_extensions": False,
+    "python_enable_replacements": False,
+}
+
+
+def relations(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Every table and view name the connection can see (lower case)."""
+    rows = con.execute(
+        "SELECT table_name FROM duckdb_tables() UNION SELECT view_name FROM duckdb_views()"
+    ).fetchall()
+    return {str(name).lower() for (name,) in rows}
+
+
+def check_question_sql(
+    sql: str,
+    granted: Iterable[str],
+    existing: Iterable[str],
+    *,
+    variables: Iterable[str] = (),
+) -> None:
+    """Refuse ``sql`` unless it is one query reading only ``granted`` relations.
+
+    ``existing`` are the relations the connection holds (a CTE may not shadow one);
+    ``variables`` the session variables the statement may read with ``getvariable``.
+    Raises AccessDenied naming what was refused.
+    """
+    allowed = {g.lower() for g in granted}
+    real = {e.lower() for e in existing}
+    readable = {v.lower() for v in variables}
+    try:
+        statements = [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]
+    except sqlglot.errors.ParseError as e:
+        raise AccessDenied(f"the question's SQL cannot be checked: {e}") from None
+    if len(statements) != 1 or not isinstance(statements[0], exp.Query):
+        raise AccessDenied("a question is exactly one query (SELECT); nothing else runs")
+    tree = statements[0]
+    ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
+    if shadowing := sorted(ctes & (real - allowed)):
+        raise AccessDenied(
+            f"the question defines {', '.join(shadowing)}, which names a table of the hub"
+        )
+    for table in tree.find_all(exp.Table):
+        if not isinstance(table.this, exp.Identifier):
+            raise AccessDenied(
+                f"the question calls a table function ({table.this.sql('duckdb')[:60]}); "
+                "it may read only the views the decision granted"
+            )
+        if table.args.get("db") or table.args.get("catalog"):
+            raise AccessDenied(
+                f"the question names {table.sql('duckdb')}; "
+                "it may read only the views the decision granted"
+            )
+        if table.name.lower() not in allowed | ctes:
+            raise AccessDenied(
+                f"the question reads {table.name!r}, which the decision did not grant"
+            )
+    for call in tree.find_all(exp.Anonymous):
+        if call.name.lower() != "getvariable":
+            continue
+        args = call.expressions
+        if not (
+            len(args) == 1
+            and isinstance(args[0], exp.Literal)
+            and args[0].is_string
+            and args[0].name.lower() in readable
+        ):
+            raise AccessDenied("the question reads a session variable it was not given")
