@@ -47,8 +47,7 @@ ATTACKS = {
     "query_table": "SELECT count(*) AS people FROM query_table('person_record')",
     "file as table": "SELECT count(*) AS people FROM '/etc/passwd'",
     "shadowing CTE": (
-        "WITH person_record AS (SELECT * FROM {event}) "
-        "SELECT count(*) AS people FROM person_record"
+        "WITH person_record AS (SELECT * FROM {event}) SELECT count(*) AS people FROM person_record"
     ),
     "attach": "ATTACH 'other.duckdb' AS other",
     "set": "SET enable_external_access = true",
