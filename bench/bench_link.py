@@ -47,7 +47,7 @@ def plain_link(hub: str, control: str) -> int:
     linker = Linker(
         DuckDBAPI(con).register("link_input"), model.baseline_settings(), log_level=logging.ERROR
     )
-    model.train(linker, plain=True)
+    model.train_plain(linker)
     pred = linker.inference.predict(threshold_match_probability=0.5)
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(pred, 0.5)
     con.execute(

@@ -187,3 +187,10 @@ class HubBusy(StoreUnavailable):
         if self.holder is not None:
             body["holder"] = self.holder
         return body
+
+
+class LinkageError(CrosswalkError):
+    """Linkage cannot proceed on the records the hub holds (the cause is named)."""
+
+    title = "Linkage cannot proceed"
+    status = 422

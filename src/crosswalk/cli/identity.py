@@ -76,6 +76,10 @@ def link(
     summary.add_row("pairs for clerical review", f"{result.review_pairs:,}")
     for agency, n in result.persons_by_agency.items():
         summary.add_row(f"persons known to {agency}", f"{n:,}")
+    for name, share in result.coverage.get("share", {}).items():
+        summary.add_row(f"records with {name}", f"{share:.1%}")
+    for message in result.messages:
+        summary.add_row("note", message)
     console.print(summary)
     if evaluate is not None:
         console.print(evaluation_table(identity.evaluate(evaluate, hub)))

@@ -9,6 +9,7 @@ lookalike (false positives).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import duckdb
 
 from crosswalk import stores
 from crosswalk.errors import InputFileError, Problem
-from crosswalk.identity import model
+from crosswalk.identity.features import build_features
 
 
 @dataclass(frozen=True)
@@ -123,22 +124,22 @@ def evaluate(truth: str | Path, hub: str | Path | None = None) -> Evaluation:
 
 
 def _blocking_recall(con: duckdb.DuckDBPyConnection) -> float | None:
-    """Share of true pairs that at least one prediction blocking rule compares."""
+    """Share of true pairs that at least one of the last run's blocking rules compares."""
     if not con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'link_input'"
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'link_model'"
     ).fetchall()[0][0]:
         return None
-    conditions = []
-    for rule in model.blocking_rules():
-        sql = (
-            rule["blocking_rule"]
-            if isinstance(rule, dict)
-            else rule.get_blocking_rule("duckdb").blocking_rule_sql
-        )
-        conditions.append(f"({sql})")
+    saved = con.execute("SELECT training FROM link_model ORDER BY version DESC LIMIT 1").fetchall()
+    if not saved:
+        return None
+    rules = json.loads(saved[0][0]).get("blocking_rules") or []
+    if not rules:
+        return None
+    build_features(con)
+    conditions = " OR ".join(f"({rule['sql']})" for rule in rules)
     row = con.execute(
         f"""WITH t AS (SELECT i.*, tr.person FROM link_input i JOIN truth tr ON tr.record_key = i.unique_id)
-        SELECT count(*), count(*) FILTER (WHERE {" OR ".join(conditions)})
+        SELECT count(*), count(*) FILTER (WHERE {conditions})
         FROM t AS l JOIN t AS r ON l.person = r.person AND l.unique_id < r.unique_id"""
     ).fetchall()[0]
     return row[1] / row[0] if row[0] else None

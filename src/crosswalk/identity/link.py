@@ -6,22 +6,26 @@ import getpass
 import json
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
 from splink import DuckDBAPI, Linker
+from splink.internals.exceptions import SplinkException
 
 from crosswalk import settings, stores
 from crosswalk.audit import AuditLog, LinkageRun
-from crosswalk.identity import linked, model, store
+from crosswalk.errors import LinkageError, Problem
+from crosswalk.identity import linked, model, profile, store
 from crosswalk.identity.charts import write_charts
 from crosswalk.identity.cluster import Threshold, assign_enterprise_ids, choose_threshold, cluster
 from crosswalk.identity.features import build_features
 
 Progress = Callable[[str, float], None]
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,8 @@ class LinkResult:
     review_pairs: int
     persons_by_agency: dict[str, int] = field(default_factory=dict)
     model_version: int = 0
+    coverage: dict[str, Any] = field(default_factory=dict)
+    messages: tuple[str, ...] = ()
 
 
 def _evidence_sql(linker: Linker, pairs: str, records: str) -> str:
@@ -120,6 +126,24 @@ def link(
         con.close()
 
 
+SCRATCH = "link_scratch"
+
+
+@contextmanager
+def _scratch(con: duckdb.DuckDBPyConnection, hub_catalog: str) -> Iterator[None]:
+    """Splink's work tables go to an in-memory database attached for the run, never to the
+    hub: a run that stops leaves none of them behind."""
+    con.execute(f"USE {SCRATCH}")
+    try:
+        yield
+    finally:
+        con.execute(f"USE {_quote(hub_catalog)}")
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
 def _run(
     con: duckdb.DuckDBPyConnection,
     seed: int,
@@ -128,24 +152,63 @@ def _run(
     audit: AuditLog,
     run_by: str,
 ) -> LinkResult:
+    hub_catalog = con.execute("SELECT current_database()").fetchall()[0][0]
+    con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {SCRATCH}")
+    try:
+        return _link(con, hub_catalog, seed, charts, report, audit, run_by)
+    finally:
+        con.execute(f"USE {_quote(hub_catalog)}")
+        con.execute(f"DETACH DATABASE IF EXISTS {SCRATCH}")
+
+
+def _link(
+    con: duckdb.DuckDBPyConnection,
+    hub_catalog: str,
+    seed: int,
+    charts: str | Path | None,
+    report: Progress,
+    audit: AuditLog,
+    run_by: str,
+) -> LinkResult:
     run_id = "L" + uuid.uuid4().hex[:12]
-    con.execute("INSERT INTO link_run (run_id, started_at) VALUES (?, now()::TIMESTAMP)", [run_id])
+    started = con.execute("SELECT now()::TIMESTAMP").fetchall()[0][0]
     report("features", 0.05)
+    if not con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'person_record'"
+        " AND table_catalog = ?",
+        [hub_catalog],
+    ).fetchall()[0][0]:
+        raise LinkageError(
+            "linkage cannot proceed: the hub holds fewer than two person records",
+            [Problem("ingest agency extracts first (crosswalk ingest)", field="person_record")],
+        )
     records = build_features(con)
     if not settings.MEMORY_LIMIT.value():
         con.execute(f"SET memory_limit = '{memory_budget(records)}'")
-    linker = Linker(
-        DuckDBAPI(con).register("link_input"), model.settings(), log_level=logging.ERROR
-    )
+    coverage = profile.measure(con)
+    chosen = model.plan(con, coverage)
+    for message in chosen.messages:
+        log.info(message)
     report("training", 0.15)
-    training = model.train(linker, seed=seed)
-    if charts is not None:
-        write_charts(linker, charts)
-    report("scoring pairs", 0.5)
-    predictions = linker.inference.predict(threshold_match_weight=-5)
-    scored = predictions.physical_name
+    with _scratch(con, hub_catalog):
+        linker = Linker(
+            DuckDBAPI(con).register("link_input"), chosen.settings(), log_level=logging.ERROR
+        )
+        try:
+            training = model.train(linker, chosen, seed=seed)
+        except SplinkException as error:
+            raise LinkageError(
+                f"linkage cannot proceed: training failed ({error})",
+                [Problem(m) for m in chosen.messages],
+            ) from error
+        if charts is not None:
+            write_charts(linker, charts)
+        report("scoring pairs", 0.5)
+        predictions = linker.inference.predict(threshold_match_weight=-5)
+    scored = f"{SCRATCH}.{predictions.physical_name}"
     candidate_pairs = con.execute(f"SELECT count(*) FROM {scored}").fetchall()[0][0]
     threshold = choose_threshold(con, scored)
+    training["pairs_by_rule"] = _pairs_by_rule(con, scored, chosen, threshold.weight)
     report("clustering", 0.7)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE decided AS
@@ -153,7 +216,8 @@ def _run(
                match_weight, match_probability
         FROM {scored} WHERE match_weight >= {threshold.review_floor}"""
     )
-    predictions.drop_table_from_database_and_remove_from_cache()
+    with _scratch(con, hub_catalog):
+        predictions.drop_table_from_database_and_remove_from_cache()
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE accepted AS
         SELECT d.record_key_l, d.record_key_r, d.match_weight FROM decided d
@@ -174,9 +238,9 @@ def _run(
     con.execute("CREATE OR REPLACE TEMP TABLE clusters AS SELECT * FROM _clusters")
     con.unregister("_clusters")
     report("writing the person index", 0.85)
-    version = _save_model(con, linker, training)
     con.execute("BEGIN TRANSACTION")
     try:
+        version = _save_model(con, linker, training)
         assign_enterprise_ids(con, "clusters", run_id)
         con.execute(
             """CREATE OR REPLACE TEMP TABLE record_strength AS
@@ -217,12 +281,19 @@ def _run(
                 "SELECT agency, count(DISTINCT enterprise_id) FROM person_index GROUP BY 1 ORDER BY 1"
             ).fetchall()
         )
-        summary: dict[str, Any] = {"threshold": threshold.__dict__, "persons_by_agency": by_agency}
+        summary: dict[str, Any] = {
+            "threshold": threshold.__dict__,
+            "persons_by_agency": by_agency,
+            "coverage": coverage.to_dict(),
+            "messages": list(chosen.messages),
+        }
+        # The run is recorded in the same transaction: a run that stops records nothing.
         con.execute(
-            """UPDATE link_run SET finished_at = now()::TIMESTAMP, model_version = ?, records = ?, candidate_pairs = ?,
-                threshold_weight = ?, review_floor_weight = ?, clusters = ?, split_components = ?, summary = ?
-            WHERE run_id = ?""",
+            """INSERT INTO link_run (started_at, finished_at, model_version, records, candidate_pairs,
+                threshold_weight, review_floor_weight, clusters, split_components, summary, run_id)
+            VALUES (?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [
+                started,
                 version,
                 records,
                 candidate_pairs,
@@ -244,8 +315,43 @@ def _run(
         raise
     report("done", 1.0)
     return LinkResult(
-        run_id, records, candidate_pairs, threshold, n_clusters, split, review, by_agency, version
+        run_id,
+        records,
+        candidate_pairs,
+        threshold,
+        n_clusters,
+        split,
+        review,
+        by_agency,
+        version,
+        coverage.to_dict(),
+        chosen.messages,
     )
+
+
+def _pairs_by_rule(
+    con: duckdb.DuckDBPyConnection, scored: str, chosen: model.Plan, weight: float
+) -> list[dict[str, Any]]:
+    """Per blocking rule (the first that found each pair): candidate pairs, pairs at or
+    above the threshold, and the expected true links among its pairs (sum of
+    probabilities) — how much each rule adds that earlier rules did not find."""
+    rows = {
+        int(k): (int(n), int(a), float(e))
+        for k, n, a, e in con.execute(
+            f"""SELECT CAST(match_key AS INTEGER), count(*),
+                   count(*) FILTER (WHERE match_weight >= {weight}), sum(match_probability)
+            FROM {scored} GROUP BY 1"""
+        ).fetchall()
+    }
+    return [
+        {
+            "rule": rule.name,
+            "pairs": rows.get(i, (0, 0, 0.0))[0],
+            "accepted": rows.get(i, (0, 0, 0.0))[1],
+            "expected_links": round(rows.get(i, (0, 0, 0.0))[2], 1),
+        }
+        for i, rule in enumerate(chosen.rules)
+    ]
 
 
 def _save_model(con: duckdb.DuckDBPyConnection, linker: Linker, training: dict[str, Any]) -> int:

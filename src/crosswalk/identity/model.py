@@ -1,22 +1,58 @@
-"""The Fellegi-Sunter model: comparisons, blocking rules and training, as Splink settings.
+"""The Fellegi-Sunter model: comparisons, blocking rules and training, as Splink settings,
+chosen from the fields the records actually hold.
 
-Comparisons are written for US human-services records: nicknames, swapped names,
-hyphenated and changed surnames, day-month swaps and off-by-one years, partial SSNs
-and transpositions. Library levels (Jaro-Winkler, Damerau-Levenshtein) render their SQL
-for the engine at hand; custom levels use portable SQL.
+Comparisons are written for human-services records: nicknames, swapped names, a middle
+name used as the first, compound and changed surnames, day-month swaps and off-by-one
+years, partial SSNs and transpositions. Library levels (Jaro-Winkler,
+Damerau-Levenshtein) render their SQL for the engine at hand; custom levels use portable
+SQL.
+
+``plan`` measures the records (``crosswalk.identity.profile``) and keeps only what they
+can support: a comparison for each field that is filled, each level only where its
+columns exist, blocking rules whose candidate pairs stay within a budget, and EM training
+blocks that between them estimate every comparison. What is left out is said in
+``Plan.messages``; data that cannot be linked at all raises ``LinkageError`` before
+anything is written.
 
 ``baseline_settings`` is the plain configuration we measure ourselves against.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
+import duckdb
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import Linker, SettingsCreator, block_on
 from splink.internals.blocking_rule_creator import BlockingRuleCreator
 from splink.internals.comparison_creator import ComparisonCreator
+
+from crosswalk.errors import LinkageError, Problem
+from crosswalk.identity.features import FIELDS
+from crosswalk.identity.profile import Coverage
+
+# Feature column -> the person_record field it is derived from.
+_SOURCE: dict[str, str] = {
+    "first_canonical": "first_name",
+    "first_phonetic": "first_name",
+    "given_tokens": "first_name",
+    "middle_phonetic": "middle_name",
+    "last_phonetic": "last_name",
+    "last_initial": "last_name",
+    "last_tokens": "last_name",
+    "dob_year": "dob",
+    "dob_month": "dob",
+    "dob_day": "dob",
+    "dob_year_even": "dob",
+    "dob_year_odd": "dob",
+}
+
+
+def source_field(column: str) -> str:
+    return _SOURCE.get(column, column)
 
 
 def _level(sql: str, label: str) -> cll.CustomLevel:
@@ -41,28 +77,59 @@ class _Comparison(ComparisonCreator):
         return self._name
 
 
-def comparisons() -> list[ComparisonCreator | dict[str, Any]]:
-    first = _Comparison(
-        "first_name",
-        [
-            cll.NullLevel("first_name"),
-            cll.ExactMatchLevel("first_name", term_frequency_adjustments=True),
-            _level("first_canonical_l = first_canonical_r", "nickname-canonical equal"),
+def _first_name(fields: frozenset[str]) -> _Comparison:
+    levels: list[Any] = [
+        cll.NullLevel("first_name"),
+        cll.ExactMatchLevel("first_name", term_frequency_adjustments=True),
+        _level("first_canonical_l = first_canonical_r", "nickname-canonical equal"),
+    ]
+    if "last_name" in fields:
+        levels.append(
             _level(
                 "first_name_l = last_name_r AND last_name_l = first_name_r",
                 "first and last swapped",
-            ),
-            cll.JaroWinklerLevel("first_name", 0.92),
-            _level("first_phonetic_l = first_phonetic_r", "phonetic equal"),
-            cll.JaroWinklerLevel("first_name", 0.80),
+            )
+        )
+    if "middle_name" in fields:
+        levels.append(
             _level(
-                "left(first_name_l, 1) = left(first_name_r, 1) AND (length(first_name_l) = 1 OR length(first_name_r) = 1)",
+                "first_name_l = middle_name_r OR middle_name_l = first_name_r",
+                "middle name used as first",
+            )
+        )
+    levels += [
+        cll.JaroWinklerLevel("first_name", 0.92),
+        _level("first_phonetic_l = first_phonetic_r", "phonetic equal"),
+        _level("list_has_any(given_tokens_l, given_tokens_r)", "a given-name part in common"),
+        cll.JaroWinklerLevel("first_name", 0.80),
+        _level(
+            "left(first_name_l, 1) = left(first_name_r, 1) AND (length(first_name_l) = 1 OR length(first_name_r) = 1)",
+            "initial matches",
+        ),
+        cll.ElseLevel(),
+    ]
+    return _Comparison("first_name", levels)
+
+
+def _middle_name() -> _Comparison:
+    return _Comparison(
+        "middle_name",
+        [
+            cll.NullLevel("middle_name"),
+            cll.ExactMatchLevel("middle_name"),
+            _level(
+                "left(middle_name_l, 1) = left(middle_name_r, 1) AND (length(middle_name_l) = 1 OR length(middle_name_r) = 1)",
                 "initial matches",
             ),
+            cll.JaroWinklerLevel("middle_name", 0.88),
+            _level("middle_phonetic_l = middle_phonetic_r", "phonetic equal"),
             cll.ElseLevel(),
         ],
     )
-    last = _Comparison(
+
+
+def _last_name() -> _Comparison:
+    return _Comparison(
         "last_name",
         [
             cll.NullLevel("last_name"),
@@ -74,7 +141,10 @@ def comparisons() -> list[ComparisonCreator | dict[str, Any]]:
             cll.ElseLevel(),
         ],
     )
-    dob = _Comparison(
+
+
+def _dob() -> _Comparison:
+    return _Comparison(
         "dob",
         [
             cll.NullLevel("dob"),
@@ -95,7 +165,20 @@ def comparisons() -> list[ComparisonCreator | dict[str, Any]]:
             cll.ElseLevel(),
         ],
     )
-    ssn = _Comparison(
+
+
+def _ssn(fields: frozenset[str]) -> _Comparison:
+    if "ssn" not in fields:  # last four only
+        return _Comparison(
+            "ssn",
+            [
+                cll.NullLevel("ssn_last4"),
+                cll.ExactMatchLevel("ssn_last4"),
+                cll.DamerauLevenshteinLevel("ssn_last4", 1),
+                cll.ElseLevel(),
+            ],
+        )
+    return _Comparison(
         "ssn",
         [
             _level("ssn_last4_l IS NULL OR ssn_last4_r IS NULL", "missing").configure(
@@ -107,7 +190,10 @@ def comparisons() -> list[ComparisonCreator | dict[str, Any]]:
             cll.ElseLevel(),
         ],
     )
-    suffix = _Comparison(
+
+
+def _generation() -> _Comparison:
+    return _Comparison(
         "generation",
         [
             _level("name_suffix_l IS NULL OR name_suffix_r IS NULL", "not both given").configure(
@@ -117,57 +203,328 @@ def comparisons() -> list[ComparisonCreator | dict[str, Any]]:
             cll.ElseLevel(),
         ],
     )
-    place = _Comparison(
+
+
+def _address(fields: frozenset[str]) -> _Comparison:
+    parts = [f for f in ("address_line", "zip", "county") if f in fields]
+    side = " AND ".join(f"{f}_l IS NULL" for f in parts)
+    other = " AND ".join(f"{f}_r IS NULL" for f in parts)
+    return _Comparison(
         "address",
         [
-            _level(
-                "address_line_l IS NULL AND zip_l IS NULL AND county_l IS NULL OR address_line_r IS NULL AND zip_r IS NULL AND county_r IS NULL",
-                "missing",
-            ).configure(is_null_level=True),
-            cll.ExactMatchLevel("address_line"),
-            cll.ExactMatchLevel("zip"),
-            cll.ExactMatchLevel("county"),
+            _level(f"{side} OR {other}", "missing").configure(is_null_level=True),
+            *(cll.ExactMatchLevel(f) for f in parts),
             cll.ElseLevel(),
         ],
     )
+
+
+ALL_FIELDS = frozenset(FIELDS)
+
+# Comparison -> the fields it reads (any one of them is enough for it to exist).
+COMPARISON_FIELDS: dict[str, frozenset[str]] = {
+    "first_name": frozenset({"first_name"}),
+    "middle_name": frozenset({"middle_name"}),
+    "last_name": frozenset({"last_name"}),
+    "dob": frozenset({"dob"}),
+    "ssn": frozenset({"ssn", "ssn_last4"}),
+    "sex": frozenset({"sex"}),
+    "generation": frozenset({"name_suffix"}),
+    "address": frozenset({"address_line", "zip", "county"}),
+    "phone": frozenset({"phone"}),
+    "medicaid_id": frozenset({"medicaid_id"}),
+}
+
+
+def comparisons(
+    fields: Iterable[str] = ALL_FIELDS, names: Iterable[str] | None = None
+) -> list[ComparisonCreator | dict[str, Any]]:
+    """The comparisons for the usable ``fields`` (all by default), in a fixed order;
+    ``names`` restricts them to those comparisons."""
+    have = frozenset(fields)
+    wanted = set(COMPARISON_FIELDS) if names is None else set(names)
+    build: dict[str, Any] = {
+        "first_name": lambda: _first_name(have),
+        "middle_name": _middle_name,
+        "last_name": _last_name,
+        "dob": _dob,
+        "ssn": lambda: _ssn(have),
+        "sex": lambda: cl.ExactMatch("sex"),
+        "generation": _generation,
+        "address": lambda: _address(have),
+        "phone": lambda: cl.ExactMatch("phone"),
+        "medicaid_id": lambda: cl.ExactMatch("medicaid_id"),
+    }
     return [
-        first,
-        last,
-        dob,
-        ssn,
-        cl.ExactMatch("sex"),
-        suffix,
-        place,
-        cl.ExactMatch("phone"),
-        cl.ExactMatch("medicaid_id"),
+        build[name]()
+        for name, needs in COMPARISON_FIELDS.items()
+        if name in wanted and needs & have
     ]
 
 
-def blocking_rules() -> list[BlockingRuleCreator | dict[str, Any]]:
-    """Each rule keeps buckets small; together they reach the true pairs (measured)."""
-    return [
-        block_on("ssn"),
-        block_on("medicaid_id"),
-        block_on("dob", "last_phonetic"),
-        block_on("dob", "first_canonical"),
-        block_on("first_canonical", "last_name", "dob_year"),
-        block_on("first_canonical", "last_name", "county"),
-        block_on("phone"),
-        block_on("address_line", "first_canonical"),
-        {
-            "blocking_rule": "l.first_name = r.last_name AND l.last_name = r.first_name"
-            " AND (l.dob_year = r.dob_year OR l.county = r.county)"
-        },
-        block_on("dob_year", "dob_day", "dob_month", "zip"),
-    ]
+@dataclass(frozen=True)
+class Rule:
+    """A blocking rule: records agree on every key column (and, for ``cross``, one
+    record's column equals the other's: ``(left column, right column)``)."""
+
+    name: str
+    keys: tuple[str, ...]
+    cross: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def fields(self) -> frozenset[str]:
+        cols = [*self.keys, *(c for pair in self.cross for c in pair)]
+        return frozenset(source_field(c) for c in cols)
+
+    @property
+    def sql(self) -> str:
+        terms = [f"l.{k} = r.{k}" for k in self.keys]
+        terms += [f"l.{a} = r.{b}" for a, b in self.cross]
+        return " AND ".join(terms)
+
+    def creator(self) -> BlockingRuleCreator | dict[str, Any]:
+        if self.cross:
+            return {"blocking_rule": self.sql}
+        return block_on(*self.keys)
+
+    def pairs_sql(self, table: str) -> str:
+        """SQL counting the candidate pairs this rule alone makes (from group sizes)."""
+        if not self.cross:
+            keys = ", ".join(self.keys)
+            present = " AND ".join(f"{k} IS NOT NULL" for k in self.keys)
+            return (
+                f"SELECT coalesce(sum(n * (n - 1) / 2), 0) FROM "
+                f"(SELECT count(*) AS n FROM {table} WHERE {present} GROUP BY {keys})"
+            )
+        left = [*self.keys, *(a for a, _ in self.cross)]
+        right = [*self.keys, *(b for _, b in self.cross)]
+        cols = sorted(set(left + right))
+        on = " AND ".join(f"a.{x} = b.{y}" for x, y in zip(left, right, strict=True))
+        present = " AND ".join(f"{c} IS NOT NULL" for c in cols)
+        return (
+            f"WITH g AS (SELECT {', '.join(cols)}, count(*) AS n FROM {table} "
+            f"WHERE {present} GROUP BY ALL) "
+            f"SELECT coalesce(sum(a.n * b.n), 0) FROM g a JOIN g b ON {on}"
+        )
+
+
+def _swap(name: str, *keys: str) -> Rule:
+    return Rule(name, keys, (("first_name", "last_name"), ("last_name", "first_name")))
+
+
+# Candidate blocking rules, strongest evidence first. Each is kept only where its fields
+# are filled and its candidate pairs stay within the budget. None needs both an exact DOB
+# and a shared place: names with a birth year one apart, DOB month and day with the
+# surname's sound (a wrong year), names with a postcode or a county (no DOB at all).
+CANDIDATE_RULES: tuple[Rule, ...] = (
+    Rule("SSN", ("ssn",)),
+    Rule("Medicaid id", ("medicaid_id",)),
+    Rule("DOB + surname sound", ("dob", "last_phonetic")),
+    Rule("DOB + first name", ("dob", "first_canonical")),
+    Rule("names + birth year", ("first_canonical", "last_name", "dob_year")),
+    Rule("name sounds + birth years (even pair)", ("first_phonetic", "last_phonetic", "dob_year_even")),
+    Rule("name sounds + birth years (odd pair)", ("first_phonetic", "last_phonetic", "dob_year_odd")),
+    Rule("DOB month and day + surname sound", ("dob_month", "dob_day", "last_phonetic")),
+    Rule("names + county", ("first_canonical", "last_name", "county")),
+    Rule("names + postcode", ("first_canonical", "last_name", "zip")),
+    Rule("phone", ("phone",)),
+    Rule("address + first name", ("address_line", "first_canonical")),
+    Rule("SSN last four + first name", ("ssn_last4", "first_canonical")),
+    Rule("middle as first + surname + birth year", ("last_name", "dob_year"), (("first_name", "middle_name"),)),
+    Rule("first as middle + surname + birth year", ("last_name", "dob_year"), (("middle_name", "first_name"),)),
+    _swap("swapped names + birth year", "dob_year"),
+    _swap("swapped names + county", "county"),
+    _swap("swapped names + postcode", "zip"),
+    Rule("DOB + postcode", ("dob", "zip")),
+)  # fmt: skip
+
+# A rule may make at most this many candidate pairs per record (at least MIN_RULE_PAIRS):
+# beyond it a rule's buckets are too coarse for the data and pairs grow with its square.
+RULE_PAIRS_PER_RECORD = 8
+MIN_RULE_PAIRS = 200_000
+
+# EM training blocks in order of preference. A block estimates every comparison that does
+# not read its fields; blocks are added until every comparison is estimated.
+EM_BLOCKS: tuple[tuple[str, ...], ...] = (
+    ("dob",),
+    ("ssn_last4", "last_initial"),
+    ("first_name", "last_name"),
+    ("phone",),
+    ("medicaid_id",),
+    ("zip", "last_initial"),
+    ("address_line",),
+)
+MIN_EM_PAIRS = 50
+EM_MAX_PAIRS = 5e5
+U_MAX_PAIRS = 1e6
+
+DETERMINISTIC_RULES: tuple[tuple[str, ...], ...] = (
+    ("ssn",),
+    ("first_name", "last_name", "dob"),
+    ("first_name", "last_name", "address_line"),
+    ("first_name", "last_name", "zip"),
+)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The model chosen for the data: what is used, what was left out, and why."""
+
+    fields: frozenset[str]
+    comparisons: tuple[str, ...]
+    rules: tuple[Rule, ...]
+    rule_pairs: dict[str, int]
+    em_blocks: tuple[tuple[str, ...], ...]
+    deterministic: tuple[tuple[str, ...], ...]
+    messages: tuple[str, ...] = ()
+    coverage: dict[str, Any] = field(default_factory=dict)
+
+    def settings(self) -> SettingsCreator:
+        return SettingsCreator(
+            link_type="dedupe_only",
+            unique_id_column_name="unique_id",
+            comparisons=comparisons(self.fields, self.comparisons),
+            blocking_rules_to_generate_predictions=[r.creator() for r in self.rules],
+            retain_intermediate_calculation_columns=False,
+            retain_matching_columns=False,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "fields": sorted(self.fields),
+            "comparisons": list(self.comparisons),
+            "blocking_rules": [
+                {"name": r.name, "sql": r.sql, "pairs": self.rule_pairs[r.name]} for r in self.rules
+            ],
+            "em_blocks": [list(b) for b in self.em_blocks],
+            "deterministic_rules": [list(b) for b in self.deterministic],
+            "messages": list(self.messages),
+            "coverage": self.coverage,
+        }
+
+
+def _pairs(con: duckdb.DuckDBPyConnection, rule: Rule, table: str) -> int:
+    return int(con.execute(rule.pairs_sql(table)).fetchall()[0][0])
+
+
+def _columns(comparison: ComparisonCreator) -> set[str]:
+    return {
+        c.input_name
+        for c in comparison.get_comparison("duckdb")._input_columns_used_by_case_statement
+    }
+
+
+def _estimated_by(block: tuple[str, ...], chosen: list[ComparisonCreator]) -> set[str]:
+    """Comparisons whose m a session blocked on ``block`` estimates: as Splink decides,
+    those reading none of the block's columns."""
+    return {
+        c.get_comparison("duckdb").output_column_name
+        for c in chosen
+        if not _columns(c) & set(block)
+    }
+
+
+def plan(con: duckdb.DuckDBPyConnection, coverage: Coverage, table: str = "link_input") -> Plan:
+    """Choose comparisons, blocking rules and training blocks from ``coverage``.
+
+    Raises ``LinkageError`` (naming the cause) when the records cannot support a model.
+    """
+    messages: list[str] = []
+    if coverage.records < 2:
+        raise LinkageError(
+            "linkage cannot proceed: the hub holds fewer than two person records",
+            [Problem("ingest agency extracts first (crosswalk ingest)", field="person_record")],
+        )
+    fields = set()
+    for f in FIELDS:
+        if coverage.usable(f):
+            fields.add(f)
+        elif coverage.filled[f] == 0:
+            messages.append(f"{f}: empty in every agency's records, left out")
+        else:
+            messages.append(
+                f"{f}: only {coverage.filled[f]} records with {coverage.distinct[f]} distinct "
+                f"values, too few to compare, left out"
+            )
+    # Identifiers compared only for equality say nothing unless two records share a value.
+    for f in ("ssn", "ssn_last4", "phone", "medicaid_id"):
+        if f in fields and coverage.repeated(f) == 0:
+            fields.discard(f)
+            messages.append(f"{f}: no two records share a value, left out")
+    have = frozenset(fields)
+    chosen = [c for c in comparisons(have) if isinstance(c, ComparisonCreator)]
+    names = [c.get_comparison("duckdb").output_column_name for c in chosen]
+    if len(names) < 2:
+        raise LinkageError(
+            "linkage cannot proceed: the records hold fewer than two usable fields",
+            [Problem(m) for m in messages],
+        )
+    budget = max(MIN_RULE_PAIRS, RULE_PAIRS_PER_RECORD * coverage.records)
+    rules, rule_pairs = [], {}
+    for rule in CANDIDATE_RULES:
+        if not rule.fields <= have:
+            continue
+        n = _pairs(con, rule, table)
+        if n == 0:
+            continue
+        if n > budget:
+            messages.append(
+                f"blocking rule {rule.name!r}: {n:,} candidate pairs, over the budget of "
+                f"{budget:,}, left out"
+            )
+            continue
+        rules.append(rule)
+        rule_pairs[rule.name] = n
+    if not rules:
+        raise LinkageError(
+            "linkage cannot proceed: no blocking rule finds candidate pairs in these records",
+            [Problem(m) for m in messages],
+        )
+    blocks: list[tuple[str, ...]] = []
+    estimated: set[str] = set()
+    for block in EM_BLOCKS:
+        block_fields = {source_field(c) for c in block}
+        if not block_fields <= have:
+            continue
+        gain = _estimated_by(block, chosen) - estimated
+        if not gain or _pairs(con, Rule("em", block), table) < MIN_EM_PAIRS:
+            continue
+        blocks.append(block)
+        estimated |= gain
+        if estimated == set(names):
+            break
+    if not blocks:
+        raise LinkageError(
+            "linkage cannot proceed: no training block gives record pairs to learn from",
+            [Problem(f"tried blocks {', '.join('+'.join(b) for b in EM_BLOCKS)}")],
+        )
+    for name in [n for n in names if n not in estimated]:
+        messages.append(f"comparison {name}: no training block can estimate it, left out")
+        names.remove(name)
+    deterministic = tuple(
+        r for r in DETERMINISTIC_RULES if set(r) <= have and _pairs(con, Rule("det", r), table) > 0
+    )
+    if not deterministic:
+        deterministic = (rules[0].keys,)
+    return Plan(
+        have,
+        tuple(names),
+        tuple(rules),
+        rule_pairs,
+        tuple(blocks),
+        deterministic,
+        tuple(messages),
+        coverage.to_dict(),
+    )
 
 
 def settings() -> SettingsCreator:
+    """Every comparison and the first rules, for all fields (documentation and tests)."""
     return SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="unique_id",
         comparisons=comparisons(),
-        blocking_rules_to_generate_predictions=blocking_rules(),
+        blocking_rules_to_generate_predictions=[r.creator() for r in CANDIDATE_RULES],
         retain_intermediate_calculation_columns=False,
         retain_matching_columns=False,
     )
@@ -191,33 +548,27 @@ def baseline_settings() -> SettingsCreator:
     )
 
 
-EM_MAX_PAIRS = 5e5
-
-
-def train(linker: Linker, seed: int = 1, plain: bool = False) -> dict[str, Any]:
+def train(linker: Linker, chosen: Plan, seed: int = 1) -> dict[str, Any]:
     """Unsupervised training on samples: lambda from deterministic rules, u by random
-    sampling, m by EM on two complementary blocks. Returns a training summary."""
-    det: list[str | BlockingRuleCreator] = [block_on("first_name", "last_name", "dob")]
-    if not plain:
-        det.insert(0, block_on("ssn"))
+    sampling, m by EM on the plan's complementary blocks, each on a sample of at most
+    EM_MAX_PAIRS pairs so the cost stays flat as the state grows. Returns a summary."""
+    det: list[str | BlockingRuleCreator] = [block_on(*r) for r in chosen.deterministic]
     linker.training.estimate_probability_two_random_records_match(det, recall=0.8)
-    linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=seed)
-    sessions = (
-        [block_on("dob"), block_on("first_name", "last_name")]
-        if plain
-        else [block_on("dob"), block_on("ssn_last4", "last_initial")]
+    linker.training.estimate_u_using_random_sampling(max_pairs=U_MAX_PAIRS, seed=seed)
+    for block in chosen.em_blocks:
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            block_on(*block), max_pairs=EM_MAX_PAIRS, record_sample_proportion=0.1
+        )
+    return {**chosen.to_dict(), "u_max_pairs": U_MAX_PAIRS, "em_max_pairs": EM_MAX_PAIRS}
+
+
+def train_plain(linker: Linker, seed: int = 1) -> None:
+    """Training of the plain configuration: name + DOB prior, DOB and name EM blocks."""
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on("first_name", "last_name", "dob")], recall=0.8
     )
-    for rule in sessions:
-        # EM on a sample capped at EM_MAX_PAIRS pairs: the cost stays flat as the state grows.
+    linker.training.estimate_u_using_random_sampling(max_pairs=U_MAX_PAIRS, seed=seed)
+    for rule in (block_on("dob"), block_on("first_name", "last_name")):
         linker.training.estimate_parameters_using_expectation_maximisation(
             rule, max_pairs=EM_MAX_PAIRS, record_sample_proportion=0.1
         )
-    return {
-        "deterministic_rules": [
-            str(r if isinstance(r, str) else r.get_blocking_rule("duckdb").blocking_rule_sql)
-            for r in det
-        ],
-        "em_blocks": [str(r.get_blocking_rule("duckdb").blocking_rule_sql) for r in sessions],
-        "u_max_pairs": 1e6,
-        "em_max_pairs": EM_MAX_PAIRS,
-    }

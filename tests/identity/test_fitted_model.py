@@ -1,0 +1,112 @@
+"""The model fits the records it is given: any subset of identifiers links, an empty field
+is left out with a message, and data that cannot be linked fails cleanly."""
+
+import duckdb
+import pytest
+
+from crosswalk.errors import LinkageError
+from crosswalk.identity import evaluate, link
+
+
+def _blank(hub, *columns):
+    con = duckdb.connect(str(hub))
+    con.execute(f"UPDATE person_record SET {', '.join(f'{c} = NULL' for c in columns)}")
+    con.close()
+
+
+def _hub_state(hub):
+    con = duckdb.connect(str(hub), read_only=True)
+    state = {
+        "index": con.execute(
+            "SELECT record_key, enterprise_id FROM person_index ORDER BY 1"
+        ).fetchall(),
+        "runs": con.execute("SELECT run_id, finished_at FROM link_run ORDER BY 1").fetchall(),
+        "models": con.execute("SELECT count(*) FROM link_model").fetchall()[0][0],
+        "tables": sorted(
+            r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+        ),
+    }
+    con.close()
+    return state
+
+
+@pytest.mark.parametrize(
+    ("columns", "left_out", "f1"),
+    [
+        (("ssn", "ssn_last4"), ["ssn", "ssn_last4"], 0.97),
+        (("ssn",), ["ssn"], 0.98),  # last four only
+        (("dob",), ["dob"], 0.95),
+        (("county",), ["county"], 0.98),
+        (("phone", "medicaid_id"), ["phone", "medicaid_id"], 0.98),
+        (("ssn", "ssn_last4", "county", "phone", "medicaid_id"), ["ssn", "county"], 0.96),
+    ],
+    ids=[
+        "no-ssn",
+        "last-four-only",
+        "no-dob",
+        "no-county",
+        "no-phone-no-medicaid",
+        "names-dob-address",
+    ],
+)
+def test_any_subset_of_identifiers_links(linked_copy, columns, left_out, f1):
+    root, hub = linked_copy
+    _blank(hub, *columns)
+    result = link(hub)
+    for name in left_out:
+        assert f"{name}: empty in every agency's records, left out" in result.messages
+    assert all(result.coverage["share"][c] == 0 for c in columns)
+    e = evaluate(root / "state" / "truth", hub)
+    assert e.pairwise_f1 >= f1 and e.bcubed_f1 >= f1, e
+
+
+def test_coverage_is_measured_per_agency(linked):
+    _, _, result = linked
+    by_agency = result.coverage["by_agency"]
+    assert set(by_agency) >= {"hfs", "fcs", "housing"}
+    assert all(0 <= share <= 1 for shares in by_agency.values() for share in shares.values())
+    # Agencies differ in what they hold: the model must not assume one agency's fields.
+    assert len({shares["ssn"] for shares in by_agency.values()}) > 1
+
+
+def test_records_that_cannot_be_linked_fail_clearly_and_leave_the_hub_as_it_was(linked_copy):
+    _, hub = linked_copy
+    before = _hub_state(hub)
+    _blank(
+        hub, "first_name", "first_name_canonical", "middle_name", "dob", "ssn", "ssn_last4",
+        "address_line", "zip", "county", "phone", "medicaid_id", "name_suffix", "sex",
+    )  # fmt: skip
+    with pytest.raises(LinkageError, match="fewer than two usable fields") as raised:
+        link(hub)
+    assert "dob: empty in every agency's records, left out" in str(raised.value)
+    assert _hub_state(hub) == before
+
+
+def test_an_empty_hub_fails_clearly(tmp_path):
+    with pytest.raises(LinkageError, match="fewer than two person records"):
+        link(tmp_path / "hub.duckdb", control=f"sqlite:///{tmp_path}/control.db")
+
+
+def test_a_run_stopped_midway_leaves_nothing_behind(linked_copy, monkeypatch):
+    _, hub = linked_copy
+    before = _hub_state(hub)
+
+    def stop(*args, **kwargs):
+        raise KeyboardInterrupt  # as if the run were stopped after scoring
+
+    monkeypatch.setattr("crosswalk.identity.linked.refresh", stop)
+    with pytest.raises(KeyboardInterrupt):
+        link(hub)
+    after = _hub_state(hub)
+    assert after == before
+    assert not [t for t in after["tables"] if t.startswith("__splink__") or t == "link_input"]
+
+
+def test_cli_names_the_cause(tmp_path, monkeypatch, capsys):
+    from crosswalk.cli import run
+
+    monkeypatch.setenv("CROSSWALK_CONTROL", f"sqlite:///{tmp_path}/control.db")
+    assert run(["link", "--hub", str(tmp_path / "hub.duckdb")]) == 2
+    err = capsys.readouterr().err
+    assert "linkage cannot proceed: the hub holds fewer than two person records" in err
+    assert "Traceback" not in err
