@@ -253,8 +253,9 @@ def _stage(
     staged = f"stage_{raw}"
     if kind == "clients":
         # A client already in the hub from another loaded batch is a duplicate source id.
-        sql = standardise.client_sql(m.clients, agency, batch_id, raw)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {staged} AS {sql}")
+        binds = standardise.Binds()
+        sql = standardise.client_sql(m.clients, agency, batch_id, raw, binds)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {staged} AS {sql}", binds.values)
         con.execute(
             f"""UPDATE {staged} AS s SET q_rule = 'duplicate_source_id'
             FROM person_record AS p WHERE s.q_rule IS NULL AND p.record_key = s.record_key"""
@@ -265,13 +266,14 @@ def _stage(
         target = "person_record"
     else:
         assert m.events is not None
-        clients = f"(SELECT source_record_id FROM person_record WHERE agency = '{agency}')"
-        sql = standardise.event_sql(m.events, agency, batch_id, raw, clients)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {staged} AS {sql}")
+        binds = standardise.Binds()
+        sql = standardise.event_sql(m.events, agency, batch_id, raw, binds)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {staged} AS {sql}", binds.values)
         con.execute(
-            f"""UPDATE {staged} AS s SET q_rule = 'duplicate_source_id', q_field = {standardise.label_sql(m.events.columns["source_event_id"])},
+            f"""UPDATE {staged} AS s SET q_rule = 'duplicate_source_id', q_field = ?,
                 q_value = s.source_event_id
-            FROM service_event AS e WHERE s.q_rule IS NULL AND e.event_key = s.event_key"""
+            FROM service_event AS e WHERE s.q_rule IS NULL AND e.event_key = s.event_key""",
+            [standardise.label(m.events.columns["source_event_id"])],
         )
         target = "service_event"
     columns = [
@@ -282,9 +284,9 @@ def _stage(
         f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {staged} WHERE q_rule IS NULL"
     ).fetchall()
     quarantined = con.execute(
-        f"""INSERT INTO quarantine SELECT '{batch_id}', ?, source_row, q_field, q_value, q_rule, q_raw
+        f"""INSERT INTO quarantine SELECT ?, ?, source_row, q_field, q_value, q_rule, q_raw
         FROM {staged} WHERE q_rule IS NOT NULL""",
-        [name],
+        [batch_id, name],
     ).fetchall()
     n_read = con.execute(f"SELECT count(*) FROM {raw}").fetchall()
     read, n_acc, n_q = n_read[0][0], accepted[0][0], quarantined[0][0]

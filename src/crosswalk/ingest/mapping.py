@@ -11,9 +11,9 @@ import hashlib
 import importlib.resources
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from crosswalk import yamlfile
 from crosswalk.errors import MappingError
@@ -28,6 +28,63 @@ ColumnRef = str | list[str]
 def source_columns(ref: ColumnRef) -> list[str]:
     """The source columns a mapped field reads."""
     return [ref] if isinstance(ref, str) else list(ref)
+
+
+# Date formats are a closed grammar: these strptime directives and these separators only.
+DATE_DIRECTIVES = ("%Y", "%y", "%m", "%-m", "%d", "%-d", "%b", "%B", "%j", "%H", "%-H", "%I",
+                   "%M", "%S", "%p", "%f")  # fmt: skip
+DATE_SEPARATORS = " /-.,:T"
+_DATE_TOKEN = re.compile("|".join(re.escape(d) for d in sorted(DATE_DIRECTIVES, key=len)[::-1]))
+# The common codes a mapping may translate an agency's codes into, per field.
+SEX_CODES = ("M", "F", "U")
+RESERVED_COLUMNS = ("_row", "_cw_raw")
+TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}(\.[A-Za-z_][A-Za-z0-9_]{0,127})?$")
+
+
+def check_date_format(value: str) -> str:
+    """A date format made only of allowed directives and separators, with year, month, day."""
+    rest = _DATE_TOKEN.sub("", value)
+    bad = sorted(set(rest) - set(DATE_SEPARATORS))
+    if bad or not value:
+        raise ValueError(
+            f"date format {value!r} may use only the directives {' '.join(DATE_DIRECTIVES)}"
+            f" and the separators {DATE_SEPARATORS!r}"
+        )
+    found = set(_DATE_TOKEN.findall(value))
+    if not found & {"%Y", "%y"} or not (
+        (found & {"%m", "%-m", "%b", "%B"} and found & {"%d", "%-d"}) or "%j" in found
+    ):
+        raise ValueError(f"date format {value!r} needs a year, a month and a day")
+    return value
+
+
+def check_column_name(value: str) -> str:
+    if not value.strip():
+        raise ValueError("a column name cannot be empty")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise ValueError(f"column name {value!r} contains a control character")
+    if value in RESERVED_COLUMNS:
+        raise ValueError(f"column name {value!r} is reserved by the reader")
+    return value
+
+
+def check_source_query(value: str) -> str:
+    """A table name, or one read-only SELECT (checked by parsing it, not by pattern)."""
+    if TABLE_NAME.match(value):
+        return value
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        statements = [s for s in sqlglot.parse(value) if s is not None]
+    except sqlglot.errors.SqlglotError as e:
+        raise ValueError(f"query is neither a table name nor a valid SELECT: {e}") from None
+    if len(statements) != 1 or not isinstance(statements[0], exp.Query):
+        raise ValueError("query must be a table name or exactly one SELECT statement")
+    writes = (exp.DML, exp.DDL, exp.Into, exp.Command)
+    if any(isinstance(node, writes) for node in statements[0].walk()):
+        raise ValueError("query must only read (no INTO, DML, DDL or commands)")
+    return value
 
 
 CLIENT_FIELDS = (
@@ -63,6 +120,15 @@ EVENT_FIELDS = (
 )
 
 
+def _check_refs(value: dict[str, ColumnRef]) -> dict[str, ColumnRef]:
+    for field_name, ref in value.items():
+        if isinstance(ref, list) and not ref:
+            raise ValueError(f"{field_name}: a list of columns needs at least one column")
+        for column in source_columns(ref):
+            check_column_name(column)
+    return value
+
+
 class FileSpec(BaseModel):
     """How one extract file is read and what its columns mean."""
 
@@ -75,8 +141,8 @@ class FileSpec(BaseModel):
     sheet: str | None = None
     query: str | None = Field(None, description="For format sql: a table name or SELECT.")
     columns: dict[str, ColumnRef]
-    ignore_columns: list[str] = []
-    date_formats: list[str] = ["%Y-%m-%d"]
+    ignore_columns: list[Annotated[str, AfterValidator(check_column_name)]] = []
+    date_formats: list[Annotated[str, AfterValidator(check_date_format)]] = ["%Y-%m-%d"]
     codes: dict[str, dict[str, str]] = {}
 
     @field_validator("delimiter", "quote")
@@ -84,15 +150,45 @@ class FileSpec(BaseModel):
     def _one_char(cls, value: str) -> str:
         if len(value) != 1:
             raise ValueError(f"must be one character, not {value!r}")
+        if value in "\r\n\x00":
+            raise ValueError(f"cannot be a line break or NUL, not {value!r}")
         return value
 
     @field_validator("columns")
     @classmethod
     def _column_lists(cls, value: dict[str, ColumnRef]) -> dict[str, ColumnRef]:
-        for field_name, ref in value.items():
-            if isinstance(ref, list) and not ref:
-                raise ValueError(f"{field_name}: a list of columns needs at least one column")
+        return _check_refs(value)
+
+    @field_validator("date_formats")
+    @classmethod
+    def _date_formats(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("give at least one date format")
         return value
+
+    @field_validator("query")
+    @classmethod
+    def _query(cls, value: str | None) -> str | None:
+        return None if value is None else check_source_query(value)
+
+    @model_validator(mode="after")
+    def _delimiter_is_not_quote(self) -> FileSpec:
+        if self.delimiter == self.quote:
+            raise ValueError("delimiter and quote must differ")
+        return self
+
+    def _check_codes(self, allowed: dict[str, tuple[str, ...]]) -> None:
+        for field_name, codes in self.codes.items():
+            if field_name not in allowed:
+                raise ValueError(
+                    f"codes for {field_name!r}: only {sorted(allowed)} take codes in this file"
+                )
+            bad = sorted(set(codes.values()) - set(allowed[field_name]))
+            if bad:
+                raise ValueError(
+                    f"{field_name} codes map to unknown {field_name} values {bad};"
+                    f" known: {list(allowed[field_name])}"
+                )
 
     def mapped_columns(self) -> list[str]:
         """Every source column the mapping reads, in mapping order, once each."""
@@ -120,10 +216,7 @@ class ClientSpec(FileSpec):
                 f"unknown identifier kinds {bad}; known: {sorted(IDENTIFIER_KINDS)},"
                 " or agency_<code> (another agency's id) or x_<name> (a custom kind)"
             )
-        for kind, ref in value.items():
-            if isinstance(ref, list) and not ref:
-                raise ValueError(f"{kind}: a list of columns needs at least one column")
-        return value
+        return _check_refs(value)
 
     @field_validator("country")
     @classmethod
@@ -149,6 +242,7 @@ class ClientSpec(FileSpec):
             raise ValueError("full_name needs name_format (last_first or first_last)")
         if "full_name" not in self.columns and not {"first_name", "last_name"} <= set(self.columns):
             raise ValueError("map either full_name or both first_name and last_name")
+        self._check_codes({"sex": SEX_CODES})
         return self
 
 
@@ -163,9 +257,10 @@ class EventSpec(FileSpec):
         )
         if missing:
             raise ValueError(f"columns must map {missing}")
-        bad = sorted(set(self.codes.get("program", {}).values()) - set(PROGRAMS))
-        if bad:
+        if set(self.codes.get("program", {}).values()) - set(PROGRAMS):
+            bad = sorted(set(self.codes["program"].values()) - set(PROGRAMS))
             raise ValueError(f"program codes map to unknown programs {bad}")
+        self._check_codes({"program": tuple(PROGRAMS)})
         return self
 
 

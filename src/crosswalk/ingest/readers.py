@@ -14,7 +14,7 @@ import duckdb
 import pyarrow as pa
 
 from crosswalk.errors import InputFileError, Problem
-from crosswalk.ingest.mapping import FileSpec
+from crosswalk.ingest.mapping import TABLE_NAME, FileSpec
 
 _CHUNK = 1 << 20
 
@@ -117,32 +117,44 @@ def _read_csv(con: duckdb.DuckDBPyConnection, table: str, path: Path, spec: File
             f"""CREATE OR REPLACE TEMP TABLE {table} AS
             SELECT * FROM read_csv(?, delim = ?, quote = ?, escape = ?, header = true,
                 all_varchar = true, encoding = ?, strict_mode = true, null_padding = false,
-                auto_detect = false, columns = {_csv_columns(con, path, spec, duck_encoding)})""",
-            [str(path), spec.delimiter, spec.quote, spec.quote, duck_encoding],
+                auto_detect = false, columns = ?)""",
+            [
+                str(path),
+                spec.delimiter,
+                spec.quote,
+                spec.quote,
+                duck_encoding,
+                _csv_columns(path, spec, duck_encoding),
+            ],
         )
     except duckdb.Error as e:
         raise _fail(str(path), f"malformed CSV: {str(e).splitlines()[0]}") from None
     _add_row_numbers(con, table)
 
 
-def _csv_columns(con: duckdb.DuckDBPyConnection, path: Path, spec: FileSpec, encoding: str) -> str:
-    """The header, read as declared, as a DuckDB struct of VARCHAR columns."""
-    try:
-        header = con.execute(
-            "SELECT * FROM read_csv(?, delim = ?, quote = ?, header = false, all_varchar = true,"
-            " encoding = ?, auto_detect = false, columns = {'line': 'VARCHAR'}, new_line = '\\n',"
-            " strict_mode = false) LIMIT 1",
-            [str(path), "\x01", spec.quote, encoding],
-        ).fetchall()
-    except duckdb.Error as e:
-        raise _fail(str(path), f"cannot read the header: {str(e).splitlines()[0]}", 1) from None
-    if not header or header[0][0] is None:
-        raise _fail(str(path), "the file has no header line", 1)
-    names = _split_header(header[0][0].lstrip("\ufeff").rstrip("\r"), spec.delimiter, spec.quote)
+HEADER_LIMIT = 1 << 20  # bytes: a header line longer than this is not a header
+
+
+def _csv_columns(path: Path, spec: FileSpec, encoding: str) -> dict[str, str]:
+    """The header, read as declared: column name -> VARCHAR (bound as a parameter)."""
+    with path.open("rb") as f:
+        head = f.read(HEADER_LIMIT + 1)
+    end = head.find(b"\n")
+    if end < 0 and len(head) > HEADER_LIMIT:
+        raise _fail(
+            str(path),
+            f"the first line is longer than {HEADER_LIMIT:,} bytes, so it is not a header:"
+            " is this a CSV file with one record per line (not compressed, not JSON)?",
+            1,
+        )
+    line = head[: end if end >= 0 else len(head)].decode(encoding, errors="replace")
+    line = line.lstrip("\ufeff").rstrip("\r")
+    if not line.strip():
+        raise _fail(str(path), "the first line is blank: the file has no header line", 1)
+    names = _split_header(line, spec.delimiter, spec.quote)
     if len(set(names)) != len(names):
         raise _fail(str(path), f"duplicate column names in the header: {names}", 1)
-    quoted = ", ".join("'" + n.replace("'", "''") + "': 'VARCHAR'" for n in names)
-    return "{" + quoted + "}"
+    return dict.fromkeys(names, "VARCHAR")
 
 
 def _split_header(line: str, delimiter: str, quote: str) -> list[str]:
@@ -193,15 +205,18 @@ def _read_sql(url: str, spec: FileSpec) -> pa.Table:
 
     if not spec.query:
         raise _fail(url, "format sql needs 'query' (a table name or a SELECT) in the mapping")
-    query = (
-        spec.query
-        if spec.query.lstrip().lower().startswith("select")
-        else f"SELECT * FROM {spec.query}"
-    )
+    # A table name becomes a quoted identifier; anything else was checked, when the mapping
+    # was loaded, to be one read-only SELECT. Either runs in a transaction never committed.
+    query: sa.Executable
+    if TABLE_NAME.match(spec.query):
+        schema, _, table = spec.query.rpartition(".")
+        query = sa.select(sa.text("*")).select_from(sa.table(table, schema=schema or None))
+    else:
+        query = sa.text(spec.query)
     try:
         engine = sa.create_engine(url)
         with engine.connect() as conn:
-            result = conn.execute(sa.text(query))
+            result = conn.execute(query)
             names = list(result.keys())
             rows = result.fetchall()
     except (sa.exc.SQLAlchemyError, ValueError) as e:

@@ -99,12 +99,28 @@ def _nickname_table() -> pa.Table:
     return pa.table({"name": names, "canonical": [best[n] for n in names]})
 
 
+class Binds:
+    """Values from a mapping, bound as query parameters (``$p0``, ``$p1``...), never pasted.
+
+    Code values, date formats, labels, the agency and the batch id all reach DuckDB as
+    parameters; only column names enter the SQL text, as quoted identifiers.
+    """
+
+    def __init__(self) -> None:
+        self.values: dict[str, object] = {}
+
+    def __call__(self, value: object) -> str:
+        for name, bound in self.values.items():
+            if type(bound) is type(value) and bound == value:
+                return f"${name}"
+        name = f"p{len(self.values)}"
+        self.values[name] = value
+        return f"${name}"
+
+
 def _ident(name: str) -> str:
+    """A source column as a quoted SQL identifier."""
     return '"' + name.replace('"', '""') + '"'
-
-
-def _lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _ref(ref: ColumnRef) -> str:
@@ -120,9 +136,9 @@ def _label(ref: ColumnRef) -> str:
     return ref if isinstance(ref, str) else " + ".join(ref)
 
 
-def label_sql(ref: ColumnRef) -> str:
-    """A mapped field's source label as a SQL string literal."""
-    return _lit(_label(ref))
+def label(ref: ColumnRef) -> str:
+    """How a mapped field's source column(s) are named in quarantine and messages."""
+    return _label(ref)
 
 
 def _col(columns: dict[str, ColumnRef], field: str) -> str:
@@ -134,7 +150,7 @@ def _col(columns: dict[str, ColumnRef], field: str) -> str:
 OTHER_IDS_TYPE = "STRUCT(kind VARCHAR, value VARCHAR)[]"
 
 
-def _other_ids(spec: ClientSpec) -> tuple[str, str]:
+def _other_ids(spec: ClientSpec, b: Binds) -> tuple[str, str]:
     """(other_ids, placeholder flag) expressions: every typed identifier, standardised.
 
     A Medicaid id mapped as ``columns.medicaid_id`` is also an identifier of kind
@@ -147,7 +163,7 @@ def _other_ids(spec: ClientSpec) -> tuple[str, str]:
         return f"NULL::{OTHER_IDS_TYPE}", "NULL::VARCHAR"
     values = {kind: f"cw_alnum({_ref(ref)})" for kind, ref in sorted(ids.items())}
     entries = ", ".join(
-        f"{{'kind': {_lit(kind)}, 'value': CASE WHEN NOT cw_placeholder({v}) THEN {v} END}}"
+        f"{{'kind': {b(kind)}::VARCHAR, 'value': CASE WHEN NOT cw_placeholder({v}) THEN {v} END}}"
         for kind, v in values.items()
     )
     kept = f"list_filter([{entries}], lambda x: x.value IS NOT NULL)"
@@ -158,22 +174,23 @@ def _other_ids(spec: ClientSpec) -> tuple[str, str]:
     )
 
 
-def _date(expr: str, formats: Iterable[str]) -> str:
-    tries = ", ".join(f"try_strptime({expr}, '{f}')" for f in formats)
+def _date(expr: str, formats: Iterable[str], b: Binds) -> str:
+    tries = ", ".join(f"try_strptime({expr}, {b(f)}::VARCHAR)" for f in formats)
     return f"CAST(coalesce({tries}) AS DATE)"
 
 
-def _codes(expr: str, codes: dict[str, str]) -> str:
+def _codes(expr: str, codes: dict[str, str], b: Binds) -> str:
     if not codes:
         return expr
-    whens = " ".join(
-        f"WHEN '{k.replace(chr(39), chr(39) * 2)}' THEN '{v}'" for k, v in codes.items()
-    )
+    whens = " ".join(f"WHEN {b(k)}::VARCHAR THEN {b(v)}::VARCHAR" for k, v in codes.items())
     return f"CASE trim({expr}) {whens} END"
 
 
-def client_sql(spec: ClientSpec, agency: str, batch_id: str, raw: str) -> str:
-    """SELECT producing person_record columns plus quarantine columns from a raw table."""
+def client_sql(spec: ClientSpec, agency: str, batch_id: str, raw: str, b: Binds) -> str:
+    """SELECT producing person_record columns plus quarantine columns from a raw table.
+
+    Values from the mapping are bound through ``b``; execute with ``b.values``.
+    """
     c = spec.columns
     col = lambda f: _col(c, f)  # noqa: E731
     if "full_name" in c:
@@ -220,9 +237,8 @@ def client_sql(spec: ClientSpec, agency: str, batch_id: str, raw: str) -> str:
             f"CASE WHEN {ssn_digits} IN {PLACEHOLDER_SSNS} OR {ssn_digits} IN ('000000000', '999999999') THEN 'ssn_placeholder'"
             f" WHEN {col('ssn')} IS NOT NULL AND {ssn} IS NULL THEN 'ssn_invalid' END"
         )
-    dob = _date(col("dob"), spec.date_formats)
-    sex_codes = spec.codes.get("sex", {})
-    sex = _codes(col("sex"), sex_codes)
+    dob = _date(col("dob"), spec.date_formats, b)
+    sex = _codes(col("sex"), spec.codes.get("sex", {}), b)
     if "full_address" in c:
         addr = col("full_address")
         pattern = "'^(.*), *([^,]*), *([A-Za-z]{2}) +([0-9]{5})'"
@@ -240,7 +256,7 @@ def client_sql(spec: ClientSpec, agency: str, batch_id: str, raw: str) -> str:
         zip5 = f"CASE WHEN regexp_matches(left(cw_digits({zip_}), 5), '^[0-9]{{5}}$') THEN left(cw_digits({zip_}), 5) END"
     else:
         code = f"cw_alnum({zip_})"
-        zip5 = f"CASE WHEN regexp_matches({code}, {_lit(POSTCODES[spec.country])}) THEN {code} END"
+        zip5 = f"CASE WHEN regexp_matches({code}, {b(POSTCODES[spec.country])}::VARCHAR) THEN {code} END"
     phone_d = f"cw_digits({col('phone')})"
     if spec.country in NANP:
         phone = (
@@ -249,7 +265,7 @@ def client_sql(spec: ClientSpec, agency: str, batch_id: str, raw: str) -> str:
         )
     else:
         phone = "NULL::VARCHAR"  # parsed once per distinct value with the country's rules
-    other_ids, id_flag = _other_ids(spec)
+    other_ids, id_flag = _other_ids(spec, b)
     src_id = f"nullif(trim({col('source_record_id')}), '')"
     flags = [
         f"CASE WHEN {col('dob')} IS NOT NULL AND {dob} IS NULL THEN 'dob_unparseable' END",
@@ -264,8 +280,8 @@ def client_sql(spec: ClientSpec, agency: str, batch_id: str, raw: str) -> str:
     dob_ok = f"CASE WHEN {dob} > DATE '1900-01-01' AND {dob} <= current_date THEN {dob} END"
     return f"""
     SELECT
-      '{agency}:' || {src_id} AS record_key, '{agency}' AS agency, {src_id} AS source_record_id,
-      '{batch_id}' AS batch_id, _row AS source_row,
+      {b(agency + ":")}::VARCHAR || {src_id} AS record_key, {b(agency)}::VARCHAR AS agency,
+      {src_id} AS source_record_id, {b(batch_id)}::VARCHAR AS batch_id, _row AS source_row,
       ({names["first"]}) AS first_name, ({names["middle"]}) AS middle_name,
       nullif({names["last"]}, '') AS last_name, ({names["suffix"]}) AS name_suffix,
       NULL::VARCHAR AS first_name_canonical,
@@ -279,28 +295,29 @@ def client_sql(spec: ClientSpec, agency: str, batch_id: str, raw: str) -> str:
       {phone} AS phone, {col("phone")} AS phone_raw,
       nullif(trim({col("case_id")}), '') AS case_id, nullif(trim({col("household_id")}), '') AS household_id,
       nullif(trim({col("medicaid_id")}), '') AS medicaid_id,
-      {other_ids} AS other_ids, {_lit(spec.country)} AS country,
+      {other_ids} AS other_ids, {b(spec.country)}::VARCHAR AS country,
       list_filter([{", ".join(flags)}], lambda f: f IS NOT NULL) AS flags,
       CASE WHEN {src_id} IS NULL THEN 'required'
            WHEN row_number() OVER (PARTITION BY {src_id} ORDER BY _row) > 1 THEN 'duplicate_source_id' END AS q_rule,
-      {_lit(_label(c["source_record_id"]))} AS q_field, {col("source_record_id")} AS q_value,
-      to_json(r) AS q_raw
-    FROM {raw} AS r
+      {b(_label(c["source_record_id"]))}::VARCHAR AS q_field, {col("source_record_id")} AS q_value,
+      to_json(_cw_raw) AS q_raw
+    FROM {raw} AS _cw_raw
     """
 
 
-def event_sql(spec: EventSpec, agency: str, batch_id: str, raw: str, clients: str) -> str:
+def event_sql(spec: EventSpec, agency: str, batch_id: str, raw: str, b: Binds) -> str:
     """SELECT producing service_event columns plus quarantine columns from a raw table.
 
-    ``clients`` is a relation of the agency's known source_record_ids (hub and this batch).
+    Events refer to the agency's clients in ``person_record`` (the hub's and this batch's,
+    which are inserted first). Values from the mapping are bound through ``b``.
     """
     c = spec.columns
     col = lambda f: _col(c, f)  # noqa: E731
     src_id = f"nullif(trim({col('source_event_id')}), '')"
     client = f"nullif(trim({col('source_record_id')}), '')"
-    program = _codes(col("program"), spec.codes.get("program", {}))
-    start = _date(col("start_date"), spec.date_formats)
-    end = _date(col("end_date"), spec.date_formats)
+    program = _codes(col("program"), spec.codes.get("program", {}), b)
+    start = _date(col("start_date"), spec.date_formats, b)
+    end = _date(col("end_date"), spec.date_formats, b)
     amount = f"TRY_CAST(replace(replace({col('amount')}, '$', ''), ',', '') AS DECIMAL(12,2))"
     checks = [
         (src_id + " IS NULL", "required", "source_event_id"),
@@ -319,7 +336,7 @@ def event_sql(spec: EventSpec, agency: str, batch_id: str, raw: str, clients: st
     rule = "CASE " + " ".join(f"WHEN {cond} THEN '{r}'" for cond, r, _ in checks) + " END"
     field = (
         "CASE "
-        + " ".join(f"WHEN {cond} THEN {_lit(_label(c.get(f, f)))}" for cond, _, f in checks)
+        + " ".join(f"WHEN {cond} THEN {b(_label(c.get(f, f)))}::VARCHAR" for cond, _, f in checks)
         + " END"
     )
     value = (
@@ -334,14 +351,17 @@ def event_sql(spec: EventSpec, agency: str, batch_id: str, raw: str, clients: st
     ]
     return f"""
     SELECT
-      '{agency}:' || {src_id} AS event_key, '{agency}' AS agency, {src_id} AS source_event_id,
-      '{agency}:' || {client} AS record_key, '{batch_id}' AS batch_id, _row AS source_row,
+      {b(agency + ":")}::VARCHAR || {src_id} AS event_key, {b(agency)}::VARCHAR AS agency,
+      {src_id} AS source_event_id, {b(agency + ":")}::VARCHAR || {client} AS record_key,
+      {b(batch_id)}::VARCHAR AS batch_id, _row AS source_row,
       {program} AS program, nullif(upper(trim({col("service_type")})), '') AS service_type,
       {start} AS start_date, {end} AS end_date, {amount} AS amount,
       nullif(upper(trim({col("county")})), '') AS county,
       list_filter([{", ".join(flags)}], lambda f: f IS NOT NULL) AS flags,
-      {rule} AS q_rule, {field} AS q_field, {value} AS q_value, to_json(r) AS q_raw
-    FROM {raw} AS r LEFT JOIN {clients} AS k ON k.source_record_id = {client}
+      {rule} AS q_rule, {field} AS q_field, {value} AS q_value, to_json(_cw_raw) AS q_raw
+    FROM {raw} AS _cw_raw
+    LEFT JOIN (SELECT source_record_id FROM person_record WHERE agency = {b(agency)}::VARCHAR) AS k
+      ON k.source_record_id = {client}
     """
 
 
