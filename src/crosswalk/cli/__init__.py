@@ -14,6 +14,7 @@ listed here).
 from __future__ import annotations
 
 import importlib
+import pkgutil
 import sys
 from typing import Any
 
@@ -128,8 +129,10 @@ def _crosswalk() -> None:
 def full_app() -> typer.Typer:
     """Every command registered eagerly (for documentation checks and introspection)."""
     every = typer.Typer(name="crosswalk", add_completion=False, pretty_exceptions_enable=False)
-    for module in dict.fromkeys(m for m, _ in COMMANDS.values()):
-        importlib.import_module(f"{__name__}.{module}").register(every)
+    for found in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{__name__}.{found.name}")
+        if hasattr(module, "register"):
+            module.register(every)
     return every
 
 

@@ -19,6 +19,7 @@ from crosswalk import audit as audit_lib
 from crosswalk import settings
 from crosswalk.access import Gate
 from crosswalk.cli.ingest import HubOption
+from crosswalk.cli.output import Csv, Json, emit
 from crosswalk.errors import ConfigError, IntegrityError
 
 User = Annotated[str | None, typer.Option(help="Who is asking.")]
@@ -224,26 +225,25 @@ def consent_revoke(
 
 
 @consent_app.command("list")
-def consent_list(control: Control = None) -> None:
+def consent_list(control: Control = None, as_json: Json = False, as_csv: Csv = False) -> None:
     """List consents.
 
     Example: crosswalk consent list
     """
-    table = Table(
-        "id", "person", "discloser", "recipient", "purpose", "signed", "expires", "revoked"
-    )
-    for c in agreement_lib.ConsentRegistry(control).all():
-        table.add_row(
-            c.consent_id,
-            c.enterprise_id,
-            c.discloser,
-            c.recipient,
-            c.purpose,
-            str(c.signed_on),
-            str(c.expires_on),
-            str(c.revoked_on or ""),
-        )
-    Console().print(table)
+    rows = [
+        {
+            "id": c.consent_id,
+            "person": c.enterprise_id,
+            "discloser": c.discloser,
+            "recipient": c.recipient,
+            "purpose": c.purpose,
+            "signed": c.signed_on,
+            "expires": c.expires_on,
+            "revoked": c.revoked_on,
+        }
+        for c in agreement_lib.ConsentRegistry(control).all()
+    ]
+    emit(rows, title="consents", as_json=as_json, as_csv=as_csv)
 
 
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
@@ -293,44 +293,45 @@ def audit_checkpoint(
 
 
 @audit_app.command("who-accessed")
-def audit_who(enterprise_id: Annotated[str, typer.Argument()], control: Control = None) -> None:
+def audit_who(
+    enterprise_id: Annotated[str, typer.Argument()],
+    control: Control = None,
+    as_json: Json = False,
+    as_csv: Csv = False,
+) -> None:
     """Every read of one person's data.
 
     Example: crosswalk audit who-accessed P0000000042
     """
-    table = Table("seq", "at", "user", "agency", "role", "purpose", "outcome", "rows")
-    for r in audit_lib.who_accessed(audit_lib.AuditLog(control), enterprise_id):
-        table.add_row(
-            *(
-                str(r[k])
-                for k in ("seq", "at", "user", "agency", "role", "purpose", "outcome", "rows")
-            )
-        )
-    Console().print(table)
+    columns = ("seq", "at", "user", "agency", "role", "purpose", "outcome", "rows")
+    rows = [
+        {k: r[k] for k in columns}
+        for r in audit_lib.who_accessed(audit_lib.AuditLog(control), enterprise_id)
+    ]
+    emit(rows, title=f"reads of {enterprise_id}", as_json=as_json, as_csv=as_csv)
 
 
 @audit_app.command("purposes")
-def audit_purposes(control: Control = None) -> None:
+def audit_purposes(control: Control = None, as_json: Json = False, as_csv: Csv = False) -> None:
     """Data reads per purpose.
 
     Example: crosswalk audit purposes
     """
-    table = Table("purpose", "reads")
-    for k, v in audit_lib.purposes(audit_lib.AuditLog(control)).items():
-        table.add_row(k, str(v))
-    Console().print(table)
+    counts = audit_lib.purposes(audit_lib.AuditLog(control))
+    rows = [{"purpose": k, "reads": v} for k, v in counts.items()]
+    emit(rows, title="reads per purpose", as_json=as_json, as_csv=as_csv)
 
 
 @audit_app.command("denials")
-def audit_denials(control: Control = None) -> None:
+def audit_denials(control: Control = None, as_json: Json = False, as_csv: Csv = False) -> None:
     """Denials per day.
 
     Example: crosswalk audit denials
     """
-    table = Table("day", "denials")
-    for k, v in audit_lib.denials(audit_lib.AuditLog(control)).items():
-        table.add_row(k, str(v))
-    Console().print(table)
+    rows = [
+        {"day": k, "denials": v} for k, v in audit_lib.denials(audit_lib.AuditLog(control)).items()
+    ]
+    emit(rows, title="denials per day", as_json=as_json, as_csv=as_csv)
 
 
 def register(app: typer.Typer) -> None:

@@ -16,10 +16,10 @@ from typing import Annotated, Any
 import pyarrow as pa
 import typer
 from pydantic import ValidationError
-from rich.console import Console
-from rich.table import Table
+from rich.console import Console, RenderableType
 
 from crosswalk import analytics
+from crosswalk.cli import output
 from crosswalk.cli.access import Agency, Control, Profile, Purpose, Role, User, principal_from
 from crosswalk.cli.ingest import HubOption
 from crosswalk.disclosure import Protected
@@ -91,7 +91,7 @@ def _cell(value: object) -> str:
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
-def answer_table(name: str, table: pa.Table, title: str) -> Table:
+def answer_table(name: str, table: pa.Table, title: str) -> RenderableType:
     """A question's answer for the terminal; the overlap as a program-by-program matrix."""
     if name == "overlap":
         programs = list(dict.fromkeys(table.column("program_a").to_pylist()))
@@ -99,15 +99,11 @@ def answer_table(name: str, table: pa.Table, title: str) -> Table:
             (r["program_a"], r["program_b"]): r["people"]
             for r in table.select(["program_a", "program_b", "people"]).to_pylist()
         }
-        out = Table("", *programs, title=title)
-        for a in programs:
-            out.add_row(a, *(_cell(people[a, b]) for b in programs))
-        return out
+        matrix = ([a, *(_cell(people[a, b]) for b in programs)] for a in programs)
+        return output.table(["people in", *programs], matrix, title=title)
     shown = [c for c in table.column_names if not c.endswith("_suppressed")]
-    out = Table(*shown, title=title)
-    for row in table.select(shown).to_pylist():
-        out.add_row(*(_cell(v) for v in row.values()))
-    return out
+    rows = ([_cell(v) for v in row.values()] for row in table.select(shown).to_pylist())
+    return output.table(shown, rows, title=title)
 
 
 def protection_note(protected: Protected) -> str:
@@ -134,6 +130,8 @@ def _deliver(
     chart: list[Path] | None,
     sql: bool,
     dialect: str,
+    as_json: bool = False,
+    as_csv: bool = False,
     level: str = "pseudonymised",
 ) -> None:
     """Print the SQL, or ask the question as the principal and deliver the answer."""
@@ -151,6 +149,8 @@ def _deliver(
             analytics.write_chart(analytics.chart(question.name, table, title), path)
     if out is not None:
         analytics.write_table(table, out)
+    elif as_json or as_csv:
+        output.emit(table, as_json=as_json, as_csv=as_csv)
     else:
         Console().print(answer_table(question.name, table, title))
     if note:
@@ -178,6 +178,8 @@ SHARED: dict[str, tuple[Any, Any]] = {
     "chart": (ChartOut, None),
     "sql": (Sql, False),
     "dialect": (Dialect, "duckdb"),
+    "as_json": (output.Json, False),
+    "as_csv": (output.Csv, False),
 }
 
 Build = Callable[..., tuple["analytics.Question | analytics.HeavyUsers", str]]

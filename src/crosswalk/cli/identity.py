@@ -12,6 +12,7 @@ from rich.table import Table
 
 from crosswalk import identity
 from crosswalk.cli.ingest import HubOption
+from crosswalk.cli.output import Csv, Json, emit
 
 
 def evaluation_table(e: identity.Evaluation) -> Table:
@@ -90,22 +91,33 @@ review_app = typer.Typer(help="Clerical review of uncertain pairs.", no_args_is_
 
 @review_app.command("list")
 def review_list(
-    hub: HubOption = None, limit: Annotated[int, typer.Option(help="At most this many pairs.")] = 50
+    hub: HubOption = None,
+    limit: Annotated[int, typer.Option(help="At most this many pairs.")] = 50,
+    as_json: Json = False,
+    as_csv: Csv = False,
 ) -> None:
     """List pairs awaiting review, most likely matches first.
 
     Example: crosswalk review list --limit 20
     """
-    table = Table("pair", "weight", "probability", "evidence")
-    for item in identity.review_list(hub, limit):
-        evidence = "; ".join(f"{k}: {v['level']}" for k, v in item["fields"].items())
-        table.add_row(
-            f"{item['record_key_l']} ~ {item['record_key_r']}",
-            f"{item['match_weight']:.1f}",
-            f"{item['match_probability']:.3f}",
-            evidence,
-        )
-    Console().print(table)
+    rows = [
+        {
+            "record_a": item["record_key_l"],
+            "record_b": item["record_key_r"],
+            "weight": round(item["match_weight"], 2),
+            "probability": round(item["match_probability"], 4),
+            "evidence": "; ".join(f"{k}: {v['level']}" for k, v in item["fields"].items()),
+            "fields": item["fields"],
+        }
+        for item in identity.review_list(hub, limit)
+    ]
+    emit(
+        rows,
+        title="pairs awaiting review",
+        as_json=as_json,
+        as_csv=as_csv,
+        columns=("record_a", "record_b", "weight", "probability", "evidence"),
+    )
 
 
 @review_app.command("decide")

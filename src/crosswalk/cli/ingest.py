@@ -5,13 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import pyarrow as pa
 import typer
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from crosswalk import ingest as lib
+from crosswalk.cli.output import Csv, Json, emit, table
 
 HubOption = Annotated[
     Path | None,
@@ -25,23 +24,26 @@ def _bar() -> Progress:
     )
 
 
-def _result_table(results: list[lib.IngestResult]) -> Table:
-    table = Table("agency", "batch", "file", "read", "accepted", "quarantined", "note")
+def _result_table(results: list[lib.IngestResult]) -> RenderableType:
+    rows = []
     for r in results:
         for f in r.files:
             note = f"already loaded in {f.already_loaded_in}" if f.already_loaded_in else ""
             if r.replaced and not note:
                 note = f"replaces {r.replaced}"
-            table.add_row(
-                r.agency,
-                r.batch_id or "-",
-                Path(f.file).name,
-                f"{f.rows_read:,}",
-                f"{f.rows_accepted:,}",
-                f"{f.rows_quarantined:,}",
-                note,
+            rows.append(
+                (
+                    r.agency,
+                    r.batch_id or "-",
+                    Path(f.file).name,
+                    f"{f.rows_read:,}",
+                    f"{f.rows_accepted:,}",
+                    f"{f.rows_quarantined:,}",
+                    note,
+                )
             )
-    return table
+    columns = ("agency", "batch", "file", "read", "accepted", "quarantined", "note")
+    return table(columns, rows, ids=("batch", "note"))  # batch ids whole: --replace takes them
 
 
 def ingest(
@@ -106,31 +108,28 @@ def _report(results: list[lib.IngestResult]) -> None:
         )
 
 
-def _print(table: pa.Table, title: str) -> None:
-    out = Table(*table.column_names, title=title)
-    for row in table.to_pylist():
-        out.add_row(*("" if v is None else str(v) for v in row.values()))
-    Console().print(out)
-
-
-def batches(hub: HubOption = None) -> None:
+def batches(hub: HubOption = None, as_json: Json = False, as_csv: Csv = False) -> None:
     """List batches with lineage and row counts (read = accepted + quarantined).
 
     Example: crosswalk batches --hub hub.duckdb
     """
-    _print(lib.batches(hub), "batches")
+    emit(lib.batches(hub), title="batches", as_json=as_json, as_csv=as_csv)
 
 
 def quarantine(
     hub: HubOption = None,
     batch: Annotated[str | None, typer.Option(help="Only this batch.")] = None,
     limit: Annotated[int, typer.Option(help="At most this many rows.")] = 100,
+    as_json: Json = False,
+    as_csv: Csv = False,
 ) -> None:
     """List quarantined rows with file, row, field, value and rule.
 
     Example: crosswalk quarantine --batch B1234abcd5678
     """
-    _print(lib.quarantine(hub, batch, limit), "quarantined rows")
+    emit(
+        lib.quarantine(hub, batch, limit), title="quarantined rows", as_json=as_json, as_csv=as_csv
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -1,0 +1,166 @@
+"""Lists for people and for programs: a Rich table, or ``--json`` / ``--csv`` on stdout.
+
+Every list command (batches, quarantine, review list, consent list, audit queries,
+analytic answers) prints through ``emit``. In the table, columns that hold ids another
+command takes (a batch id for ``--replace``, a record key for ``review decide``) are
+never cut or wrapped, whatever the terminal's width; other columns wrap rather than end
+in an ellipsis. JSON is one array of objects; CSV has a header line; both carry every
+column unformatted (dates in ISO form, hidden figures as null / empty).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console, RenderableType
+from rich.table import Table
+
+from crosswalk.errors import ConfigError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+Json = Annotated[bool, typer.Option("--json", help="Print JSON (an array of objects).")]
+Csv = Annotated[bool, typer.Option("--csv", help="Print CSV with a header line.")]
+
+# Columns that name a thing another command takes: never cut in a table.
+ID_NAMES = frozenset(
+    {"id", "batch", "replaces", "person", "record", "record_a", "record_b", "consent", "seq"}
+)
+
+
+def is_id(column: str) -> bool:
+    return column in ID_NAMES or column.endswith(("_id", "_key", "_ids", "_keys"))
+
+
+Rows = Sequence[Mapping[str, Any]]
+
+
+def rows_of(data: pa.Table | Rows) -> tuple[list[str], list[dict[str, Any]]]:
+    """Column names and rows of a PyArrow table or a list of mappings."""
+    if hasattr(data, "to_pylist") and hasattr(data, "column_names"):
+        return list(data.column_names), data.to_pylist()
+    rows = [dict(r) for r in data]
+    return (list(rows[0]) if rows else []), rows
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Mapping | list | tuple):
+        return json.dumps(_plain(value), default=str)
+    return str(_plain(value))
+
+
+def cell_text(column: str, value: Any) -> str:
+    """How a value reads in a table: counts with thousands separators, ids as they are."""
+    value = _plain(value)
+    if isinstance(value, int) and not isinstance(value, bool) and not is_id(column):
+        return f"{value:,}"
+    return _text(value)
+
+
+def _numeric(texts: list[str]) -> bool:
+    return bool(texts) and all(
+        t.replace(",", "").replace(".", "").lstrip("-").isdigit() for t in texts if t
+    )
+
+
+TEXT_MIN = 12  # narrowest a wrapping text column may become
+
+
+def table(
+    columns: Iterable[str],
+    rows: Iterable[Sequence[str]],
+    *,
+    title: str | None = None,
+    ids: Iterable[str] = (),
+    width: int | None = None,
+) -> RenderableType:
+    """A Rich table that never cuts a value: as wide as its content when it fits the
+    terminal; else text columns wrap while ids (``is_id`` and ``ids``) and numbers keep
+    their width; else one block of ``column: value`` lines per row."""
+    names = list(columns)
+    body = [list(r) for r in rows]
+    keep = set(ids)
+    available = width or Console().width
+    natural = [max([len(n), *(len(r[i]) for r in body)]) for i, n in enumerate(names)]
+    content = [max([4, *(len(r[i]) for r in body)]) for i in range(len(names))]
+    whole = [n in keep or is_id(n) or _numeric([r[i] for r in body]) for i, n in enumerate(names)]
+    # The narrowest each column may become: ids and numbers their values' width (only
+    # their header may wrap), text columns TEXT_MIN.
+    narrowest = [
+        c if w else min(n, TEXT_MIN) for n, c, w in zip(natural, content, whole, strict=True)
+    ]
+    frame = 3 * len(names) + 1  # borders and one space of padding on each side
+    if sum(narrowest) + frame <= available:
+        fits = sum(natural) + frame <= available
+        out = Table(title=title)
+        for name, n, c, w in zip(names, natural, content, whole, strict=True):
+            if fits:
+                out.add_column(name, no_wrap=True, min_width=n)
+            else:
+                out.add_column(name, overflow="fold", min_width=c if w else None)
+        for r in body:
+            out.add_row(*r)
+        return out
+    blocks = Table.grid(padding=(0, 1))
+    blocks.add_column(style="bold", no_wrap=True)
+    blocks.add_column(overflow="fold")
+    if title:
+        blocks.add_row(title, "")
+    for n, r in enumerate(body):
+        if n or title:
+            blocks.add_row("", "")
+        for name, text in zip(names, r, strict=True):
+            blocks.add_row(name, text)
+    return blocks
+
+
+def emit(
+    data: pa.Table | Rows,
+    *,
+    title: str | None = None,
+    as_json: bool = False,
+    as_csv: bool = False,
+    columns: Sequence[str] | None = None,
+    cell: Callable[[str, Any], str] | None = None,
+    ids: Iterable[str] = (),
+) -> None:
+    """Print a list: JSON, CSV, or a table (``columns`` to show, ``cell(column, value)``
+    to format a value for the table; JSON and CSV always carry every column)."""
+    if as_json and as_csv:
+        raise ConfigError("give --json or --csv, not both")
+    names, rows = rows_of(data)
+    if as_json:
+        sys.stdout.write(json.dumps([_plain(r) for r in rows], default=str, indent=1) + "\n")
+        return
+    if as_csv:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(names)
+        writer.writerows([_text(r[n]) for n in names] for r in rows)
+        return
+    shown = list(columns or names)
+    show = cell or cell_text
+    Console().print(
+        table(shown, ([show(n, r[n]) for n in shown] for r in rows), title=title, ids=ids)
+    )

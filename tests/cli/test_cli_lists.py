@@ -1,0 +1,123 @@
+"""Lists take --json and --csv, and a table never cuts an id another command needs."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from crosswalk.cli import run
+from crosswalk.cli.output import table
+
+ANALYST = ["--user", "ada", "--agency", "hfs", "--role", "analyst"]
+
+
+def _out(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
+    assert run(argv) == 0, capsys.readouterr().err
+    return capsys.readouterr().out
+
+
+def _json(capsys, argv):
+    return json.loads(_out(capsys, [*argv, "--json"]))
+
+
+def _csv(capsys, argv):
+    return list(csv.DictReader(io.StringIO(_out(capsys, [*argv, "--csv"]))))
+
+
+def test_batches_as_json_and_csv_carry_every_batch(linked_hub: Path, capsys) -> None:
+    argv = ["batches", "--hub", str(linked_hub)]
+    as_json, as_csv = _json(capsys, argv), _csv(capsys, argv)
+    assert len(as_json) == 13
+    assert [r["batch_id"] for r in as_csv] == [r["batch_id"] for r in as_json]
+    assert all(isinstance(r["read"], int) for r in as_json)  # a count, not 272.0
+    assert [int(r["read"]) for r in as_csv] == [r["read"] for r in as_json]
+
+
+@pytest.mark.parametrize("columns", ["80", "60", "40"])
+def test_batch_ids_are_whole_at_any_terminal_width(
+    linked_hub: Path, capsys, monkeypatch, columns: str
+) -> None:
+    ids = [r["batch_id"] for r in _json(capsys, ["batches", "--hub", str(linked_hub)])]
+    monkeypatch.setenv("COLUMNS", columns)
+    shown = _out(capsys, ["batches", "--hub", str(linked_hub)])
+    assert all(line.rstrip() == line.rstrip()[: int(columns)] for line in shown.splitlines())
+    assert all(i in shown for i in ids), "a batch id was cut"
+    assert "…" not in shown
+
+
+def test_quarantine_as_json_names_row_field_and_rule(linked_hub: Path, capsys) -> None:
+    rows = _json(capsys, ["quarantine", "--hub", str(linked_hub), "--limit", "5"])
+    assert rows and set(rows[0]) >= {"batch_id", "file", "source_row", "field", "value", "rule"}
+    shown = _out(capsys, ["quarantine", "--hub", str(linked_hub), "--limit", "5"])
+    assert all(r["batch_id"] in shown for r in rows)
+
+
+def test_review_list_keys_are_whole_and_machine_readable(
+    linked_hub: Path, capsys, monkeypatch
+) -> None:
+    argv = ["review", "list", "--hub", str(linked_hub), "--limit", "5"]
+    rows = _json(capsys, argv)
+    assert rows and all(":" in r["record_a"] and ":" in r["record_b"] for r in rows)
+    assert all(isinstance(r["fields"], dict) for r in rows)
+    assert [r["record_a"] for r in _csv(capsys, argv)] == [r["record_a"] for r in rows]
+    monkeypatch.setenv("COLUMNS", "80")
+    shown = _out(capsys, argv)
+    assert all(r["record_a"] in shown and r["record_b"] in shown for r in rows)
+
+
+def test_consent_and_audit_lists_as_json(linked_hub: Path, control: str, capsys) -> None:
+    assert run(
+        ["consent", "add", "P0000000001", "--discloser", "sud", "--recipient", "fcs",
+         "--purpose", "care_coordination", "--information", "treatment records",
+         "--signed", "2025-01-02", "--expires", "2026-01-02", "--user", "steward",
+         "--control", control]
+    ) == 0  # fmt: skip
+    capsys.readouterr()
+    consents = _json(capsys, ["consent", "list", "--control", control])
+    assert [(c["person"], c["signed"], c["revoked"]) for c in consents] == [
+        ("P0000000001", "2025-01-02", None)
+    ]
+    assert _csv(capsys, ["consent", "list", "--control", control])[0]["id"] == consents[0]["id"]
+    _out(capsys, ["analyze", "overlap", *ANALYST, "--purpose", "program_evaluation",
+                  "--hub", str(linked_hub), "--control", control, "--json"])  # fmt: skip
+    reads = _json(capsys, ["audit", "purposes", "--control", control])
+    assert {"purpose": "program_evaluation", "reads": 1} in reads
+    assert isinstance(_json(capsys, ["audit", "denials", "--control", control]), list)
+
+
+def test_analytic_answers_as_json_and_csv_keep_hidden_cells_null(
+    linked_hub: Path, control: str, capsys
+) -> None:
+    argv = ["analyze", "lifetime", "--by", "age_group", *ANALYST, "--purpose",
+            "program_evaluation", "--hub", str(linked_hub), "--control", control]  # fmt: skip
+    rows = _json(capsys, argv)
+    hidden = [r for r in rows if r["people_suppressed"]]
+    assert hidden and all(r["people"] is None for r in hidden)
+    as_csv = _csv(capsys, argv)
+    assert len(as_csv) == len(rows)
+    assert all(r["people"] == "" for r in as_csv if r["people_suppressed"] == "True")
+
+
+def test_json_and_csv_together_is_an_error(linked_hub: Path, capsys) -> None:
+    assert run(["batches", "--hub", str(linked_hub), "--json", "--csv"]) == 2
+    assert "not both" in capsys.readouterr().err
+
+
+def test_a_table_too_wide_for_the_terminal_shows_each_row_as_a_block() -> None:
+    ids = [f"B{i:012d}" for i in range(3)]
+    wide = table(
+        ["batch_id", *(f"column_{n}" for n in range(8))],
+        [[i, *("some text value" for _ in range(8))] for i in ids],
+        width=50,
+    )
+    console = Console(width=50, record=True)
+    console.print(wide)
+    text = console.export_text()
+    assert all(i in text for i in ids)
+    assert "column_7" in text and "…" not in text
+    assert max(len(line.rstrip()) for line in text.splitlines()) <= 50
