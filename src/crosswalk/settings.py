@@ -39,9 +39,31 @@ AGREEMENT = Setting(
 SECRETS = Setting(
     "secrets",
     "crosswalk-secrets",
-    "Folder of the keys kept outside the hub: audit checkpoint signing, per-purpose pseudonyms.",
+    "Folder of the keys kept outside the hub: audit signing, per-purpose pseudonyms.",
+)
+AUDIT_CHECKPOINTS = Setting(
+    "audit_checkpoints",
+    "",
+    "Folder where the audit log writes its signed checkpoints (keep it apart from the control "
+    "plane); empty: beside a SQLite control plane (<file>.checkpoints), else "
+    "crosswalk-audit-checkpoints.",
+)
+AUDIT_CHECKPOINT_EVERY = Setting(
+    "audit_checkpoint_every",
+    "100",
+    "The audit log writes a checkpoint every N entries (and after every ingest batch and "
+    "linkage run); 0 for only those.",
 )
 THREADS = Setting("threads", "0", "DuckDB worker threads; 0 lets DuckDB choose.")
 MEMORY_LIMIT = Setting("memory_limit", "", "DuckDB memory limit such as '6GB'; empty for default.")
 
-SETTINGS: tuple[Setting, ...] = (HUB, CONTROL, AGREEMENT, SECRETS, THREADS, MEMORY_LIMIT)
+SETTINGS: tuple[Setting, ...] = (
+    HUB,
+    CONTROL,
+    AGREEMENT,
+    SECRETS,
+    AUDIT_CHECKPOINTS,
+    AUDIT_CHECKPOINT_EVERY,
+    THREADS,
+    MEMORY_LIMIT,
+)

@@ -4,19 +4,25 @@ Other parts record their events with ``AuditLog().record(SomeEvent(...))``; if t
 cannot be written, ``AuditUnavailable`` is raised and the access does not happen.
 """
 
+from crosswalk.audit.checkpoints import Checkpoint
 from crosswalk.audit.events import (
     EVENT_KINDS,
     AccessDenied,
     AgreementChanged,
     AuditEvent,
+    BatchFailed,
     BatchLoaded,
+    BatchStarted,
     ConsentChanged,
     DataRead,
+    LinkageFailed,
     LinkageRun,
+    LinkageStarted,
     Login,
     ReviewDecided,
 )
-from crosswalk.audit.log import AuditLog, Checkpoint, Verification, load_key
+from crosswalk.audit.keys import PublicKey, load_key
+from crosswalk.audit.log import AuditLog, Verification
 from crosswalk.audit.queries import denials, purposes, who_accessed
 
 __all__ = [
@@ -25,12 +31,17 @@ __all__ = [
     "AgreementChanged",
     "AuditEvent",
     "AuditLog",
+    "BatchFailed",
     "BatchLoaded",
+    "BatchStarted",
     "Checkpoint",
     "ConsentChanged",
     "DataRead",
+    "LinkageFailed",
     "LinkageRun",
+    "LinkageStarted",
     "Login",
+    "PublicKey",
     "ReviewDecided",
     "Verification",
     "denials",

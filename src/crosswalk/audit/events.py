@@ -41,17 +41,47 @@ class AccessDenied(AuditEvent):
 
 
 @dataclass(frozen=True)
+class BatchStarted(AuditEvent):
+    """An ingest batch is about to be committed (intent: not a claim that the hub holds it)."""
+
+    action: ClassVar[str] = "ingest.started"
+
+
+@dataclass(frozen=True)
 class BatchLoaded(AuditEvent):
-    """An ingest batch was loaded (or a correction batch replaced another)."""
+    """An ingest batch was committed to the hub (or a correction batch replaced another)."""
 
     action: ClassVar[str] = "ingest.batch"
 
 
 @dataclass(frozen=True)
+class BatchFailed(AuditEvent):
+    """An ingest batch that was started was rolled back."""
+
+    action: ClassVar[str] = "ingest.failed"
+    outcome: str = "failed"
+
+
+@dataclass(frozen=True)
+class LinkageStarted(AuditEvent):
+    """A linkage run is about to rewrite the person index (intent)."""
+
+    action: ClassVar[str] = "identity.link.started"
+
+
+@dataclass(frozen=True)
 class LinkageRun(AuditEvent):
-    """A linkage run rewrote the person index."""
+    """A linkage run rewrote the person index (committed)."""
 
     action: ClassVar[str] = "identity.link"
+
+
+@dataclass(frozen=True)
+class LinkageFailed(AuditEvent):
+    """A linkage run that was started was rolled back; the index is unchanged."""
+
+    action: ClassVar[str] = "identity.link.failed"
+    outcome: str = "failed"
 
 
 @dataclass(frozen=True)
@@ -85,8 +115,12 @@ class Login(AuditEvent):
 EVENT_KINDS: tuple[type[AuditEvent], ...] = (
     DataRead,
     AccessDenied,
+    BatchStarted,
     BatchLoaded,
+    BatchFailed,
+    LinkageStarted,
     LinkageRun,
+    LinkageFailed,
     ReviewDecided,
     AgreementChanged,
     ConsentChanged,

@@ -1,17 +1,27 @@
-"""The audit log: append-only, hash-chained, in the control-plane database.
+"""The audit log: append-only, hash-chained and signed, in the control-plane database.
 
-Each entry's hash covers its sequence number, its content (canonical JSON) and the hash
-of the entry before, so changing, deleting, reordering or inserting an entry breaks the
-chain at that entry. A signed checkpoint (count, head hash, time; HMAC-SHA256 with a key
-kept outside the log) detects truncation or a rewritten history later.
+Each entry's hash is SHA-256 over the whole canonical entry — every stored column (its
+sequence number, time, action, user, agency, purpose, outcome), the canonical JSON body of
+the event and the hash of the entry before — and is signed with the audit key (Ed25519,
+``crosswalk.audit.keys``). Changing any stored field breaks that entry's hash; changing
+an entry and recomputing its hash breaks its signature; deleting, reordering or splicing
+entries breaks the chain. Signed checkpoints written to a second location
+(``crosswalk.audit.checkpoints``) catch a truncated tail or a history rewritten by
+someone who holds the key.
+
+Appends are serialised (SQLite: ``BEGIN IMMEDIATE`` with a busy timeout and retries;
+PostgreSQL: a transaction-scoped advisory lock), so concurrent writers queue instead of
+being refused.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import hmac
 import json
-import os
+import sqlite3
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,9 +29,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from crosswalk import stores
+from crosswalk import settings, stores
+from crosswalk.audit import checkpoints
+from crosswalk.audit.checkpoints import Checkpoint
 from crosswalk.audit.events import AuditEvent
-from crosswalk.errors import AuditUnavailable, IntegrityError
+from crosswalk.audit.keys import PublicKey, SigningKey, load_signing_key, signing_key_path
+from crosswalk.errors import AuditUnavailable, ConfigError
 
 GENESIS = "0" * 64
 metadata = sa.MetaData()
@@ -38,15 +51,30 @@ audit_entry = sa.Table(
     sa.Column("body", sa.Text, nullable=False),  # canonical JSON of the whole event
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
+    sa.Column("signature", sa.String(128), nullable=False),  # Ed25519 over the hash
 )
+HASHED = ("seq", "at", "action", "user", "agency", "purpose", "outcome", "body", "prev_hash")
+"""The stored fields an entry's hash covers: all of them but the hash and signature."""
+MIRRORED = ("action", "user", "agency", "purpose", "outcome")
+"""Columns that repeat a field of the body, so queries can filter without parsing it."""
+
+# A fixed key for PostgreSQL's advisory lock that serialises appends ("CWAUDIT").
+PG_APPEND_LOCK = 0x43574155444954
+BUSY_TIMEOUT_MS = 10_000
+APPEND_DEADLINE_S = 120.0
 
 
 def _canonical(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
 
 
-def entry_hash(seq: int, at: str, body: str, prev_hash: str) -> str:
-    return hashlib.sha256(f"{seq}|{at}|{body}|{prev_hash}".encode()).hexdigest()
+def entry_hash(entry: Mapping[str, Any]) -> str:
+    """SHA-256 of the canonical entry: every stored field but the hash and signature."""
+    return hashlib.sha256(_canonical({k: entry[k] for k in HASHED}).encode()).hexdigest()
+
+
+def _signed_message(hash_: str) -> bytes:
+    return f"crosswalk-audit-entry|{hash_}".encode()
 
 
 @dataclass(frozen=True)
@@ -55,63 +83,171 @@ class Verification:
     entries: int
     first_bad: int | None = None
     problem: str | None = None
-
-
-@dataclass(frozen=True)
-class Checkpoint:
-    count: int
-    head: str
-    at: str
-    signature: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"count": self.count, "head": self.head, "at": self.at, "signature": self.signature}
+    checkpoints: int = 0  # how many checkpoints the log was compared with
+    key: str | None = None  # the fingerprint of the public key that verified it
 
 
 class AuditLog:
-    """Append and verify audit entries in the control plane (SQLite by default)."""
+    """Append and verify audit entries in the control plane (SQLite or PostgreSQL).
 
-    def __init__(self, engine: sa.Engine | str | None = None) -> None:
+    Args:
+        engine: the control plane (an engine or a URL; default ``$CROSSWALK_CONTROL``).
+        secrets: the folder of the signing key (default ``$CROSSWALK_SECRETS``).
+        checkpoints: the folder of the log's checkpoints (default
+            ``$CROSSWALK_AUDIT_CHECKPOINTS``, or beside a SQLite control plane).
+        checkpoint_every: write a checkpoint every N entries (default
+            ``$CROSSWALK_AUDIT_CHECKPOINT_EVERY``); 0 for only explicit ones.
+    """
+
+    def __init__(
+        self,
+        engine: sa.Engine | str | None = None,
+        *,
+        secrets: str | Path | None = None,
+        checkpoints: str | Path | None = None,
+        checkpoint_every: int | None = None,
+    ) -> None:
         self.engine = engine if isinstance(engine, sa.Engine) else stores.control_engine(engine)
-        try:
-            metadata.create_all(self.engine)
-        except sa.exc.SQLAlchemyError as e:
+        if self.engine.dialect.name not in ("sqlite", "postgresql"):
             raise AuditUnavailable(
-                f"the audit log cannot be opened: {str(e).splitlines()[0]}"
+                f"the audit log needs a SQLite or PostgreSQL control plane, not {self.engine.dialect.name}"
+            )
+        self.secrets = Path(settings.SECRETS.value(None if secrets is None else str(secrets)))
+        self.checkpoint_folder = _checkpoint_folder(self.engine.url, checkpoints)
+        every = settings.AUDIT_CHECKPOINT_EVERY.value(
+            None if checkpoint_every is None else str(checkpoint_every)
+        )
+        try:
+            self.checkpoint_every = int(every)
+        except ValueError:
+            raise ConfigError(
+                f"{settings.AUDIT_CHECKPOINT_EVERY.env} must be a whole number, not {every!r}"
             ) from None
+        self._key: SigningKey | None = None
+        self._open()
+
+    def _open(self) -> None:
+        for attempt in range(2):
+            try:
+                metadata.create_all(self.engine)
+                columns = {c["name"] for c in sa.inspect(self.engine).get_columns("audit_entry")}
+                break
+            except sa.exc.SQLAlchemyError as e:
+                # Two processes creating the table at once: the second sees it next time.
+                if attempt:
+                    raise AuditUnavailable(
+                        f"the audit log cannot be opened: {str(e).splitlines()[0]}"
+                    ) from None
+        if "signature" not in columns:
+            raise AuditUnavailable(
+                f"the audit log in {self.engine.url.render_as_string()} predates signed entries: "
+                "verify it with the version that wrote it, archive it, and start a new control plane"
+            )
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def _signing_key(self) -> SigningKey:
+        if self._key is None:
+            try:
+                self._key = load_signing_key(self.secrets)
+            except (ConfigError, OSError) as e:
+                raise AuditUnavailable(f"the audit log cannot sign: {e}") from None
+        return self._key
 
     def record(self, event: AuditEvent) -> int:
-        """Append one entry; raise AuditUnavailable if it cannot be written (fail closed)."""
-        body = event.payload()
-        at = datetime.now(UTC).isoformat(timespec="microseconds")
-        try:
-            with self.engine.begin() as conn:
-                last = conn.execute(
-                    sa.select(audit_entry.c.seq, audit_entry.c.hash)
-                    .order_by(audit_entry.c.seq.desc())
-                    .limit(1)
-                ).first()
-                seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
-                text = _canonical(body)
-                conn.execute(
-                    audit_entry.insert().values(
-                        seq=seq,
-                        at=at,
-                        action=body["action"],
-                        user=body["user"],
-                        agency=body.get("agency"),
-                        purpose=body.get("purpose"),
-                        outcome=body["outcome"],
-                        body=text,
-                        prev_hash=prev,
-                        hash=entry_hash(seq, at, text, prev),
-                    )
-                )
-            return seq
-        except sa.exc.SQLAlchemyError as e:
-            raise AuditUnavailable(
-                f"the audit log cannot be written: {str(e).splitlines()[0]}"
-            ) from None
+        """Append one entry; raise AuditUnavailable if it cannot be written (fail closed).
+
+        Concurrent appends wait for each other (up to two minutes) rather than fail.
+        """
+        key = self._signing_key()
+        body = _canonical(event.payload())
+        deadline = time.monotonic() + APPEND_DEADLINE_S
+        while True:
+            try:
+                seq = self._append(key, body)
+                break
+            except sa.exc.OperationalError as e:
+                if not _is_busy(e) or time.monotonic() > deadline:
+                    raise AuditUnavailable(
+                        f"the audit log cannot be written: {str(e).splitlines()[0]}"
+                    ) from None
+            except sa.exc.SQLAlchemyError as e:
+                raise AuditUnavailable(
+                    f"the audit log cannot be written: {str(e).splitlines()[0]}"
+                ) from None
+        if self.checkpoint_every > 0 and seq % self.checkpoint_every == 0:
+            self.write_checkpoint()
+        return seq
+
+    def record_committed(self, event: AuditEvent) -> int:
+        """Record the outcome of a run that changed the hub, then write a checkpoint.
+
+        Called after the hub's commit, following an intent entry written before it: the
+        log never claims a change that the hub does not hold.
+        """
+        seq = self.record(event)
+        self.write_checkpoint()
+        return seq
+
+    def record_failed(self, event: AuditEvent) -> None:
+        """Record that a started run was rolled back, if the log can be written: the run's
+        own error is what the caller must see, so a log failure here is not raised."""
+        with contextlib.suppress(AuditUnavailable):
+            self.record(event)
+
+    def _append(self, key: SigningKey, body: str) -> int:
+        with self.engine.connect() as conn:
+            _lock_for_append(conn)
+            last = conn.execute(
+                sa.select(audit_entry.c.seq, audit_entry.c.hash)
+                .order_by(audit_entry.c.seq.desc())
+                .limit(1)
+            ).first()
+            seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+            fields = json.loads(body)
+            entry: dict[str, Any] = {
+                "seq": seq,
+                # Taken under the lock, so times never run backwards along the chain.
+                "at": datetime.now(UTC).isoformat(timespec="microseconds"),
+                **{k: fields.get(k) for k in MIRRORED},
+                "body": body,
+                "prev_hash": prev,
+            }
+            entry["hash"] = entry_hash(entry)
+            entry["signature"] = key.sign(_signed_message(entry["hash"]))
+            conn.execute(audit_entry.insert().values(**entry))
+            conn.commit()
+        return seq
+
+    def checkpoint(self) -> Checkpoint:
+        """A signed head of the log as it is now (count, head hash, time)."""
+        key = self._signing_key()
+        with self.engine.connect() as conn:
+            last = conn.execute(
+                sa.select(audit_entry.c.seq, audit_entry.c.hash)
+                .order_by(audit_entry.c.seq.desc())
+                .limit(1)
+            ).first()
+        count, head = (last[0], last[1]) if last else (0, GENESIS)
+        return Checkpoint.signed(key, count, head, datetime.now(UTC).isoformat(timespec="seconds"))
+
+    def write_checkpoint(self) -> Checkpoint:
+        """Write a signed head to the checkpoint folder (the second location)."""
+        cp = self.checkpoint()
+        if self.checkpoint_folder is not None:
+            try:
+                checkpoints.write(self.checkpoint_folder, cp)
+            except OSError as e:
+                raise AuditUnavailable(
+                    f"the audit checkpoint cannot be written to {self.checkpoint_folder}: {e}"
+                ) from None
+        return cp
+
+    def public_key(self) -> PublicKey:
+        """The key to publish: outside auditors verify with it, without the secret."""
+        return self._signing_key().public
+
+    # -- reading ---------------------------------------------------------------------------
 
     def entries(self) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
@@ -119,77 +255,107 @@ class AuditLog:
         return [dict(r) for r in rows]
 
     def verify(
-        self, checkpoint: Checkpoint | None = None, key: bytes | None = None
+        self, checkpoint: Checkpoint | None = None, public_key: PublicKey | None = None
     ) -> Verification:
-        """Walk the chain; name the first entry that was changed, deleted, moved or inserted."""
-        prev = GENESIS
+        """Walk the chain and compare it with every checkpoint; name the first problem.
+
+        Args:
+            checkpoint: one more checkpoint to compare with (a copy kept elsewhere).
+            public_key: the published key; by default the public half of the key in
+                ``$CROSSWALK_SECRETS`` (an outside auditor passes the published one).
+        """
+        pub = public_key or self._verifying_key()
         rows = self.entries()
+        n = len(rows)
+
+        def bad(seq: int | None, problem: str, compared: int = 0) -> Verification:
+            return Verification(False, n, seq, problem, compared, pub.fingerprint)
+
+        prev = GENESIS
         for expected_seq, row in enumerate(rows, start=1):
-            if row["seq"] != expected_seq:
-                return Verification(
-                    False,
-                    len(rows),
-                    expected_seq,
-                    f"entry {expected_seq} is missing (found {row['seq']} in its place)",
+            seq = row["seq"]
+            if seq != expected_seq:
+                return bad(
+                    expected_seq, f"entry {expected_seq} is missing (found {seq} in its place)"
+                )
+            if entry_hash(row) != row["hash"]:
+                return bad(seq, f"entry {seq} was changed: {_what_changed(row)}")
+            if not pub.verifies(_signed_message(row["hash"]), row["signature"]):
+                return bad(
+                    seq,
+                    f"entry {seq} is not signed by the audit key {pub.fingerprint} "
+                    "(forged, or its hash recomputed)",
                 )
             if row["prev_hash"] != prev:
-                return Verification(
-                    False,
-                    len(rows),
-                    row["seq"],
-                    f"entry {row['seq']} does not follow entry {row['seq'] - 1} (reordered, inserted or a predecessor changed)",
+                return bad(
+                    seq,
+                    f"entry {seq} does not follow entry {seq - 1} "
+                    "(reordered, spliced in, or a predecessor rewritten)",
                 )
-            if entry_hash(row["seq"], row["at"], row["body"], row["prev_hash"]) != row["hash"]:
-                return Verification(False, len(rows), row["seq"], f"entry {row['seq']} was changed")
-            body = json.loads(row["body"])
-            if (body.get("action"), body.get("user"), body.get("outcome")) != (
-                row["action"],
-                row["user"],
-                row["outcome"],
-            ):
-                return Verification(False, len(rows), row["seq"], f"entry {row['seq']} was changed")
             prev = row["hash"]
+
+        found, unreadable = checkpoints.read_all(self.checkpoint_folder)
+        if unreadable:
+            return bad(None, f"{unreadable[0]} is not an audit checkpoint")
+        named = [(str(path), cp) for path, cp in found]
         if checkpoint is not None:
-            if key is None or not hmac.compare_digest(
-                sign(key, checkpoint.count, checkpoint.head, checkpoint.at), checkpoint.signature
-            ):
-                return Verification(
-                    False, len(rows), None, "the checkpoint's signature is not valid"
+            named.append(("the given checkpoint", checkpoint))
+        for i, (source, cp) in enumerate(named):
+            if not cp.is_signed_by(pub):
+                return bad(None, f"{source} is not signed by the audit key {pub.fingerprint}", i)
+            if cp.count > n:
+                return bad(
+                    n + 1,
+                    f"the log was truncated: {source} has {cp.count} entries, the log {n}",
+                    i,
                 )
-            if len(rows) < checkpoint.count:
-                return Verification(
-                    False,
-                    len(rows),
-                    len(rows) + 1,
-                    f"the log was truncated: the checkpoint has {checkpoint.count} entries, the log {len(rows)}",
+            head = rows[cp.count - 1]["hash"] if cp.count > 0 else GENESIS
+            if head != cp.head:
+                return bad(
+                    cp.count,
+                    f"history up to entry {cp.count} was rewritten (it differs from {source})",
+                    i,
                 )
-            if rows[checkpoint.count - 1]["hash"] != checkpoint.head:
-                return Verification(
-                    False, len(rows), checkpoint.count, "history up to the checkpoint was rewritten"
-                )
-        return Verification(True, len(rows))
+        return Verification(True, n, checkpoints=len(named), key=pub.fingerprint)
 
-    def checkpoint(self, key: bytes) -> Checkpoint:
-        """A signed head of the log, to keep outside the hub."""
-        rows = self.entries()
-        head = rows[-1]["hash"] if rows else GENESIS
-        at = datetime.now(UTC).isoformat(timespec="seconds")
-        return Checkpoint(len(rows), head, at, sign(key, len(rows), head, at))
+    def _verifying_key(self) -> PublicKey:
+        if not signing_key_path(self.secrets).exists():
+            raise ConfigError(
+                f"no audit key in {self.secrets}: verify with the published public key "
+                "(crosswalk audit verify --public-key FILE)"
+            )
+        return self._signing_key().public
 
 
-def sign(key: bytes, count: int, head: str, at: str) -> str:
-    return hmac.new(key, f"{count}|{head}|{at}".encode(), hashlib.sha256).hexdigest()
+def _checkpoint_folder(url: sa.URL, explicit: str | Path | None) -> Path | None:
+    return checkpoints.default_folder(url, explicit)
 
 
-def load_key(path: str | Path) -> bytes:
-    """The checkpoint signing key; created (mode 0600) on first use."""
-    p = Path(path)
-    if not p.exists():
-        p.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(os.urandom(32).hex())
+def _lock_for_append(conn: sa.Connection) -> None:
+    """Take the log's append lock for this transaction: one writer at a time."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        # The write lock up front: a deferred transaction that read first would fail
+        # (not wait) when it tried to write while another writer held the lock.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_APPEND_LOCK})
+
+
+def _is_busy(e: sa.exc.OperationalError) -> bool:
+    code = getattr(e.orig, "sqlite_errorcode", None)
+    return code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+def _what_changed(row: Mapping[str, Any]) -> str:
+    """Name the field that was edited where a column and the body disagree."""
     try:
-        return bytes.fromhex(p.read_text().strip())
-    except ValueError:
-        raise IntegrityError(f"{p} is not a checkpoint key") from None
+        body = json.loads(row["body"])
+    except (TypeError, ValueError):
+        return "its body is not the JSON that was written"
+    if not isinstance(body, dict):
+        return "its body is not the JSON that was written"
+    for column in MIRRORED:
+        if body.get(column) != row[column]:
+            return f"its {column} is {row[column]!r} but its body says {body.get(column)!r}"
+    return "its stored fields no longer match its hash"

@@ -16,7 +16,6 @@ from rich.table import Table
 
 from crosswalk import agreement as agreement_lib
 from crosswalk import audit as audit_lib
-from crosswalk import settings
 from crosswalk.access import Gate
 from crosswalk.cli.ingest import HubOption
 from crosswalk.cli.output import Csv, Json, emit
@@ -249,47 +248,81 @@ def consent_list(control: Control = None, as_json: Json = False, as_csv: Csv = F
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 
 
-def _key() -> bytes:
-    return audit_lib.load_key(Path(settings.SECRETS.value()) / "audit.key")
+Checkpoints = Annotated[
+    Path | None,
+    typer.Option(
+        help="The folder of the log's checkpoints (default $CROSSWALK_AUDIT_CHECKPOINTS)."
+    ),
+]
 
 
 @audit_app.command("verify")
 def audit_verify(
     checkpoint: Annotated[
-        Path | None, typer.Option(help="A checkpoint file to verify against.")
+        Path | None, typer.Option(help="One more checkpoint file to compare with.")
     ] = None,
+    public_key: Annotated[
+        Path | None,
+        typer.Option(help="The published public key (default: the key in $CROSSWALK_SECRETS)."),
+    ] = None,
+    checkpoints: Checkpoints = None,
     control: Control = None,
 ) -> None:
-    """Check the whole hash chain (and, given a checkpoint, that nothing was truncated or rewritten).
+    """Check every entry's hash, signature and link, and compare the log with every checkpoint.
 
-    Example: crosswalk audit verify --checkpoint head.json
+    Example: crosswalk audit verify --public-key audit-key.pem
     """
-    cp = None
-    if checkpoint is not None:
-        cp = audit_lib.Checkpoint(**json.loads(checkpoint.read_text()))
-    result = audit_lib.AuditLog(control).verify(cp, _key() if cp else None)
+    cp = audit_lib.Checkpoint.read(checkpoint) if checkpoint is not None else None
+    key = None
+    if public_key is not None:
+        key = audit_lib.PublicKey.from_pem(public_key.read_bytes(), str(public_key))
+    result = audit_lib.AuditLog(control, checkpoints=checkpoints).verify(cp, key)
     if not result.ok:
-        raise IntegrityError(
-            f"audit log verification failed at entry {result.first_bad}: {result.problem}"
-        )
+        where = f" at entry {result.first_bad}" if result.first_bad else ""
+        raise IntegrityError(f"audit log verification failed{where}: {result.problem}")
     Console().print(
-        f"audit log intact: {result.entries} entries"
-        + (f", consistent with checkpoint of {cp.count}" if cp else "")
+        f"audit log intact: {result.entries} entries signed by key {result.key}, "
+        f"consistent with {result.checkpoints} checkpoints"
     )
 
 
 @audit_app.command("checkpoint")
 def audit_checkpoint(
-    out: Annotated[Path, typer.Option(help="Where to write the signed head.")],
+    out: Annotated[
+        Path | None, typer.Option(help="Also write the signed head to this file.")
+    ] = None,
+    checkpoints: Checkpoints = None,
     control: Control = None,
 ) -> None:
-    """Export a signed head (count, hash, time) to keep outside the hub.
+    """Write a signed head (count, hash, time) now; the log also writes them by itself.
 
     Example: crosswalk audit checkpoint --out head.json
     """
-    cp = audit_lib.AuditLog(control).checkpoint(_key())
-    out.write_text(json.dumps(cp.to_dict(), indent=2) + "\n")
-    Console().print(f"checkpoint of {cp.count} entries written to {out}")
+    log = audit_lib.AuditLog(control, checkpoints=checkpoints)
+    cp = log.write_checkpoint()
+    if out is not None:
+        out.write_text(json.dumps(cp.to_dict(), indent=2) + "\n")
+    Console().print(
+        f"checkpoint of {cp.count} entries written to {log.checkpoint_folder}"
+        + (f" and {out}" if out else "")
+    )
+
+
+@audit_app.command("public-key")
+def audit_public_key(
+    out: Annotated[Path | None, typer.Option(help="Write the PEM to this file.")] = None,
+    control: Control = None,
+) -> None:
+    """The public key that verifies the log (PEM), to publish for outside auditors.
+
+    Example: crosswalk audit public-key --out audit-key.pem
+    """
+    key = audit_lib.AuditLog(control).public_key()
+    if out is None:
+        typer.echo(key.pem().decode(), nl=False)
+    else:
+        out.write_bytes(key.pem())
+        Console().print(f"public key {key.fingerprint} written to {out}")
 
 
 @audit_app.command("who-accessed")

@@ -17,7 +17,7 @@ from splink import DuckDBAPI, Linker
 from splink.internals.exceptions import SplinkException
 
 from crosswalk import settings, stores
-from crosswalk.audit import AuditLog, LinkageRun
+from crosswalk.audit import AuditLog, LinkageFailed, LinkageRun, LinkageStarted
 from crosswalk.errors import LinkageError, Problem
 from crosswalk.identity import linked, model, profile, store
 from crosswalk.identity.charts import write_charts
@@ -238,6 +238,8 @@ def _link(
     con.execute("CREATE OR REPLACE TEMP TABLE clusters AS SELECT * FROM _clusters")
     con.unregister("_clusters")
     report("writing the person index", 0.85)
+    # Intent before the hub's commit, outcome after it (as for an ingest batch).
+    audit.record(LinkageStarted(run_by, objects={"link_run": run_id}, rows=records))
     con.execute("BEGIN TRANSACTION")
     try:
         version = _save_model(con, linker, training)
@@ -305,14 +307,14 @@ def _link(
                 run_id,
             ],
         )
-        # Written before the commit: a run that cannot be audited does not replace the index.
-        audit.record(
-            LinkageRun(run_by, objects={"link_run": run_id, "model_version": version}, rows=records)
-        )
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
+        audit.record_failed(LinkageFailed(run_by, objects={"link_run": run_id}, rows=records))
         raise
+    audit.record_committed(
+        LinkageRun(run_by, objects={"link_run": run_id, "model_version": version}, rows=records)
+    )
     report("done", 1.0)
     return LinkResult(
         run_id,

@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 from crosswalk import stores
-from crosswalk.audit import AuditLog, BatchLoaded
+from crosswalk.audit import AuditLog, BatchFailed, BatchLoaded, BatchStarted
 from crosswalk.errors import InputFileError, IntegrityError, MappingError, NotFound, Problem
 from crosswalk.ingest import hub as hub_schema
 from crosswalk.ingest import standardise
@@ -159,6 +159,10 @@ def _load(
         staged.append((name, kind, raw))
         report(f"read {Path(name).name}", (i + 1) / (len(todo) + 1) * 0.5)
     batch_id = "B" + uuid.uuid4().hex[:12]
+    objects = {"batch_ids": [batch_id], "replaces": replace, "files": [s[0] for s in staged]}
+    # Intent before the hub's commit and outcome after it: the log never claims a batch the
+    # hub does not hold, and a batch that cannot be audited is not loaded.
+    audit.record(BatchStarted(loaded_by, agency, objects=objects))
     con.execute("BEGIN TRANSACTION")
     try:
         if replace:
@@ -171,23 +175,14 @@ def _load(
         for j, (name, kind, raw) in enumerate(staged):
             results.append(_stage(con, agency, m, batch_id, name, kind, raw, hashes[name]))
             report(f"loaded {Path(name).name}", 0.5 + (j + 1) / len(staged) * 0.5)
-        # Written before the commit: a batch that cannot be audited is not loaded.
-        audit.record(
-            BatchLoaded(
-                loaded_by,
-                agency,
-                objects={
-                    "batch_ids": [batch_id],
-                    "replaces": replace,
-                    "files": [r.file for r in results],
-                },
-                rows=sum(r.rows_accepted for r in results),
-            )
-        )
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
+        audit.record_failed(BatchFailed(loaded_by, agency, objects=objects))
         raise
+    audit.record_committed(
+        BatchLoaded(loaded_by, agency, objects=objects, rows=sum(r.rows_accepted for r in results))
+    )
     return IngestResult(agency, batch_id, (*skipped, *results), replace)
 
 

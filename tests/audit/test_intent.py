@@ -1,0 +1,119 @@
+"""The log never claims a change the hub does not hold: an ingest batch or a linkage run
+records its intent before the hub's commit and its outcome after it, so a process killed
+between the two leaves an intent without an outcome, never a false claim."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from tests.ingest.conftest import MAPPING
+
+from crosswalk.audit import AuditLog
+from crosswalk.ingest import ingest, parse_mapping
+
+CLIENTS = 'id,name,dob,sex,ssn,phone\n1,"DOE, JO",01/02/1990,M,,\n2,"ROE, AL",03/04/1980,M,,\n'
+
+KILLED_INGEST = """
+import os, sys
+from crosswalk.audit import log as audit_log
+from crosswalk.ingest import ingest
+
+hub, control, mapping, clients, die_at = sys.argv[1:]
+real = audit_log.AuditLog.record
+written = []
+
+def record(self, event):
+    if die_at == "before-second-write" and len(written) == 1:
+        os._exit(9)  # the hub has committed; the outcome is never written
+    written.append(real(self, event))
+    if die_at == "after-first-write":
+        os._exit(9)  # killed just after the audit write, before the hub's commit
+    return written[-1]
+
+audit_log.AuditLog.record = record
+ingest("fcs", [clients], hub=hub, mapping=mapping, control=control, loaded_by="loader")
+"""
+
+
+def held_batches(hub: Path) -> set[str]:
+    con = duckdb.connect(str(hub), read_only=True)
+    try:
+        return {r[0] for r in con.execute("SELECT batch_id FROM batch").fetchall()}
+    finally:
+        con.close()
+
+
+def claimed_batches(log: AuditLog) -> set[str]:
+    return {
+        b
+        for e in log.entries()
+        if e["action"] == "ingest.batch"
+        for b in json.loads(e["body"])["objects"]["batch_ids"]
+    }
+
+
+@pytest.fixture
+def files(tmp_path, monkeypatch):
+    monkeypatch.setenv("CROSSWALK_SECRETS", str(tmp_path / "secrets"))
+    (tmp_path / "fcs.yaml").write_text(MAPPING)
+    (tmp_path / "clients.csv").write_text(CLIENTS)
+    return tmp_path
+
+
+@pytest.mark.parametrize("die_at", ["after-first-write", "before-second-write"])
+def test_killed_ingest_never_leaves_a_false_claim(files, die_at):
+    hub, control = files / "hub.duckdb", f"sqlite:///{files}/control.db"
+    env = os.environ | {"PYTHONPATH": os.pathsep.join(sys.path)}
+    args = [hub, control, files / "fcs.yaml", files / "clients.csv", die_at]
+    done = subprocess.run(
+        [sys.executable, "-c", KILLED_INGEST, *map(str, args)], env=env, timeout=120
+    )
+    assert done.returncode == 9, "the ingest was killed"
+    log = AuditLog(control)
+    held = held_batches(hub)
+    assert claimed_batches(log) <= held, "the log claims a batch the hub does not hold"
+    started = [e for e in log.entries() if e["action"] == "ingest.started"]
+    assert len(started) == 1 and started[0]["user"] == "loader"
+    assert len(held) == (1 if die_at == "before-second-write" else 0)
+    assert log.verify().ok
+
+
+def test_failed_ingest_records_its_outcome(files, monkeypatch):
+    from crosswalk.ingest import batch
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(batch, "_stage", fail)
+    control = f"sqlite:///{files}/control.db"
+    with pytest.raises(RuntimeError):
+        ingest(
+            "fcs",
+            [files / "clients.csv"],
+            hub=files / "hub.duckdb",
+            mapping=parse_mapping(MAPPING, "fcs.yaml"),
+            control=control,
+        )
+    log = AuditLog(control)
+    assert [e["action"] for e in log.entries()] == ["ingest.started", "ingest.failed"]
+    assert not held_batches(files / "hub.duckdb")
+
+
+def test_committed_ingest_is_claimed_and_checkpointed(files):
+    control = f"sqlite:///{files}/control.db"
+    result = ingest(
+        "fcs",
+        [files / "clients.csv"],
+        hub=files / "hub.duckdb",
+        mapping=parse_mapping(MAPPING, "fcs.yaml"),
+        control=control,
+    )
+    log = AuditLog(control)
+    assert [e["action"] for e in log.entries()] == ["ingest.started", "ingest.batch"]
+    assert claimed_batches(log) == {result.batch_id} == held_batches(files / "hub.duckdb")
+    assert [p.name[:12] for p in log.checkpoint_folder.glob("*.json")] == ["000000000002"]
+    assert log.verify().checkpoints == 1
