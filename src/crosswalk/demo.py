@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 
 from crosswalk import analytics, clock
-from crosswalk.access import Gate
+from crosswalk.access import REDISCLOSURE_NOTICE, Gate
 from crosswalk.agreement import ConsentRegistry, Principal
 from crosswalk.audit import AuditLog, Verification
 from crosswalk.errors import AccessDenied
@@ -228,10 +228,8 @@ def _ask(
         )
     agencies = sorted({r["agency"] for r in answer.records})
     detail = f"person {answer.person}: {len(answer.records)} records from {', '.join(agencies)}, {len(answer.events)} services"
-    if answer.withheld:
-        detail += "; " + "; ".join(answer.withheld)
-    if answer.notices:
+    if REDISCLOSURE_NOTICE in answer.notices:
         detail += "; with the 42 CFR 2.32 redisclosure notice"
-    outcome = "transformed" if answer.withheld or level != "identified" else "allowed"
+    outcome = "transformed" if answer.decision.dropped or level != "identified" else "allowed"
     clauses = sorted({r.clause for r in answer.decision.reasons if r.clause})
     return GateExample(label, purpose, level, outcome, detail, clauses)

@@ -41,3 +41,25 @@ def _on_a_fixed_day(clock_at):
 def control(tmp_path, monkeypatch):
     monkeypatch.setenv("CROSSWALK_SECRETS", str(tmp_path / "secrets"))
     return f"sqlite:///{tmp_path}/control.db"
+
+
+def _one(hub, having: str) -> str:
+    con = duckdb.connect(str(hub), read_only=True)
+    try:
+        return con.execute(
+            f"SELECT enterprise_id FROM person_index GROUP BY 1 HAVING {having} ORDER BY 1 LIMIT 1"
+        ).fetchall()[0][0]
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="session")
+def sud_only_person(hub):
+    """A person known only to the substance-use agency."""
+    return _one(hub, "bool_and(agency = 'sud')")
+
+
+@pytest.fixture(scope="session")
+def plain_person(hub):
+    """A person of several agencies, none of them the substance-use agency."""
+    return _one(hub, "NOT bool_or(agency = 'sud') AND count(DISTINCT agency) >= 2")

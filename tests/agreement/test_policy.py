@@ -177,7 +177,8 @@ def test_withdrawn_agency_is_excluded_from_its_date():
 
 
 # An independent oracle: expand every clause into the set of (recipient, role, purpose,
-# class, level) tuples it grants, then look requests up in that set.
+# class, level, own data only, needs consent) tuples it grants, then look requests up in
+# that set, applying the level's rules as docs/agreement.md states them.
 def _oracle_table():
     granted = set()
     parties = [p.code for p in AGREEMENT.parties]
@@ -189,20 +190,45 @@ def _oracle_table():
                         for level in Level:
                             if level <= Level[r.level]:
                                 granted.add(
-                                    (recipient, role, purpose, cls, level.name, r.own_data_only)
+                                    (
+                                        recipient,
+                                        role,
+                                        purpose,
+                                        cls,
+                                        level.name,
+                                        r.own_data_only,
+                                        r.requires_consent,
+                                    )
                                 )
     return granted
 
 
 ORACLE = _oracle_table()
+DIRECT = {"direct_identifier", "case_identifier"}
 
 
 def oracle(agency, role, purpose, dataset_id, element, level):
+    """(allowed, needs consent, year only) as the agreement's text says."""
     dataset = AGREEMENT.dataset(dataset_id)
     cls = dataset.elements[element]
-    return (agency, role, purpose, cls, level, False) in ORACLE or (
-        dataset.party == agency and (agency, role, purpose, cls, level, True) in ORACLE
+    if level == "pseudonymised" and (
+        cls in DIRECT or element in AGREEMENT.levels.pseudonymised.withheld
+    ):
+        return False, False, False
+    matches = [
+        (own, consent)
+        for (a, ro, pu, c, lv, own, consent) in ORACLE
+        if (a, ro, pu, c, lv) == (agency, role, purpose, cls, level)
+        and (not own or dataset.party == agency)
+    ]
+    if not matches:
+        return False, False, False
+    person_level = level != "aggregate"
+    needs = all(
+        person_level and (consent or (dataset.part2 and not own)) for own, consent in matches
     )
+    year = level == "pseudonymised" and element in AGREEMENT.levels.pseudonymised.year_only
+    return True, needs, year
 
 
 ELEMENTS = [(d.id, e) for d in AGREEMENT.datasets for e in d.elements]
@@ -218,4 +244,60 @@ ELEMENTS = [(d.id, e) for d in AGREEMENT.datasets for e in d.elements]
 )
 def test_every_decision_matches_the_oracle(agency, role, purpose, element, level):
     d = ask(agency, role, purpose, [element], level)
-    assert d.allowed == oracle(agency, role, purpose, *element, level)
+    allowed, needs_consent, year_only = oracle(agency, role, purpose, *element, level)
+    assert d.allowed == allowed
+    assert d.consent_required == ((element,) if needs_consent else ())
+    assert d.year_only == ((element,) if year_only else ())
+
+
+PERSON_LEVEL = ["identified", "pseudonymised"]
+
+
+@pytest.mark.parametrize("level", PERSON_LEVEL)
+@pytest.mark.parametrize("element", ["program", "county", "start_date"])
+def test_part2_at_every_person_level_needs_consent(level, element):
+    """The attack: pseudonymised care coordination returned SUD services without consent."""
+    d = ask("hfs", "caseworker", "care_coordination", [("sud.events", element)], level)
+    assert d.consent_required == (("sud.events", element),)
+
+
+def test_part2_needs_consent_even_if_an_amendment_forgets_to_ask_for_it():
+    rules = [
+        r.model_copy(update={"requires_consent": False, "level": "pseudonymised"})
+        if r.clause == "5.2"
+        else r
+        for r in AGREEMENT.rules
+    ]
+    amended = AGREEMENT.model_copy(update={"version": 2, "rules": rules})
+    request = Request(
+        Principal("u", "hfs", "caseworker"),
+        "care_coordination",
+        (("sud.events", "program"),),
+        "pseudonymised",
+    )
+    assert decide(amended, request, at=TODAY).consent_required == (("sud.events", "program"),)
+
+
+def test_the_program_reads_its_own_part2_records_without_consent():
+    d = ask("sud", "steward", "operations", [("sud.clients", "last_name")], "identified")
+    assert d.allowed and not d.consent_required
+
+
+@pytest.mark.parametrize(
+    "element",
+    ["first_name", "last_name", "ssn", "ssn_last4", "address_line", "phone", "source_record_id"],
+)
+@pytest.mark.parametrize("dataset", ["hfs.clients", "sud.clients"])
+def test_pseudonymised_never_carries_a_direct_identifier(dataset, element):
+    """The attack: --level pseudonymised showed names, addresses and phones (clause 5.1
+    grants them at the identified level, and so, before, at every level below it)."""
+    d = ask("hfs", "caseworker", "care_coordination", [(dataset, element)], "pseudonymised")
+    assert not d.allowed and d.dropped == ((dataset, element),)
+    assert "direct identifier" in d.reasons[0].text
+
+
+def test_pseudonymised_birth_dates_are_years():
+    d = ask("cdo", "researcher", "research", [("hfs.clients", "dob")], "pseudonymised")
+    assert d.allowed and d.year_only == (("hfs.clients", "dob"),)
+    assert "show hfs.clients.dob as its year only" in d.transformations
+    assert not ask("cdo", "researcher", "research", [("hfs.clients", "dob")], "aggregate").year_only

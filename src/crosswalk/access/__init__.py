@@ -3,6 +3,7 @@
 from crosswalk.access.gate import (
     REDISCLOSURE_NOTICE,
     ROW_LEVELS,
+    WITHHOLDING_NOTICE,
     Aggregate,
     AggregateQuestion,
     Gate,
@@ -15,6 +16,7 @@ __all__ = [
     "CELL_KEY_SECRET",
     "REDISCLOSURE_NOTICE",
     "ROW_LEVELS",
+    "WITHHOLDING_NOTICE",
     "Aggregate",
     "AggregateQuestion",
     "Gate",

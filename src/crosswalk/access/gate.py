@@ -47,14 +47,34 @@ from crosswalk.agreement import (
 from crosswalk.audit import AccessDenied as DeniedEvent
 from crosswalk.audit import AuditEvent, AuditLog, DataRead, load_key
 from crosswalk.disclosure import Protected, TableSpec, protect
-from crosswalk.errors import AccessDenied, ConfigError
-from crosswalk.identity.index import EVENT_ELEMENTS, RECORD_ELEMENTS, person_records
+from crosswalk.errors import AccessDenied, ConfigError, NotFound
+from crosswalk.identity.index import EVENT_ELEMENTS, RECORD_ELEMENTS, PersonView, person_records
 
 REDISCLOSURE_NOTICE = (
     "42 CFR part 2 prohibits unauthorized use or disclosure of these records. "
     "This information has been disclosed to you from records protected by federal "
     "confidentiality rules (42 CFR part 2)."
 )
+
+
+# Shown with every person view, whether or not anything was withheld: which records were
+# withheld, and why, would itself disclose (42 CFR 2.13(c): that a person is a patient).
+WITHHOLDING_NOTICE = "Records may be withheld under federal or state law."
+
+
+def unseen_person(enterprise_id: str) -> str:
+    """The one answer for a person who does not exist and for one the reader may not see."""
+    return f"no person {enterprise_id!r} in the records you may see"
+
+
+def person_elements(agreement: Agreement) -> tuple[tuple[str, str], ...]:
+    """Every (dataset, element) a person view can show, for every agency of the agreement."""
+    out: list[tuple[str, str]] = []
+    for d in agreement.datasets:
+        kind = d.id.rsplit(".", 1)[-1]
+        names = RECORD_ELEMENTS if kind == "clients" else EVENT_ELEMENTS if kind == "events" else ()
+        out += [(d.id, e) for e in names if e in d.elements]
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -65,8 +85,23 @@ class PersonAnswer:
     records: list[dict[str, Any]]
     events: list[dict[str, Any]]
     decision: Decision
-    withheld: list[str] = field(default_factory=list)  # why some records were left out
     notices: list[str] = field(default_factory=list)
+
+    @property
+    def record_columns(self) -> list[str]:
+        """The records' columns in one stable order (agency first)."""
+        return _columns(self.records, RECORD_ELEMENTS)
+
+    @property
+    def event_columns(self) -> list[str]:
+        """The events' columns in one stable order (agency first)."""
+        return _columns(self.events, EVENT_ELEMENTS)
+
+
+def _columns(rows: list[dict[str, Any]], order: tuple[str, ...]) -> list[str]:
+    present = {k for r in rows for k in r}
+    names = [n for e in order for n in (e, f"{e}_year") if n in present]
+    return ["agency", *names] if rows else []
 
 
 class RowQuestion(Protocol):
@@ -146,7 +181,7 @@ class Gate:
         """The question's SQL over views of what ``decision`` granted, checked to read
         nothing else (a refusal is audited); the connection's configuration is locked
         before it runs."""
-        scope = granted_scope(con, decision.granted)
+        scope = granted_scope(con, decision.granted, year_only=decision.year_only)
         sql = question.render(scope)
         try:
             check_question_sql(
@@ -193,75 +228,94 @@ class Gate:
     def person(
         self, principal: Principal, purpose: str, enterprise_id: str, level: str = "identified"
     ) -> PersonAnswer:
-        """One person's records and events across agencies (a whole-person view)."""
+        """One person's records and events across agencies (a whole-person view).
+
+        The decision covers every agency's records, whichever the person has, so it says
+        nothing about this person. A person who does not exist and a person of whom
+        this reader may see nothing get the same answer (``NotFound``, the same text);
+        both are audited.
+        """
         agreement, today = self._in_force()
-        with self._read() as con:
-            view = person_records(con, enterprise_id)
-        agencies = sorted({r["agency"] for r in view.records})
-        elements = tuple(
-            [(f"{a}.clients", e) for a in agencies for e in RECORD_ELEMENTS]
-            + [(f"{a}.events", e) for a in agencies for e in EVENT_ELEMENTS]
-        )
+        elements = person_elements(agreement)
         decision = decide(agreement, Request(principal, purpose, elements, level), at=today)
-        objects = {"enterprise_ids": [enterprise_id], "datasets": sorted({d for d, _ in elements})}
+        objects: dict[str, Any] = {"enterprise_ids": [enterprise_id]}
         if not decision.allowed or level == "aggregate":
             self._record(DeniedEvent, principal, purpose, objects, decision, 0, "denied")
             raise AccessDenied(
                 f"{principal.user} ({principal.role}, {principal.agency}) may not read person-level data for {purpose}",
                 decision,
             )
+        with self._read() as con:
+            try:
+                view = person_records(con, enterprise_id)
+            except NotFound:
+                view = PersonView(enterprise_id, [])
         granted = set(decision.granted)
-        consent_only = set(decision.consent_required)
-        consenting_agencies = {
-            a
-            for a in agencies
-            if any(d.startswith(f"{a}.") for d, _ in consent_only)
-            and self._consents.consenting([enterprise_id], a, principal.agency, purpose, today)
+        year_only = set(decision.year_only)
+        # Datasets granted only for persons whose consent covers this disclosure: withheld
+        # whole for a person without one (even a county would show that the record exists).
+        needs_consent = {
+            d
+            for d, _ in decision.consent_required
+            if not self._consents.consenting(
+                [enterprise_id], d.split(".")[0], principal.agency, purpose, today
+            )
         }
-        withheld: list[str] = []
-        notices: list[str] = []
-        shown_person = (
-            enterprise_id if level == "identified" else self.pseudonym(enterprise_id, purpose)
-        )
-
-        # A dataset with any consent-only element is withheld whole for a person without a
-        # valid consent: even a county or a date would disclose that the record exists.
-        needs_consent = {d for d, _ in consent_only if d.split(".")[0] not in consenting_agencies}
         # An agency's rows go out only where some of its substantive data may: rows showing
-        # nothing but a county or a birth date would still reveal that the person is its client.
+        # nothing but a county or a birth date would still reveal that the person is its
+        # client. A service goes out only with something substantive of it (no blank rows).
         substantive = {
-            d.split(".")[0]
+            d
             for d, e in granted
             if d not in needs_consent
             and (spec := agreement.dataset(d)) is not None
             and spec.elements[e] != "quasi_identifier"
         }
+        of_agency = {d.split(".")[0] for d in substantive}
 
-        def visible(dataset: str, element: str) -> bool:
-            return (
-                (dataset, element) in granted
-                and dataset not in needs_consent
-                and dataset.split(".")[0] in substantive
-            )
+        def shown(dataset: str, row: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+            agency, kind = dataset.split(".")
+            if agency not in of_agency or dataset in needs_consent:
+                return {}
+            if kind == "events" and dataset not in substantive:
+                return {}
+            out = {}
+            for e in names:
+                if (dataset, e) not in granted:
+                    continue
+                value = row[e]
+                if (dataset, e) in year_only:
+                    out[f"{e}_year"] = None if value is None else value.year
+                else:
+                    out[e] = value
+            return out
 
         records = []
         for r in view.records:
             ds = f"{r['agency']}.clients"
-            shown = {e: r[e] for e in RECORD_ELEMENTS if visible(ds, e)}
-            if not shown:
-                withheld.append(f"{r['agency']} record withheld: {_why(decision, ds)}")
-                continue
-            records.append({"agency": r["agency"], **shown})
+            if fields := shown(ds, r, RECORD_ELEMENTS):
+                records.append({"agency": r["agency"], **fields})
         events = []
         for ev in view.events:
             ds = f"{ev['agency']}.events"
-            shown = {e: ev[e] for e in EVENT_ELEMENTS if visible(ds, e)}
-            if shown:
-                events.append({"agency": ev["agency"], **shown})
-        if {r["agency"] for r in records} & consenting_agencies:
+            if fields := shown(ds, ev, EVENT_ELEMENTS):
+                events.append({"agency": ev["agency"], **fields})
+        objects["datasets"] = sorted(
+            {f"{r['agency']}.clients" for r in records} | {f"{e['agency']}.events" for e in events}
+        )
+        if not records:
+            objects["found"] = bool(view.records)
+            self._record(DeniedEvent, principal, purpose, objects, decision, 0, "denied")
+            raise NotFound(unseen_person(enterprise_id))
+        notices = [WITHHOLDING_NOTICE]
+        part2 = {d.id.split(".")[0] for d in agreement.datasets if d.part2}
+        if {r["agency"] for r in records + events} & part2:
             notices.append(REDISCLOSURE_NOTICE)
         self._record(DataRead, principal, purpose, objects, decision, len(records) + len(events))
-        return PersonAnswer(shown_person, records, events, decision, sorted(set(withheld)), notices)
+        shown_person = (
+            enterprise_id if level == "identified" else self.pseudonym(enterprise_id, purpose)
+        )
+        return PersonAnswer(shown_person, records, events, decision, notices)
 
     def aggregate(
         self, principal: Principal, purpose: str, question: AggregateQuestion
@@ -349,12 +403,3 @@ def _objects(question: RowQuestion, sql: str | None = None) -> dict[str, Any]:
         "datasets": sorted({d for d, _ in question.elements}),
         "sql_sha256": hashlib.sha256(sql.encode()).hexdigest(),
     }
-
-
-def _why(decision: Decision, dataset: str) -> str:
-    if any(d == dataset for d, _ in decision.consent_required):
-        return "needs the person's consent (42 CFR 2.31), and none covers this disclosure"
-    for reason in decision.reasons:
-        if dataset in reason.text:
-            return reason.text
-    return "not covered by the agreement"

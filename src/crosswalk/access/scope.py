@@ -58,15 +58,20 @@ class Scope:
 
 
 def granted_scope(
-    con: duckdb.DuckDBPyConnection, granted: Iterable[tuple[str, str]], name: str = "granted"
+    con: duckdb.DuckDBPyConnection,
+    granted: Iterable[tuple[str, str]],
+    name: str = "granted",
+    year_only: Iterable[tuple[str, str]] = (),
 ) -> Scope:
     """Create temporary views of the hub tables holding only the ``granted`` (dataset,
     element) pairs, and return the scope that names them.
 
     A row is kept when its agency's dataset has a granted element; a column when it is
-    granted for every agency kept (the gate refuses partial grants before this).
+    granted for every agency kept (the gate refuses partial grants before this). A date
+    granted as its ``year_only`` holds the first day of its year.
     """
     granted = set(granted)
+    years = {e for _, e in year_only}
     relations = {}
     sources = linked.sources(con)
     for table, (suffix, keys, columns) in _TABLES.items():
@@ -76,6 +81,9 @@ def granted_scope(
             c.name
             for c in columns
             if c.name in keys or (agencies and all((d, c.name) in granted for d in datasets))
+        ]
+        shown = [
+            f"CAST(date_trunc('year', {c}) AS DATE) AS {c}" if c in years else c for c in shown
         ]
         where = ", ".join("'" + a.replace("'", "''") + "'" for a in agencies) or "NULL"
         view = f"{name}_{table}"

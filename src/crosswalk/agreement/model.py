@@ -46,6 +46,31 @@ class Dataset(BaseModel):
     id: str  # "<party>.clients" or "<party>.events"
     party: str
     elements: dict[str, SensitivityClass]
+    part2: bool = Field(
+        False,
+        description="Records of a 42 CFR Part 2 program: every element of them, whatever "
+        "its class, goes out at person level only with the person's consent.",
+    )
+
+
+class Pseudonymised(BaseModel):
+    """What the pseudonymised level may never carry, whatever a clause grants."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    withheld: list[str] = Field(
+        description="Elements that are direct identifiers in every dataset, whatever class "
+        "the dataset gives them (names, SSN, street address, phone, source record ids ...)."
+    )
+    year_only: list[str] = Field(
+        description="Date elements released as their year only (date of birth)."
+    )
+
+
+class Levels(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    pseudonymised: Pseudonymised
 
 
 class Rule(BaseModel):
@@ -62,7 +87,9 @@ class Rule(BaseModel):
     level: Literal["identified", "pseudonymised", "aggregate"]
     own_data_only: bool = False
     requires_consent: bool = Field(
-        False, description="Identified disclosure needs a consent (42 CFR 2.31)."
+        False,
+        description="Person-level disclosure (identified or pseudonymised) needs a consent "
+        "(42 CFR 2.31).",
     )
     min_cell: int | None = Field(None, ge=1)
     effective_from: date | None = None
@@ -79,6 +106,7 @@ class Agreement(BaseModel):
     retention_years: int = Field(6, ge=1)
     purposes: dict[str, str]
     roles: dict[str, str]
+    levels: Levels
     parties: list[Party]
     datasets: list[Dataset]
     rules: list[Rule]

@@ -4,6 +4,16 @@ Default deny. A request names who asks (user, agency, role), for which purpose, 
 data elements of which datasets, and at what level. Each element is granted only if a
 clause of the agreement in force on the day covers the recipient, role, purpose, the
 element's sensitivity class and the level; every grant, drop and denial cites its clause.
+
+Two rules hold whatever the clauses say, so that no amendment can weaken them:
+
+- the pseudonymised level never carries a direct identifier (an element of class
+  ``direct_identifier`` or ``case_identifier``, or one the agreement's
+  ``levels.pseudonymised.withheld`` lists), and carries the dates it lists under
+  ``year_only`` as their year;
+- an element of a 42 CFR Part 2 dataset (``part2: true``) goes out at person level
+  (identified or pseudonymised) only for persons whose consent covers the recipient and
+  purpose, unless the recipient is the program itself (an own-data clause).
 """
 
 from __future__ import annotations
@@ -47,6 +57,7 @@ class Decision:
     granted: tuple[tuple[str, str], ...] = ()
     dropped: tuple[tuple[str, str], ...] = ()
     consent_required: tuple[tuple[str, str], ...] = ()  # granted only for consenting persons
+    year_only: tuple[tuple[str, str], ...] = ()  # granted as their year only
     min_cell: int | None = None
     transformations: tuple[str, ...] = ()
     reasons: tuple[Reason, ...] = field(default_factory=tuple)
@@ -97,7 +108,9 @@ def decide(agreement: Agreement, request: Request, *, at: date) -> Decision:
             reasons=(Reason(None, f"{request.purpose!r} is not a permitted purpose"),),
             agreement_version=agreement.version,
         )
-    granted, dropped, consent = [], [], []
+    granted, dropped, consent, year_only = [], [], [], []
+    person_level = want > Level.aggregate
+    pseudonymised = agreement.levels.pseudonymised
     min_cells: list[int] = []
     for dataset_id, element in request.elements:
         dataset = agreement.dataset(dataset_id)
@@ -115,6 +128,17 @@ def decide(agreement: Agreement, request: Request, *, at: date) -> Decision:
             )
             continue
         cls = dataset.elements[element]
+        if want == Level.pseudonymised and (
+            cls in ("direct_identifier", "case_identifier") or element in pseudonymised.withheld
+        ):
+            dropped.append((dataset_id, element))
+            reasons.append(
+                Reason(
+                    None,
+                    f"{dataset_id}.{element} is a direct identifier: the pseudonymised level never carries one",
+                )
+            )
+            continue
         covering = [
             r
             for r in agreement.rules
@@ -135,9 +159,17 @@ def decide(agreement: Agreement, request: Request, *, at: date) -> Decision:
                 )
             )
             continue
-        free = [r for r in covering if not (r.requires_consent and want == Level.identified)]
+        free = [
+            r
+            for r in covering
+            if not (
+                person_level and (r.requires_consent or (dataset.part2 and not r.own_data_only))
+            )
+        ]
         rule = free[0] if free else covering[0]
         granted.append((dataset_id, element))
+        if want == Level.pseudonymised and element in pseudonymised.year_only:
+            year_only.append((dataset_id, element))
         if not free:
             consent.append((dataset_id, element))
             reasons.append(
@@ -156,6 +188,7 @@ def decide(agreement: Agreement, request: Request, *, at: date) -> Decision:
         transformations.append(
             "replace enterprise ids with a keyed pseudonym for this purpose; drop direct identifiers"
         )
+        transformations += [f"show {d}.{e} as its year only" for d, e in year_only]
     if want == Level.aggregate and allowed:
         transformations.append(f"aggregate with suppression of counts below {max(min_cells)}")
     if consent:
@@ -168,6 +201,7 @@ def decide(agreement: Agreement, request: Request, *, at: date) -> Decision:
         granted=tuple(granted),
         dropped=tuple(dropped),
         consent_required=tuple(consent),
+        year_only=tuple(year_only),
         min_cell=max(min_cells) if min_cells and allowed else None,
         transformations=tuple(transformations),
         reasons=tuple(_dedupe(reasons)),

@@ -73,33 +73,21 @@ def person(
     principal, why = principal_from(user, agency, role, purpose, profile)
     answer = Gate(hub, control).person(principal, why, enterprise_id, level)
     console = Console()
-    records = Table(
-        "agency",
-        *(answer.records[0].keys() - {"agency"} if answer.records else []),
-        title=f"Person {answer.person} ({level})",
-    )
-    for r in answer.records:
-        records.add_row(
-            r["agency"], *("" if v is None else str(v) for k, v in r.items() if k != "agency")
-        )
-    console.print(records)
-    events = Table("agency", "program", "service", "start", "end", title="Services")
-    for e in answer.events:
-        events.add_row(
-            e["agency"],
-            str(e.get("program", "")),
-            str(e.get("service_type", "")),
-            str(e.get("start_date", "")),
-            str(e.get("end_date") or ""),
-        )
-    console.print(events)
-    for w in answer.withheld:
-        console.print(f"[yellow]withheld:[/] {w}", highlight=False)
+    console.print(_rows(f"Person {answer.person} ({level})", answer.records, answer.record_columns))
+    console.print(_rows("Services", answer.events, answer.event_columns))
     for n in answer.notices:
         console.print(f"[bold]{n}[/]")
     console.print(
         "Clauses: " + ", ".join(sorted({r.clause for r in answer.decision.reasons if r.clause}))
     )
+
+
+def _rows(title: str, rows: list[dict[str, object]], columns: list[str]) -> Table:
+    """A table whose every value sits under its own header, in the order given."""
+    table = Table(*columns, title=title)
+    for r in rows:
+        table.add_row(*("" if r.get(c) is None else str(r[c]) for c in columns))
+    return table
 
 
 agreement_app = typer.Typer(help="The data-sharing agreement.", no_args_is_help=True)
