@@ -5,7 +5,7 @@ BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 DEMO_DIR ?= demo-out
 
-.PHONY: demo test test-slow lint bench lock clean
+.PHONY: demo test test-slow lint bench lock clean postgres
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,7 +17,11 @@ $(STAMP): requirements.lock pyproject.toml
 demo: $(STAMP)
 	$(BIN)/crosswalk demo --out $(DEMO_DIR)
 
-test: $(STAMP)
+# The PostgreSQL control-plane tests start their own server from the installed binaries.
+postgres:
+	@bash .ci/install-postgres
+
+test: $(STAMP) postgres
 	$(BIN)/python -m pytest -q
 
 # Long runs, in the reduced size that CI can afford.

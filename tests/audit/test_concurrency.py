@@ -12,8 +12,8 @@ WRITERS = 8
 APPENDS = 25
 
 
-def _append_many(url: str, secrets: str, writer: int, failures) -> None:
-    log = AuditLog(url, secrets=secrets, checkpoint_every=10)
+def _append_many(url: str, options: dict, writer: int, failures) -> None:
+    log = AuditLog(url, checkpoint_every=10, **options)
     for i in range(APPENDS):
         try:
             log.record(read(writer * 1000 + i))
@@ -21,27 +21,31 @@ def _append_many(url: str, secrets: str, writer: int, failures) -> None:
             failures.put(writer)
 
 
-def test_eight_processes_append_without_refusals(tmp_path):
-    url = f"sqlite:///{tmp_path}/control.db"
-    secrets = str(tmp_path / "secrets")
-    AuditLog(url, secrets=secrets).public_key()  # the schema and key exist before the race
-    ctx = multiprocessing.get_context("fork")
+def refused_appends(ctx, url: str, options: dict) -> int:
+    """Run WRITERS processes of APPENDS appends each at once; how many were refused."""
     failures = ctx.Queue()
     writers = [
-        ctx.Process(target=_append_many, args=(url, secrets, w, failures)) for w in range(WRITERS)
+        ctx.Process(target=_append_many, args=(url, options, w, failures)) for w in range(WRITERS)
     ]
     for p in writers:
         p.start()
     for p in writers:
         p.join(timeout=300)
+    assert all(p.exitcode == 0 for p in writers)
     refused = 0
     while not failures.empty():
         failures.get()
         refused += 1
+    return refused
+
+
+def test_eight_processes_append_without_refusals(tmp_path):
+    url = f"sqlite:///{tmp_path}/control.db"
+    options = {"secrets": str(tmp_path / "secrets")}
+    AuditLog(url, **options).public_key()  # the schema and key exist before the race
+    refused = refused_appends(multiprocessing.get_context("fork"), url, options)
     assert refused == 0, f"{refused} of {WRITERS * APPENDS} appends were refused"
-    assert all(p.exitcode == 0 for p in writers)
-    log = AuditLog(url, secrets=secrets)
-    result = log.verify()
+    result = AuditLog(url, **options).verify()
     assert result.ok, result.problem
     assert result.entries == WRITERS * APPENDS
     assert result.checkpoints == WRITERS * APPENDS // 10
