@@ -7,12 +7,12 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from crosswalk import identity
 from crosswalk.cli.ingest import HubOption
 from crosswalk.cli.output import Csv, Json, emit
+from crosswalk.cli.progress import progress_bar
 
 
 def evaluation_table(e: identity.Evaluation) -> Table:
@@ -53,16 +53,8 @@ def link(
     Example: crosswalk link --hub hub.duckdb --evaluate state/truth --charts charts
     """
     console = Console()
-    with Progress(
-        TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
-    ) as bar:
-        task = bar.add_task("link", total=1.0)
-        result = identity.link(
-            hub,
-            seed=seed,
-            charts=charts,
-            progress=lambda s, d: bar.update(task, completed=d, description=s),
-        )
+    with progress_bar("link") as progress:
+        result = identity.link(hub, seed=seed, charts=charts, progress=progress)
     summary = Table(
         "", "", title=f"Linkage run {result.run_id} (model version {result.model_version})"
     )

@@ -7,21 +7,15 @@ from typing import Annotated
 
 import typer
 from rich.console import Console, RenderableType
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from crosswalk import ingest as lib
 from crosswalk.cli.output import Csv, Json, emit, table
+from crosswalk.cli.progress import progress_bar
 
 HubOption = Annotated[
     Path | None,
     typer.Option("--hub", help="Hub DuckDB file (default: $CROSSWALK_HUB or hub.duckdb)."),
 ]
-
-
-def _bar() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=Console()
-    )
 
 
 def _result_table(results: list[lib.IngestResult]) -> RenderableType:
@@ -66,8 +60,7 @@ def ingest(
 
     Example: crosswalk ingest fcs clients.csv events.csv --hub hub.duckdb
     """
-    with _bar() as bar:
-        task = bar.add_task(f"ingest {agency}", total=1.0)
+    with progress_bar(f"ingest {agency}") as progress:
         result = lib.ingest(
             agency,
             files,
@@ -75,7 +68,7 @@ def ingest(
             mapping=mapping,
             kinds=kind or None,
             replace=replace,
-            progress=lambda stage, done: bar.update(task, completed=done, description=stage),
+            progress=progress,
         )
     _report([result])
 
@@ -88,13 +81,8 @@ def ingest_state(
 
     Example: crosswalk ingest-state synthetic-state --hub hub.duckdb
     """
-    with _bar() as bar:
-        task = bar.add_task("ingest", total=1.0)
-        results = lib.ingest_state(
-            state,
-            hub=hub,
-            progress=lambda a, done: bar.update(task, completed=done, description=f"ingest {a}"),
-        )
+    with progress_bar("ingest-state") as progress:
+        results = lib.ingest_state(state, hub=hub, progress=progress)
     _report(results)
 
 

@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from crosswalk import synth as synth_lib
+from crosswalk.cli.progress import progress_bar
 
 
 def synth(
@@ -25,14 +25,7 @@ def synth(
     Example: crosswalk synth --people 100000 --seed 7 --out state
     """
     console = Console()
-    with Progress(
-        TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
-    ) as bar:
-        task = bar.add_task("synthetic state", total=1.0)
-
-        def progress(stage: str, done: float) -> None:
-            bar.update(task, completed=done, description=f"synthetic state: {stage}")
-
+    with progress_bar("synthetic state") as progress:
         manifest = synth_lib.synth(people=people, seed=seed, out=out, progress=progress)
     console.print(summary(manifest))
 

@@ -189,13 +189,18 @@ def _link(
     chosen = model.plan(con, coverage)
     for message in chosen.messages:
         log.info(message)
-    report("training", 0.15)
+    report(f"training the model on {records:,} records", 0.15)
     with _scratch(con, hub_catalog):
         linker = Linker(
             DuckDBAPI(con).register("link_input"), chosen.settings(), log_level=logging.ERROR
         )
         try:
-            training = model.train(linker, chosen, seed=seed)
+            training = model.train(
+                linker,
+                chosen,
+                seed=seed,
+                step=lambda what, share: report(f"training: {what}", 0.15 + 0.35 * share),
+            )
         except SplinkException as error:
             raise LinkageError(
                 f"linkage cannot proceed: training failed ({error})",
@@ -203,13 +208,13 @@ def _link(
             ) from error
         if charts is not None:
             write_charts(linker, charts)
-        report("scoring pairs", 0.5)
+        report(f"scoring the candidate pairs of {records:,} records", 0.5)
         predictions = linker.inference.predict(threshold_match_weight=-5)
     scored = f"{SCRATCH}.{predictions.physical_name}"
     candidate_pairs = con.execute(f"SELECT count(*) FROM {scored}").fetchall()[0][0]
     threshold = choose_threshold(con, scored)
     training["pairs_by_rule"] = _pairs_by_rule(con, scored, chosen, threshold.weight)
-    report("clustering", 0.7)
+    report(f"clustering {records:,} records by {candidate_pairs:,} scored pairs", 0.7)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE decided AS
         SELECT least(unique_id_l, unique_id_r) AS record_key_l, greatest(unique_id_l, unique_id_r) AS record_key_r,

@@ -19,7 +19,7 @@ anything is written.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -548,14 +548,28 @@ def baseline_settings() -> SettingsCreator:
     )
 
 
-def train(linker: Linker, chosen: Plan, seed: int = 1) -> dict[str, Any]:
+def train(
+    linker: Linker,
+    chosen: Plan,
+    seed: int = 1,
+    step: Callable[[str, float], None] | None = None,
+) -> dict[str, Any]:
     """Unsupervised training on samples: lambda from deterministic rules, u by random
     sampling, m by EM on the plan's complementary blocks, each on a sample of at most
-    EM_MAX_PAIRS pairs so the cost stays flat as the state grows. Returns a summary."""
+    EM_MAX_PAIRS pairs so the cost stays flat as the state grows. Returns a summary.
+    ``step(what, share done)`` is told of each step before it starts."""
+    say = step or (lambda what, share: None)
+    steps = 2 + len(chosen.em_blocks)
     det: list[str | BlockingRuleCreator] = [block_on(*r) for r in chosen.deterministic]
+    say("the prior, from deterministic rules", 0.0)
     linker.training.estimate_probability_two_random_records_match(det, recall=0.8)
+    say(f"u from up to {U_MAX_PAIRS:,} random pairs", 1 / steps)
     linker.training.estimate_u_using_random_sampling(max_pairs=U_MAX_PAIRS, seed=seed)
-    for block in chosen.em_blocks:
+    for i, block in enumerate(chosen.em_blocks):
+        say(
+            f"m by EM on block {i + 1} of {len(chosen.em_blocks)} ({', '.join(block)})",
+            (2 + i) / steps,
+        )
         linker.training.estimate_parameters_using_expectation_maximisation(
             block_on(*block), max_pairs=EM_MAX_PAIRS, record_sample_proportion=0.1
         )

@@ -68,6 +68,8 @@ def ingest_state(
     results = []
     agencies = manifest["agencies"]
     for i, a in enumerate(agencies):
+        if progress:
+            progress(f"{a['agency']} (agency {i + 1} of {len(agencies)})", i / len(agencies))
         files = [str(state / a["clients"]), str(state / a["events"])]
         results.append(
             ingest(
@@ -79,6 +81,6 @@ def ingest_state(
                 control=control,
             )
         )
-        if progress:
-            progress(a["agency"], (i + 1) / len(agencies))
+    if progress:
+        progress(f"{len(agencies)} agencies loaded", 1.0)
     return results

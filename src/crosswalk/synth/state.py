@@ -48,13 +48,28 @@ class Manifest:
         return asdict(self)
 
 
+# Share of a chunk's time in each step (measured at 200,000 people; records include
+# renumbering), so the bar moves evenly; then the share of writing the buffered Excel
+# extracts when the state's files close.
+_STEP_SHARE = {"people": 0.19, "services": 0.05, "records": 0.37, "extracts": 0.16, "truth": 0.23}
+_CLOSE_SHARE = 0.22
+
+
 def _chunk(
-    config: SynthConfig, index: int, first_person: int, people: int
+    config: SynthConfig,
+    index: int,
+    first_person: int,
+    people: int,
+    step: Callable[[str, str], None],
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     rng = np.random.default_rng([config.seed, index])
     part = config.model_copy(update={"people": people})
+    last = first_person + people
+    step("people", f"people and households {first_person + 1:,}-{last:,}")
     persons = households(part, rng, first_person=first_person)
+    step("services", f"services of {len(persons):,} people")
     events = service_events(persons, config.reference_date, rng)
+    step("records", f"agency records for {len(events):,} service events")
     records, events = client_records(persons, events, config.errors, rng)
     return persons, records, events
 
@@ -81,13 +96,28 @@ def synth(
     offsets = _Offsets()
     offset_person = households_seen = records_seen = events_seen = 0
     n_chunks = max(1, -(-people // config.chunk_people))
+    steps = list(_STEP_SHARE)
     for i in range(n_chunks):
         size = min(config.chunk_people, people - offset_person)
-        persons, records, events = _chunk(config, i, offset_person, size)
+
+        def step(
+            name: str, what: str, within: float = 0.0, size: int = size, base: int = offset_person
+        ) -> None:
+            # Each step's share of this chunk, the chunks weighted by their people.
+            start = sum(_STEP_SHARE[s] for s in steps[: steps.index(name)])
+            chunk_share = (start + _STEP_SHARE[name] * within) * size / people
+            report(what, (1 - _CLOSE_SHARE) * (base / people + chunk_share))
+
+        persons, records, events = _chunk(config, i, offset_person, size, step)
         records, events = _renumber(
             records, events, np.random.default_rng([seed, 10**6, i]), config.errors, offsets
         )
-        for agency, e in EXTRACTS.items():
+        for a, (agency, e) in enumerate(EXTRACTS.items()):
+            step(
+                "extracts",
+                f"{agency} extract ({a + 1} of {len(EXTRACTS)} agencies, {len(records):,} records)",
+                a / len(EXTRACTS),
+            )
             folder = out / "agencies" / agency
             sink.extract(
                 e,
@@ -99,12 +129,13 @@ def synth(
                 event_frame(e, events.filter(pl.col("agency") == agency)),
                 folder / e.file("events"),
             )
+        step("truth", f"ground truth of {len(persons):,} people")
         _write_truth(sink, out, persons, records, events)
         offset_person += size
         households_seen += persons["household_id"].n_unique()
         records_seen += len(records)
         events_seen += len(events)
-        report("population and extracts", (i + 1) / n_chunks * 0.95)
+    report("writing the Excel extracts, closing files", 1 - _CLOSE_SHARE)
     sink.close()
     files = [
         AgencyFiles(
