@@ -6,7 +6,7 @@ import pytest
 import xlsxwriter
 from tests.ingest.conftest import MAPPING, snapshot, write
 
-from crosswalk.errors import CrosswalkError, InputFileError, MappingError
+from crosswalk.errors import CrosswalkError, MappingError
 from crosswalk.ingest import ingest, parse_mapping
 
 GOOD = 'id,name,dob,sex,ssn,phone\n1,"DOE, JO",01/02/1990,M,,\n'
@@ -48,29 +48,20 @@ def test_wrong_delimiter(hub_copy, tmp_path):
     assert "delimiter" in str(e)
 
 
-def test_broken_quoting(hub_copy, tmp_path):
-    e = attempt(
-        hub_copy,
-        write(
-            tmp_path / "clients.csv", GOOD + '2,"DOE, ANN,01/02/1990,F,,\n3,"X, Y",01/01/2000,F,,\n'
-        ),
-    )
-    assert isinstance(e, InputFileError)
-
-
 def test_invalid_utf8_names_row(hub_copy, tmp_path):
     path = tmp_path / "clients.csv"
     path.write_bytes(GOOD.encode() + b'2,"NU\xd1EZ, JOSE",01/02/1990,M,,\n')
     e = attempt(hub_copy, path, MAPPING.replace("encoding: detect", "encoding: utf-8"))
-    assert e.problems[0].row == 3
-    assert "UTF-8" in str(e)
+    # Data rows, as in quarantine (1 = the first row after the header), and the field.
+    assert (e.problems[0].row, e.problems[0].field) == (2, "name")
+    assert "UTF-8" in str(e) and "line 3 of the file" in str(e)
 
 
 def test_nul_byte(hub_copy, tmp_path):
     path = tmp_path / "clients.csv"
     path.write_bytes(GOOD.encode() + b'2,"DOE\x00, AL",01/02/1990,M,,\n')
     e = attempt(hub_copy, path)
-    assert e.problems[0].row == 3 and "NUL" in str(e)
+    assert (e.problems[0].row, e.problems[0].field) == (2, "name") and "NUL" in str(e)
 
 
 def test_truncated_parquet(hub_copy, tmp_path):
@@ -142,3 +133,24 @@ def test_mapping_to_unknown_program_is_refused():
             MAPPING.replace("CA: TANF", "CA: WELFARE").replace('"CA": TANF', '"CA": WELFARE'),
             "fcs.yaml",
         )
+
+
+def test_a_key_given_twice_in_a_mapping_is_an_error():
+    twice = MAPPING.replace("    sex: sex\n", "    sex: sex\n    dob: birth_date\n", 1)
+    with pytest.raises(MappingError) as err:
+        parse_mapping(twice, "fcs.yaml")
+    (problem,) = err.value.problems
+    assert (problem.file, problem.field, problem.row) == ("fcs.yaml", "clients.columns.dob", 14)
+    assert "first on line 12" in problem.message
+
+
+def test_a_yaml_alias_bomb_is_refused_before_it_is_built():
+    import time
+
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
+    bomb = MAPPING + "\n".join(lines).replace("a0:", "x_a0:") + "\n"
+    started = time.monotonic()
+    with pytest.raises(MappingError) as err:
+        parse_mapping(bomb, "fcs.yaml")
+    assert "alias bomb" in str(err.value) and time.monotonic() - started < 10

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import getpass
 import hashlib
+import json
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -18,11 +19,11 @@ import duckdb
 
 from crosswalk import stores
 from crosswalk.audit import AuditLog, BatchFailed, BatchLoaded, BatchStarted
-from crosswalk.errors import InputFileError, IntegrityError, MappingError, NotFound, Problem
+from crosswalk.errors import IntegrityError, MappingError, NotFound, Problem
 from crosswalk.ingest import hub as hub_schema
 from crosswalk.ingest import standardise
 from crosswalk.ingest.mapping import ClientSpec, FileSpec, Mapping, load_mapping, source_columns
-from crosswalk.ingest.readers import read_into
+from crosswalk.ingest.readers import Extract, check_file, read_into
 
 Progress = Callable[[str, float], None]
 
@@ -70,9 +71,7 @@ def _content_id(name: str, spec: FileSpec | None) -> str:
     """The file's SHA-256; a database source is identified by its URL."""
     if spec is not None and spec.format == "sql":
         return "sql:" + name
-    if not Path(name).is_file():
-        raise InputFileError(f"cannot read {name}", [Problem("no such file", file=name)])
-    return file_sha256(name)
+    return file_sha256(check_file(name))
 
 
 def _kind(path: str, kinds: Sequence[str] | None, i: int) -> str:
@@ -154,9 +153,9 @@ def _load(
     for i, (name, kind) in enumerate(todo):
         spec: FileSpec = m.clients if kind == "clients" else m.events  # type: ignore[assignment]
         raw = f"raw_{i}"
-        columns = read_into(con, raw, name, spec)
-        _check_columns(name, columns, spec, m)
-        staged.append((name, kind, raw))
+        extract = read_into(con, raw, name, spec)
+        _check_columns(name, extract.columns, spec, m)
+        staged.append((name, kind, raw, extract))
         report(f"read {Path(name).name}", (i + 1) / (len(todo) + 1) * 0.5)
     batch_id = "B" + uuid.uuid4().hex[:12]
     objects = {"batch_ids": [batch_id], "replaces": replace, "files": [s[0] for s in staged]}
@@ -172,8 +171,8 @@ def _load(
             [batch_id, agency, m.source, m.version, m.digest, loaded_by, replace],
         )
         results = []
-        for j, (name, kind, raw) in enumerate(staged):
-            results.append(_stage(con, agency, m, batch_id, name, kind, raw, hashes[name]))
+        for j, (name, kind, raw, extract) in enumerate(staged):
+            results.append(_stage(con, agency, m, batch_id, name, kind, raw, extract, hashes[name]))
             report(f"loaded {Path(name).name}", 0.5 + (j + 1) / len(staged) * 0.5)
         con.execute("COMMIT")
     except BaseException:
@@ -243,13 +242,14 @@ def _stage(
     name: str,
     kind: str,
     raw: str,
+    extract: Extract,
     sha: str,
 ) -> FileResult:
     staged = f"stage_{raw}"
     if kind == "clients":
         # A client already in the hub from another loaded batch is a duplicate source id.
         binds = standardise.Binds()
-        sql = standardise.client_sql(m.clients, agency, batch_id, raw, binds)
+        sql = standardise.client_sql(m.clients, agency, batch_id, raw, binds, extract.typed_dates)
         con.execute(f"CREATE OR REPLACE TEMP TABLE {staged} AS {sql}", binds.values)
         con.execute(
             f"""UPDATE {staged} AS s SET q_rule = 'duplicate_source_id'
@@ -262,7 +262,7 @@ def _stage(
     else:
         assert m.events is not None
         binds = standardise.Binds()
-        sql = standardise.event_sql(m.events, agency, batch_id, raw, binds)
+        sql = standardise.event_sql(m.events, agency, batch_id, raw, binds, extract.typed_dates)
         con.execute(f"CREATE OR REPLACE TEMP TABLE {staged} AS {sql}", binds.values)
         con.execute(
             f"""UPDATE {staged} AS s SET q_rule = 'duplicate_source_id', q_field = ?,
@@ -283,8 +283,19 @@ def _stage(
         FROM {staged} WHERE q_rule IS NOT NULL""",
         [batch_id, name],
     ).fetchall()
+    if extract.rejected:
+        # Rows that could not be split into the header's fields: quarantined with both counts.
+        con.executemany(
+            "INSERT INTO quarantine VALUES (?, ?, ?, NULL, ?, 'wrong_field_count', ?)",
+            [
+                [batch_id, name, r.row, r.message, json.dumps(list(r.values))]
+                for r in extract.rejected
+            ],
+        )
     n_read = con.execute(f"SELECT count(*) FROM {raw}").fetchall()
-    read, n_acc, n_q = n_read[0][0], accepted[0][0], quarantined[0][0]
+    n_rejected = len(extract.rejected)
+    read = n_read[0][0] + n_rejected
+    n_acc, n_q = accepted[0][0], quarantined[0][0] + n_rejected
     if read != n_acc + n_q:
         raise IntegrityError(f"{name}: {read} rows read but {n_acc} accepted and {n_q} quarantined")
     con.execute(

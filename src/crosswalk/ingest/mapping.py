@@ -289,6 +289,8 @@ def load_mapping(agency_or_path: str | Path) -> Mapping:
     path = Path(agency_or_path)
     if path.suffix in {".yaml", ".yml"}:
         try:
+            if path.stat().st_size > yamlfile.MAX_CHARS * 4:
+                raise MappingError(f"{path} is too large for a mapping file")
             text = path.read_text(encoding="utf-8")
         except OSError as e:
             raise MappingError(f"cannot read mapping {path}: {e.strerror}") from None

@@ -8,6 +8,11 @@ Large files are streamed by DuckDB; nothing here loads a CSV or Parquet file int
 from __future__ import annotations
 
 import codecs
+import csv
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
@@ -58,26 +63,61 @@ def _encoding(path: Path, declared: str) -> str:
     return "utf-8" if _first_bad_utf8(path) is None else "latin-1"
 
 
-def read_into(con: duckdb.DuckDBPyConnection, table: str, source: str, spec: FileSpec) -> list[str]:
-    """Load ``source`` into temp table ``table`` (text columns + ``_row``); return its columns."""
-    columns = _read(con, table, source, spec)
-    if not con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]:
+@dataclass(frozen=True)
+class Rejected:
+    """A row the reader could not split into the header's fields: it goes to quarantine."""
+
+    row: int  # data row (1 = the first row after the header)
+    message: str  # what is wrong, with the counts and the file lines
+    values: tuple[str, ...]
+
+
+def _misfit(fields: list[str], first: int, last: int, expected: int, delimiter: str) -> str | None:
+    """Why a parsed row cannot be trusted to hold the header's fields, or None."""
+    lines = f"line {first}" if first == last else f"lines {first}-{last}"
+    if len(fields) != expected:
+        return f"{len(fields)} fields, the header has {expected} ({lines} of the file)"
+    if last > first and any("\n" in f and delimiter in f for f in fields):
+        # A value over several lines holding the delimiter: almost always a missing quote
+        # that swallowed the rows after it, which happen to add up to the right count.
+        return (
+            f"a quoted value runs over {lines} of the file and holds the delimiter:"
+            " a missing closing quote?"
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class Extract:
+    """What a reader loaded: the file's columns, those typed as dates, the rows it refused."""
+
+    columns: list[str]
+    typed_dates: frozenset[str] = frozenset()
+    rejected: tuple[Rejected, ...] = ()
+
+
+def read_into(con: duckdb.DuckDBPyConnection, table: str, source: str, spec: FileSpec) -> Extract:
+    """Load ``source`` into temp table ``table`` (text columns + ``_row``).
+
+    Rows are numbered as data rows (1 = the first row after the header) in the table, in
+    quarantine and in every error message; a file line is given beside it where it differs.
+    """
+    extract = _read(con, table, source, spec)
+    if not con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0] and not extract.rejected:
         raise _fail(source, "the file has a header but no data rows")
-    return columns
+    return extract
 
 
-def _read(con: duckdb.DuckDBPyConnection, table: str, source: str, spec: FileSpec) -> list[str]:
+def _read(con: duckdb.DuckDBPyConnection, table: str, source: str, spec: FileSpec) -> Extract:
     if spec.format == "sql":
-        arrow = _read_sql(source, spec)
+        arrow, dates = _read_sql(source, spec), frozenset[str]()
     else:
-        path = Path(source)
-        if not path.is_file():
-            raise _fail(source, "no such file")
+        path = check_file(source)
         if path.stat().st_size == 0:
             raise _fail(source, "the file is empty")
         if spec.format == "csv":
-            _read_csv(con, table, path, spec)
-            return _columns(con, table)
+            rejected = _read_csv(con, table, path, spec)
+            return Extract(_columns(con, table), frozenset(), rejected)
         if spec.format == "parquet":
             try:
                 con.execute(
@@ -88,48 +128,167 @@ def _read(con: duckdb.DuckDBPyConnection, table: str, source: str, spec: FileSpe
                 raise _fail(
                     source, f"not a readable Parquet file ({type(e).__name__}): {e}"
                 ) from None
+            dates = _date_columns(con, table)
             _add_row_numbers(con, table)
-            return _columns(con, table)
-        arrow = _read_xlsx(path, spec)
+            return Extract(_columns(con, table), dates)
+        arrow, dates = _read_xlsx(path, spec)
     con.register("_arrow_in", arrow)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM _arrow_in")
     con.unregister("_arrow_in")
     _add_row_numbers(con, table)
-    return _columns(con, table)
+    return Extract(_columns(con, table), dates)
 
 
-def _read_csv(con: duckdb.DuckDBPyConnection, table: str, path: Path, spec: FileSpec) -> None:
-    encoding = _encoding(path, spec.encoding)
-    if encoding in ("utf-8", "utf-8-sig"):
-        bad = _first_bad_utf8(path)
-        if bad is not None:
+def check_file(source: str) -> Path:
+    """The path of an extract file that exists, or an error that says what it is instead."""
+    path = Path(source)
+    if path.is_dir():
+        raise _fail(
+            source,
+            "is a directory, not a file: name the extract files in it"
+            " (a synthetic state's folder loads with crosswalk ingest-state)",
+        )
+    if not path.is_file():
+        raise _fail(source, "no such file")
+    return path
+
+
+def _date_columns(con: duckdb.DuckDBPyConnection, table: str) -> frozenset[str]:
+    """Columns the file itself types as dates or timestamps: used as they are."""
+    rows = con.execute(
+        "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? AND database_name = 'temp'",
+        [table],
+    ).fetchall()
+    return frozenset(n for n, t in rows if t == "DATE" or t.startswith("TIMESTAMP"))
+
+
+_PY_ENCODING = {"utf-8": "utf-8", "utf-8-sig": "utf-8-sig", "latin-1": "latin-1"}
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")
+
+
+def _records(
+    path: Path, spec: FileSpec, encoding: str
+) -> Iterator[tuple[int, int, int, list[str]]]:
+    """(data row, first line, last line, fields) of every row after the header.
+
+    Blank lines are not rows.
+
+    Bytes that are not valid in ``encoding`` come through as surrogate escapes, so the
+    caller can say which row and field hold them.
+    """
+    with path.open(encoding=_PY_ENCODING[encoding], errors="surrogateescape", newline="") as f:
+        reader = csv.reader(f, delimiter=spec.delimiter, quotechar=spec.quote, doublequote=True)
+        try:
+            next(reader, None)
+            row, line = 0, reader.line_num + 1
+            for fields in reader:
+                start, line = line, reader.line_num + 1
+                if not fields:
+                    continue
+                row += 1
+                yield row, start, line - 1, fields
+        except csv.Error as e:
             raise _fail(
                 str(path),
-                f"invalid UTF-8 at byte {bad[1]}; is the file Latin-1? (set encoding)",
-                bad[0],
-            )
-    nul = _has_nul(path)
-    if nul is not None:
-        raise _fail(str(path), "the file contains a NUL byte", nul)
+                f"row {row + 1} (line {line} of the file) cannot be read as CSV: {e}",
+                row + 1,
+            ) from None
+
+
+def _scan_csv(
+    path: Path, spec: FileSpec, encoding: str, names: list[str]
+) -> tuple[int, list[Rejected]]:
+    """Rows and the rows whose field count differs from the header's, in one pass.
+
+    Invalid UTF-8 and NUL bytes are located first by fast byte scans; only then are the
+    rows parsed to name the row and field that hold them.
+    """
+    bad_utf8 = encoding in ("utf-8", "utf-8-sig") and _first_bad_utf8(path) is not None
+    nul = _has_nul(path) is not None
+    rows, rejected = 0, []
+    for row, line, last, fields in _records(path, spec, encoding):
+        rows = row
+        if bad_utf8 or nul:
+            for name, value in zip(
+                [*names, *(f"#{i + 1}" for i in range(len(fields)))], fields, strict=False
+            ):
+                where = f"row {row} (line {line} of the file), field {name!r}"
+                if bad_utf8 and _NOT_UTF8.search(value):
+                    raise InputFileError(
+                        f"cannot read {path}",
+                        [
+                            Problem(
+                                f"invalid UTF-8 in {where}; is the file Latin-1? (set encoding)",
+                                file=str(path),
+                                row=row,
+                                field=name,
+                            )
+                        ],
+                    )
+                if nul and "\x00" in value:
+                    raise InputFileError(
+                        f"cannot read {path}",
+                        [Problem(f"a NUL byte in {where}", file=str(path), row=row, field=name)],
+                    )
+        why = _misfit(fields, line, last, len(names), spec.delimiter)
+        if why is not None:
+            rejected.append(Rejected(row, why, tuple(fields)))
+    if bad_utf8 or nul:  # in the header
+        what = "invalid UTF-8" if bad_utf8 else "a NUL byte"
+        raise _fail(str(path), f"{what} in the header line", 0)
+    return rows, rejected
+
+
+def _read_csv(
+    con: duckdb.DuckDBPyConnection, table: str, path: Path, spec: FileSpec
+) -> tuple[Rejected, ...]:
+    encoding = _encoding(path, spec.encoding)
     duck_encoding = "latin-1" if encoding == "latin-1" else "utf-8"
-    try:
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE {table} AS
-            SELECT * FROM read_csv(?, delim = ?, quote = ?, escape = ?, header = true,
-                all_varchar = true, encoding = ?, strict_mode = true, null_padding = false,
-                auto_detect = false, columns = ?)""",
-            [
-                str(path),
-                spec.delimiter,
-                spec.quote,
-                spec.quote,
-                duck_encoding,
-                _csv_columns(path, spec, duck_encoding),
-            ],
-        )
-    except duckdb.Error as e:
-        raise _fail(str(path), f"malformed CSV: {str(e).splitlines()[0]}") from None
-    _add_row_numbers(con, table)
+    names = _csv_columns(path, spec, duck_encoding)
+    rows, rejected = _scan_csv(path, spec, encoding, list(names))
+    if not rejected:
+        # The fast path: DuckDB streams a file whose every row has the header's fields.
+        try:
+            con.execute(
+                f"""CREATE OR REPLACE TEMP TABLE {table} AS
+                SELECT * FROM read_csv(?, delim = ?, quote = ?, escape = ?, header = true,
+                    all_varchar = true, encoding = ?, strict_mode = true, null_padding = false,
+                    auto_detect = false, columns = ?)""",
+                [str(path), spec.delimiter, spec.quote, spec.quote, duck_encoding, names],
+            )
+            _add_row_numbers(con, table)
+            if con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0] == rows:
+                return ()
+        except duckdb.Error:
+            pass  # read it row by row below, where each row's problem can be named
+    _read_csv_rows(con, table, path, spec, encoding, list(names))
+    return tuple(rejected)
+
+
+def _read_csv_rows(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    path: Path,
+    spec: FileSpec,
+    encoding: str,
+    names: list[str],
+) -> None:
+    """Read the rows that have the header's fields, keeping each one's data row number."""
+    numbers: list[int] = []
+    columns: list[list[str | None]] = [[] for _ in names]
+    for row, first, last, fields in _records(path, spec, encoding):
+        if _misfit(fields, first, last, len(names), spec.delimiter) is not None:
+            continue
+        numbers.append(row)
+        for column, value in zip(columns, fields, strict=True):
+            column.append(value if value != "" else None)
+    arrow = pa.table(
+        {"_row": pa.array(numbers, type=pa.int64())}
+        | {n: pa.array(c, type=pa.string()) for n, c in zip(names, columns, strict=True)}
+    )
+    con.register("_arrow_in", arrow)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM _arrow_in")
+    con.unregister("_arrow_in")
 
 
 HEADER_LIMIT = 1 << 20  # bytes: a header line longer than this is not a header
@@ -152,20 +311,69 @@ def _csv_columns(path: Path, spec: FileSpec, encoding: str) -> dict[str, str]:
     if not line.strip():
         raise _fail(str(path), "the first line is blank: the file has no header line", 1)
     names = _split_header(line, spec.delimiter, spec.quote)
-    if len(set(names)) != len(names):
-        raise _fail(str(path), f"duplicate column names in the header: {names}", 1)
+    _check_header(str(path), names)
     return dict.fromkeys(names, "VARCHAR")
 
 
-def _split_header(line: str, delimiter: str, quote: str) -> list[str]:
-    import csv
+def _check_header(source: str, names: list[str]) -> None:
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    problems = [
+        Problem(
+            f"column {n!r} appears {names.count(n)} times in the header",
+            file=source,
+            row=0,
+            field=n,
+        )
+        for n in dupes
+    ]
+    if "_row" in names:
+        problems.append(Problem("column name '_row' is reserved", file=source, row=0, field="_row"))
+    if problems:
+        raise InputFileError(
+            f"cannot read {source}: the header has duplicate or reserved names", problems
+        )
 
+
+def _split_header(line: str, delimiter: str, quote: str) -> list[str]:
     return next(csv.reader([line], delimiter=delimiter, quotechar=quote))
 
 
-def _read_xlsx(path: Path, spec: FileSpec) -> pa.Table:
+XLSX_MAX_UNCOMPRESSED = 256 << 20  # bytes a workbook may expand to; export larger ones as CSV
+
+
+def _check_workbook_size(path: Path) -> None:
+    """Refuse a workbook that expands beyond the limit, before any of it is parsed.
+
+    The declared sizes are summed first; then the members are decompressed in a stream
+    (never held whole), so a member that lies about its size fails its CRC or the limit.
+    """
+    import zipfile
+
+    limit = XLSX_MAX_UNCOMPRESSED
+    too_big = (
+        f"the workbook expands to more than {limit >> 20} MiB: refused as a possible"
+        " decompression bomb; export a sheet this large as CSV or Parquet"
+    )
+    try:
+        with zipfile.ZipFile(path) as book:
+            members = book.infolist()
+            if sum(m.file_size for m in members) > limit:
+                raise _fail(str(path), too_big)
+            total = 0
+            for member in members:
+                with book.open(member) as stream:
+                    while chunk := stream.read(1 << 20):
+                        total += len(chunk)
+                        if total > limit:
+                            raise _fail(str(path), too_big)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as e:
+        raise _fail(str(path), f"not a readable Excel workbook: {e}") from None
+
+
+def _read_xlsx(path: Path, spec: FileSpec) -> tuple[pa.Table, frozenset[str]]:
     from python_calamine import CalamineError, CalamineWorkbook
 
+    _check_workbook_size(path)
     try:
         book = CalamineWorkbook.from_path(str(path))
     except (CalamineError, OSError, ValueError) as e:
@@ -183,13 +391,20 @@ def _read_xlsx(path: Path, spec: FileSpec) -> pa.Table:
     if not rows:
         raise _fail(str(path), f"sheet {sheet!r} is empty")
     header = [str(c) for c in rows[0]]
+    _check_header(f"{path} (sheet {sheet!r})", header)
     columns = list(zip(*rows[1:], strict=True)) if len(rows) > 1 else [() for _ in header]
-    return pa.table(
+    # A column whose cells Excel holds as dates is used as dates, whatever the mapping's
+    # formats (they apply to text).
+    dates = frozenset(
+        h for h, col in zip(header, columns, strict=True) if any(isinstance(v, date) for v in col)
+    )
+    table = pa.table(
         {
             h: pa.array([_cell(v) for v in col], type=pa.string())
             for h, col in zip(header, columns, strict=True)
         }
     )
+    return table, dates
 
 
 def _cell(value: object) -> str | None:
@@ -197,6 +412,8 @@ def _cell(value: object) -> str | None:
         return None
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
     return str(value)
 
 

@@ -174,9 +174,20 @@ def _other_ids(spec: ClientSpec, b: Binds) -> tuple[str, str]:
     )
 
 
-def _date(expr: str, formats: Iterable[str], b: Binds) -> str:
-    tries = ", ".join(f"try_strptime({expr}, {b(f)}::VARCHAR)" for f in formats)
-    return f"CAST(coalesce({tries}) AS DATE)"
+def _date(
+    columns: dict[str, ColumnRef],
+    field: str,
+    formats: Iterable[str],
+    b: Binds,
+    typed: frozenset[str],
+) -> str:
+    """A date from the mapping's formats; a column the file types as a date is used as it is."""
+    expr = _col(columns, field)
+    tries = [f"try_strptime({expr}, {b(f)}::VARCHAR)" for f in formats]
+    ref = columns.get(field)
+    if isinstance(ref, str) and ref in typed:
+        tries.insert(0, f"TRY_CAST({expr} AS TIMESTAMP)")
+    return f"CAST(coalesce({', '.join(tries)}) AS DATE)"
 
 
 def _codes(expr: str, codes: dict[str, str], b: Binds) -> str:
@@ -186,7 +197,14 @@ def _codes(expr: str, codes: dict[str, str], b: Binds) -> str:
     return f"CASE trim({expr}) {whens} END"
 
 
-def client_sql(spec: ClientSpec, agency: str, batch_id: str, raw: str, b: Binds) -> str:
+def client_sql(
+    spec: ClientSpec,
+    agency: str,
+    batch_id: str,
+    raw: str,
+    b: Binds,
+    typed_dates: frozenset[str] = frozenset(),
+) -> str:
     """SELECT producing person_record columns plus quarantine columns from a raw table.
 
     Values from the mapping are bound through ``b``; execute with ``b.values``.
@@ -237,7 +255,7 @@ def client_sql(spec: ClientSpec, agency: str, batch_id: str, raw: str, b: Binds)
             f"CASE WHEN {ssn_digits} IN {PLACEHOLDER_SSNS} OR {ssn_digits} IN ('000000000', '999999999') THEN 'ssn_placeholder'"
             f" WHEN {col('ssn')} IS NOT NULL AND {ssn} IS NULL THEN 'ssn_invalid' END"
         )
-    dob = _date(col("dob"), spec.date_formats, b)
+    dob = _date(c, "dob", spec.date_formats, b, typed_dates)
     sex = _codes(col("sex"), spec.codes.get("sex", {}), b)
     if "full_address" in c:
         addr = col("full_address")
@@ -305,7 +323,14 @@ def client_sql(spec: ClientSpec, agency: str, batch_id: str, raw: str, b: Binds)
     """
 
 
-def event_sql(spec: EventSpec, agency: str, batch_id: str, raw: str, b: Binds) -> str:
+def event_sql(
+    spec: EventSpec,
+    agency: str,
+    batch_id: str,
+    raw: str,
+    b: Binds,
+    typed_dates: frozenset[str] = frozenset(),
+) -> str:
     """SELECT producing service_event columns plus quarantine columns from a raw table.
 
     Events refer to the agency's clients in ``person_record`` (the hub's and this batch's,
@@ -316,8 +341,8 @@ def event_sql(spec: EventSpec, agency: str, batch_id: str, raw: str, b: Binds) -
     src_id = f"nullif(trim({col('source_event_id')}), '')"
     client = f"nullif(trim({col('source_record_id')}), '')"
     program = _codes(col("program"), spec.codes.get("program", {}), b)
-    start = _date(col("start_date"), spec.date_formats, b)
-    end = _date(col("end_date"), spec.date_formats, b)
+    start = _date(c, "start_date", spec.date_formats, b, typed_dates)
+    end = _date(c, "end_date", spec.date_formats, b, typed_dates)
     amount = f"TRY_CAST(replace(replace({col('amount')}, '$', ''), ',', '') AS DECIMAL(12,2))"
     checks = [
         (src_id + " IS NULL", "required", "source_event_id"),

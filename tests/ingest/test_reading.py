@@ -1,0 +1,162 @@
+"""Reading extracts: nothing shifted, nothing guessed, every refusal says what to do."""
+
+import time
+import zipfile
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import xlsxwriter
+from tests.ingest.conftest import MAPPING, snapshot, write
+
+from crosswalk.errors import CrosswalkError
+from crosswalk.ingest import ingest, parse_mapping, readers
+
+HEADER = "id,name,dob,sex,ssn,phone\n"
+
+
+def load(tmp_path, text, name="clients.csv", mapping=MAPPING, kinds=None):
+    path = write(tmp_path / name, text) if isinstance(text, str) else text
+    hub = tmp_path / "hub.duckdb"
+    result = ingest("fcs", [path], hub=hub, mapping=parse_mapping(mapping, "fcs.yaml"), kinds=kinds)
+    con = duckdb.connect(str(hub), read_only=True)
+    people = con.execute(
+        "SELECT source_row, source_record_id, first_name_raw, dob FROM person_record ORDER BY 1"
+    ).fetchall()
+    q = con.execute("SELECT source_row, field, value, rule FROM quarantine ORDER BY 1").fetchall()
+    con.close()
+    return result, people, q
+
+
+def refused(hub, path, mapping=MAPPING, kinds=None):
+    before = snapshot(hub)
+    with pytest.raises(CrosswalkError) as err:
+        ingest("fcs", [path], hub=hub, mapping=parse_mapping(mapping, "fcs.yaml"), kinds=kinds)
+    assert snapshot(hub) == before
+    assert str(path) in str(err.value)
+    return err.value
+
+
+def test_a_row_with_an_extra_field_is_quarantined_with_the_counts(tmp_path):
+    rows = '1,"DOE, JO",01/02/1990,M,,\n2,"ROE, AL",01/02/1990,M,,,\n3,"POE, AN",01/02/1990,F,,\n'
+    result, people, q = load(tmp_path, HEADER + rows)
+    assert [p[1] for p in people] == ["1", "3"]
+    assert q == [(2, None, "7 fields, the header has 6 (line 3 of the file)", "wrong_field_count")]
+    f = result.files[0]
+    assert (f.rows_read, f.rows_accepted, f.rows_quarantined) == (3, 2, 1)
+
+
+def test_a_missing_quote_does_not_shift_values_into_other_fields(tmp_path):
+    rows = (
+        '1,"DOE, JO",01/02/1990,M,,\n'
+        '2,"MALONE, JOSE J,01/02/1990,M,,\n'
+        '3,"POE, AN",01/02/1990,F,,\n'
+        '4,"ROE, AL",03/04/1980,M,,\n'
+    )
+    _, people, q = load(tmp_path, HEADER + rows)
+    assert all(p[2] in ("DOE, JO", "ROE, AL") for p in people), people
+    assert q and q[0][0] == 2 and q[0][3] == "wrong_field_count"
+    assert "line" in q[0][2]
+
+
+def test_a_short_row_is_quarantined(tmp_path):
+    _, people, q = load(tmp_path, HEADER + '1,"DOE, JO",01/02/1990,M,,\n2,"ROE, AL"\n')
+    assert [p[1] for p in people] == ["1"]
+    assert q == [(2, None, "2 fields, the header has 6 (line 3 of the file)", "wrong_field_count")]
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n"])
+def test_a_trailing_blank_line_is_not_a_row(tmp_path, ending):
+    text = (HEADER + '1,"DOE, JO",01/02/1990,M,,\n2,"ROE, AL",01/02/1990,M,,\n\n').replace(
+        "\n", ending
+    )
+    result, people, q = load(tmp_path, text)
+    assert [p[0] for p in people] == [1, 2] and not q
+    assert result.files[0].rows_read == 2
+
+
+def test_a_stray_quote_inside_a_value_is_kept_as_sent(tmp_path):
+    _, people, q = load(tmp_path, HEADER + '1,DOE "JO",01/02/1990,M,,\n')
+    assert people[0][2] == 'DOE "JO"' and not q
+
+
+def test_a_huge_single_line_is_not_a_header(hub_copy, tmp_path):
+    path = write(tmp_path / "clients.csv", "x," * (readers.HEADER_LIMIT // 2 + 10))
+    e = refused(hub_copy, path)
+    assert "first line is longer than" in str(e) and "one record per line" in str(e)
+
+
+def test_a_directory_is_named_as_one(hub_copy, tmp_path):
+    folder = tmp_path / "extracts"
+    folder.mkdir()
+    e = refused(hub_copy, folder, kinds=["clients"])
+    assert "is a directory" in str(e) and "no such file" not in str(e)
+
+
+def test_parquet_dates_are_used_as_they_are(tmp_path):
+    from datetime import date
+
+    path = tmp_path / "clients.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "id": ["1", "2"],
+                "name": ["DOE, JO", "ROE, AL"],
+                "dob": pa.array([date(1990, 1, 2), None], type=pa.date32()),
+                "sex": ["M", "M"],
+                "ssn": [None, None],
+                "phone": [None, None],
+            }
+        ),
+        path,
+    )
+    mapping = MAPPING.replace("format: csv\n  delimiter", "format: parquet\n  delimiter", 1)
+    _, people, q = load(tmp_path, path, mapping=mapping)
+    assert [p[3] for p in people] == [date(1990, 1, 2), None] and not q
+    con = duckdb.connect(str(tmp_path / "hub.duckdb"), read_only=True)
+    assert con.execute("SELECT flags FROM person_record ORDER BY source_row").fetchall() == [
+        ([],),
+        ([],),
+    ]
+
+
+def _workbook(path, header, rows):
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("clients")
+    sheet.write_row(0, 0, header)
+    for i, row in enumerate(rows, start=1):
+        sheet.write_row(i, 0, row)
+    book.close()
+    return path
+
+
+XLSX = MAPPING.replace("format: csv\n  delimiter", "format: xlsx\n  delimiter", 1)
+
+
+def test_a_duplicate_header_in_a_workbook_names_the_column(hub_copy, tmp_path):
+    path = _workbook(
+        tmp_path / "clients.xlsx",
+        ["id", "name", "dob", "sex", "ssn", "dob"],
+        [["1", "DOE, JO", "01/02/1990", "M", "", "01/02/1990"]],
+    )
+    e = refused(hub_copy, path, XLSX)
+    assert [p.field for p in e.problems] == ["dob"] and "2 times" in str(e)
+
+
+def test_a_workbook_that_expands_too_far_is_refused_before_it_is_parsed(
+    hub_copy, tmp_path, monkeypatch
+):
+    small = _workbook(tmp_path / "small.xlsx", ["id"], [["1"]])
+    bomb = tmp_path / "clients.xlsx"
+    with zipfile.ZipFile(small) as src, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename.startswith("xl/worksheets/"):
+                data = data.replace(b"</worksheet>", b" " * (8 << 20) + b"</worksheet>")
+            out.writestr(item, data)
+    monkeypatch.setattr(readers, "XLSX_MAX_UNCOMPRESSED", 4 << 20)
+    assert bomb.stat().st_size < 200_000
+    started = time.monotonic()
+    e = refused(hub_copy, bomb, XLSX)
+    assert "decompression bomb" in str(e) and time.monotonic() - started < 30
