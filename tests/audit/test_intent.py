@@ -4,6 +4,7 @@ between the two leaves an intent without an outcome, never a false claim."""
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -116,4 +117,53 @@ def test_committed_ingest_is_claimed_and_checkpointed(files):
     assert [e["action"] for e in log.entries()] == ["ingest.started", "ingest.batch"]
     assert claimed_batches(log) == {result.batch_id} == held_batches(files / "hub.duckdb")
     assert [p.name[:12] for p in log.checkpoint_folder.glob("*.json")] == ["000000000002"]
+    assert log.verify().checkpoints == 1
+
+
+@pytest.fixture(scope="module")
+def ingested(tmp_path_factory):
+    from crosswalk.ingest import ingest_state
+    from crosswalk.synth import small_state
+
+    root = tmp_path_factory.mktemp("state")
+    small_state(str(root / "state"), people=400, seed=3)
+    ingest_state(root / "state", hub=root / "hub.duckdb", control=f"sqlite:///{root}/ingest.db")
+    return root / "hub.duckdb"
+
+
+def test_failed_linkage_run_records_its_outcome(ingested, tmp_path, monkeypatch):
+    from crosswalk.identity import link, linked
+
+    hub = tmp_path / "hub.duckdb"
+    shutil.copy(ingested, hub)
+    monkeypatch.setenv("CROSSWALK_SECRETS", str(tmp_path / "secrets"))
+
+    def fail(con):
+        raise RuntimeError("out of disk while writing the analytic tables")
+
+    monkeypatch.setattr(linked, "refresh", fail)
+    control = f"sqlite:///{tmp_path}/control.db"
+    with pytest.raises(RuntimeError):
+        link(hub, control=control)
+    log = AuditLog(control)
+    actions = [e["action"] for e in log.entries()]
+    assert actions == ["identity.link.started", "identity.link.failed"]
+    con = duckdb.connect(str(hub), read_only=True)
+    assert con.execute("SELECT count(*) FROM link_run").fetchall() == [(0,)]
+    con.close()
+    assert log.verify().ok
+
+
+def test_committed_linkage_run_is_claimed_and_checkpointed(ingested, tmp_path, monkeypatch):
+    from crosswalk.identity import link
+
+    hub = tmp_path / "hub.duckdb"
+    shutil.copy(ingested, hub)
+    monkeypatch.setenv("CROSSWALK_SECRETS", str(tmp_path / "secrets"))
+    control = f"sqlite:///{tmp_path}/control.db"
+    result = link(hub, control=control)
+    log = AuditLog(control)
+    entries = log.entries()
+    assert [e["action"] for e in entries] == ["identity.link.started", "identity.link"]
+    assert json.loads(entries[1]["body"])["objects"]["link_run"] == result.run_id
     assert log.verify().checkpoints == 1
