@@ -81,6 +81,16 @@ def test_killed_ingest_never_leaves_a_false_claim(files, die_at):
     assert len(started) == 1 and started[0]["user"] == "loader"
     assert len(held) == (1 if die_at == "before-second-write" else 0)
     assert log.verify().ok
+    # The next ingest into this hub records the outcome of a batch the hub holds, and
+    # leaves open an intent whose batch it does not.
+    files_again = [files / "clients.csv"]
+    ingest("fcs", files_again, hub=hub, mapping=files / "fcs.yaml", control=control)
+    claims = [json.loads(e["body"]) for e in log.entries() if e["action"] == "ingest.batch"]
+    assert claimed_batches(log) <= held_batches(hub)
+    reconciled = [c for c in claims if c["objects"].get("reconciled_by")]
+    assert len(reconciled) == len(held)
+    assert all(c["user"] == "loader" and c["rows"] == 2 for c in reconciled)
+    assert log.verify().ok
 
 
 def test_failed_ingest_records_its_outcome(files, monkeypatch):

@@ -151,7 +151,7 @@ class Gate:
         secrets: str | Path | None = None,
     ) -> None:
         self._hub = hub
-        self._audit = AuditLog(control)
+        self._audit = AuditLog(control, secrets=secrets)
         self._consents = ConsentRegistry(self._audit.engine)
         self._secrets = Path(settings.SECRETS.value(None if secrets is None else str(secrets)))
         self._in_force()  # the control plane holds a readable agreement, or fail now

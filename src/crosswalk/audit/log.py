@@ -249,6 +249,31 @@ class AuditLog:
 
     # -- reading ---------------------------------------------------------------------------
 
+    def open_intents(
+        self, started: type[AuditEvent], outcomes: tuple[type[AuditEvent], ...], key: str
+    ) -> list[dict[str, Any]]:
+        """The bodies of ``started`` entries that no outcome entry followed, matched on
+        ``objects[key]`` (its first item if a list): runs whose process died in between."""
+        actions = (started.action, *(o.action for o in outcomes))
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(audit_entry.c.action, audit_entry.c.body)
+                .where(audit_entry.c.action.in_(actions))
+                .order_by(audit_entry.c.seq)
+            ).all()
+        pending: dict[str, dict[str, Any]] = {}
+        for action, text in rows:
+            body = json.loads(text)
+            ident = body.get("objects", {}).get(key)
+            ident = ident[0] if isinstance(ident, list) and ident else ident
+            if not isinstance(ident, str):
+                continue
+            if action == started.action:
+                pending[ident] = body
+            else:
+                pending.pop(ident, None)
+        return list(pending.values())
+
     def entries(self) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(audit_entry).order_by(audit_entry.c.seq)).mappings().all()

@@ -114,11 +114,32 @@ def ingest(
     try:
         hub_schema.migrate(con)
         standardise.install(con)
-        return _load(
-            con, agency, m, jobs, replace, loaded_by or getpass.getuser(), AuditLog(control), report
-        )
+        audit = AuditLog(control)
+        user = loaded_by or getpass.getuser()
+        _reconcile(con, audit, user)
+        return _load(con, agency, m, jobs, replace, user, audit, report)
     finally:
         con.close()
+
+
+def _reconcile(con: duckdb.DuckDBPyConnection, audit: AuditLog, user: str) -> None:
+    """Record the outcome of batches whose process died after the hub's commit and before
+    it wrote the outcome: the intent names the batch, and this hub holds it. An intent for
+    a batch this hub does not hold is left open (it may belong to another hub)."""
+    for intent in audit.open_intents(BatchStarted, (BatchLoaded, BatchFailed), "batch_ids"):
+        batch_id = intent["objects"]["batch_ids"][0]
+        held = con.execute(
+            "SELECT sum(rows_accepted) FROM batch_file WHERE batch_id = ?", [batch_id]
+        ).fetchall()[0][0]
+        if held is not None:
+            audit.record_committed(
+                BatchLoaded(
+                    intent["user"],
+                    intent.get("agency"),
+                    objects=intent["objects"] | {"reconciled_by": user},
+                    rows=int(held),
+                )
+            )
 
 
 def _load(
