@@ -10,7 +10,7 @@ import pyarrow as pa
 from crosswalk.access import Scope
 from crosswalk.access.scope import run_counts
 from crosswalk.analytics import Answer, Question
-from crosswalk.disclosure import protect
+from crosswalk.disclosure import ReleaseHistory, protect
 
 
 def exact_counts(
@@ -27,7 +27,9 @@ def compute(
     k: int,
     secret: bytes,
     scope: Scope | None = None,
+    history: ReleaseHistory | None = None,
 ) -> Answer:
-    """Exact counts, protected at ``k``, turned into the answer (no policy decision)."""
-    protected = protect(exact_counts(con, question, secret, scope), question.spec, k)
+    """Exact counts, protected at ``k`` (against ``history``, if given), turned into the
+    answer (no policy decision)."""
+    protected = protect(exact_counts(con, question, secret, scope), question.spec, k, history)
     return Answer(question, question.answer(protected), protected)

@@ -1,109 +1,134 @@
-"""Asking for a cohort with and without one person does not reveal that person."""
+"""A cell asked with and without one person tells nothing about that person.
+
+Cell keys give the same people the same figure; the release history gives a cell within
+k - 1 people of one released before that one's figure (or its hiding), so the cell looks
+the same with or without the person.
+"""
 
 from __future__ import annotations
 
 import duckdb
 import numpy as np
 import pyarrow as pa
-import pytest
+import sqlglot
 
+from crosswalk.analytics import Filters, ProgramOverlap
 from crosswalk.disclosure import (
+    MemoryHistory,
     TableSpec,
-    cell_key_sql,
-    population_key_sql,
+    key_of_hash_sql,
     protect,
+    record_key,
     record_key_sql,
 )
+from crosswalk.disclosure.perturb import cell_key_and_signature
 
 K = 11
 SPEC = TableSpec(("program",), ("people",), cell_keys={"people": "people_key"})
-SPEC_WITHOUT_KEYS = TableSpec(("program",), ("people",))
+TOTALS = TableSpec(
+    ("program",), ("people",), margins={"program": "ALL"}, cell_keys={"people": "people_key"}
+)
+RNG = np.random.default_rng(17)
+KEYS = [int(k) for k in RNG.integers(0, 2**48, size=5000)]
 
 
-@pytest.fixture(scope="module")
-def hub() -> duckdb.DuckDBPyConnection:
-    """2,000 people; about a third in the program whose membership an attacker wants."""
-    con = duckdb.connect()
-    rng = np.random.default_rng(11)
-    con.register(
-        "people_src",
-        pa.table(
-            {
-                "person": [f"P{i:05d}" for i in range(2000)],
-                "in_program": rng.random(2000) < 0.35,
-            }
-        ),
+def cell_key(members: list[int]) -> list[int]:
+    key, signature = cell_key_and_signature([KEYS[m] for m in members])
+    return [key, *signature.tolist()]
+
+
+def table(cells: dict[str, list[int]]) -> pa.Table:
+    return pa.table(
+        {
+            "program": list(cells),
+            "people": [len(m) for m in cells.values()],
+            "people_key": [cell_key(m) for m in cells.values()],
+        }
     )
-    con.execute("CREATE TABLE people AS SELECT * FROM people_src")
-    return con
 
 
-def count_in_program(con: duckdb.DuckDBPyConnection, cohort: list[str]) -> pa.Table:
-    """The released table: people of ``cohort`` in the program, with its cell key."""
-    rk = record_key_sql("person", "$secret")
-    sql = f"""
-        WITH cohort AS (SELECT person, in_program, {rk} AS rk FROM people
-                        WHERE person IN (SELECT unnest($cohort))),
-             population AS (SELECT {population_key_sql("rk")} AS key FROM cohort)
-        SELECT 'X' AS program, count(*) AS people,
-               {cell_key_sql("rk", "(SELECT key FROM population)")} AS people_key
-        FROM cohort WHERE in_program
-    """
-    params = {"secret": "hub-secret", "cohort": cohort}
-    result = con.sql(sql, params=params)
-    assert result is not None
-    return result.to_arrow_table()
+def released(t: pa.Table, spec: TableSpec = SPEC, history: MemoryHistory | None = None) -> list:
+    return protect(t, spec, K, history).table.column("people").to_pylist()
 
 
-def differencing_attack(con: duckdb.DuckDBPyConnection, spec: TableSpec) -> float:
-    """Share of 300 targets whose membership the attacker guesses right."""
-    rng = np.random.default_rng(5)
-    everyone = [r[0] for r in con.execute("SELECT person FROM people").fetchall()]
-    truth = dict(con.execute("SELECT person, in_program FROM people").fetchall())
-    columns = ["program", "people", *spec.cell_keys.values()]
-    right = 0
-    targets = rng.choice(everyone, 300, replace=False).tolist()
-    for target in targets:
-        others = [p for p in rng.choice(everyone, 400, replace=False).tolist() if p != target]
-        without, with_ = (
-            protect(count_in_program(con, cohort).select(columns), spec, K).table["people"][0]
-            for cohort in (others, [*others, target])
-        )
-        guess = with_.as_py() - without.as_py() >= 1
-        right += guess == truth[target]
-    return right / len(targets)
+def test_record_keys_are_one_function_in_sql_and_python() -> None:
+    con = duckdb.connect()
+    con.execute("SET VARIABLE s = 'a1b2c3'")
+    digest = record_key_sql("id", "getvariable('s')")
+    sql = f"SELECT id, {key_of_hash_sql('d')} FROM (SELECT id, {digest} AS d FROM t) AS h"
+    con.execute("CREATE TABLE t AS SELECT 'E' || range AS id FROM range(50)")
+    for person, key in con.execute(sql).fetchall():
+        assert key == record_key("a1b2c3", person)
 
 
-def test_without_perturbation_the_attack_always_works(hub: duckdb.DuckDBPyConnection) -> None:
-    assert differencing_attack(hub, SPEC_WITHOUT_KEYS) == 1.0
+def test_cell_keys_are_written_for_spark_without_engine_specific_hashes() -> None:
+    spark = ProgramOverlap(Filters(programs=("SNAP", "TANF"))).render(dialect="spark")
+    assert "SHA2(" in spark and "BIT_XOR(" in spark
+    tree = sqlglot.parse_one(spark, read="spark")
+    names = {f.sql_name().lower() for f in tree.find_all(sqlglot.exp.Func)}
+    assert not names & {"hash", "xxhash64", "murmur3"}
 
 
-def test_with_cell_keys_the_attack_is_barely_better_than_a_coin(
-    hub: duckdb.DuckDBPyConnection,
-) -> None:
-    # Two independent draws from {-4..4}: the best guess is right about 56% of the time.
-    assert differencing_attack(hub, SPEC) < 0.62
-
-
-def test_asking_again_gives_the_same_answer(hub: duckdb.DuckDBPyConnection) -> None:
-    cohort = [f"P{i:05d}" for i in range(0, 2000, 3)]
-    answers = {
-        protect(count_in_program(hub, cohort), SPEC, K).table["people"][0].as_py() for _ in range(5)
-    }
-    # The same members listed in another order are the same population and the same cell.
-    answers.add(protect(count_in_program(hub, cohort[::-1]), SPEC, K).table["people"][0].as_py())
+def test_the_same_people_get_the_same_figure() -> None:
+    members = list(range(0, 300, 3))
+    answers = {released(table({"X": members}))[0] for _ in range(3)}
+    answers.add(released(table({"Y": members[::-1]}))[0])
     assert len(answers) == 1
 
 
-def test_noise_is_small_and_unbiased(hub: duckdb.DuckDBPyConnection) -> None:
-    rng = np.random.default_rng(9)
-    everyone = [f"P{i:05d}" for i in range(2000)]
+def test_without_history_one_more_person_changes_the_figure_often() -> None:
+    """The leak the history closes: with cell keys alone, a cell with one more person is
+    another set and usually another figure, while one without them is the same set."""
+    changed = 0
+    for start in range(100):
+        members = list(range(start, start + 60))
+        before, after = released(table({"X": members, "Y": [*members, 4999]}))
+        changed += before != after
+    assert changed > 70
+
+
+def test_with_history_a_cell_one_person_away_is_released_alike() -> None:
+    history = MemoryHistory()
+    for start in range(0, 1000, 100):
+        members = list(range(start, start + 60))
+        [before] = released(table({"X": members}), history=history)
+        for extra in ([4999], [4998, 4999], list(range(4990, 5000))):
+            [after] = released(table({"X": [*members, *extra]}), history=history)
+            assert after == before
+        [without] = released(table({"X": members[3:]}), history=history)
+        assert without == before
+
+
+def test_a_cell_k_people_away_gets_its_own_figure() -> None:
+    history = MemoryHistory()
+    members = list(range(200))
+    figures = [
+        released(table({"X": members[: len(members) - i]}), history=history)[0]
+        for i in range(0, 5 * K, K)
+    ]
+    # Each step drops k people: a new set, its own draw (not the first cell's figure).
+    assert len(set(figures)) >= 3
+
+
+def test_a_cell_near_one_hidden_before_is_hidden_with_its_complements(attack) -> None:
+    history = MemoryHistory()
+    small = list(range(8))
+    big = list(range(100, 400))
+    assert released(table({"A": small, "B": big, "ALL": small + big}), TOTALS, history)[0] is None
+    grown = small + list(range(1000, 1005))  # 13 people, 5 of them new
+    result = protect(table({"A": grown, "B": big, "ALL": grown + big}), TOTALS, K, history)
+    assert result.table.column("people")[0].as_py() is None
+    assert ("A", "history") in {(c.dimensions["program"], c.reason) for c in result.suppressed}
+    # The total would give it back: complementary suppression still applies.
+    ranges = attack(result.table, "people", ("program",), {"program": "ALL"})
+    assert all(hi - lo >= K - 1e-6 for lo, hi in ranges.values())
+
+
+def test_noise_is_small_and_unbiased() -> None:
     errors = []
-    for _ in range(200):
-        cohort = rng.choice(everyone, 600, replace=False).tolist()
-        exact = count_in_program(hub, cohort)
-        shown = protect(exact, SPEC, K).table["people"][0].as_py()
-        errors.append(shown - exact["people"][0].as_py())
+    for _ in range(300):
+        members = RNG.choice(5000, size=int(RNG.integers(20, 400)), replace=False).tolist()
+        errors.append(released(table({"X": members}))[0] - len(members))
     assert max(abs(e) for e in errors) <= 4
     assert abs(float(np.mean(errors))) < 0.5
-    assert len(set(errors)) > 5
+    assert len(set(errors)) == 9

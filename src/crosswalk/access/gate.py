@@ -46,7 +46,7 @@ from crosswalk.agreement import (
 )
 from crosswalk.audit import AccessDenied as DeniedEvent
 from crosswalk.audit import AuditEvent, AuditLog, DataRead, load_key
-from crosswalk.disclosure import Protected, TableSpec, protect
+from crosswalk.disclosure import Protected, StoredHistory, TableSpec, protect
 from crosswalk.errors import AccessDenied, ConfigError, NotFound
 from crosswalk.identity.index import EVENT_ELEMENTS, RECORD_ELEMENTS, PersonView, person_records
 
@@ -327,7 +327,8 @@ class Gate:
         with self._read() as con:
             sql = self._question_sql(con, principal, purpose, question, decision)
             exact = run_counts(con, sql, secret)
-        protected = protect(exact, question.spec, decision.min_cell)
+        history = StoredHistory(self._audit.engine)
+        protected = protect(exact, question.spec, decision.min_cell, history)
         table = question.answer(protected)
         objects = {**_objects(question, sql), "protection": protected.to_dict()}
         self._record(DataRead, principal, purpose, objects, decision, table.num_rows)

@@ -26,7 +26,6 @@ from crosswalk.analytics.sql import (
     cell_key,
     literal,
     of_people,
-    person_key,
     values_table,
 )
 from crosswalk.disclosure import Protected, Sum, TableSpec
@@ -104,8 +103,8 @@ class CohortOutcomes(Question):
         return f"""
         WITH {base_ctes(filters, scope, self.programs)},
         member AS (
-            SELECT e.person, min(e.{column}) AS index_date, {person_key(scope, "e.person")} AS rk
-            FROM service e
+            SELECT e.person, min(e.{column}) AS index_date, any_value(k.rk) AS rk
+            FROM service e JOIN record_key k ON k.person = e.person
             WHERE e.program = {literal(self.program)}
               AND e.{column} BETWEEN {literal(self.cohort_start)} AND {literal(self.cohort_end)}
               AND {of_people(filters, "e.person")}
@@ -137,8 +136,8 @@ class CohortOutcomes(Question):
         ),
         cell AS (
             SELECT program, year, measure, count(*) AS people, {cell_key("rk")} AS people_key
-            FROM counted CROSS JOIN population
-            GROUP BY program, year, measure, population_key
+            FROM counted
+            GROUP BY program, year, measure
         ),
         {values_table("measure_list", "measure", ("at_risk", "entered"))}
         SELECT o.program, CAST(y.year AS VARCHAR) AS year, m.measure,

@@ -7,8 +7,8 @@ from typing import Literal
 
 from crosswalk.access import Scope
 from crosswalk.analytics.question import Question, elements_for
-from crosswalk.analytics.sql import base_ctes, literal, person_key, values_table
-from crosswalk.disclosure import TableSpec, cell_key_sql
+from crosswalk.analytics.sql import base_ctes, cell_key, keyed, literal, values_table
+from crosswalk.disclosure import TableSpec
 
 Breakdown = Literal["age_group", "sex", "county", "all"]
 PROGRAM_BANDS = ("1", "2", "3", "4", "5+")
@@ -62,8 +62,8 @@ class LifetimeUse(Question):
         if self.unit == "person":
             units = f"""
             member AS (
-                SELECT p.person AS unit, {person_key(scope, "p.person")} AS rk, {group} AS grp
-                FROM person p
+                SELECT p.person AS unit, k.rk, {group} AS grp
+                FROM person p JOIN record_key k ON k.person = p.person
             )"""
             unit_of, joined = "s.person", ""
         else:
@@ -73,11 +73,12 @@ class LifetimeUse(Question):
                        r.agency || ':' || coalesce(r.household_id, r.case_id, r.record_key) AS unit
                 FROM {scope["linked_record"]} r
             ),
-            member AS (
-                SELECT h.unit, hash({scope.secret}, h.unit) AS rk, min({group}) AS grp
+            household AS (
+                SELECT h.unit, min({group}) AS grp
                 FROM household_of h JOIN person p ON p.person = h.person
                 GROUP BY h.unit
-            )"""
+            ),
+            member AS ({keyed(scope, "household", "unit", ("unit", "grp"))})"""
             unit_of, joined = "h.unit", "JOIN household_of h ON h.record_key = s.record_key"
         # Per unit, over the whole history up to the horizon: programs, episodes, days
         # (open services end on the horizon) and amounts.
@@ -104,8 +105,8 @@ class LifetimeUse(Question):
                    count(*) AS people,
                    median(episodes) AS median_episodes, median(days) AS median_days,
                    median(amount) AS median_amount,
-                   {cell_key_sql("rk", "any_value(population_key)")} AS people_key
-            FROM unit_row CROSS JOIN population
+                   {cell_key("rk")} AS people_key
+            FROM unit_row
             GROUP BY GROUPING SETS ({sets})
         ),
         group_list AS (SELECT DISTINCT grp FROM cell),

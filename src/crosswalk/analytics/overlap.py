@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from crosswalk.access import Scope
 from crosswalk.analytics.question import Question
-from crosswalk.analytics.sql import base_ctes, cell_key, person_key, values_table
+from crosswalk.analytics.sql import base_ctes, cell_key, values_table
 from crosswalk.disclosure import Rate, TableSpec
 
 
@@ -35,14 +35,17 @@ class ProgramOverlap(Question):
         return f"""
         WITH {base_ctes(self.filters, scope)},
         {values_table("program_list", "program", self.programs)},
-        person_program AS (SELECT DISTINCT person, program FROM event),
+        person_program AS (
+            SELECT d.person, d.program, k.rk
+            FROM (SELECT DISTINCT person, program FROM event) AS d
+            JOIN record_key k ON k.person = d.person
+        ),
         pair AS (
             SELECT a.program AS program_a, b.program AS program_b, count(*) AS people,
-                   {cell_key(person_key(scope, "a.person"))} AS people_key
+                   {cell_key("a.rk")} AS people_key
             FROM person_program a
             JOIN person_program b ON b.person = a.person
-            CROSS JOIN population
-            GROUP BY a.program, b.program, population_key
+            GROUP BY a.program, b.program
         )
         SELECT pa.program AS program_a, pb.program AS program_b,
                coalesce(pair.people, 0) AS people, pair.people_key
@@ -76,19 +79,19 @@ class ProgramCombinations(Question):
         return f"""
         WITH {base_ctes(self.filters, scope)},
         person_combination AS (
-            SELECT person, string_agg(program, '+' ORDER BY program) AS combination,
-                   {person_key(scope)} AS rk
+            SELECT d.person, string_agg(d.program, '+' ORDER BY d.program) AS combination,
+                   any_value(k.rk) AS rk
             FROM (SELECT DISTINCT person, program FROM event) AS d
-            GROUP BY person
+            JOIN record_key k ON k.person = d.person
+            GROUP BY d.person
         )
         SELECT combination, people, people_key FROM (
             SELECT c.combination, count(*) AS people, {cell_key("c.rk")} AS people_key
-            FROM person_combination c CROSS JOIN population
-            GROUP BY c.combination, population_key
+            FROM person_combination c
+            GROUP BY c.combination
             UNION ALL
             SELECT 'ALL', count(*), {cell_key("c.rk")}
-            FROM person_combination c CROSS JOIN population
-            GROUP BY population_key
+            FROM person_combination c
         ) AS t
         ORDER BY combination = 'ALL', people DESC, combination
         """

@@ -12,7 +12,6 @@ from crosswalk.analytics.sql import (
     cell_key,
     literal,
     of_people,
-    person_key,
     values_table,
 )
 from crosswalk.disclosure import Sum, TableSpec
@@ -72,7 +71,6 @@ class Pathways(Question):
 
     def sql(self, scope: Scope) -> str:
         anchor = literal(self.program)
-        rk = person_key(scope, "s.person")
         period = ["TRUE"]
         if self.filters.start is not None:
             period.append(f"entered >= {literal(self.filters.start)}")
@@ -100,19 +98,21 @@ class Pathways(Question):
         ),
         {values_table("direction_list", "direction", ("before", "after"))},
         step AS (
-            SELECT a.person, d.direction, coalesce(r.program, {literal(NONE)}) AS program, r.days
-            FROM entrant a CROSS JOIN direction_list d
+            SELECT a.person, d.direction, coalesce(r.program, {literal(NONE)}) AS program, r.days,
+                   k.rk
+            FROM entrant a JOIN record_key k ON k.person = a.person
+            CROSS JOIN direction_list d
             LEFT JOIN ranked r ON r.person = a.person AND r.direction = d.direction AND r.r = 1
         ),
         link AS (
             SELECT s.direction, s.program, count(*) AS people,
-                   median(s.days) AS median_days, {cell_key(rk)} AS people_key
-            FROM step s CROSS JOIN population
-            GROUP BY s.direction, s.program, population_key
+                   median(s.days) AS median_days, {cell_key("s.rk")} AS people_key
+            FROM step s
+            GROUP BY s.direction, s.program
             UNION ALL
-            SELECT s.direction, 'ALL', count(*), NULL, {cell_key(rk)}
-            FROM step s CROSS JOIN population
-            GROUP BY s.direction, population_key
+            SELECT s.direction, 'ALL', count(*), NULL, {cell_key("s.rk")}
+            FROM step s
+            GROUP BY s.direction
         ),
         {values_table("step_list", "program", (*self.steps, NONE, "ALL"))}
         SELECT d.direction, l.program, coalesce(k.people, 0) AS people,

@@ -13,10 +13,11 @@ Every question starts from the same common table expressions:
   county (of the latest service in the period) and record key, filtered by age, sex and
   county (computed only where a question or a filter uses it);
 - ``event``: services of those people that overlap the period;
-- ``population``: the key of the whole population (see ``crosswalk.disclosure``).
+- ``record_key``: each person's record key (``rk``), a keyed hash of their enterprise id
+  (see ``crosswalk.disclosure``); a cell's key is ``cell_key()`` over its members' keys.
 
-People are joined and grouped by their person number (``person``, an integer); a
-person's record key for cell keys is computed from it with ``person_key``.
+People are joined and grouped by their person number (``person``, an integer); cell keys
+come from the enterprise id, which stays the same across linkage runs.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from sqlglot import exp
 
 from crosswalk.access.scope import Scope
 from crosswalk.analytics.filters import AGE_GROUPS, Filters
-from crosswalk.disclosure import cell_key_sql, population_key_sql, record_key_sql
+from crosswalk.disclosure import cell_key_sql, key_of_hash_sql, record_key_sql
 from crosswalk.errors import ConfigError
 from crosswalk.model import PROGRAMS
 
@@ -55,9 +56,16 @@ def agencies(programs: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted({PROGRAMS[p] for p in programs}))
 
 
-def person_key(scope: Scope, person: str = "person") -> str:
-    """SQL for the record key of a person (cell keys combine them; see ``cell_key``)."""
-    return record_key_sql(person, scope.secret)
+def keyed(scope: Scope, relation: str, unit: str, columns: tuple[str, ...]) -> str:
+    """A query of ``columns`` of ``relation`` with the record key ``rk`` of ``unit``.
+
+    The key is the keyed hash of the unit's id (a text column) as a 48-bit integer,
+    computed in a query of its own so that the hash is computed once per row.
+    """
+    kept = ", ".join(columns)
+    return f"""SELECT {kept}, {key_of_hash_sql("digest")} AS rk FROM (
+            SELECT {kept}, {record_key_sql(unit, scope.secret)} AS digest FROM {relation}
+        ) AS hashed"""
 
 
 def has_person_filters(f: Filters) -> bool:
@@ -70,7 +78,7 @@ def of_people(f: Filters, person: str) -> str:
 
 
 def base_ctes(f: Filters, scope: Scope, programs: Iterable[str] | None = None) -> str:
-    """The ``service``, ``in_period``, ``person``, ``event`` and ``population`` CTEs (no
+    """The ``service``, ``in_period``, ``person``, ``event`` and ``record_key`` CTEs (no
     WITH). ``person`` is computed only by the questions that use it, or when a filter on
     age, sex or county needs it."""
     wanted = tuple(programs) if programs is not None else f.program_list
@@ -114,21 +122,18 @@ def base_ctes(f: Filters, scope: Scope, programs: Iterable[str] | None = None) -
     person_all AS (
         SELECT l.person, p.dob, coalesce(p.sex, 'U') AS sex,
                coalesce(CASE {groups} END, 'unknown') AS age_group,
-               coalesce(l.county, 'unknown') AS county,
-               {person_key(scope, "l.person")} AS rk
+               coalesce(l.county, 'unknown') AS county
         FROM latest l LEFT JOIN attributes p ON p.person = l.person
     ),
     person AS (SELECT * FROM person_all WHERE {" AND ".join(person_filters)}),
     event AS (SELECT * FROM in_period e WHERE {of_people(f, "e.person")}),
-    population AS (
-        SELECT {population_key_sql(person_key(scope))} AS population_key
-        FROM (SELECT DISTINCT person FROM event) AS people
-    )"""
+    people_keyed AS (SELECT DISTINCT person, enterprise_id FROM service),
+    record_key AS ({keyed(scope, "people_keyed", "enterprise_id", ("person",))})"""
 
 
 def cell_key(record_key: str = "rk") -> str:
-    """The cell-key aggregate; the query must join ``population``."""
-    return cell_key_sql(record_key, "population_key")
+    """The cell-key aggregate over the record keys of a cell's members."""
+    return cell_key_sql(record_key)
 
 
 def render(sql: str, dialect: str = "duckdb") -> str:

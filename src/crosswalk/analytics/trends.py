@@ -7,7 +7,7 @@ from datetime import date
 
 from crosswalk.access import Scope
 from crosswalk.analytics.question import Question
-from crosswalk.analytics.sql import base_ctes, cell_key, literal, person_key, values_table
+from crosswalk.analytics.sql import base_ctes, cell_key, literal, values_table
 from crosswalk.disclosure import TableSpec
 from crosswalk.errors import ConfigError
 
@@ -62,9 +62,9 @@ class Trends(Question):
         county_list AS (SELECT DISTINCT county FROM enrolled),
         cell AS (
             SELECT n.month, n.program, n.county, count(*) AS people,
-                   {cell_key(person_key(scope, "n.person"))} AS people_key
-            FROM enrolled n CROSS JOIN population
-            GROUP BY n.month, n.program, n.county, population_key
+                   {cell_key("k.rk")} AS people_key
+            FROM enrolled n JOIN record_key k ON k.person = n.person
+            GROUP BY n.month, n.program, n.county
         )
         SELECT m.month, g.program, {"c.county, " if self.by_county else ""}
                coalesce(x.people, 0) AS people, x.people_key

@@ -3,14 +3,19 @@
 ``protect(table, spec, k)`` hides counts from 1 to k - 1 and any rate derived from them
 (primary), hides further cells so that none can be recomputed from totals, margins or an
 overlap matrix (complementary, checked by linear programming), and perturbs the shown
-counts by the cell-key method so that cohorts differing by one person cannot be told
-apart (differencing). See docs/disclosure.md.
+counts and magnitudes by the cell-key method: the noise of a cell depends only on the
+people in it, so asking variants of a question averages nothing away; and a cell within
+k - 1 people of one released before is released as that one was (``StoredHistory``), so
+asking a cohort with and without one person tells nothing about that person. See
+docs/disclosure.md.
 """
 
+from crosswalk.disclosure.history import MemoryHistory, ReleaseHistory, StoredHistory
 from crosswalk.disclosure.perturb import (
     NOISE,
     cell_key_sql,
-    population_key_sql,
+    key_of_hash_sql,
+    record_key,
     record_key_sql,
 )
 from crosswalk.disclosure.protect import Protected, SuppressedCell, protect
@@ -20,13 +25,17 @@ __all__ = [
     "NOISE",
     "At",
     "DisclosureError",
+    "MemoryHistory",
     "Protected",
     "Rate",
+    "ReleaseHistory",
+    "StoredHistory",
     "Sum",
     "SuppressedCell",
     "TableSpec",
     "cell_key_sql",
-    "population_key_sql",
+    "key_of_hash_sql",
     "protect",
+    "record_key",
     "record_key_sql",
 ]

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from crosswalk.disclosure.perturb import perturb
+from crosswalk.disclosure.history import Matcher, Release, ReleaseHistory
+from crosswalk.disclosure.perturb import (
+    SIGNATURE_WORDS,
+    perturb,
+    perturb_magnitude,
+    round_significant,
+)
 from crosswalk.disclosure.spec import At, DisclosureError, TableSpec
 from crosswalk.disclosure.structure import cells_of, row_keys
 from crosswalk.disclosure.suppress import complementary, primary
 
-Reason = Literal["primary", "complementary", "derived"]
+Reason = Literal["primary", "history", "complementary", "derived"]
 
 
 @dataclass(frozen=True)
@@ -52,7 +58,9 @@ class Protected:
         }
 
 
-def protect(table: pa.Table, spec: TableSpec, k: int) -> Protected:
+def protect(
+    table: pa.Table, spec: TableSpec, k: int, history: ReleaseHistory | None = None
+) -> Protected:
     """Apply primary, complementary and derived suppression and cell-key perturbation.
 
     Args:
@@ -60,6 +68,9 @@ def protect(table: pa.Table, spec: TableSpec, k: int) -> Protected:
         spec: what the table is (see ``TableSpec``); columns it does not declare are
             refused, since nothing can say whether they are safe.
         k: the smallest count that may be shown (zero aside), from the agreement.
+        history: the cells released before (``crosswalk.disclosure.history``); a cell
+            within k - 1 people of one of them is released as that one was. The gate
+            passes the hub's; without one, each cell stands alone.
 
     Example:
         >>> spec = TableSpec(("program",), ("people",), margins={"program": "ALL"})
@@ -78,10 +89,26 @@ def protect(table: pa.Table, spec: TableSpec, k: int) -> Protected:
             f"the table has columns its spec does not declare, refused: {', '.join(extra)}"
         )
     cells = cells_of(table, spec)
-    first = primary(cells.values, k)
-    hidden = complementary(cells, first, k)
     n = len(spec.counts)
-    keys = row_keys(table, spec)
+    counts = cells.values.reshape(-1, n)
+    keys = {c: _keys(table, spec, c) for c in spec.cell_keys}
+    perturbed = counts.copy()
+    for j, c in enumerate(spec.counts):
+        if c in keys:
+            perturbed[:, j] = perturb(counts[:, j], keys[c][0], k)
+    matches = _match(history, counts, spec, keys, perturbed, k)
+    first = primary(cells.values, k)
+    # A cell near one hidden before is hidden too: showing it would tell that the people
+    # who differ brought it to k or more.
+    again = np.array(
+        [
+            m is not None and m.value is None and v >= k
+            for m, v in zip(matches, cells.values, strict=True)
+        ],
+        dtype=bool,
+    )
+    hidden = complementary(cells, first | again, k)
+    row_names = row_keys(table, spec)
     dims = [table.column(d).to_pylist() for d in spec.dimensions]
 
     def where(row: int) -> dict[str, Any]:
@@ -90,16 +117,15 @@ def protect(table: pa.Table, spec: TableSpec, k: int) -> Protected:
     suppressed: list[SuppressedCell] = []
     for cell in np.flatnonzero(hidden).tolist():
         row, j = cells.locate(cell)
-        reason: Reason = "primary" if first[cell] else "complementary"
+        reason: Reason = "primary" if first[cell] else "history" if again[cell] else "complementary"
         suppressed.append(SuppressedCell(row, spec.counts[j], where(row), reason))
 
-    released = cells.values.reshape(-1, n).copy()
+    flat = perturbed.reshape(-1).copy()
+    for cell, m in enumerate(matches):
+        if m is not None and m.value is not None:
+            flat[cell] = m.value
+    released = flat.reshape(-1, n)
     mask = hidden.reshape(-1, n)
-    for j, c in enumerate(spec.counts):
-        key_column = spec.cell_keys.get(c)
-        if key_column is not None:
-            raw = table.column(key_column).fill_null(0).to_numpy(zero_copy_only=False)
-            released[:, j] = perturb(released[:, j], raw.astype(np.uint64), k)
 
     out: dict[str, pa.Array] = {d: table.column(d) for d in spec.dimensions}
     for j, c in enumerate(spec.counts):
@@ -109,8 +135,8 @@ def protect(table: pa.Table, spec: TableSpec, k: int) -> Protected:
         den_j = spec.counts.index(rate.denominator)
         values = np.full(table.num_rows, np.nan)
         rate_hidden = np.zeros(table.num_rows, dtype=bool)
-        for row, key in enumerate(keys):
-            den_row = _denominator_row(cells.rows, spec, key, rate.denominator_row)
+        for row, name in enumerate(row_names):
+            den_row = _denominator_row(cells.rows, spec, name, rate.denominator_row)
             if den_row is None:
                 continue
             if mask[row, num_j] or mask[den_row, den_j]:
@@ -121,16 +147,96 @@ def protect(table: pa.Table, spec: TableSpec, k: int) -> Protected:
                 values[row] = round(float(value), rate.digits)
         out[rate.column] = pa.array(values, type=pa.float64(), mask=np.isnan(values))
         out[f"{rate.column}_suppressed"] = pa.array(rate_hidden)
+    updated: dict[int, Release] = {}
     for stat, c in spec.statistics.items():
-        hide = mask[:, spec.counts.index(c)]
+        j = spec.counts.index(c)
+        hide = mask[:, j]
         for row in np.flatnonzero(hide).tolist():
             suppressed.append(SuppressedCell(row, stat, where(row), "derived"))
-        column = table.column(stat).combine_chunks()
-        out[stat] = pc.if_else(pa.array(hide), pa.nulls(len(column), column.type), column)
+        exact = table.column(stat).cast(pa.float64()).to_numpy(zero_copy_only=False)
+        shown = (
+            perturb_magnitude(exact, keys[c][0], _salt(stat))
+            if c in keys
+            else round_significant(exact)
+        )
+        # A statistic of a cell matched to an earlier one is that cell's, once released.
+        stat_name = f"{','.join(spec.dimensions)}:{stat}"
+        for row in np.flatnonzero(~hide).tolist():
+            m = matches[row * n + j]
+            if m is None:
+                continue
+            if stat_name in m.statistics:
+                earlier = m.statistics[stat_name]
+                shown[row] = np.nan if earlier is None else earlier
+            else:
+                m.statistics[stat_name] = None if np.isnan(shown[row]) else float(shown[row])
+                if m.id is not None:
+                    updated[m.id] = m
+        out[stat] = pa.array(shown, type=pa.float64(), mask=hide | np.isnan(shown))
     for j, c in enumerate(spec.counts):
         out[f"{c}_suppressed"] = pa.array(mask[:, j])
-    perturbed = tuple(c for c in spec.counts if c in spec.cell_keys)
-    return Protected(pa.table(out), tuple(suppressed), k, perturbed)
+    if history is not None:
+        new = [m for m in dict.fromkeys(m for m in matches if m is not None) if m.id is None]
+        history.save(new, list(updated.values()))
+    shown_perturbed = tuple(c for c in spec.counts if c in spec.cell_keys)
+    shown_perturbed += tuple(s for s, c in spec.statistics.items() if c in spec.cell_keys)
+    return Protected(pa.table(out), tuple(suppressed), k, shown_perturbed)
+
+
+def _keys(table: pa.Table, spec: TableSpec, count: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """The cell keys of a count column (an empty cell has none: key 0), and the cells'
+    fingerprints where the key column holds them (``cell_key_sql``)."""
+    column = table.column(spec.cell_keys[count])
+    if not pa.types.is_list(column.type) and not pa.types.is_large_list(column.type):
+        raw = column.fill_null(0).to_numpy(zero_copy_only=False)
+        return raw.astype(np.int64).astype(np.uint64), None
+    width = 1 + SIGNATURE_WORDS
+    rows = [v if v is not None else [0] * width for v in column.to_pylist()]
+    if any(len(v) != width for v in rows):
+        raise DisclosureError(f"cell key column {spec.cell_keys[count]} is not a cell key")
+    values = np.array([[0 if x is None else x for x in v] for v in rows], dtype=np.int64)
+    values = values.reshape(-1, width)
+    return values[:, 0].astype(np.uint64), values[:, 1:]
+
+
+def _match(
+    history: ReleaseHistory | None,
+    counts: np.ndarray,
+    spec: TableSpec,
+    keys: dict[str, tuple[np.ndarray, np.ndarray | None]],
+    perturbed: np.ndarray,
+    k: int,
+) -> list[Release | None]:
+    """Per cell (row-major), the remembered cell it is released as: an earlier one within
+    k - 1 of it, or itself, newly remembered; None for cells not matched (empty, without
+    a fingerprint, or no history)."""
+    n = len(spec.counts)
+    out: list[Release | None] = [None] * counts.size
+    if history is None:
+        return out
+    fingerprinted = [
+        (j, sig) for j, c in enumerate(spec.counts) if c in keys and (sig := keys[c][1]) is not None
+    ]
+    if not fingerprinted:
+        return out
+    wanted = {int(counts[row, j]) for j, _ in fingerprinted for row in range(len(counts))}
+    known = Matcher(history.candidates(wanted - {0}, k), k)
+    for row in range(len(counts)):
+        for j, sig in fingerprinted:
+            count = int(counts[row, j])
+            if count == 0:
+                continue
+            found = known.nearest(count, sig[row])
+            if found is None:
+                value = int(perturbed[row, j]) if count >= k else None
+                found = known.add(Release(count, sig[row].copy(), value))
+            out[row * n + j] = found
+    return out
+
+
+def _salt(statistic: str) -> int:
+    """A fixed number per statistic's name, so each statistic of a cell gets its own draw."""
+    return int.from_bytes(hashlib.sha256(statistic.encode()).digest()[:8], "big")
 
 
 def _denominator_row(
