@@ -111,6 +111,12 @@ class MappingError(CrosswalkError):
     status = 422
 
 
+class QualityGateError(MappingError):
+    """A batch failed its mapping's quality gate (too much flagged, a field empty)."""
+
+    title = "Quality gate failed"
+
+
 class AgreementError(CrosswalkError):
     """The agreement file is invalid."""
 

@@ -7,10 +7,12 @@ from typing import Annotated
 
 import typer
 from rich.console import Console, RenderableType
+from rich.text import Text
 
 from crosswalk import ingest as lib
 from crosswalk.cli.output import Csv, Json, emit, table
 from crosswalk.cli.progress import progress_bar
+from crosswalk.errors import QualityGateError
 
 HubOption = Annotated[
     Path | None,
@@ -55,12 +57,20 @@ def ingest(
     replace: Annotated[
         str | None, typer.Option(help="Batch id this correction batch replaces.")
     ] = None,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Dry run: read, standardise, count flags and apply the quality gate; write nothing.",
+        ),
+    ] = False,
 ) -> None:
     """Load one batch of an agency's extract files, atomically and idempotently.
 
     Example: crosswalk ingest fcs clients.csv events.csv --hub hub.duckdb
+    Example: crosswalk ingest fcs clients.csv --check   (reports, loads nothing)
     """
-    with progress_bar(f"ingest {agency}") as progress:
+    with progress_bar(f"check {agency}" if check else f"ingest {agency}") as progress:
         result = lib.ingest(
             agency,
             files,
@@ -69,8 +79,14 @@ def ingest(
             kinds=kind or None,
             replace=replace,
             progress=progress,
+            check=check,
         )
     _report([result])
+    if result.refusals:
+        raise QualityGateError(
+            "the quality gate would refuse this batch (check only: nothing was written)",
+            list(result.refusals),
+        )
 
 
 def ingest_state(
@@ -86,10 +102,37 @@ def ingest_state(
     _report(results)
 
 
+def _issue_table(results: list[lib.IngestResult]) -> RenderableType | None:
+    rows = [
+        (
+            Path(f.file).name,
+            i.field,
+            i.rule,
+            f"{i.rows:,}",
+            f"{i.rows / f.rows_read:.1%}" if f.rows_read else "",
+            "quarantined" if i.quarantined else "flagged",
+        )
+        for r in results
+        for f in r.files
+        for i in f.issues
+    ]
+    if not rows:
+        return None
+    return table(("file", "field", "rule", "rows", "share", "outcome"), rows)
+
+
 def _report(results: list[lib.IngestResult]) -> None:
     console = Console()
     console.print(_result_table(results))
-    if any(r.batch_id for r in results):
+    issues = _issue_table(results)
+    if issues is not None:
+        console.print(issues)
+    for r in results:
+        for w in r.warnings:
+            console.print(Text("Warning: ", style="bold yellow") + Text(str(w)), soft_wrap=True)
+    if any(r.checked for r in results):
+        console.print("Check only: nothing was written to the hub or the audit log.")
+    elif any(r.batch_id for r in results):
         console.print(
             "Next: `crosswalk link` adds the new records to the person index and the "
             "analytic tables (until then, analytics read the hub's own tables, more slowly)."

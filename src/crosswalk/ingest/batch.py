@@ -19,10 +19,11 @@ import duckdb
 
 from crosswalk import stores
 from crosswalk.audit import AuditLog, BatchFailed, BatchLoaded, BatchStarted
-from crosswalk.errors import IntegrityError, MappingError, NotFound, Problem
+from crosswalk.errors import IntegrityError, MappingError, NotFound, Problem, QualityGateError
 from crosswalk.ingest import hub as hub_schema
-from crosswalk.ingest import standardise
+from crosswalk.ingest import quality, standardise
 from crosswalk.ingest.mapping import ClientSpec, FileSpec, Mapping, load_mapping, source_columns
+from crosswalk.ingest.quality import Issue
 from crosswalk.ingest.readers import Extract, check_file, read_into
 
 Progress = Callable[[str, float], None]
@@ -37,14 +38,19 @@ class FileResult:
     rows_accepted: int
     rows_quarantined: int
     already_loaded_in: str | None = None
+    issues: tuple[Issue, ...] = ()  # flagged and quarantined rows per field and rule
+    empty_fields: tuple[str, ...] = ()  # mapped fields with no value in any row
 
 
 @dataclass(frozen=True)
 class IngestResult:
     agency: str
-    batch_id: str | None  # None when every file was already loaded
+    batch_id: str | None  # None when every file was already loaded, or for a check
     files: tuple[FileResult, ...] = field(default_factory=tuple)
     replaced: str | None = None
+    warnings: tuple[Problem, ...] = ()  # the quality gate's findings it did not refuse on
+    refusals: tuple[Problem, ...] = ()  # a check only: what would refuse the batch
+    checked: bool = False  # a dry run: nothing was written
 
     @property
     def rows_read(self) -> int:
@@ -74,10 +80,14 @@ def _content_id(name: str, spec: FileSpec | None) -> str:
     return file_sha256(check_file(name))
 
 
-def _kind(path: str, kinds: Sequence[str] | None, i: int) -> str:
+def _kind(path: str, kinds: Sequence[str] | None, i: int) -> tuple[str, bool]:
+    """(kind, guessed): given by --kind, or told by a name holding "event" or "client"."""
     if kinds:
-        return kinds[i]
-    return "events" if "event" in Path(path).name.lower() else "clients"
+        return kinds[i], False
+    name = Path(path).name.lower()
+    if "event" in name:
+        return "events", "client" in name
+    return "clients", "client" not in name
 
 
 def ingest(
@@ -91,8 +101,13 @@ def ingest(
     loaded_by: str | None = None,
     control: str | None = None,
     progress: Progress | None = None,
+    check: bool = False,
 ) -> IngestResult:
     """Load one batch of an agency's extract files into the hub.
+
+    With ``check``, a dry run: everything is read, standardised, counted and judged by
+    the quality gate against what the hub holds, and nothing is written (no hub change,
+    no audit entry; a hub that does not exist is not created).
 
     Example:
         >>> ingest("fcs", ["clients.csv", "events.csv"], hub="hub.duckdb")  # doctest: +SKIP
@@ -104,20 +119,27 @@ def ingest(
     names = [str(f) for f in files]
     if kinds is not None and len(kinds) != len(names):
         raise MappingError("give one --kind per file, or none")
-    jobs = [(name, _kind(name, kinds, i)) for i, name in enumerate(names)]
+    guesses = [_kind(name, kinds, i) for i, name in enumerate(names)]
+    jobs = [(name, kind) for name, (kind, _) in zip(names, guesses, strict=True)]
+    guessed = {name for name, (_, g) in zip(names, guesses, strict=True) if g}
     for name, kind in jobs:
         if kind not in ("clients", "events"):
             raise MappingError(f"{name}: kind must be clients or events, not {kind!r}")
         if kind == "events" and m.events is None:
             raise MappingError(f"{name}: mapping {m.source} has no events section")
-    con = stores.connect_hub(hub)
-    try:
+    if check:
+        con = hub_schema.open_shadow(hub, agency)
+    else:
+        con = stores.connect_hub(hub)
         hub_schema.migrate(con)
+    try:
         standardise.install(con)
-        audit = AuditLog(control)
         user = loaded_by or getpass.getuser()
+        if check:  # a dry run writes no audit entry, not even a reconciliation
+            return _load(con, agency, m, jobs, guessed, replace, user, None, report)
+        audit = AuditLog(control)
         _reconcile(con, audit, user)
-        return _load(con, agency, m, jobs, replace, user, audit, report)
+        return _load(con, agency, m, jobs, guessed, replace, user, audit, report)
     finally:
         con.close()
 
@@ -147,9 +169,10 @@ def _load(
     agency: str,
     m: Mapping,
     jobs: list[tuple[str, str]],
+    guessed: set[str],
     replace: str | None,
     loaded_by: str,
-    audit: AuditLog,
+    audit: AuditLog | None,
     report: Progress,
 ) -> IngestResult:
     hashes = {
@@ -175,14 +198,25 @@ def _load(
         spec: FileSpec = m.clients if kind == "clients" else m.events  # type: ignore[assignment]
         raw = f"raw_{i}"
         extract = read_into(con, raw, name, spec)
-        _check_columns(name, extract.columns, spec, m)
+        try:
+            _check_columns(name, extract.columns, spec, m)
+        except MappingError as e:
+            if name not in guessed:
+                raise
+            other = "events" if kind == "clients" else "clients"
+            raise MappingError(
+                f"{e.message} — its kind was guessed as {kind} because its name does not say;"
+                f" if it is {other}, pass --kind {other} (once per file)",
+                e.problems,
+            ) from None
         staged.append((name, kind, raw, extract))
         report(f"read {Path(name).name}", (i + 1) / (len(todo) + 1) * 0.5)
     batch_id = "B" + uuid.uuid4().hex[:12]
     objects = {"batch_ids": [batch_id], "replaces": replace, "files": [s[0] for s in staged]}
     # Intent before the hub's commit and outcome after it: the log never claims a batch the
     # hub does not hold, and a batch that cannot be audited is not loaded.
-    audit.record(BatchStarted(loaded_by, agency, objects=objects))
+    if audit is not None:
+        audit.record(BatchStarted(loaded_by, agency, objects=objects))
     con.execute("BEGIN TRANSACTION")
     try:
         if replace:
@@ -195,15 +229,41 @@ def _load(
         for j, (name, kind, raw, extract) in enumerate(staged):
             results.append(_stage(con, agency, m, batch_id, name, kind, raw, extract, hashes[name]))
             report(f"loaded {Path(name).name}", 0.5 + (j + 1) / len(staged) * 0.5)
+        warnings, refusals = _gate(m, results)
+        if audit is None:  # a check: report everything, keep nothing
+            con.execute("ROLLBACK")
+            return IngestResult(
+                agency, None, (*skipped, *results), replace, tuple(warnings), tuple(refusals), True
+            )
+        if refusals:
+            raise QualityGateError(
+                f"batch refused by the quality gate of mapping {m.source}"
+                " (nothing was loaded; `crosswalk ingest --check` reports without loading)",
+                refusals,
+            )
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
-        audit.record_failed(BatchFailed(loaded_by, agency, objects=objects))
+        if audit is not None:
+            con.execute("ROLLBACK")
+            audit.record_failed(BatchFailed(loaded_by, agency, objects=objects))
         raise
     audit.record_committed(
         BatchLoaded(loaded_by, agency, objects=objects, rows=sum(r.rows_accepted for r in results))
     )
-    return IngestResult(agency, batch_id, (*skipped, *results), replace)
+    return IngestResult(agency, batch_id, (*skipped, *results), replace, tuple(warnings))
+
+
+def _gate(m: Mapping, results: list[FileResult]) -> tuple[list[Problem], list[Problem]]:
+    """(warnings, refusals) of the mapping's quality gate over every file of the batch."""
+    gate = m.quality
+    warnings: list[Problem] = []
+    refusals: list[Problem] = []
+    for r in results:
+        breaches, empties = quality.judge(gate, r.file, r.rows_read, r.issues, r.empty_fields)
+        (refusals if gate.on_breach == "refuse" else warnings).extend(breaches)
+        if gate.empty_field != "ignore":
+            (refusals if gate.empty_field == "refuse" else warnings).extend(empties)
+    return warnings, refusals
 
 
 def _check_columns(name: str, columns: list[str], spec: FileSpec, m: Mapping) -> None:
@@ -287,7 +347,7 @@ def _stage(
         con.execute(f"CREATE OR REPLACE TEMP TABLE {staged} AS {sql}", binds.values)
         con.execute(
             f"""UPDATE {staged} AS s SET q_rule = 'duplicate_source_id', q_field = ?,
-                q_value = s.source_event_id
+                q_value = s.source_event_id, q_common = 'source_event_id'
             FROM service_event AS e WHERE s.q_rule IS NULL AND e.event_key = s.event_key""",
             [standardise.label(m.events.columns["source_event_id"])],
         )
@@ -323,6 +383,9 @@ def _stage(
         "INSERT INTO batch_file VALUES (?, ?, ?, ?, ?, ?, ?)",
         [batch_id, kind, name, sha, read, n_acc, n_q],
     )
+    issues = quality.count_issues(con, staged, n_rejected)
+    spec: FileSpec = m.clients if kind == "clients" else m.events  # type: ignore[assignment]
+    empty = quality.empty_fields(con, raw, spec) if n_read[0][0] else ()
     con.execute(f"DROP TABLE {staged}")
     con.execute(f"DROP TABLE {raw}")
-    return FileResult(name, kind, sha, read, n_acc, n_q)
+    return FileResult(name, kind, sha, read, n_acc, n_q, None, issues, empty)

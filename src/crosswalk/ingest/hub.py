@@ -6,8 +6,12 @@ records which have run, per part of the system, so other parts keep their own se
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 
+from crosswalk import stores
+from crosswalk.errors import NotFound
 from crosswalk.model import PERSON_RECORD, SERVICE_EVENT, Column, ddl
 from crosswalk.stores import apply_migrations
 
@@ -25,11 +29,7 @@ def _add_columns(table: str, columns: tuple[Column, ...], names: tuple[str, ...]
     )
 
 
-MIGRATIONS: tuple[str, ...] = (
-    ddl("person_record", _PERSON_RECORD_1)
-    + ";\n"
-    + ddl("service_event", SERVICE_EVENT)
-    + """;
+_BATCH_TABLES = """
     CREATE TABLE IF NOT EXISTS batch (
       batch_id VARCHAR PRIMARY KEY,
       agency VARCHAR NOT NULL,
@@ -59,7 +59,14 @@ MIGRATIONS: tuple[str, ...] = (
       value VARCHAR,
       rule VARCHAR NOT NULL,
       raw_row JSON
-    )""",
+    )"""
+
+MIGRATIONS: tuple[str, ...] = (
+    ddl("person_record", _PERSON_RECORD_1)
+    + ";\n"
+    + ddl("service_event", SERVICE_EVENT)
+    + ";\n"
+    + _BATCH_TABLES,
     # 2: typed identifiers beyond SSN, and the country whose postcode rule applies.
     _add_columns("person_record", PERSON_RECORD, _ADDED_IN_2),
 )
@@ -68,3 +75,59 @@ MIGRATIONS: tuple[str, ...] = (
 def migrate(con: duckdb.DuckDBPyConnection) -> None:
     """Bring this part's hub tables to the current version."""
     apply_migrations(con, PART, MIGRATIONS)
+
+
+# The tables as the current migrations leave them.
+_CURRENT = (
+    ddl("person_record", PERSON_RECORD)
+    + ";\n"
+    + ddl("service_event", SERVICE_EVENT)
+    + ";\n"
+    + _BATCH_TABLES
+)
+# What a dry run copies from the hub: the keys that duplicate checks and --replace read.
+_SHADOW_COPY = {
+    "person_record": ("record_key, agency, source_record_id, batch_id, source_row", True),
+    "service_event": (
+        "event_key, agency, source_event_id, record_key, batch_id, source_row, program, start_date",
+        True,
+    ),
+    "batch": ("*", False),
+    "batch_file": ("*", False),
+}
+
+
+def open_shadow(hub: str | Path | None, agency: str) -> duckdb.DuckDBPyConnection:
+    """A connection for a dry run (``ingest --check``) that cannot change the hub.
+
+    The hub is opened read-only (a hub that does not exist is not created: the check runs
+    against an empty one in memory), and temporary tables of the same names, holding the
+    agency's keys and the batch lineage, stand in front of its tables; whatever the
+    check writes goes to them and is gone when the connection closes.
+    """
+    try:
+        con = stores.connect_hub(hub, read_only=True)
+    except NotFound:
+        con = duckdb.connect(":memory:")
+    source = con.execute("SELECT current_database()").fetchall()[0][0]
+    quoted = '"' + source.replace('"', '""') + '"'
+    present = {
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = ? AND schema_name = 'main'",
+            [source],
+        ).fetchall()
+    }
+    for statement in _CURRENT.split(";"):
+        if statement.strip():
+            con.execute(statement.replace("CREATE TABLE IF NOT EXISTS", "CREATE TEMP TABLE", 1))
+    for table, (columns, per_agency) in _SHADOW_COPY.items():
+        if table not in present:
+            continue
+        where = "WHERE agency = ?" if per_agency else ""
+        target = "" if columns == "*" else f"({columns})"
+        con.execute(
+            f"INSERT INTO temp.main.{table} {target} SELECT {columns} FROM {quoted}.main.{table} {where}",
+            [agency] if per_agency else [],
+        )
+    return con

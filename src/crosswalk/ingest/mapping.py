@@ -264,6 +264,39 @@ class EventSpec(FileSpec):
         return self
 
 
+# Common fields a quality rule can name: the mapped ones, typed identifiers, and "row" for a
+# row that could not be split into the header's fields.
+GATE_FIELDS = (*CLIENT_FIELDS, *EVENT_FIELDS, "other_ids", "row")
+
+
+class QualityGate(BaseModel):
+    """What a batch may hold before it is refused (or warned about) as a whole.
+
+    A field's share is the rows of a file flagged or quarantined for that field, over the
+    rows read. A mapped field with no value in any row of a file is "empty".
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_flagged_share: float = Field(0.05, ge=0, le=1, description="For every field.")
+    fields: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(
+        {}, description="Per-field maximum share, overriding max_flagged_share."
+    )
+    on_breach: Literal["warn", "refuse"] = "warn"
+    empty_field: Literal["warn", "refuse", "ignore"] = "warn"
+
+    @field_validator("fields")
+    @classmethod
+    def _known(cls, value: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(value) - set(GATE_FIELDS))
+        if unknown:
+            raise ValueError(f"unknown fields {unknown}; known: {list(GATE_FIELDS)}")
+        return value
+
+    def limit(self, field_name: str) -> float:
+        return self.fields.get(field_name, self.max_flagged_share)
+
+
 class Mapping(BaseModel):
     """One agency's mapping to the common model."""
 
@@ -273,6 +306,7 @@ class Mapping(BaseModel):
     version: int = Field(ge=1)
     clients: ClientSpec
     events: EventSpec | None = None
+    quality: QualityGate = QualityGate()
     source: str = Field("", exclude=True)
     digest: str = Field("", exclude=True)
 

@@ -23,6 +23,13 @@ from crosswalk.ingest.mapping import ClientSpec, ColumnRef, EventSpec
 from crosswalk.ingest.postcodes import NANP, POSTCODES
 
 SUFFIXES = ("JR", "SR", "II", "III", "IV")
+# Range checks on events: a start before 1900 or more than a year ahead is refused (the
+# row is quarantined); an end outside 1900-2100 (9999-12-31 "open") or an amount below
+# zero or above ten million is nulled and flagged.
+MIN_DATE = "1900-01-01"
+MAX_START_AHEAD = "'1 year'"
+MAX_END_DATE = "2100-12-31"
+MAX_AMOUNT = 10_000_000
 PLACEHOLDER_SSNS = (
     "123456789",
     "111111111",
@@ -318,6 +325,7 @@ def client_sql(
       CASE WHEN {src_id} IS NULL THEN 'required'
            WHEN row_number() OVER (PARTITION BY {src_id} ORDER BY _row) > 1 THEN 'duplicate_source_id' END AS q_rule,
       {b(_label(c["source_record_id"]))}::VARCHAR AS q_field, {col("source_record_id")} AS q_value,
+      'source_record_id' AS q_common,
       to_json(_cw_raw) AS q_raw
     FROM {raw} AS _cw_raw
     """
@@ -343,7 +351,11 @@ def event_sql(
     program = _codes(col("program"), spec.codes.get("program", {}), b)
     start = _date(c, "start_date", spec.date_formats, b, typed_dates)
     end = _date(c, "end_date", spec.date_formats, b, typed_dates)
-    amount = f"TRY_CAST(replace(replace({col('amount')}, '$', ''), ',', '') AS DECIMAL(12,2))"
+    amount_any = f"TRY_CAST(replace(replace({col('amount')}, '$', ''), ',', '') AS DECIMAL(18,2))"
+    amount_ok = f"{amount_any} BETWEEN 0 AND {MAX_AMOUNT}"
+    amount = f"CASE WHEN {amount_ok} THEN CAST({amount_any} AS DECIMAL(12,2)) END"
+    start_ok = f"{start} BETWEEN DATE '{MIN_DATE}' AND current_date + INTERVAL {MAX_START_AHEAD}"
+    end_ok = f"{end} BETWEEN DATE '{MIN_DATE}' AND DATE '{MAX_END_DATE}'"
     checks = [
         (src_id + " IS NULL", "required", "source_event_id"),
         (client + " IS NULL", "required", "source_record_id"),
@@ -351,6 +363,7 @@ def event_sql(
         (f"{program} IS NULL", "unknown_code", "program"),
         (f"{col('start_date')} IS NULL", "required", "start_date"),
         (f"{start} IS NULL", "unparseable_date", "start_date"),
+        (f"NOT ({start_ok})", "date_out_of_range", "start_date"),
         ("k.source_record_id IS NULL", "unknown_client", "source_record_id"),
         (
             f"row_number() OVER (PARTITION BY {src_id} ORDER BY _row) > 1",
@@ -371,19 +384,23 @@ def event_sql(
     )
     flags = [
         f"CASE WHEN {col('end_date')} IS NOT NULL AND {end} IS NULL THEN 'end_date_unparseable' END",
-        f"CASE WHEN {end} < {start} THEN 'end_before_start' END",
-        f"CASE WHEN {col('amount')} IS NOT NULL AND {amount} IS NULL THEN 'amount_not_numeric' END",
+        f"CASE WHEN {end} IS NOT NULL AND NOT ({end_ok}) THEN 'end_date_out_of_range' END",
+        f"CASE WHEN {end_ok} AND {end} < {start} THEN 'end_before_start' END",
+        f"CASE WHEN {col('amount')} IS NOT NULL AND {amount_any} IS NULL THEN 'amount_not_numeric' END",
+        f"CASE WHEN {amount_any} IS NOT NULL AND NOT ({amount_ok}) THEN 'amount_out_of_range' END",
     ]
+    common = "CASE " + " ".join(f"WHEN {cond} THEN '{f}'" for cond, _, f in checks) + " END"
     return f"""
     SELECT
       {b(agency + ":")}::VARCHAR || {src_id} AS event_key, {b(agency)}::VARCHAR AS agency,
       {src_id} AS source_event_id, {b(agency + ":")}::VARCHAR || {client} AS record_key,
       {b(batch_id)}::VARCHAR AS batch_id, _row AS source_row,
       {program} AS program, nullif(upper(trim({col("service_type")})), '') AS service_type,
-      {start} AS start_date, {end} AS end_date, {amount} AS amount,
+      {start} AS start_date, CASE WHEN {end_ok} THEN {end} END AS end_date, {amount} AS amount,
       nullif(upper(trim({col("county")})), '') AS county,
       list_filter([{", ".join(flags)}], lambda f: f IS NOT NULL) AS flags,
-      {rule} AS q_rule, {field} AS q_field, {value} AS q_value, to_json(_cw_raw) AS q_raw
+      {rule} AS q_rule, {field} AS q_field, {value} AS q_value, {common} AS q_common,
+      to_json(_cw_raw) AS q_raw
     FROM {raw} AS _cw_raw
     LEFT JOIN (SELECT source_record_id FROM person_record WHERE agency = {b(agency)}::VARCHAR) AS k
       ON k.source_record_id = {client}
