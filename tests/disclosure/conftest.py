@@ -11,13 +11,12 @@ import population
 import pytest
 from attacker import Ranges, linear_bounds
 from attacks import Ask
+from population import SECRET, K
 from tests.analytics.engine import compute
 
 from crosswalk.analytics import Question
 from crosswalk.disclosure import MemoryHistory
 
-K = 11
-SECRET = b"disclosure test secret"
 PEOPLE = 3000
 
 

@@ -30,6 +30,9 @@ RATES = {
     "FOSTER_CARE": 0.05,
     "UI_CLAIM": 0.1,
 }
+# The hub's minimum cell size and cell-key secret in these tests.
+K = 11
+SECRET = b"disclosure test secret"
 COUNTIES = ("ADAMS", "BOONE", "CASS", "DEKALB", "EDGAR", "FORD", "GREENE", "HENRY")
 COUNTY_WEIGHTS = np.array([0.3, 0.2, 0.15, 0.12, 0.1, 0.06, 0.04, 0.03])
 FIRST_MONTH = date(2015, 1, 1)

@@ -12,10 +12,8 @@ from statistics import mean
 import duckdb
 import pytest
 from attacks import EXTRAS, Ask, average_cell, county_by_differencing, overlap, value
-from population import COUNTIES
+from population import COUNTIES, SECRET
 from tests.analytics.engine import exact_counts
-
-from conftest import SECRET
 
 PROGRAMS = ("MEDICAID", "SNAP", "TANF", "SUD_TREATMENT", "MENTAL_HEALTH")
 # Bounds on the attacks' success (docs/disclosure.md): exact recovery of a cell happens

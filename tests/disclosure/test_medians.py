@@ -12,9 +12,9 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 from attacks import Ask
+from population import SECRET
 from tests.analytics.engine import exact_counts
 
-from conftest import SECRET
 from crosswalk.analytics import Filters, LifetimeUse, Pathways, Question
 from crosswalk.disclosure import MemoryHistory, TableSpec, protect
 from crosswalk.disclosure.perturb import cell_key_and_signature
