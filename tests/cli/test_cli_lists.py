@@ -121,3 +121,12 @@ def test_a_table_too_wide_for_the_terminal_shows_each_row_as_a_block() -> None:
     assert all(i in text for i in ids)
     assert "column_7" in text and "…" not in text
     assert max(len(line.rstrip()) for line in text.splitlines()) <= 50
+
+
+def test_lifetime_groups_come_youngest_first(linked_hub: Path, control: str, capsys) -> None:
+    argv = ["analyze", "lifetime", "--by", "age_group", *ANALYST, "--purpose",
+            "program_evaluation", "--hub", str(linked_hub), "--control", control]  # fmt: skip
+    groups = list(dict.fromkeys(r["group"] for r in _json(capsys, argv)))
+    order = ["0-5", "6-17", "18-24", "25-44", "45-64", "65+", "unknown", "ALL"]
+    assert groups == [g for g in order if g in groups]
+    assert "6-17" in groups  # the group text order puts after 45-64

@@ -5,8 +5,10 @@ A cohort is the people with a given event in a window, e.g. youth leaving FOSTER
 (the index date) we follow them to ``as_of`` (the period's end) and find, for each outcome
 program, the first time they enter it. The released table has, per program and year since
 the index date, the people still at risk at the start of the year and those entering the
-program during it. ``cumulative_pct`` is the Kaplan-Meier cumulative incidence on yearly
-intervals (people whose follow-up ends are censored), computed from the released counts.
+program during it. ``cumulative_pct`` comes from a yearly life table: the product over
+yearly intervals of (1 - entered / at risk), computed from the released counts (people
+whose follow-up ends are censored), with a 95% confidence band. It is not a Kaplan-Meier
+curve on exact days: that would need each person's dates, which aggregates do not release.
 """
 
 from __future__ import annotations
@@ -153,32 +155,39 @@ class CohortOutcomes(Question):
 
 
 def cumulative_incidence(table: pa.Table) -> pa.Table:
-    """Kaplan-Meier cumulative incidence from released at-risk and entered counts.
+    """A yearly life table from released at-risk and entered counts: the cumulative
+    incidence 1 - S(t), S the product over yearly intervals of (1 - entered / at risk),
+    with a 95% confidence band (Greenwood's variance on the log-log scale).
 
-    A curve stops (null) from the first year whose counts are hidden: it is a product
-    over the years, so one hidden count hides every later point.
+    ``status`` says why a point is missing: ``hidden`` from the first year whose counts
+    are hidden (a product over the years: one hidden count hides every later point),
+    ``not followed`` once nobody is still followed (no one at risk).
     """
     rows = table.to_pylist()
     cells = {(r["program"], int(r["year"]), r["measure"]): r["people"] for r in rows}
     programs = list(dict.fromkeys(r["program"] for r in rows))
     years = sorted({int(r["year"]) for r in rows})
-    out: dict[str, list] = {k: [] for k in ("program", "year", "at_risk", "entered")}
-    out["cumulative_pct"] = []
+    out: dict[str, list] = {k: [] for k in COLUMNS}
     for p in programs:
         survival: float | None = 1.0
+        greenwood = 0.0
+        status = "shown"
         for y in years:
             n, d = cells[p, y, "at_risk"], cells[p, y, "entered"]
-            if survival is not None and n is not None and d is not None:
-                survival = survival * (1 - d / n) if n > 0 else survival
+            if status == "shown" and (n is None or d is None):
+                status = "hidden"
+            elif status == "shown" and n == 0:
+                status = "not followed"
+            if status == "shown":
+                assert survival is not None and n is not None and d is not None
+                survival *= 1 - d / n
+                greenwood += d / (n * (n - d)) if n > d else 0.0
+                low, high = _band(survival, greenwood, n)
+                point: tuple[float | None, ...] = (100 * (1 - survival), low, high)
             else:
-                survival = None
-            out["program"].append(p)
-            out["year"].append(y)
-            out["at_risk"].append(n)
-            out["entered"].append(d)
-            out["cumulative_pct"].append(
-                None if survival is None else float(np.round(100 * (1 - survival), 2))
-            )
+                survival, point = None, (None, None, None)
+            for k, v in zip(COLUMNS, (p, y, n, d, *point, status), strict=True):
+                out[k].append(round(v, 2) if isinstance(v, float) else v)
     return pa.table(
         {
             "program": pa.array(out["program"], pa.string()),
@@ -186,5 +195,36 @@ def cumulative_incidence(table: pa.Table) -> pa.Table:
             "at_risk": pa.array(out["at_risk"], pa.int64()),
             "entered": pa.array(out["entered"], pa.int64()),
             "cumulative_pct": pa.array(out["cumulative_pct"], pa.float64()),
+            "ci_low_pct": pa.array(out["ci_low_pct"], pa.float64()),
+            "ci_high_pct": pa.array(out["ci_high_pct"], pa.float64()),
+            "status": pa.array(out["status"], pa.string()),
         }
     )
+
+
+COLUMNS = (
+    "program",
+    "year",
+    "at_risk",
+    "entered",
+    "cumulative_pct",
+    "ci_low_pct",
+    "ci_high_pct",
+    "status",
+)
+Z95 = 1.959964
+
+
+def _band(survival: float, greenwood: float, at_risk: int) -> tuple[float, float]:
+    """95% band of the cumulative incidence (in %). With no one entered yet the log-log
+    band is empty, so the upper end is the exact (Clopper-Pearson) bound for none of the
+    ``at_risk`` people entering; once everyone has entered, the band is the point."""
+    if survival >= 1.0:
+        return 0.0, 100 * (1 - 0.025 ** (1 / at_risk))
+    if survival <= 0.0:
+        return 100.0, 100.0
+    log_s = np.log(survival)
+    spread = Z95 * np.sqrt(greenwood) / abs(log_s)
+    s_high = survival ** np.exp(-spread)  # exp(-exp(log(-log S) - spread))
+    s_low = survival ** np.exp(spread)
+    return float(100 * (1 - s_high)), float(100 * (1 - s_low))

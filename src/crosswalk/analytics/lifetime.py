@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from crosswalk.access import Scope
+from crosswalk.analytics.filters import AGE_GROUPS
 from crosswalk.analytics.question import Question, elements_for
 from crosswalk.analytics.sql import base_ctes, cell_key, keyed, literal, values_table
 from crosswalk.disclosure import TableSpec
@@ -117,5 +118,12 @@ class LifetimeUse(Question):
                CAST(c.median_amount AS DOUBLE) AS median_amount, c.people_key
         FROM group_list g CROSS JOIN band_list b
         LEFT JOIN cell c ON c.grp = g.grp AND c.band = b.band
-        ORDER BY g.grp = 'ALL', g.grp, b.band = 'ALL', b.band
+        ORDER BY g.grp = 'ALL', {self._group_order("g.grp")}, b.band = 'ALL', b.band
         """
+
+    def _group_order(self, column: str) -> str:
+        """Age groups youngest first (as text, 6-17 would sort after 45-64)."""
+        if self.by != "age_group":
+            return column
+        ranks = " ".join(f"WHEN {literal(a)} THEN {i}" for i, a in enumerate(AGE_GROUPS))
+        return f"CASE {column} {ranks} ELSE {len(AGE_GROUPS)} END, {column}"

@@ -282,8 +282,9 @@ def cohort(
         list[str] | None, typer.Option("--outcome", help="Outcome program (repeat).")
     ] = None,
 ) -> tuple[analytics.Question, str]:
-    """Follow a cohort into other programs: cumulative incidence by year (follow-up ends at
-    --end, default today; --start and --program do not apply).
+    """Follow a cohort into other programs: cumulative incidence by year, from a yearly life
+    table with 95% bands (follow-up ends at --end, default today; --start and --program do
+    not apply).
 
     Example: crosswalk analyze cohort FOSTER_CARE --event exit --cohort-start 2015-01-01 --cohort-end 2018-12-31 --outcome JUVENILE_DETENTION --outcome INCARCERATION --profile analyst.yaml --chart cohort.html
     """
@@ -302,7 +303,10 @@ def cohort(
         years=years,
         outcomes=tuple(o.upper() for o in outcome or ()),
     )
-    return question, f"After {of.upper()} {event}: cumulative % entering each program"
+    return (
+        question,
+        f"After {of.upper()} {event}: cumulative % entering each program (yearly life table)",
+    )
 
 
 @question_command("trends")
