@@ -7,14 +7,19 @@ the same with or without the person.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
 import duckdb
 import numpy as np
 import pyarrow as pa
+import sqlalchemy as sa
 import sqlglot
 
 from crosswalk.analytics import Filters, ProgramOverlap
 from crosswalk.disclosure import (
     MemoryHistory,
+    StoredHistory,
     TableSpec,
     key_of_hash_sql,
     protect,
@@ -132,3 +137,18 @@ def test_noise_is_small_and_unbiased() -> None:
     assert max(abs(e) for e in errors) <= 4
     assert abs(float(np.mean(errors))) < 0.5
     assert len(set(errors)) == 9
+
+
+def test_concurrent_releases_of_near_cells_agree(tmp_path: Path) -> None:
+    """Eight gates releasing near cells at once on one control plane: one figure."""
+    engine = sa.create_engine(f"sqlite:///{tmp_path}/control.db")
+    StoredHistory(engine)
+    members = list(range(100))
+
+    def release(extra: int) -> int:
+        history = StoredHistory(engine)
+        return released(table({"X": [*members, 4000 + extra]}), history=history)[0]
+
+    with ThreadPoolExecutor(8) as pool:
+        figures = set(pool.map(release, range(16)))
+    assert len(figures) == 1

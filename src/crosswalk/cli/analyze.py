@@ -110,8 +110,8 @@ def protection_note(protected: Protected) -> str:
     counts = sum(c.reason != "derived" for c in protected.suppressed)
     return (
         f"{counts} counts hidden ({HIDDEN}): counts 1 to {protected.k - 1} and any count that "
-        "would reveal one, with the rates made from them; counts perturbed by the cell-key "
-        "method (see docs/disclosure.md)"
+        "would reveal one, with the rates made from them; counts and medians perturbed by the "
+        "cell-key method (see docs/disclosure.md)"
     )
 
 

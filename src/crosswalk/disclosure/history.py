@@ -25,9 +25,10 @@ code that builds its own hub (``MemoryHistory``): tests, benchmarks.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -116,6 +117,12 @@ class ReleaseHistory(ABC):
     def save(self, new: Sequence[Release], updated: Sequence[Release]) -> None:
         """Remember ``new`` cells, and the statistics added to ``updated`` ones."""
 
+    @contextlib.contextmanager
+    def hold(self) -> Iterator[None]:
+        """One release at a time: matching and remembering inside ``hold`` are not
+        interleaved with another release's (so the earliest cell is the same for all)."""
+        yield
+
 
 class MemoryHistory(ReleaseHistory):
     """A history kept in memory, for the life of the object."""
@@ -136,6 +143,10 @@ class MemoryHistory(ReleaseHistory):
             self._cells.append(r)
 
 
+# Waiting for another release to finish, at most (SQLite), and PostgreSQL's advisory lock
+# key for the history ("CWRELEAS").
+BUSY_TIMEOUT_MS = 120_000
+PG_LOCK = 0x4357_5245_4C45_4153
 metadata = sa.MetaData()
 release_table = sa.Table(
     "disclosure_release",
@@ -160,6 +171,35 @@ class StoredHistory(ReleaseHistory):
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
         metadata.create_all(engine)
+        self._held: sa.Connection | None = None
+
+    @contextlib.contextmanager
+    def hold(self) -> Iterator[None]:
+        """A transaction holding the history's write lock (SQLite: ``BEGIN IMMEDIATE``
+        with a busy timeout; PostgreSQL: a transaction-scoped advisory lock)."""
+        with self.engine.connect() as con:
+            if con.dialect.name == "sqlite":
+                con.exec_driver_sql(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                con.exec_driver_sql("BEGIN IMMEDIATE")
+            elif con.dialect.name == "postgresql":
+                con.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_LOCK})
+            self._held = con
+            try:
+                yield
+                con.commit()
+            except BaseException:
+                con.rollback()
+                raise
+            finally:
+                self._held = None
+
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[sa.Connection]:
+        if self._held is not None:
+            yield self._held
+        else:
+            with self.engine.begin() as con:
+                yield con
 
     def candidates(self, counts: Iterable[int], k: int) -> list[Release]:
         spans = _intervals(counts, k)
@@ -174,7 +214,7 @@ class StoredHistory(ReleaseHistory):
             .where(sa.or_(*(t.c["count"].between(lo, hi) for lo, hi in spans)))
             .order_by(t.c.id)
         )
-        with self.engine.connect() as con:
+        with self._connection() as con:
             rows = con.execute(query).mappings().all()
         return [
             Release(
@@ -189,7 +229,7 @@ class StoredHistory(ReleaseHistory):
 
     def save(self, new: Sequence[Release], updated: Sequence[Release]) -> None:
         at = datetime.now(UTC).isoformat(timespec="seconds")
-        with self.engine.begin() as con:
+        with self._connection() as con:
             if new:
                 con.execute(
                     release_table.insert(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections import Counter
 from dataclasses import dataclass
@@ -96,88 +97,91 @@ def protect(
     for j, c in enumerate(spec.counts):
         if c in keys:
             perturbed[:, j] = perturb(counts[:, j], keys[c][0], k)
-    matches = _match(history, counts, spec, keys, perturbed, k)
-    first = primary(cells.values, k)
-    # A cell near one hidden before is hidden too: showing it would tell that the people
-    # who differ brought it to k or more.
-    again = np.array(
-        [
-            m is not None and m.value is None and v >= k
-            for m, v in zip(matches, cells.values, strict=True)
-        ],
-        dtype=bool,
-    )
-    hidden = complementary(cells, first | again, k)
-    row_names = row_keys(table, spec)
-    dims = [table.column(d).to_pylist() for d in spec.dimensions]
-
-    def where(row: int) -> dict[str, Any]:
-        return {d: dims[i][row] for i, d in enumerate(spec.dimensions)}
-
-    suppressed: list[SuppressedCell] = []
-    for cell in np.flatnonzero(hidden).tolist():
-        row, j = cells.locate(cell)
-        reason: Reason = "primary" if first[cell] else "history" if again[cell] else "complementary"
-        suppressed.append(SuppressedCell(row, spec.counts[j], where(row), reason))
-
-    flat = perturbed.reshape(-1).copy()
-    for cell, m in enumerate(matches):
-        if m is not None and m.value is not None:
-            flat[cell] = m.value
-    released = flat.reshape(-1, n)
-    mask = hidden.reshape(-1, n)
-
-    out: dict[str, pa.Array] = {d: table.column(d) for d in spec.dimensions}
-    for j, c in enumerate(spec.counts):
-        out[c] = pa.array(released[:, j], type=pa.int64(), mask=mask[:, j])
-    for rate in spec.rates:
-        num_j = spec.counts.index(rate.numerator)
-        den_j = spec.counts.index(rate.denominator)
-        values = np.full(table.num_rows, np.nan)
-        rate_hidden = np.zeros(table.num_rows, dtype=bool)
-        for row, name in enumerate(row_names):
-            den_row = _denominator_row(cells.rows, spec, name, rate.denominator_row)
-            if den_row is None:
-                continue
-            if mask[row, num_j] or mask[den_row, den_j]:
-                rate_hidden[row] = True
-                suppressed.append(SuppressedCell(row, rate.column, where(row), "derived"))
-            elif released[den_row, den_j] > 0:
-                value = rate.scale * released[row, num_j] / released[den_row, den_j]
-                values[row] = round(float(value), rate.digits)
-        out[rate.column] = pa.array(values, type=pa.float64(), mask=np.isnan(values))
-        out[f"{rate.column}_suppressed"] = pa.array(rate_hidden)
-    updated: dict[int, Release] = {}
-    for stat, c in spec.statistics.items():
-        j = spec.counts.index(c)
-        hide = mask[:, j]
-        for row in np.flatnonzero(hide).tolist():
-            suppressed.append(SuppressedCell(row, stat, where(row), "derived"))
-        exact = table.column(stat).cast(pa.float64()).to_numpy(zero_copy_only=False)
-        shown = (
-            perturb_magnitude(exact, keys[c][0], _salt(stat))
-            if c in keys
-            else round_significant(exact)
+    with history.hold() if history is not None else contextlib.nullcontext():
+        matches = _match(history, counts, spec, keys, perturbed, k)
+        first = primary(cells.values, k)
+        # A cell near one hidden before is hidden too: showing it would tell that the people
+        # who differ brought it to k or more.
+        again = np.array(
+            [
+                m is not None and m.value is None and v >= k
+                for m, v in zip(matches, cells.values, strict=True)
+            ],
+            dtype=bool,
         )
-        # A statistic of a cell matched to an earlier one is that cell's, once released.
-        stat_name = f"{','.join(spec.dimensions)}:{stat}"
-        for row in np.flatnonzero(~hide).tolist():
-            m = matches[row * n + j]
-            if m is None:
-                continue
-            if stat_name in m.statistics:
-                earlier = m.statistics[stat_name]
-                shown[row] = np.nan if earlier is None else earlier
-            else:
-                m.statistics[stat_name] = None if np.isnan(shown[row]) else float(shown[row])
-                if m.id is not None:
-                    updated[m.id] = m
-        out[stat] = pa.array(shown, type=pa.float64(), mask=hide | np.isnan(shown))
-    for j, c in enumerate(spec.counts):
-        out[f"{c}_suppressed"] = pa.array(mask[:, j])
-    if history is not None:
-        new = [m for m in dict.fromkeys(m for m in matches if m is not None) if m.id is None]
-        history.save(new, list(updated.values()))
+        hidden = complementary(cells, first | again, k)
+        row_names = row_keys(table, spec)
+        dims = [table.column(d).to_pylist() for d in spec.dimensions]
+
+        def where(row: int) -> dict[str, Any]:
+            return {d: dims[i][row] for i, d in enumerate(spec.dimensions)}
+
+        suppressed: list[SuppressedCell] = []
+        for cell in np.flatnonzero(hidden).tolist():
+            row, j = cells.locate(cell)
+            reason: Reason = (
+                "primary" if first[cell] else "history" if again[cell] else "complementary"
+            )
+            suppressed.append(SuppressedCell(row, spec.counts[j], where(row), reason))
+
+        flat = perturbed.reshape(-1).copy()
+        for cell, m in enumerate(matches):
+            if m is not None and m.value is not None:
+                flat[cell] = m.value
+        released = flat.reshape(-1, n)
+        mask = hidden.reshape(-1, n)
+
+        out: dict[str, pa.Array] = {d: table.column(d) for d in spec.dimensions}
+        for j, c in enumerate(spec.counts):
+            out[c] = pa.array(released[:, j], type=pa.int64(), mask=mask[:, j])
+        for rate in spec.rates:
+            num_j = spec.counts.index(rate.numerator)
+            den_j = spec.counts.index(rate.denominator)
+            values = np.full(table.num_rows, np.nan)
+            rate_hidden = np.zeros(table.num_rows, dtype=bool)
+            for row, name in enumerate(row_names):
+                den_row = _denominator_row(cells.rows, spec, name, rate.denominator_row)
+                if den_row is None:
+                    continue
+                if mask[row, num_j] or mask[den_row, den_j]:
+                    rate_hidden[row] = True
+                    suppressed.append(SuppressedCell(row, rate.column, where(row), "derived"))
+                elif released[den_row, den_j] > 0:
+                    value = rate.scale * released[row, num_j] / released[den_row, den_j]
+                    values[row] = round(float(value), rate.digits)
+            out[rate.column] = pa.array(values, type=pa.float64(), mask=np.isnan(values))
+            out[f"{rate.column}_suppressed"] = pa.array(rate_hidden)
+        updated: dict[int, Release] = {}
+        for stat, c in spec.statistics.items():
+            j = spec.counts.index(c)
+            hide = mask[:, j]
+            for row in np.flatnonzero(hide).tolist():
+                suppressed.append(SuppressedCell(row, stat, where(row), "derived"))
+            exact = table.column(stat).cast(pa.float64()).to_numpy(zero_copy_only=False)
+            shown = (
+                perturb_magnitude(exact, keys[c][0], _salt(stat))
+                if c in keys
+                else round_significant(exact)
+            )
+            # A statistic of a cell matched to an earlier one is that cell's, once released.
+            stat_name = f"{','.join(spec.dimensions)}:{stat}"
+            for row in np.flatnonzero(~hide).tolist():
+                m = matches[row * n + j]
+                if m is None:
+                    continue
+                if stat_name in m.statistics:
+                    earlier = m.statistics[stat_name]
+                    shown[row] = np.nan if earlier is None else earlier
+                else:
+                    m.statistics[stat_name] = None if np.isnan(shown[row]) else float(shown[row])
+                    if m.id is not None:
+                        updated[m.id] = m
+            out[stat] = pa.array(shown, type=pa.float64(), mask=hide | np.isnan(shown))
+        for j, c in enumerate(spec.counts):
+            out[f"{c}_suppressed"] = pa.array(mask[:, j])
+        if history is not None:
+            new = [m for m in dict.fromkeys(m for m in matches if m is not None) if m.id is None]
+            history.save(new, list(updated.values()))
     shown_perturbed = tuple(c for c in spec.counts if c in spec.cell_keys)
     shown_perturbed += tuple(s for s, c in spec.statistics.items() if c in spec.cell_keys)
     return Protected(pa.table(out), tuple(suppressed), k, shown_perturbed)
