@@ -9,6 +9,8 @@ from typing import Any
 import vl_convert as vlc
 from splink import Linker
 
+from crosswalk.errors import ConfigError
+
 # Splink's charts tell the reader to zoom with the mouse wheel: true of the HTML, not of
 # a picture.
 ZOOM_HINT = "Use mousewheel to zoom"
@@ -48,3 +50,147 @@ def write_charts(linker: Linker, folder: str | Path) -> list[Path]:
     files = _write(linker.visualisations.match_weights_chart(), out, "match_weights")
     files += _write(linker.visualisations.m_u_parameters_chart(), out, "m_u_parameters")
     return files
+
+
+# Which record columns each comparison of the model reads, to show a pair side by side.
+COMPARED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "first_name": ("first_name",),
+    "middle_name": ("middle_name",),
+    "last_name": ("last_name",),
+    "dob": ("dob",),
+    "ssn": ("ssn", "ssn_last4"),
+    "sex": ("sex",),
+    "generation": ("name_suffix",),
+    "address": ("address_line", "zip", "county"),
+    "phone": ("phone",),
+    "medicaid_id": ("medicaid_id",),
+}
+
+
+def _shown(record: dict[str, Any], columns: tuple[str, ...]) -> str:
+    values = [str(record[c]) for c in columns if record.get(c) not in (None, "")]
+    return ", ".join(values)
+
+
+def pair_steps(
+    match_weight: float,
+    fields: dict[str, dict[str, Any]],
+    record_a: dict[str, Any] | None = None,
+    record_b: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """A pair's evidence as the steps of a waterfall: the prior (the starting weight, the
+    final weight less the comparisons' partial weights), each comparison with both records'
+    values, its level and partial match weight, then the final match weight. ``start`` and
+    ``end`` place each step's bar."""
+    a, b = record_a or {}, record_b or {}
+    partial = sum(float(f["weight"]) for f in fields.values())
+    steps: list[dict[str, Any]] = [
+        {
+            "step": "prior",
+            "a": "",
+            "b": "",
+            "level": "before comparing: how often two records match at all",
+            "weight": match_weight - partial,
+        }
+    ]
+    for name, f in fields.items():
+        columns = COMPARED_COLUMNS.get(name, (name,))
+        steps.append(
+            {
+                "step": name,
+                "a": _shown(a, columns),
+                "b": _shown(b, columns),
+                "level": f["level"],
+                "weight": float(f["weight"]),
+            }
+        )
+    running = 0.0
+    for s in steps:
+        s["start"], running = running, running + s["weight"]
+        s["end"] = running
+    steps.append(
+        {
+            "step": "final match weight",
+            "a": "",
+            "b": "",
+            "level": "",
+            "weight": match_weight,
+            "start": 0.0,
+            "end": match_weight,
+        }
+    )
+    for i, s in enumerate(steps):
+        s["order"] = i
+        s["weight"] = round(s["weight"], 3)
+        s["lo"], s["hi"] = min(s["start"], s["end"]), max(s["start"], s["end"])
+    return steps
+
+
+def waterfall(steps: list[dict[str, Any]], title: str) -> Any:
+    """A waterfall of a pair's partial match weights (as Splink draws one): a bar per step
+    from the running total before it to after it, green up and red down, the final weight
+    from zero; each comparison labelled with its level and both records' values."""
+    import altair as alt
+
+    order = [s["step"] for s in steps]
+    lowest, highest = min(s["lo"] for s in steps), max(s["hi"] for s in steps)
+    data = alt.Data(
+        values=[
+            {**s, "kind": "total" if s["step"] == "final match weight" else
+             ("up" if s["weight"] >= 0 else "down")}
+            for s in steps
+        ]
+    )  # fmt: skip
+    base = alt.Chart(data)
+    y = alt.Y("step:N", sort=order, title=None)
+    bars = base.mark_bar().encode(
+        y=y,
+        x=alt.X(
+            "start:Q",
+            title="match weight (log2 of the odds that the records match)",
+            scale=alt.Scale(domain=[lowest - 4, highest + 1], nice=False),
+        ),
+        x2="end:Q",
+        color=alt.Color(
+            "kind:N",
+            scale=alt.Scale(
+                domain=["up", "down", "total"], range=["#2e7d32", "#c62828", "#455a64"]
+            ),
+            legend=None,
+        ),
+        tooltip=["step:N", "a:N", "b:N", "level:N", "weight:Q"],
+    )
+    label = (
+        base.transform_calculate(
+            text="datum.level + (datum.a || datum.b ? ' — ' + datum.a + ' | ' + datum.b : '')"
+        )
+        .mark_text(align="left", dx=6, fontSize=10)
+        .encode(y=y, x=alt.X("hi:Q"), text="text:N")
+    )
+    value = base.mark_text(align="right", dx=-4, fontSize=10, color="#333333").encode(
+        y=y, x=alt.X("lo:Q"), text=alt.Text("weight:Q", format="+.2f")
+    )
+    zero = alt.Chart(alt.Data(values=[{"x": 0}])).mark_rule(color="#888888").encode(x="x:Q")
+    return (bars + label + value + zero).properties(
+        width=420,
+        height=22 * len(steps),
+        title=alt.Title(
+            title,
+            subtitle="bars: each comparison's partial match weight, from the running total; "
+            "labels: level — record A | record B",
+        ),
+    )
+
+
+def write_waterfall(steps: list[dict[str, Any]], title: str, path: str | Path) -> Path:
+    """The waterfall as self-contained HTML, or PNG, by the path's suffix."""
+    p = Path(path)
+    spec = waterfall(steps, title).to_dict()
+    p.parent.mkdir(parents=True, exist_ok=True)
+    if p.suffix.lower() == ".png":
+        p.write_bytes(vlc.vegalite_to_png(spec, scale=1.5))
+    elif p.suffix.lower() == ".html":
+        p.write_text(vlc.vegalite_to_html(spec, bundle=True))
+    else:
+        raise ConfigError(f"{p}: charts are written as .png or .html")
+    return p

@@ -1,0 +1,46 @@
+"""The review view: both records side by side with each comparison's level and partial
+match weight, drawn as a waterfall."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from crosswalk.identity.charts import pair_steps, waterfall, write_waterfall
+
+FIELDS = {
+    "first_name": {"weight": 4.0, "level": "nickname-canonical equal"},
+    "last_name": {"weight": 9.5, "level": "Exact match on last_name"},
+    "dob": {"weight": -5.25, "level": "within two years"},
+    "address": {"weight": 8.7, "level": "Exact match on zip"},
+}
+A = {"first_name": "JOSE", "last_name": "MALONE", "dob": "1990-01-02", "zip": "62390"}
+B = {"first_name": "JOSEPH", "last_name": "MALONE", "dob": "1991-02-01", "zip": "62390",
+     "county": "GREENE"}  # fmt: skip
+
+
+def test_pair_steps_put_both_records_beside_each_level_and_weight() -> None:
+    steps = pair_steps(2.0, FIELDS, A, B)
+    by = {s["step"]: s for s in steps}
+    assert [s["step"] for s in steps] == [
+        "prior", "first_name", "last_name", "dob", "address", "final match weight"
+    ]  # fmt: skip
+    assert (by["first_name"]["a"], by["first_name"]["b"]) == ("JOSE", "JOSEPH")
+    assert (by["address"]["a"], by["address"]["b"]) == ("62390", "62390, GREENE")
+    assert by["dob"]["level"] == "within two years" and by["dob"]["weight"] == -5.25
+    # The prior is what the comparisons leave of the final weight; the bars add up.
+    assert by["prior"]["weight"] == pytest.approx(2.0 - (4.0 + 9.5 - 5.25 + 8.7))
+    assert by["address"]["end"] == pytest.approx(2.0)
+    assert by["dob"]["start"] == pytest.approx(by["last_name"]["end"])
+    assert (by["final match weight"]["start"], by["final match weight"]["end"]) == (0.0, 2.0)
+
+
+def test_the_waterfall_is_written_as_html_and_png(tmp_path: Path) -> None:
+    steps = pair_steps(2.0, FIELDS, A, B)
+    spec = waterfall(steps, "fcs:1 ~ hfs:2").to_dict()
+    assert spec["layer"][0]["encoding"]["x2"]["field"] == "end"
+    page = write_waterfall(steps, "fcs:1 ~ hfs:2", tmp_path / "pair.html").read_text()
+    assert "JOSEPH" in page and "<script src=" not in page
+    png = write_waterfall(steps, "fcs:1 ~ hfs:2", tmp_path / "pair.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
