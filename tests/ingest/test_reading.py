@@ -66,12 +66,14 @@ def test_a_short_row_is_quarantined(tmp_path):
     assert q == [(2, None, "2 fields, the header has 6 (line 3 of the file)", "wrong_field_count")]
 
 
-@pytest.mark.parametrize("ending", ["\n", "\r\n"])
-def test_a_trailing_blank_line_is_not_a_row(tmp_path, ending):
-    text = (HEADER + '1,"DOE, JO",01/02/1990,M,,\n2,"ROE, AL",01/02/1990,M,,\n\n').replace(
-        "\n", ending
-    )
-    result, people, q = load(tmp_path, text)
+@pytest.mark.parametrize(
+    ("ending", "tail"),
+    [("\n", "\n"), ("\r\n", "\r\n"), ("\r\n", "\n"), ("\n", "\r\n"), ("\n", " \n")],
+)
+def test_a_trailing_blank_line_is_not_a_row(tmp_path, ending, tail):
+    """DuckDB fails such files ("state machine reached an invalid state", "CSV Error on Line")."""
+    rows = HEADER + '1,"DOE, JO",01/02/1990,M,,\n2,"ROE, AL",01/02/1990,M,,\n'
+    result, people, q = load(tmp_path, rows.replace("\n", ending) + tail)
     assert [p[0] for p in people] == [1, 2] and not q
     assert result.files[0].rows_read == 2
 
@@ -111,7 +113,11 @@ def test_parquet_dates_are_used_as_they_are(tmp_path):
         ),
         path,
     )
+    # The mapping's formats are for text; a typed date needs none of them.
     mapping = MAPPING.replace("format: csv\n  delimiter", "format: parquet\n  delimiter", 1)
+    mapping = mapping.replace(
+        'date_formats: ["%m/%d/%Y", "%Y-%m-%d"]', 'date_formats: ["%m/%d/%Y"]'
+    )
     _, people, q = load(tmp_path, path, mapping=mapping)
     assert [p[3] for p in people] == [date(1990, 1, 2), None] and not q
     con = duckdb.connect(str(tmp_path / "hub.duckdb"), read_only=True)
@@ -160,3 +166,20 @@ def test_a_workbook_that_expands_too_far_is_refused_before_it_is_parsed(
     started = time.monotonic()
     e = refused(hub_copy, bomb, XLSX)
     assert "decompression bomb" in str(e) and time.monotonic() - started < 30
+
+
+def test_rows_that_all_end_with_a_delimiter_are_refused_not_quarantined(hub_copy, tmp_path):
+    path = write(
+        tmp_path / "clients.csv",
+        HEADER + '1,"DOE, JO",01/02/1990,M,,,\n2,"ROE, AL",01/02/1990,M,,,\n',
+    )
+    e = refused(hub_copy, path)
+    assert "every row has 7 fields" in str(e)
+
+
+def test_ragged_files_are_read_in_bounded_chunks(tmp_path, monkeypatch):
+    monkeypatch.setattr(readers, "_ROWS_PER_CHUNK", 3)
+    rows = "".join(f'{i},"DOE{i}, JO",01/02/1990,M,,\n' for i in range(1, 11)) + '11,"X, Y",,,\n'
+    _, people, q = load(tmp_path, HEADER + rows)
+    assert [p[0] for p in people] == list(range(1, 11)) and [r[0] for r in q] == [11]
+    assert people[9][2] == "DOE10, JO"

@@ -171,7 +171,7 @@ def _records(
 ) -> Iterator[tuple[int, int, int, list[str]]]:
     """(data row, first line, last line, fields) of every row after the header.
 
-    Blank lines are not rows.
+    Blank lines (empty, or holding only spaces or tabs) are not rows.
 
     Bytes that are not valid in ``encoding`` come through as surrogate escapes, so the
     caller can say which row and field hold them.
@@ -183,8 +183,8 @@ def _records(
             row, line = 0, reader.line_num + 1
             for fields in reader:
                 start, line = line, reader.line_num + 1
-                if not fields:
-                    continue
+                if not fields or (len(fields) == 1 and not fields[0].strip()):
+                    continue  # a blank (or only blank-space) line is not a row
                 row += 1
                 yield row, start, line - 1, fields
         except csv.Error as e:
@@ -246,6 +246,17 @@ def _read_csv(
     duck_encoding = "latin-1" if encoding == "latin-1" else "utf-8"
     names = _csv_columns(path, spec, duck_encoding)
     rows, rejected = _scan_csv(path, spec, encoding, list(names))
+    if (
+        rows
+        and len(rejected) == rows
+        and all(len(r.values) == len(names) + 1 and r.values[-1] == "" for r in rejected)
+    ):
+        raise _fail(
+            str(path),
+            f"every row has {len(names) + 1} fields, the last one empty, and the header"
+            f" {len(names)}: the rows end with a delimiter the header does not; export the"
+            " file again, or add the delimiter to the end of the header line",
+        )
     if not rejected:
         # The fast path: DuckDB streams a file whose every row has the header's fields.
         try:
@@ -273,22 +284,39 @@ def _read_csv_rows(
     encoding: str,
     names: list[str],
 ) -> None:
-    """Read the rows that have the header's fields, keeping each one's data row number."""
+    """Read the rows that have the header's fields, keeping each one's data row number.
+
+    Rows go to DuckDB in chunks, so memory stays bounded whatever the file's size.
+    """
+    columns_sql = ", ".join(f'"{n.replace(chr(34), chr(34) * 2)}" VARCHAR' for n in names)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} (_row BIGINT, {columns_sql})")
     numbers: list[int] = []
     columns: list[list[str | None]] = [[] for _ in names]
+
+    def flush() -> None:
+        chunk = pa.table(
+            {"_row": pa.array(numbers, type=pa.int64())}
+            | {f"c{i}": pa.array(c, type=pa.string()) for i, c in enumerate(columns)}
+        )
+        con.register("_arrow_in", chunk)
+        con.execute(f"INSERT INTO {table} SELECT * FROM _arrow_in")
+        con.unregister("_arrow_in")
+        numbers.clear()
+        for c in columns:
+            c.clear()
+
     for row, first, last, fields in _records(path, spec, encoding):
         if _misfit(fields, first, last, len(names), spec.delimiter) is not None:
             continue
         numbers.append(row)
         for column, value in zip(columns, fields, strict=True):
             column.append(value if value != "" else None)
-    arrow = pa.table(
-        {"_row": pa.array(numbers, type=pa.int64())}
-        | {n: pa.array(c, type=pa.string()) for n, c in zip(names, columns, strict=True)}
-    )
-    con.register("_arrow_in", arrow)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM _arrow_in")
-    con.unregister("_arrow_in")
+        if len(numbers) >= _ROWS_PER_CHUNK:
+            flush()
+    flush()
+
+
+_ROWS_PER_CHUNK = 100_000
 
 
 HEADER_LIMIT = 1 << 20  # bytes: a header line longer than this is not a header
