@@ -29,3 +29,6 @@ def clock_at(monkeypatch: pytest.MonkeyPatch):
         return day
 
     return freeze
+
+
+from tests.postgres import postgres_database, postgres_url  # noqa: E402, F401

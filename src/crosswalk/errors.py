@@ -200,3 +200,32 @@ class LinkageError(CrosswalkError):
 
     title = "Linkage cannot proceed"
     status = 422
+
+
+class Unauthenticated(CrosswalkError):
+    """No valid credentials: a missing, malformed, forged, expired or revoked token, a
+    wrong password, or a disabled account (one answer for all, so none is revealed)."""
+
+    title = "Not signed in"
+    status = 401
+
+
+class RateLimited(CrosswalkError):
+    """Too many failed sign-ins: refused for a while, even with the right password."""
+
+    title = "Too many attempts"
+    status = 429
+
+
+class AlreadyExists(CrosswalkError):
+    """A thing with that name already exists (an account, a role grant)."""
+
+    title = "Already exists"
+    status = 409
+
+
+class PayloadTooLarge(CrosswalkError):
+    """A request body over the service's size limit."""
+
+    title = "Request too large"
+    status = 413

@@ -54,6 +54,20 @@ AUDIT_CHECKPOINT_EVERY = Setting(
     "The audit log writes a checkpoint every N entries (and after every ingest batch and "
     "linkage run); 0 for only those.",
 )
+TOKEN = Setting(
+    "token",
+    "",
+    "An API token: the CLI acts as its account (administrative commands); empty: as the "
+    "host operator.",
+)
+SERVICE_CORS_ORIGINS = Setting(
+    "service_cors_origins",
+    "",
+    "Origins the service answers cross-origin requests from (comma-separated); empty: none.",
+)
+SERVICE_MAX_BODY_MB = Setting(
+    "service_max_body_mb", "64", "The largest request body (an upload) the service accepts, in MB."
+)
 THREADS = Setting("threads", "0", "DuckDB worker threads; 0 lets DuckDB choose.")
 MEMORY_LIMIT = Setting("memory_limit", "", "DuckDB memory limit such as '6GB'; empty for default.")
 
@@ -64,6 +78,9 @@ SETTINGS: tuple[Setting, ...] = (
     SECRETS,
     AUDIT_CHECKPOINTS,
     AUDIT_CHECKPOINT_EVERY,
+    TOKEN,
+    SERVICE_CORS_ORIGINS,
+    SERVICE_MAX_BODY_MB,
     THREADS,
     MEMORY_LIMIT,
 )

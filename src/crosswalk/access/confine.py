@@ -11,10 +11,10 @@ untrusted text. Two independent walls stand between it and anything not granted:
    ``range`` ...), a file name used as a table and a CTE that shadows a real relation of
    the hub are refused. ``getvariable`` may read only the cell-key secret, and only where
    the gate set it (aggregates).
-2. **The connection cannot reach outside the hub** (``READ_CONFIG``): the gate opens
-   its read connection read-only with external access disabled (no files, no ATTACH, no
-   extensions, no Python replacement scans), and locks the configuration once its own
-   views and variables are in place, so a statement cannot turn these back on.
+2. **The connection cannot reach outside the hub** (``crosswalk.hub.READ_CONFIG``): the
+   hub opens its read connection read-only with external access disabled (no files, no
+   ATTACH, no extensions, no Python replacement scans) and locks its configuration before
+   any question runs, so a statement cannot turn these back on.
 
 The first wall is what keeps a question from naming ``person_record`` (a table the hub
 does hold); the second keeps it from reading anything outside the hub even if a future
@@ -30,14 +30,6 @@ import sqlglot
 from sqlglot import exp
 
 from crosswalk.errors import AccessDenied
-
-# Settings of the gate's read connection, applied when it is opened.
-READ_CONFIG: dict[str, str | bool | int | float | list[str]] = {
-    "enable_external_access": False,
-    "autoload_known_extensions": False,
-    "autoinstall_known_extensions": False,
-    "python_enable_replacements": False,
-}
 
 
 def relations(con: duckdb.DuckDBPyConnection) -> set[str]:

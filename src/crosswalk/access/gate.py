@@ -32,12 +32,11 @@ import duckdb
 import pyarrow as pa
 import sqlalchemy as sa
 
-from crosswalk import clock, settings, stores
-from crosswalk.access.confine import READ_CONFIG, check_question_sql, relations
+from crosswalk import clock
+from crosswalk.access.confine import check_question_sql, relations
 from crosswalk.access.scope import CELL_KEY_SECRET, Scope, granted_scope, run_counts
 from crosswalk.agreement import (
     Agreement,
-    ConsentRegistry,
     Decision,
     Principal,
     Request,
@@ -45,9 +44,10 @@ from crosswalk.agreement import (
     decide,
 )
 from crosswalk.audit import AccessDenied as DeniedEvent
-from crosswalk.audit import AuditEvent, AuditLog, DataRead, load_key
+from crosswalk.audit import AuditEvent, DataRead, load_key
 from crosswalk.disclosure import Protected, StoredHistory, TableSpec, protect
 from crosswalk.errors import AccessDenied, ConfigError, NotFound
+from crosswalk.hub import Hub
 from crosswalk.identity.index import EVENT_ELEMENTS, RECORD_ELEMENTS, PersonView, person_records
 
 REDISCLOSURE_NOTICE = (
@@ -146,14 +146,16 @@ class Gate:
 
     def __init__(
         self,
-        hub: str | Path | None = None,
+        hub: Hub | str | Path | None = None,
         control: str | sa.Engine | None = None,
         secrets: str | Path | None = None,
     ) -> None:
-        self._hub = hub
-        self._audit = AuditLog(control, secrets=secrets)
-        self._consents = ConsentRegistry(self._audit.engine)
-        self._secrets = Path(settings.SECRETS.value(None if secrets is None else str(secrets)))
+        # A hub object is the process's own (the service, a notebook); a path opens the
+        # hub for each read and lets go of it after (a one-shot command).
+        self._hub = hub if isinstance(hub, Hub) else Hub(hub, control, secrets, shared=False)
+        self._audit = self._hub.audit
+        self._consents = self._hub.consents
+        self._secrets = self._hub.secrets
         self._in_force()  # the control plane holds a readable agreement, or fail now
 
     def _in_force(self) -> tuple[Agreement, date]:
@@ -163,12 +165,10 @@ class Gate:
 
     @contextmanager
     def _read(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """The gate's own read connection: read-only, no access outside the hub."""
-        con = stores.connect_hub(self._hub, read_only=True, config=READ_CONFIG)
-        try:
+        """A read connection of the hub: read-only, no access outside the hub, its
+        configuration locked before any question runs."""
+        with self._hub.read() as con:
             yield con
-        finally:
-            con.close()
 
     def _question_sql(
         self,
@@ -191,7 +191,6 @@ class Gate:
             objects = _objects(question, sql)
             self._record(DeniedEvent, principal, purpose, objects, decision, 0, "denied")
             raise AccessDenied(refused.message, decision) from None
-        con.execute("SET lock_configuration = true")
         return sql
 
     def pseudonym(self, enterprise_id: str, purpose: str) -> str:

@@ -8,6 +8,7 @@ from crosswalk.audit.checkpoints import Checkpoint
 from crosswalk.audit.events import (
     EVENT_KINDS,
     AccessDenied,
+    AccountChanged,
     AgreementChanged,
     AuditEvent,
     BatchFailed,
@@ -20,6 +21,8 @@ from crosswalk.audit.events import (
     LinkageStarted,
     Login,
     ReviewDecided,
+    SignInFailed,
+    TokenChanged,
 )
 from crosswalk.audit.keys import PublicKey, load_key
 from crosswalk.audit.log import AuditLog, Verification
@@ -28,6 +31,7 @@ from crosswalk.audit.queries import denials, purposes, who_accessed
 __all__ = [
     "EVENT_KINDS",
     "AccessDenied",
+    "AccountChanged",
     "AgreementChanged",
     "AuditEvent",
     "AuditLog",
@@ -43,6 +47,8 @@ __all__ = [
     "Login",
     "PublicKey",
     "ReviewDecided",
+    "SignInFailed",
+    "TokenChanged",
     "Verification",
     "denials",
     "load_key",

@@ -112,6 +112,29 @@ class Login(AuditEvent):
     action: ClassVar[str] = "session.login"
 
 
+@dataclass(frozen=True)
+class SignInFailed(AuditEvent):
+    """A sign-in was refused (wrong password, disabled account, too many attempts)."""
+
+    action: ClassVar[str] = "session.failed"
+    outcome: str = "denied"
+
+
+@dataclass(frozen=True)
+class AccountChanged(AuditEvent):
+    """An account was created, disabled or enabled, given a password, or granted or
+    revoked a role (``objects`` names the account and the change)."""
+
+    action: ClassVar[str] = "account.change"
+
+
+@dataclass(frozen=True)
+class TokenChanged(AuditEvent):
+    """An API token was created or revoked (``objects`` names its id, never its secret)."""
+
+    action: ClassVar[str] = "token.change"
+
+
 EVENT_KINDS: tuple[type[AuditEvent], ...] = (
     DataRead,
     AccessDenied,
@@ -125,4 +148,7 @@ EVENT_KINDS: tuple[type[AuditEvent], ...] = (
     AgreementChanged,
     ConsentChanged,
     Login,
+    SignInFailed,
+    AccountChanged,
+    TokenChanged,
 )

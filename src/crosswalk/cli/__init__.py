@@ -61,6 +61,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "agreement": ("access", "The data-sharing agreement."),
     "consent": ("access", "The consent registry (42 CFR Part 2)."),
     "audit": ("access", "The tamper-evident audit log."),
+    "account": ("accounts", "Accounts: who may sign in, their agency and roles."),
+    "token": ("accounts", "API tokens: shown once, kept as hashes, scoped, expiring."),
+    "control": ("accounts", "The control plane's schema (the host operator)."),
     "demo": (
         "demo",
         "Generate a synthetic state, ingest it, link it, ask the gate and analytic "

@@ -1,0 +1,156 @@
+"""The hub object: one per process, owning the stores that process reads and writes.
+
+A CLI command, the service or a notebook creates one ``Hub`` and passes it down; the
+gate (``crosswalk.access.Gate(hub)``) is the only thing that hands its read side to a
+question. The hub holds:
+
+- the data plane behind a thin engine layer (``ReadEngine``): today DuckDB, where every
+  read gets its own cursor of one shared read-only connection that cannot reach outside
+  the hub (no files, no ATTACH, no extensions) and whose configuration is locked from the
+  moment it is opened; a second engine (Spark) fills the same few methods;
+- the control-plane engine (SQLAlchemy; SQLite or PostgreSQL), with the audit log and
+  the consent registry over it;
+- the folder of keys kept outside the hub.
+
+The hub never decides anything: the gate decides each request against the agreement in
+force and today's date, read afresh every time, so a long-lived hub never freezes them.
+
+Example:
+    >>> with Hub("hub.duckdb") as hub:  # doctest: +SKIP
+    ...     Gate(hub).person(principal, "care_coordination", "P0000000042")
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import Any, Protocol
+
+import duckdb
+import sqlalchemy as sa
+
+from crosswalk import settings, stores
+from crosswalk.agreement import ConsentRegistry
+from crosswalk.audit import AuditLog
+
+# Settings of every read connection of the hub: read-only is set on opening; these keep a
+# statement from reaching anything outside the hub (see crosswalk.access.confine).
+READ_CONFIG: dict[str, str | bool | int | float | list[str]] = {
+    "enable_external_access": False,
+    "autoload_known_extensions": False,
+    "autoinstall_known_extensions": False,
+    "python_enable_replacements": False,
+}
+
+
+class ReadEngine(Protocol):
+    """The data plane as the gate sees it: a dialect and a way to read.
+
+    An engine hands out one connection-like object per read (with ``execute`` and
+    ``sql``), never shared between two reads at once; temporary views made during a
+    read stay with it.
+    """
+
+    dialect: str
+
+    def read(self) -> AbstractContextManager[Any]: ...
+
+    def close(self) -> None: ...
+
+
+class DuckDBEngine:
+    """The hub's DuckDB file, read through cursors of one read-only connection.
+
+    ``shared=True`` (the service, a notebook) opens the file once and keeps it open:
+    reads are cursors, safe to use from several threads at once. ``shared=False`` (a
+    one-shot CLI command, a test that writes the hub between reads) opens the file for
+    each read and closes it after, so the process does not hold the file between reads.
+    """
+
+    dialect = "duckdb"
+
+    def __init__(self, path: str | Path | None = None, *, shared: bool = True) -> None:
+        self.path = settings.HUB.value(None if path is None else str(path))
+        self.shared = shared
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._opening = threading.Lock()
+
+    def _open(self) -> duckdb.DuckDBPyConnection:
+        con = stores.connect_hub(self.path, read_only=True, config=READ_CONFIG)
+        # Locked before any question runs: no statement can turn external access back on.
+        con.execute("SET lock_configuration = true")
+        return con
+
+    def _shared(self) -> duckdb.DuckDBPyConnection:
+        with self._opening:
+            if self._con is None:
+                self._con = self._open()
+            return self._con
+
+    @contextmanager
+    def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection of its own for one read (a cursor of the shared one)."""
+        con = self._shared().cursor() if self.shared else self._open()
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def close(self) -> None:
+        with self._opening:
+            if self._con is not None:
+                self._con.close()
+                self._con = None
+
+
+class Hub:
+    """The stores of one process: the data plane, the control plane and the keys.
+
+    Args:
+        hub: the hub's DuckDB file (default ``$CROSSWALK_HUB``), or a ``ReadEngine``.
+        control: the control plane, a URL or an engine (default ``$CROSSWALK_CONTROL``).
+        secrets: the folder of keys (default ``$CROSSWALK_SECRETS``).
+        shared: keep one read connection open for the life of the hub (see
+            ``DuckDBEngine``).
+    """
+
+    def __init__(
+        self,
+        hub: str | Path | ReadEngine | None = None,
+        control: str | sa.Engine | None = None,
+        secrets: str | Path | None = None,
+        *,
+        shared: bool = True,
+    ) -> None:
+        if hub is None or isinstance(hub, str | Path):
+            self.engine: ReadEngine = DuckDBEngine(hub, shared=shared)
+        else:
+            self.engine = hub
+        self._owns_control = not isinstance(control, sa.Engine)
+        self.control = control if isinstance(control, sa.Engine) else stores.control_engine(control)
+        self.secrets = Path(settings.SECRETS.value(None if secrets is None else str(secrets)))
+        self.audit = AuditLog(self.control, secrets=self.secrets)
+        self.consents = ConsentRegistry(self.control)
+
+    @property
+    def dialect(self) -> str:
+        """The SQL dialect questions render for (``duckdb``; ``spark`` later)."""
+        return self.engine.dialect
+
+    def read(self) -> AbstractContextManager[Any]:
+        """A read connection of the data plane, for the gate only."""
+        return self.engine.read()
+
+    def close(self) -> None:
+        """Close the data plane and release the control plane's pooled connections."""
+        self.engine.close()
+        if self._owns_control:
+            self.control.dispose()
+
+    def __enter__(self) -> Hub:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
