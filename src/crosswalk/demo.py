@@ -162,7 +162,9 @@ def analytics_examples(
         answer = analytics.ask(
             question, ANALYST, "program_evaluation", hub=hub, control=control, secrets=secrets
         )
-        spec = analytics.chart(question.name, answer.table, title)
+        spec = analytics.chart(
+            question.name, answer.table, title, getattr(question, "program", None)
+        )
         paths = [
             analytics.write_chart(spec, charts / f"{question.name}.{kind}")
             for kind in ("html", "png")

@@ -208,7 +208,7 @@ def test_overlap_colour_and_text_show_the_same_count_and_hidden_fits() -> None:
     ],
 )
 def test_charts_render_to_png(name: str, table: pa.Table, title: str, tmp_path: Path) -> None:
-    out = write_chart(chart(name, table, title), tmp_path / f"{name}.png")
+    out = write_chart(chart(name, table, title, "TANF"), tmp_path / f"{name}.png")
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

@@ -45,8 +45,9 @@ def _note(table: pa.Table, *more: str) -> list[str]:
     return [first, *more]
 
 
-def chart(name: str, table: pa.Table, title: str) -> alt.TopLevelMixin:
-    """The chart for a question's answer."""
+def chart(name: str, table: pa.Table, title: str, about: str | None = None) -> alt.TopLevelMixin:
+    """The chart for a question's answer; ``about`` names what the question is around
+    (the program at the centre of a pathways Sankey)."""
     build = {
         "overlap": _overlap,
         "combinations": _combinations,
@@ -57,6 +58,8 @@ def chart(name: str, table: pa.Table, title: str) -> alt.TopLevelMixin:
     }.get(name)
     if build is None:
         raise ConfigError(f"no chart for {name!r}")
+    if name == "pathways":
+        return _pathways(table, title, about or "entrants")
     return build(table, title)
 
 
@@ -151,9 +154,8 @@ def _combinations(table: pa.Table, title: str) -> alt.TopLevelMixin:
     )
 
 
-def _pathways(table: pa.Table, title: str) -> alt.TopLevelMixin:
+def _pathways(table: pa.Table, title: str, program: str = "entrants") -> alt.TopLevelMixin:
     rows = _records(table)
-    program = title.rsplit(" ", 1)[-1]
     nodes, links = cd.sankey(rows, program)
     names = sorted({n["program"] for n in nodes if n["program"] != cd.HIDDEN})
     colour = alt.Color(

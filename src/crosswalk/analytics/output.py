@@ -35,13 +35,13 @@ def write_table(table: pa.Table, path: str | Path) -> Path:
     return p
 
 
-def chart(name: str, table: pa.Table, title: str) -> Any:
+def chart(name: str, table: pa.Table, title: str, about: str | None = None) -> Any:
     """The chart for a question's answer (an Altair chart; see ``analytics.charts``).
 
     Imported on use: Altair is only needed by those who draw."""
     from crosswalk.analytics import charts
 
-    return charts.chart(name, table, title)
+    return charts.chart(name, table, title, about)
 
 
 def write_chart(spec: Any, path: str | Path) -> Path:

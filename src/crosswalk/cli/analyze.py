@@ -146,7 +146,8 @@ def _deliver(
         answer = analytics.ask(question, principal, why, hub=hub, control=control)
         table, note = answer.table, protection_note(answer.protected)
         for path in chart or ():
-            analytics.write_chart(analytics.chart(question.name, table, title), path)
+            about = getattr(question, "program", None)
+            analytics.write_chart(analytics.chart(question.name, table, title, about), path)
     if out is not None:
         analytics.write_table(table, out)
     elif as_json or as_csv:
