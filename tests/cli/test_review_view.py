@@ -44,3 +44,19 @@ def test_the_waterfall_is_written_as_html_and_png(tmp_path: Path) -> None:
     assert "JOSEPH" in page and "<script src=" not in page
     png = write_waterfall(steps, "fcs:1 ~ hfs:2", tmp_path / "pair.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_what_a_decision_would_merge_or_split() -> None:
+    from crosswalk.identity.review import Side, effects
+
+    apart = effects(Side("fcs:1", "P0000000007", 3), Side("hfs:2", "P0000000009", 1))
+    assert apart["match"] == (
+        "merges P0000000007 (3 records) and P0000000009 (1 record) into one person of 4 "
+        "records at the next link run"
+    )
+    assert apart["no-match"].endswith("apart: no change")
+    together = effects(Side("fcs:1", "P0000000007", 4), Side("hfs:2", "P0000000007", 4))
+    assert together["match"] == "keeps both in P0000000007 (4 records): no change"
+    assert together["no-match"].startswith("splits P0000000007 (4 records)")
+    new = effects(Side("fcs:1", None, 0), Side("hfs:2", "P0000000009", 2))
+    assert "fcs:1 (not linked yet)" in new["match"]
