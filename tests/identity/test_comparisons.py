@@ -15,6 +15,9 @@ BASE = {
     "middle_name": None,
     "middle_phonetic": None,
     "given_tokens": ["WILLIAM"],
+    "other_ids": None,
+    "other_keys": None,
+    "other_kinds": None,
     "dob": "1980-03-04",
     "dob_year": 1980,
     "dob_month": 3,
@@ -31,6 +34,9 @@ BASE = {
 }
 
 
+TYPES = {"dob": "DATE", "other_ids": "STRUCT(kind VARCHAR, value VARCHAR)[]"}
+
+
 def level(comparison_name, left, right):
     comparison = next(
         c for c in comparisons() if c.get_comparison("duckdb").output_column_name == comparison_name
@@ -42,14 +48,10 @@ def level(comparison_name, left, right):
     params = []
     for side, row in (("l", l_row), ("r", r_row)):
         for k, v in row.items():
-            cast = (
-                "DATE"
-                if k == "dob"
-                else (
-                    "VARCHAR[]"
-                    if k == "last_tokens"
-                    else ("INTEGER" if k.startswith("dob_") else "VARCHAR")
-                )
+            cast = TYPES.get(k) or (
+                "VARCHAR[]"
+                if k.endswith(("_tokens", "_keys", "_kinds"))
+                else ("INTEGER" if k.startswith("dob_") else "VARCHAR")
             )
             cols.append(f"CAST(? AS {cast}) AS {k}_{side}")
             params.append(v)
@@ -141,3 +143,56 @@ def test_junior_and_senior_differ_on_generation():
         level("generation", {"name_suffix": "JR"}, {"name_suffix": "SR"}) == "All other comparisons"
     )
     assert level("generation", {"name_suffix": None}, {"name_suffix": "SR"}) == "not both given"
+
+
+def _ids(*pairs):
+    return {
+        "other_ids": [{"kind": k, "value": v} for k, v in pairs],
+        "other_keys": [f"{k}:{v}" for k, v in pairs],
+        "other_kinds": sorted({k for k, _ in pairs}),
+    }
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "expected"),
+    [
+        (_ids(("state_id", "A1234567")), _ids(("state_id", "A1234567")), "an identifier equal"),
+        (
+            _ids(("state_id", "A1234567"), ("passport", "X1")),
+            _ids(("state_id", "A1234576")),
+            "an identifier one edit off",
+        ),
+        (_ids(("state_id", "A1234567")), _ids(("state_id", "B9999999")), "All other comparisons"),
+        # The same value under another kind is no evidence: kinds are compared apart.
+        (
+            _ids(("state_id", "A1234567")),
+            _ids(("drivers_licence", "A1234567")),
+            "no identifier of a kind both hold",
+        ),
+        (_ids(("state_id", "A1234567")), {}, "no identifier of a kind both hold"),
+    ],
+)
+def test_other_identifiers(left, right, expected):
+    assert level("other_ids", left, right) == expected
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "expected"),
+    [
+        ({"middle_name": "JAMES"}, {"middle_name": "JAMES"}, "Exact match on middle_name"),
+        ({"middle_name": "JAMES"}, {"middle_name": "J"}, "initial matches"),
+        ({"middle_name": "JAMES"}, {"middle_name": None}, "middle_name is NULL"),
+        ({"middle_name": "JAMES"}, {"middle_name": "ROBERT"}, "All other comparisons"),
+    ],
+)
+def test_middle_name(left, right, expected):
+    assert level("middle_name", left, right) == expected
+
+
+def test_middle_name_used_as_first():
+    got = level(
+        "first_name",
+        {"first_name": "JAMES", "first_canonical": "JAMES", "middle_name": None},
+        {"middle_name": "JAMES"},
+    )
+    assert got == "middle name used as first"

@@ -1,6 +1,8 @@
 """The model fits the records it is given: any subset of identifiers links, an empty field
 is left out with a message, and data that cannot be linked fails cleanly."""
 
+import json
+
 import duckdb
 import pytest
 
@@ -74,7 +76,7 @@ def test_records_that_cannot_be_linked_fail_clearly_and_leave_the_hub_as_it_was(
     before = _hub_state(hub)
     _blank(
         hub, "first_name", "first_name_canonical", "middle_name", "dob", "ssn", "ssn_last4",
-        "address_line", "zip", "county", "phone", "medicaid_id", "name_suffix", "sex",
+        "address_line", "zip", "county", "phone", "medicaid_id", "name_suffix", "sex", "other_ids",
     )  # fmt: skip
     with pytest.raises(LinkageError, match="fewer than two usable fields") as raised:
         link(hub)
@@ -110,3 +112,34 @@ def test_cli_names_the_cause(tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert "linkage cannot proceed: the hub holds fewer than two person records" in err
     assert "Traceback" not in err
+
+
+def test_typed_identifiers_are_compared_and_block(linked_copy):
+    root, hub = linked_copy
+    _blank(hub, "ssn", "ssn_last4", "medicaid_id", "other_ids")
+    link(hub)
+    without = evaluate(root / "state" / "truth", hub)
+    con = duckdb.connect(str(hub))
+    # A state id on most records (the true person's), one character off on a few.
+    con.execute(
+        """UPDATE person_record p SET other_ids = [{'kind': 'state_id', 'value':
+              CASE WHEN hash(p.record_key) % 20 = 0 THEN 'S' || (hash(t.person_id) % 1000000000 + 1)
+                   ELSE 'S' || (hash(t.person_id) % 1000000000) END}]
+        FROM read_parquet(?) t WHERE t.record_key = p.record_key AND hash(p.record_key) % 10 < 7""",
+        [str(root / "state" / "truth" / "records.parquet")],
+    )
+    con.close()
+    result = link(hub)
+    assert result.coverage["share"]["other_ids"] > 0.6
+    e = evaluate(root / "state" / "truth", hub)
+    con = duckdb.connect(str(hub), read_only=True)
+    plan = json.loads(
+        con.execute("SELECT training FROM link_model ORDER BY version DESC LIMIT 1").fetchall()[0][
+            0
+        ]
+    )
+    con.close()
+    assert "other_ids" in plan["comparisons"]
+    rules = {r["rule"]: r for r in plan["pairs_by_rule"]}
+    assert rules["other identifier"]["accepted"] > 0
+    assert e.pairwise_f1 > without.pairwise_f1 and e.pairwise_f1 >= 0.985, (e, without)

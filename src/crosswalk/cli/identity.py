@@ -41,7 +41,11 @@ def evaluation_table(e: identity.Evaluation) -> Table:
 def link(
     hub: HubOption = None,
     evaluate: Annotated[
-        Path | None, typer.Option(help="Ground truth folder of a synthetic state to score against.")
+        Path | None,
+        typer.Option(
+            help="Ground truth to score against: a synthetic state's truth folder, or a CSV or"
+            " Parquet file with columns agency, source_record_id, entity_id."
+        ),
     ] = None,
     charts: Annotated[
         Path | None, typer.Option(help="Folder for the model's charts (PNG and HTML).")

@@ -61,10 +61,69 @@ def choose_threshold(
     return Threshold(weight, weight - review_band, precision, recall)
 
 
-def cluster(con: duckdb.DuckDBPyConnection, records: str, links: str) -> tuple[pa.Table, int]:
+GENERATION_YEARS = 12
+
+
+def cannot_link_sql(a: str = "a", b: str = "b") -> str:
+    """SQL true when records ``a`` and ``b`` look like two people of one household rather
+    than one person recorded twice, unless an identifier agrees (SSN, Medicaid id):
+
+    - a generation apart: birth years 12 or more apart (a parent and a child given the same
+      name, with no JR/SR in the data);
+    - twins: the same DOB and surname or address, different first names (not a nickname),
+      and either first names that no name variant explains (typo, initial, swapped with
+      the surname, a middle name used as first, a part of a compound name in common) or
+      middle names with different initials;
+    - siblings: different first names (not a nickname) and dates of birth that no single
+      recording error (a swap, a year, a month or a day wrong) explains.
+    """
+    same_id = (
+        f"(coalesce({a}.ssn = {b}.ssn, false) OR coalesce({a}.medicaid_id = {b}.medicaid_id, false)"
+        f" OR coalesce(list_has_any({a}.other_keys, {b}.other_keys), false))"
+    )
+    first_explained = f"""coalesce({a}.first_canonical = {b}.first_canonical, false)
+        OR coalesce(jaro_winkler_similarity({a}.first_name, {b}.first_name) >= 0.8, false)
+        OR coalesce(left({a}.first_name, 1) = left({b}.first_name, 1)
+                    AND (length({a}.first_name) = 1 OR length({b}.first_name) = 1), false)
+        OR coalesce({a}.first_name = {b}.last_name, false) OR coalesce({a}.last_name = {b}.first_name, false)
+        OR coalesce({a}.first_name = {b}.middle_name, false) OR coalesce({a}.middle_name = {b}.first_name, false)
+        OR coalesce(list_has_any({a}.given_tokens, {b}.given_tokens), false)"""
+    generations = f"coalesce(abs({a}.dob_year - {b}.dob_year) >= {GENERATION_YEARS}, false)"
+    # Twins are often given similar first names: middle names with different initials
+    # tell them apart where the first names alone do not.
+    middles_differ = (
+        f"coalesce(left({a}.middle_name, 1) <> left({b}.middle_name, 1), false)"
+        f" AND NOT coalesce({a}.first_name = {b}.middle_name OR {a}.middle_name = {b}.first_name, false)"
+    )
+    twins = (
+        f"(coalesce({a}.dob = {b}.dob, false) AND {a}.first_name IS NOT NULL AND {b}.first_name IS NOT NULL"
+        f" AND (coalesce({a}.last_name = {b}.last_name, false) OR coalesce({a}.address_line = {b}.address_line, false))"
+        f" AND {a}.first_name <> {b}.first_name"
+        f" AND coalesce({a}.first_canonical <> {b}.first_canonical, true)"
+        f" AND (NOT ({first_explained}) OR ({middles_differ})))"
+    )
+    # Two disagreements that errors rarely make together: different first names (not a
+    # nickname) and dates of birth that no single recording error explains.
+    dob_close = (
+        f"({a}.dob = {b}.dob OR ({a}.dob_year = {b}.dob_year AND {a}.dob_month = {b}.dob_day"
+        f" AND {a}.dob_day = {b}.dob_month) OR ({a}.dob_month = {b}.dob_month AND {a}.dob_day = {b}.dob_day)"
+        f" OR ({a}.dob_year = {b}.dob_year AND ({a}.dob_month = {b}.dob_month OR {a}.dob_day = {b}.dob_day)))"
+    )
+    siblings = (
+        f"({a}.dob IS NOT NULL AND {b}.dob IS NOT NULL AND NOT {dob_close}"
+        f" AND NOT coalesce({a}.first_name = {b}.first_name OR {a}.first_canonical = {b}.first_canonical, true))"
+    )
+    return f"(({generations} OR {twins} OR {siblings}) AND NOT {same_id})"
+
+
+def cluster(
+    con: duckdb.DuckDBPyConnection, records: str, links: str, pair_rule: str | None = None
+) -> tuple[pa.Table, int]:
     """Cluster records given accepted ``links`` (record_key_l, record_key_r, match_weight).
 
-    Returns (record_key, cluster) for every record and the number of components split.
+    ``pair_rule`` is SQL over two records ``a`` and ``b`` of ``records``, true when they
+    cannot be one person (``cannot_link_sql``). Returns (record_key, cluster) for every
+    record and the number of components split.
     """
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE node AS
@@ -85,18 +144,20 @@ def cluster(con: duckdb.DuckDBPyConnection, records: str, links: str) -> tuple[p
         "CREATE OR REPLACE TEMP TABLE component AS SELECT n.record_key, l.component FROM node n JOIN _labels l USING (idx)"
     )
     con.unregister("_labels")
-    conflicted = _conflicted_components(con, records)
+    conflicted = _conflicted_components(con, records, pair_rule)
     if conflicted:
-        labels = _split(con, records, links, labels, conflicted)
+        labels = _split(con, records, links, labels, conflicted, pair_rule)
     return pa.table({"record_key": pa.array(keys, type=pa.string()), "cluster": labels}), len(
         conflicted
     )
 
 
-def _conflicted_components(con: duckdb.DuckDBPyConnection, records: str) -> set[int]:
+def _conflicted_components(
+    con: duckdb.DuckDBPyConnection, records: str, pair_rule: str | None
+) -> set[int]:
+    extra = f"OR {pair_rule}" if pair_rule else ""
     rows = con.execute(
-        f"""WITH r AS (SELECT c.component, p.record_key, p.ssn, p.name_suffix
-                     FROM component c JOIN {records} p USING (record_key)),
+        f"""WITH r AS (SELECT c.component, p.* FROM component c JOIN {records} p USING (record_key)),
         big AS (SELECT component FROM component GROUP BY 1 HAVING count(*) > 1)
         SELECT DISTINCT a.component FROM r a JOIN r b ON a.component = b.component
         AND a.record_key < b.record_key
@@ -104,7 +165,8 @@ def _conflicted_components(con: duckdb.DuckDBPyConnection, records: str) -> set[
           (a.ssn IS NOT NULL AND b.ssn IS NOT NULL AND damerau_levenshtein(a.ssn, b.ssn) > 1)
           OR (a.name_suffix IN ('JR', 'SR') AND b.name_suffix IN ('JR', 'SR') AND a.name_suffix <> b.name_suffix)
           OR EXISTS (SELECT 1 FROM review_decision d WHERE d.decision = 'no-match'
-                     AND d.record_key_l = a.record_key AND d.record_key_r = b.record_key))"""
+                     AND d.record_key_l = a.record_key AND d.record_key_r = b.record_key)
+          {extra})"""
     ).fetchall()
     return {r[0] for r in rows}
 
@@ -115,6 +177,7 @@ def _split(
     links: str,
     labels: np.ndarray,
     conflicted: set[int],
+    pair_rule: str | None = None,
 ) -> np.ndarray:
     """Rebuild conflicted components from their strongest links, refusing conflicting merges."""
     members = con.execute(
@@ -139,6 +202,17 @@ def _split(
             "SELECT record_key_l, record_key_r FROM review_decision WHERE decision = 'no-match'"
         ).fetchall()
     }
+    if pair_rule:
+        cannot |= {
+            (x, y)
+            for x, y in con.execute(
+                f"""WITH r AS (SELECT c.component, p.* FROM component c JOIN {records} p USING (record_key)
+                               WHERE c.component IN (SELECT unnest(?)))
+                SELECT a.record_key, b.record_key FROM r a JOIN r b
+                  ON a.component = b.component AND a.record_key < b.record_key WHERE {pair_rule}""",
+                [sorted(conflicted)],
+            ).fetchall()
+        }
     parent: dict[str, str] = {k: k for k, *_ in members}
     ssns: dict[str, set[str]] = {k: ({s} if s else set()) for k, _, s, _ in members}
     suffixes: dict[str, set[str]] = {

@@ -74,18 +74,85 @@ def scores(
     return int(row[0]), int(row[1]), int(row[2]), int(row[3]), float(row[4]), float(row[5])
 
 
-def evaluate(truth: str | Path, hub: str | Path | None = None) -> Evaluation:
-    """Score the hub's person index against a synthetic state's ground truth."""
-    records_path, lookalikes_path = _truth_path(truth)
-    if not records_path.exists():
-        raise InputFileError(
-            "no ground truth there", [Problem("expected truth/records.parquet", file=str(truth))]
+TRUTH_COLUMNS = ("agency", "source_record_id", "entity_id")
+
+
+def _load_truth(con: duckdb.DuckDBPyConnection, truth: str | Path) -> Path | None:
+    """Create the temporary table ``truth`` (record_key, person, errors); return the
+    lookalikes file, if any.
+
+    ``truth`` is a synthetic state's truth folder, or a plain file (CSV or Parquet) with
+    one row per record: agency, source_record_id, entity_id (the true person).
+    """
+    path = Path(truth)
+    if path.is_dir():
+        records_path, lookalikes = _truth_path(path)
+        if not records_path.exists():
+            raise InputFileError(
+                "no ground truth there",
+                [Problem("expected truth/records.parquet", file=str(truth))],
+            )
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE truth AS SELECT record_key, person_id::VARCHAR AS person,"
+            " errors FROM read_parquet(?)",
+            [str(records_path)],
         )
+        return lookalikes
+    if not path.exists():
+        raise InputFileError("no truth file there", [Problem("file not found", file=str(truth))])
+    reader = (
+        "read_parquet(?)"
+        if path.suffix.lower() == ".parquet"
+        else "read_csv(?, all_varchar = true)"
+    )
+    try:
+        columns = [
+            r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {reader}", [str(path)]).fetchall()
+        ]
+    except duckdb.Error as error:
+        raise InputFileError(
+            "the truth file cannot be read", [Problem(str(error).splitlines()[0], file=str(path))]
+        ) from error
+    missing = [c for c in TRUTH_COLUMNS if c not in columns]
+    if missing:
+        raise InputFileError(
+            "the truth file lacks columns",
+            [
+                Problem(f"missing column {c!r} (has {columns})", file=str(path), field=c)
+                for c in missing
+            ],
+        )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE truth AS
+        SELECT agency::VARCHAR || ':' || source_record_id::VARCHAR AS record_key,
+               entity_id::VARCHAR AS person, []::VARCHAR[] AS errors,
+               row_number() OVER () AS row
+        FROM {reader}""",
+        [str(path)],
+    )
+    bad = con.execute(
+        "SELECT row FROM truth WHERE record_key IS NULL OR person IS NULL ORDER BY row LIMIT 1"
+    ).fetchall()
+    if bad:
+        raise InputFileError(
+            "the truth file has an empty value",
+            [
+                Problem(
+                    "agency, source_record_id and entity_id are required",
+                    file=str(path),
+                    row=bad[0][0],
+                )
+            ],
+        )
+    return None
+
+
+def evaluate(truth: str | Path, hub: str | Path | None = None) -> Evaluation:
+    """Score the hub's person index against ground truth: a synthetic state's truth
+    folder, or a plain file (CSV or Parquet: agency, source_record_id, entity_id)."""
     con = stores.connect_hub(hub)
     try:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE truth AS SELECT record_key, person_id AS person, errors FROM read_parquet('{records_path}')"
-        )
+        lookalikes_path = _load_truth(con, truth)
         con.execute(
             "CREATE OR REPLACE TEMP TABLE predicted AS SELECT record_key, enterprise_id AS cluster FROM person_index"
         )
@@ -102,9 +169,16 @@ def evaluate(truth: str | Path, hub: str | Path | None = None) -> Evaluation:
                 GROUP BY 1 ORDER BY 2 DESC"""
             ).fetchall()
         )
-        look = "SELECT NULL::BIGINT AS person_id_a, NULL::BIGINT AS person_id_b, NULL::VARCHAR AS kind WHERE false"
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE lookalike (person_id_a VARCHAR, person_id_b VARCHAR, kind VARCHAR)"
+        )
         if lookalikes_path is not None:
-            look = f"SELECT * FROM read_parquet('{lookalikes_path}')"
+            con.execute(
+                "INSERT INTO lookalike SELECT person_id_a::VARCHAR, person_id_b::VARCHAR, kind"
+                " FROM read_parquet(?)",
+                [str(lookalikes_path)],
+            )
+        look = "SELECT * FROM lookalike"
         fp = dict(
             con.execute(
                 f"""WITH j AS (SELECT t.record_key, t.person, p.cluster FROM truth t JOIN predicted p USING (record_key)),

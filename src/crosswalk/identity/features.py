@@ -28,6 +28,7 @@ FIELDS = (
     "county",
     "phone",
     "medicaid_id",
+    "other_ids",
 )
 
 
@@ -50,6 +51,12 @@ def build_features(con: duckdb.DuckDBPyConnection, table: str = "link_input") ->
     con.register("_phonetic", codes)
     con.execute("CREATE OR REPLACE TEMP TABLE phonetic AS SELECT * FROM _phonetic")
     con.unregister("_phonetic")
+    has_ids = con.execute(
+        "SELECT count(*) FROM information_schema.columns WHERE table_name = 'person_record'"
+        " AND column_name = 'other_ids'"
+    ).fetchall()[0][0]
+    # A hub last migrated before typed identifiers existed has none to offer.
+    ids = "p.other_ids" if has_ids else "NULL::STRUCT(kind VARCHAR, value VARCHAR)[]"
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {table} AS
         SELECT p.record_key AS unique_id, p.agency,
@@ -61,11 +68,20 @@ def build_features(con: duckdb.DuckDBPyConnection, table: str = "link_input") ->
                list_filter(string_split(concat_ws(' ', p.first_name, p.middle_name), ' '),
                            lambda x: length(x) > 1) AS given_tokens,
                left(p.last_name, 1) AS last_initial,
+               coalesce(p.first_name_canonical, p.first_name) || ' ' || p.last_name AS full_name,
+               -- the same, only where the DOB is missing: such records are compared with
+               -- every record of the same name (few records, so few pairs)
+               CASE WHEN p.dob IS NULL THEN coalesce(p.first_name_canonical, p.first_name)
+                    || ' ' || p.last_name END AS full_name_no_dob,
                p.dob, year(p.dob) AS dob_year, month(p.dob) AS dob_month, day(p.dob) AS dob_day,
                -- two overlapping two-year windows: birth years one apart share one of them
                year(p.dob) // 2 AS dob_year_even, (year(p.dob) + 1) // 2 AS dob_year_odd,
                nullif(p.sex, 'U') AS sex,
                p.ssn, p.ssn_last4, p.medicaid_id,
+               -- typed identifiers beyond SSN, compared within their kind
+               nullif({ids}, []) AS other_ids,
+               nullif(list_transform({ids}, lambda x: x.kind || ':' || x.value), []) AS other_keys,
+               nullif(list_distinct(list_transform({ids}, lambda x: x.kind)), []) AS other_kinds,
                p.address_line, p.zip, p.county, p.phone
         FROM person_record p
         LEFT JOIN phonetic fp ON fp.name = p.first_name

@@ -21,7 +21,13 @@ from crosswalk.audit import AuditLog, LinkageFailed, LinkageRun, LinkageStarted
 from crosswalk.errors import LinkageError, Problem
 from crosswalk.identity import linked, model, profile, store
 from crosswalk.identity.charts import write_charts
-from crosswalk.identity.cluster import Threshold, assign_enterprise_ids, choose_threshold, cluster
+from crosswalk.identity.cluster import (
+    Threshold,
+    assign_enterprise_ids,
+    cannot_link_sql,
+    choose_threshold,
+    cluster,
+)
 from crosswalk.identity.features import build_features
 
 Progress = Callable[[str, float], None]
@@ -226,7 +232,8 @@ def _link(
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE accepted AS
         SELECT d.record_key_l, d.record_key_r, d.match_weight FROM decided d
-        WHERE (d.match_weight >= {threshold.weight}
+        JOIN link_input a ON a.unique_id = d.record_key_l JOIN link_input b ON b.unique_id = d.record_key_r
+        WHERE (d.match_weight >= {threshold.weight} AND NOT {cannot_link_sql()}
                OR EXISTS (SELECT 1 FROM review_decision r WHERE r.decision = 'match'
                           AND r.record_key_l = d.record_key_l AND r.record_key_r = d.record_key_r))
           AND NOT EXISTS (SELECT 1 FROM review_decision r WHERE r.decision = 'no-match'
@@ -236,9 +243,9 @@ def _link(
           AND r.record_key_l IN (SELECT unique_id FROM link_input) AND r.record_key_r IN (SELECT unique_id FROM link_input)"""
     )
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE link_records AS SELECT unique_id AS record_key, ssn, name_suffix FROM link_input"
+        "CREATE OR REPLACE TEMP TABLE link_records AS SELECT unique_id AS record_key, * EXCLUDE (unique_id) FROM link_input"
     )
-    clusters, split = cluster(con, "link_records", "accepted")
+    clusters, split = cluster(con, "link_records", "accepted", cannot_link_sql())
     con.register("_clusters", clusters)
     con.execute("CREATE OR REPLACE TEMP TABLE clusters AS SELECT * FROM _clusters")
     con.unregister("_clusters")

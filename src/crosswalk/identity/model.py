@@ -48,6 +48,10 @@ _SOURCE: dict[str, str] = {
     "dob_day": "dob",
     "dob_year_even": "dob",
     "dob_year_odd": "dob",
+    "other_keys": "other_ids",
+    "other_kinds": "other_ids",
+    "full_name": "last_name",
+    "full_name_no_dob": "dob",
 }
 
 
@@ -219,6 +223,28 @@ def _address(fields: frozenset[str]) -> _Comparison:
     )
 
 
+def _other_ids() -> _Comparison:
+    """Typed identifiers (state id, driver's licence, a foreign national id...): only two
+    identifiers of the same kind are compared."""
+    one_edit = (
+        "len(list_filter(other_ids_l, lambda a: len(list_filter(other_ids_r, lambda b: "
+        "b.kind = a.kind AND damerau_levenshtein(a.value, b.value) <= 1)) > 0)) > 0"
+    )
+    return _Comparison(
+        "other_ids",
+        [
+            _level(
+                "other_kinds_l IS NULL OR other_kinds_r IS NULL"
+                " OR NOT list_has_any(other_kinds_l, other_kinds_r)",
+                "no identifier of a kind both hold",
+            ).configure(is_null_level=True),
+            _level("list_has_any(other_keys_l, other_keys_r)", "an identifier equal"),
+            _level(one_edit, "an identifier one edit off"),
+            cll.ElseLevel(),
+        ],
+    )
+
+
 ALL_FIELDS = frozenset(FIELDS)
 
 # Comparison -> the fields it reads (any one of them is enough for it to exist).
@@ -233,6 +259,7 @@ COMPARISON_FIELDS: dict[str, frozenset[str]] = {
     "address": frozenset({"address_line", "zip", "county"}),
     "phone": frozenset({"phone"}),
     "medicaid_id": frozenset({"medicaid_id"}),
+    "other_ids": frozenset({"other_ids"}),
 }
 
 
@@ -254,6 +281,7 @@ def comparisons(
         "address": lambda: _address(have),
         "phone": lambda: cl.ExactMatch("phone"),
         "medicaid_id": lambda: cl.ExactMatch("medicaid_id"),
+        "other_ids": _other_ids,
     }
     return [
         build[name]()
@@ -270,6 +298,7 @@ class Rule:
     name: str
     keys: tuple[str, ...]
     cross: tuple[tuple[str, str], ...] = ()
+    explode: bool = False  # one key, a list: records sharing any element
 
     @property
     def fields(self) -> frozenset[str]:
@@ -278,17 +307,27 @@ class Rule:
 
     @property
     def sql(self) -> str:
+        if self.explode:
+            return f"list_has_any(l.{self.keys[0]}, r.{self.keys[0]})"
         terms = [f"l.{k} = r.{k}" for k in self.keys]
         terms += [f"l.{a} = r.{b}" for a, b in self.cross]
         return " AND ".join(terms)
 
     def creator(self) -> BlockingRuleCreator | dict[str, Any]:
+        if self.explode:
+            return block_on(self.keys[0], arrays_to_explode=[self.keys[0]])
         if self.cross:
             return {"blocking_rule": self.sql}
         return block_on(*self.keys)
 
     def pairs_sql(self, table: str) -> str:
         """SQL counting the candidate pairs this rule alone makes (from group sizes)."""
+        if self.explode:
+            key = self.keys[0]
+            return (
+                f"SELECT coalesce(sum(n * (n - 1) / 2), 0) FROM (SELECT count(*) AS n FROM "
+                f"(SELECT unnest({key}) AS k FROM {table}) GROUP BY k)"
+            )
         if not self.cross:
             keys = ", ".join(self.keys)
             present = " AND ".join(f"{k} IS NOT NULL" for k in self.keys)
@@ -296,16 +335,16 @@ class Rule:
                 f"SELECT coalesce(sum(n * (n - 1) / 2), 0) FROM "
                 f"(SELECT count(*) AS n FROM {table} WHERE {present} GROUP BY {keys})"
             )
+        # One record's columns against the other's: group each side on its own columns.
         left = [*self.keys, *(a for a, _ in self.cross)]
         right = [*self.keys, *(b for _, b in self.cross)]
-        cols = sorted(set(left + right))
-        on = " AND ".join(f"a.{x} = b.{y}" for x, y in zip(left, right, strict=True))
-        present = " AND ".join(f"{c} IS NOT NULL" for c in cols)
-        return (
-            f"WITH g AS (SELECT {', '.join(cols)}, count(*) AS n FROM {table} "
-            f"WHERE {present} GROUP BY ALL) "
-            f"SELECT coalesce(sum(a.n * b.n), 0) FROM g a JOIN g b ON {on}"
-        )
+        sides = []
+        for cols in (left, right):
+            present = " AND ".join(f"{c} IS NOT NULL" for c in cols)
+            named = ", ".join(f"{c} AS k{i}" for i, c in enumerate(cols))
+            sides.append(f"SELECT {named}, count(*) AS n FROM {table} WHERE {present} GROUP BY ALL")
+        on = " AND ".join(f"a.k{i} = b.k{i}" for i in range(len(left)))
+        return f"SELECT coalesce(sum(a.n * b.n), 0) FROM ({sides[0]}) a JOIN ({sides[1]}) b ON {on}"
 
 
 def _swap(name: str, *keys: str) -> Rule:
@@ -319,6 +358,7 @@ def _swap(name: str, *keys: str) -> Rule:
 CANDIDATE_RULES: tuple[Rule, ...] = (
     Rule("SSN", ("ssn",)),
     Rule("Medicaid id", ("medicaid_id",)),
+    Rule("other identifier", ("other_keys",), explode=True),
     Rule("DOB + surname sound", ("dob", "last_phonetic")),
     Rule("DOB + first name", ("dob", "first_canonical")),
     Rule("names + birth year", ("first_canonical", "last_name", "dob_year")),
@@ -327,6 +367,13 @@ CANDIDATE_RULES: tuple[Rule, ...] = (
     Rule("DOB month and day + surname sound", ("dob_month", "dob_day", "last_phonetic")),
     Rule("names + county", ("first_canonical", "last_name", "county")),
     Rule("names + postcode", ("first_canonical", "last_name", "zip")),
+    Rule("first name + birth year + postcode", ("first_canonical", "dob_year", "zip")),
+    Rule("first name + birth year + county", ("first_canonical", "dob_year", "county")),
+    Rule("surname + birth year + postcode", ("last_name", "dob_year", "zip")),
+    Rule("DOB + county", ("dob", "county")),
+    Rule("address + surname", ("address_line", "last_name")),
+    Rule("names, no DOB on the left", (), (("full_name_no_dob", "full_name"),)),
+    Rule("names, no DOB on the right", (), (("full_name", "full_name_no_dob"),)),
     Rule("phone", ("phone",)),
     Rule("address + first name", ("address_line", "first_canonical")),
     Rule("SSN last four + first name", ("ssn_last4", "first_canonical")),
@@ -447,10 +494,14 @@ def plan(con: duckdb.DuckDBPyConnection, coverage: Coverage, table: str = "link_
                 f"values, too few to compare, left out"
             )
     # Identifiers compared only for equality say nothing unless two records share a value.
-    for f in ("ssn", "ssn_last4", "phone", "medicaid_id"):
+    for f in ("ssn", "ssn_last4", "phone", "medicaid_id", "other_ids"):
         if f in fields and coverage.repeated(f) == 0:
             fields.discard(f)
             messages.append(f"{f}: no two records share a value, left out")
+    if "other_ids" in fields and "medicaid_id" in fields:
+        # Ingest also files a Medicaid id as a typed identifier: count its evidence once.
+        fields.discard("medicaid_id")
+        messages.append("medicaid_id: compared among the typed identifiers (other_ids)")
     have = frozenset(fields)
     chosen = [c for c in comparisons(have) if isinstance(c, ComparisonCreator)]
     names = [c.get_comparison("duckdb").output_column_name for c in chosen]

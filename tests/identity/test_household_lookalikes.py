@@ -1,0 +1,130 @@
+"""Twins and parent/child namesakes in one household are two people, not one person's
+duplicate records; one person's name variants are still one person."""
+
+import duckdb
+import pytest
+
+from crosswalk.identity import link
+from crosswalk.identity.cluster import cannot_link_sql
+
+PERSON = {
+    "first_name": "MARIA",
+    "first_canonical": "MARIA",
+    "middle_name": "ELENA",
+    "last_name": "GARCIA",
+    "given_tokens": ["MARIA", "ELENA"],
+    "dob": "1990-05-17",
+    "address_line": "12 OAK ST",
+    "ssn": None,
+    "medicaid_id": None,
+    "other_keys": None,
+    "other_ids": None,
+}
+TYPES = {
+    "dob": "DATE",
+    "dob_year": "INTEGER",
+    "dob_month": "INTEGER",
+    "dob_day": "INTEGER",
+    "given_tokens": "VARCHAR[]",
+    "other_keys": "VARCHAR[]",
+    "other_ids": "STRUCT(kind VARCHAR, value VARCHAR)[]",
+}
+
+
+def _with_dob_parts(row):
+    year, month, day = (int(x) for x in row["dob"].split("-"))
+    return {**row, "dob_year": year, "dob_month": month, "dob_day": day}
+
+
+def cannot_link(left, right):
+    con = duckdb.connect()
+    cols, params = [], []
+    for side, row in (("a", {**PERSON, **left}), ("b", {**PERSON, **right})):
+        row = _with_dob_parts(row)
+        cols.append(
+            "{"
+            + ", ".join(f"'{k}': CAST(? AS {TYPES.get(k, 'VARCHAR')})" for k in row)
+            + f"}} AS {side}"
+        )
+        params += list(row.values())
+    return con.execute(
+        f"SELECT {cannot_link_sql('a', 'b')} FROM (SELECT {', '.join(cols)})", params
+    ).fetchall()[0][0]
+
+
+@pytest.mark.parametrize(
+    ("right", "expected"),
+    [
+        # twins: same DOB, surname and address, first and middle names unrelated
+        ({"first_name": "LUCIA", "first_canonical": "LUCIA", "middle_name": "ROSA",
+          "given_tokens": ["LUCIA", "ROSA"]}, True),
+        # twins with similar first names and different middle names
+        ({"first_name": "MARIANA", "first_canonical": "MARIANA", "middle_name": "SOFIA",
+          "given_tokens": ["MARIANA", "SOFIA"]}, True),
+        # siblings: similar first names, birth dates months apart
+        ({"first_name": "MARIAN", "first_canonical": "MARIAN", "dob": "1990-11-02"}, True),
+        # a parent and a child given the same name, 28 years apart, same address
+        ({"dob": "2018-02-03"}, True),
+        # ... unless an identifier says they are one person
+        ({"dob": "2018-02-03", "dob_year": 2018, "other_keys": ["state_id:X1"]}, False),
+        # one person: a typo, a nickname, the middle name used as first, a compound name
+        ({"first_name": "MARIE", "given_tokens": ["MARIE", "ELENA"]}, False),
+        ({"first_name": "ELENA", "first_canonical": "ELENA", "middle_name": None,
+          "given_tokens": ["ELENA"]}, False),
+        ({"first_name": "MARIA ELENA", "first_canonical": "MARIA ELENA", "middle_name": None,
+          "given_tokens": ["MARIA", "ELENA"]}, False),
+        ({"first_name": "M", "first_canonical": "M", "given_tokens": ["ELENA"]}, False),
+        # a DOB year off by one is an error, not another generation
+        ({"dob": "1991-05-17"}, False),
+        # the same first name with a wrong DOB is left to the model
+        ({"dob": "1993-01-02"}, False),
+    ],
+    ids=["twins", "similar-twins", "siblings", "parent-child", "parent-child-same-id", "typo", "middle-as-first",
+         "compound", "initial", "year-off", "same-name-other-dob"],
+)  # fmt: skip
+def test_cannot_link(right, expected):
+    left = {"other_keys": ["state_id:X1"]} if "other_keys" in right else {}
+    assert cannot_link(left, right) is expected
+
+
+def test_twins_and_namesakes_are_kept_apart_in_a_linked_hub(linked_copy):
+    _, hub = linked_copy
+    con = duckdb.connect(str(hub))
+    key = con.execute(
+        """SELECT record_key FROM person_record WHERE address_line IS NOT NULL AND dob IS NOT NULL
+        AND middle_name IS NOT NULL AND name_suffix IS NULL AND year(dob) BETWEEN 1960 AND 1990
+        ORDER BY record_key LIMIT 1"""
+    ).fetchall()[0][0]
+    agency, _ = key.split(":")
+
+    def add(source_id, **changes):
+        sets = ", ".join(f"{k} := ?" for k in changes)
+        con.execute(
+            f"""INSERT INTO person_record SELECT * REPLACE ('{agency}:' || ? AS record_key,
+                ? AS source_record_id, {", ".join(f"? AS {k}" for k in changes)})
+            FROM person_record WHERE record_key = ?""",
+            [source_id, source_id, *changes.values(), key],
+        )
+        del sets
+        return f"{agency}:{source_id}"
+
+    no_ids = {"ssn": None, "ssn_last4": None, "medicaid_id": None, "phone": None}
+    twin = {"first_name": "ZEPHYRINE", "first_name_canonical": "ZEPHYRINE", "middle_name": "QUILLA"}
+    twin_a = add("TWIN-A", **twin, **no_ids)
+    twin_b = add("TWIN-B", **twin, **no_ids)
+    con.execute(
+        "UPDATE person_record SET dob = dob + INTERVAL 30 YEAR WHERE record_key = ?",
+        [add("CHILD", **no_ids)],
+    )
+    con.close()
+    link(hub)
+    con = duckdb.connect(str(hub), read_only=True)
+    ids = dict(
+        con.execute(
+            "SELECT record_key, enterprise_id FROM person_index WHERE record_key IN (?, ?, ?, ?)",
+            [key, twin_a, twin_b, f"{agency}:CHILD"],
+        ).fetchall()
+    )
+    assert ids[twin_a] == ids[twin_b]  # the twin's own two records are one person
+    assert ids[twin_a] != ids[key]
+    assert ids[f"{agency}:CHILD"] != ids[key]
