@@ -61,6 +61,9 @@ def cannot_link(left, right):
         # twins with similar first names and different middle names
         ({"first_name": "MARIANA", "first_canonical": "MARIANA", "middle_name": "SOFIA",
           "given_tokens": ["MARIANA", "SOFIA"]}, True),
+        # twins, one DOB recorded a year off
+        ({"first_name": "LUCIA", "first_canonical": "LUCIA", "middle_name": "ROSA",
+          "given_tokens": ["LUCIA", "ROSA"], "dob": "1991-05-17"}, True),
         # siblings: similar first names, birth dates months apart
         ({"first_name": "MARIAN", "first_canonical": "MARIAN", "dob": "1990-11-02"}, True),
         # a parent and a child given the same name, 28 years apart, same address
@@ -79,7 +82,7 @@ def cannot_link(left, right):
         # the same first name with a wrong DOB is left to the model
         ({"dob": "1993-01-02"}, False),
     ],
-    ids=["twins", "similar-twins", "siblings", "parent-child", "parent-child-same-id", "typo", "middle-as-first",
+    ids=["twins", "similar-twins", "twins-year-off", "siblings", "parent-child", "parent-child-same-id", "typo", "middle-as-first",
          "compound", "initial", "year-off", "same-name-other-dob"],
 )  # fmt: skip
 def test_cannot_link(right, expected):

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from crosswalk import synth as synth_lib
 from crosswalk.cli.progress import progress_bar
+from crosswalk.errors import ConfigError
 
 
 def synth(
@@ -19,14 +20,32 @@ def synth(
     out: Annotated[Path, typer.Option(help="Folder to write the state into.")] = Path(
         "synthetic-state"
     ),
+    profile: Annotated[
+        str,
+        typer.Option(
+            help="Error profile: standard, or hard (fewer SSNs, more DOB errors, no county,"
+            " twins with different names and no SSN, juniors without suffixes, middle names"
+            " used as first, compound given names)."
+        ),
+    ] = "standard",
 ) -> None:
     """Generate a synthetic state: people, 13 agencies' extracts and the ground truth.
 
-    Example: crosswalk synth --people 100000 --seed 7 --out state
+    Example: crosswalk synth --people 100000 --seed 7 --out state --profile hard
     """
+    if profile not in synth_lib.PROFILES:
+        raise ConfigError(
+            f"unknown profile {profile!r}; known: {', '.join(sorted(synth_lib.PROFILES))}"
+        )
     console = Console()
     with progress_bar("synthetic state") as progress:
-        manifest = synth_lib.synth(people=people, seed=seed, out=out, progress=progress)
+        manifest = synth_lib.synth(
+            people=people,
+            seed=seed,
+            out=out,
+            config=synth_lib.PROFILES[profile](),
+            progress=progress,
+        )
     console.print(summary(manifest))
 
 

@@ -70,7 +70,8 @@ def cannot_link_sql(a: str = "a", b: str = "b") -> str:
 
     - a generation apart: birth years 12 or more apart (a parent and a child given the same
       name, with no JR/SR in the data);
-    - twins: the same DOB and surname or address, different first names (not a nickname),
+    - twins: the same DOB (or one recording error apart) and surname or address,
+      different first names (not a nickname),
       and either first names that no name variant explains (typo, initial, swapped with
       the surname, a middle name used as first, a part of a compound name in common) or
       middle names with different initials;
@@ -95,8 +96,14 @@ def cannot_link_sql(a: str = "a", b: str = "b") -> str:
         f"coalesce(left({a}.middle_name, 1) <> left({b}.middle_name, 1), false)"
         f" AND NOT coalesce({a}.first_name = {b}.middle_name OR {a}.middle_name = {b}.first_name, false)"
     )
+    # Dates of birth one recording error apart (or equal).
+    dob_close = (
+        f"({a}.dob = {b}.dob OR ({a}.dob_year = {b}.dob_year AND {a}.dob_month = {b}.dob_day"
+        f" AND {a}.dob_day = {b}.dob_month) OR ({a}.dob_month = {b}.dob_month AND {a}.dob_day = {b}.dob_day)"
+        f" OR ({a}.dob_year = {b}.dob_year AND ({a}.dob_month = {b}.dob_month OR {a}.dob_day = {b}.dob_day)))"
+    )
     twins = (
-        f"(coalesce({a}.dob = {b}.dob, false) AND {a}.first_name IS NOT NULL AND {b}.first_name IS NOT NULL"
+        f"(coalesce({dob_close}, false) AND {a}.first_name IS NOT NULL AND {b}.first_name IS NOT NULL"
         f" AND (coalesce({a}.last_name = {b}.last_name, false) OR coalesce({a}.address_line = {b}.address_line, false))"
         f" AND {a}.first_name <> {b}.first_name"
         f" AND coalesce({a}.first_canonical <> {b}.first_canonical, true)"
@@ -104,11 +111,6 @@ def cannot_link_sql(a: str = "a", b: str = "b") -> str:
     )
     # Two disagreements that errors rarely make together: different first names (not a
     # nickname) and dates of birth that no single recording error explains.
-    dob_close = (
-        f"({a}.dob = {b}.dob OR ({a}.dob_year = {b}.dob_year AND {a}.dob_month = {b}.dob_day"
-        f" AND {a}.dob_day = {b}.dob_month) OR ({a}.dob_month = {b}.dob_month AND {a}.dob_day = {b}.dob_day)"
-        f" OR ({a}.dob_year = {b}.dob_year AND ({a}.dob_month = {b}.dob_month OR {a}.dob_day = {b}.dob_day)))"
-    )
     siblings = (
         f"({a}.dob IS NOT NULL AND {b}.dob IS NOT NULL AND NOT {dob_close}"
         f" AND NOT coalesce({a}.first_name = {b}.first_name OR {a}.first_canonical = {b}.first_canonical, true))"

@@ -278,11 +278,13 @@ def _link(
         )
         report("writing the analytic tables", 0.92)
         linked.refresh(con)
+        # Review: pairs from the review floor up that were not accepted, below the threshold
+        # or refused as two people of one household (a steward may still decide "match").
         con.execute("DELETE FROM review_queue")
         con.execute(
             f"""INSERT INTO review_queue SELECT '{run_id}', d.record_key_l, d.record_key_r, d.match_weight,
                 d.match_probability, d.fields FROM link_evidence d
-            WHERE d.run_id = '{run_id}' AND NOT d.accepted AND d.match_weight < {threshold.weight}
+            WHERE d.run_id = '{run_id}' AND NOT d.accepted
               AND NOT EXISTS (SELECT 1 FROM review_decision r WHERE r.record_key_l = d.record_key_l
                               AND r.record_key_r = d.record_key_r)"""
         )

@@ -581,8 +581,14 @@ def settings() -> SettingsCreator:
     )
 
 
-def baseline_settings() -> SettingsCreator:
-    """Plain Splink: exact blocking on name and DOB, Jaro-Winkler names, exact DOB and SSN."""
+def baseline_settings(with_ssn: bool = True) -> SettingsCreator:
+    """Plain Splink: exact blocking on name and DOB, Jaro-Winkler names, exact DOB and SSN
+    (without SSNs: exact postcode and street address instead)."""
+    others: list[ComparisonCreator | dict[str, Any]] = (
+        [cl.ExactMatch("ssn")]
+        if with_ssn
+        else [cl.ExactMatch("zip"), cl.ExactMatch("address_line")]
+    )
     return SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="unique_id",
@@ -590,7 +596,7 @@ def baseline_settings() -> SettingsCreator:
             cl.JaroWinklerAtThresholds("first_name", [0.92, 0.8]),
             cl.JaroWinklerAtThresholds("last_name", [0.92, 0.8]),
             cl.ExactMatch("dob"),
-            cl.ExactMatch("ssn"),
+            *others,
         ],
         blocking_rules_to_generate_predictions=[
             block_on("first_name", "last_name"),

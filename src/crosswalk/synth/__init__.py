@@ -8,7 +8,7 @@ Example:
     >>> manifest = synth(people=2000, seed=7, out="state")  # doctest: +SKIP
 """
 
-from crosswalk.synth.config import ErrorRates, LookalikeRates, SynthConfig
+from crosswalk.synth.config import PROFILES, ErrorRates, LookalikeRates, SynthConfig, hard_config
 from crosswalk.synth.extracts import EXTRACTS, Extract
 from crosswalk.synth.state import AgencyFiles, Manifest, synth
 from crosswalk.synth.summary import TrueOverlap, true_overlap
@@ -21,6 +21,7 @@ def small_state(out: str, people: int = 2000, seed: int = 7) -> Manifest:
 
 __all__ = [
     "EXTRACTS",
+    "PROFILES",
     "AgencyFiles",
     "ErrorRates",
     "Extract",
@@ -28,6 +29,7 @@ __all__ = [
     "Manifest",
     "SynthConfig",
     "TrueOverlap",
+    "hard_config",
     "small_state",
     "synth",
     "true_overlap",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -32,6 +34,14 @@ class ErrorRates(BaseModel):
     address_missing: float = Field(0.03, ge=0, le=1, description="Address left empty.")
     phone_missing: float = Field(0.15, ge=0, le=1, description="Phone left empty.")
     middle_missing: float = Field(0.3, ge=0, le=1, description="Middle name left empty.")
+    middle_as_first: float = Field(
+        0.0, ge=0, le=1, description="Known by the middle name: it is recorded as the first."
+    )
+    compound_given: float = Field(
+        0.0, ge=0, le=1, description="First and middle name recorded together as the first name."
+    )
+    suffix_missing: float = Field(0.0, ge=0, le=1, description="JR/SR suffix left off.")
+    county_missing: float = Field(0.0, ge=0, le=1, description="County left empty.")
     duplicate_client: float = Field(0.03, ge=0, le=1, description="Second client id, same person.")
     event_bad_date: float = Field(
         0.001, ge=0, le=1, description="Service event whose start date is garbage (unusable)."
@@ -55,6 +65,10 @@ class LookalikeRates(BaseModel):
     common_name_same_dob: float = Field(
         0.002, ge=0, le=1, description="Unrelated people given a common name and the same DOB."
     )
+    twin_names: Literal["similar", "different"] = Field(
+        "similar", description="Twins' first names: next to each other in the name list, or any."
+    )
+    twins_without_ssn: bool = Field(False, description="Twins have no SSN (none was issued).")
 
 
 class SynthConfig(BaseModel):
@@ -68,3 +82,31 @@ class SynthConfig(BaseModel):
     errors: ErrorRates = ErrorRates()
     lookalikes: LookalikeRates = LookalikeRates()
     chunk_people: int = Field(1_000_000, ge=1_000, description="People generated per chunk.")
+
+
+def hard_config() -> SynthConfig:
+    """Harder data: fewer SSNs, more DOB errors, no county, twins with different first
+    names and no SSN, juniors without suffixes, middle names used as first, compound names."""
+    return SynthConfig(
+        errors=ErrorRates(
+            ssn_missing=0.4,
+            dob_day_month_swap=0.03,
+            dob_year_off=0.03,
+            dob_digit_typo=0.03,
+            dob_default=0.01,
+            dob_missing=0.04,
+            middle_as_first=0.02,
+            compound_given=0.02,
+            suffix_missing=0.9,
+            county_missing=1.0,
+        ),
+        lookalikes=LookalikeRates(
+            twins=0.02,
+            junior_senior=0.02,
+            twin_names="different",
+            twins_without_ssn=True,
+        ),
+    )
+
+
+PROFILES = {"standard": SynthConfig, "hard": hard_config}

@@ -188,7 +188,15 @@ def households(
     )
     people = people.with_columns(text("name_suffix", suffix))
     people = _lookalikes(people, config, rng)
-    return _identifiers(people, config, rng)
+    people = _identifiers(people, config, rng)
+    if config.lookalikes.twins_without_ssn:
+        twins = people["lookalike_kind"] == "twins"
+        partners = people.filter(twins)["lookalike_of"]
+        no_ssn = twins | people["person_id"].is_in(partners)
+        people = people.with_columns(
+            pl.when(no_ssn).then(None).otherwise(pl.col("ssn")).alias("ssn")
+        )
+    return people
 
 
 def _lookalikes(
@@ -219,6 +227,14 @@ def _lookalikes(
     cols["first_name"][b[twins | sim]] = _similar_first_names(
         rng, cols["sex"][b[twins | sim]], cols["first_name"][a[twins | sim]]
     )
+    if la.twin_names == "different":
+        # Any other first and middle name of the twin's sex.
+        tb = b[twins]
+        names = _first_names(rng, cols["sex"][tb])
+        same = names == cols["first_name"][a[twins]]
+        names[same] = _similar_first_names(rng, cols["sex"][tb][same], names[same])
+        cols["first_name"][tb] = names
+        cols["middle_name"][tb] = _first_names(rng, cols["sex"][tb])
     kind[b[twins]] = "twins"
     kind[b[sim]] = "similar_siblings"
     partner[b[twins | sim]] = ids[a[twins | sim]]

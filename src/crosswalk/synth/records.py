@@ -134,6 +134,9 @@ def _damage(records: pl.DataFrame, rates: ErrorRates, rng: np.random.Generator) 
             "addr",
             "phone",
             "middle",
+            "given",
+            "suffix",
+            "county",
         )
     }
     nick_table = pl.DataFrame(
@@ -320,6 +323,44 @@ def _damage(records: pl.DataFrame, rates: ErrorRates, rng: np.random.Generator) 
         phone_missing.alias("_t_phone_missing"),
         middle_missing.alias("_t_middle_missing"),
         pl.col("duplicate").alias("_t_duplicate_client"),
+    ]
+    # Given names as some agencies hold them: the middle name used as first, or first and
+    # middle together in the first-name field; a suffix left off; no county kept.
+    has_middle = pl.col("middle_name").is_not_null()
+    as_first = pl.Series(u["given"] < r.middle_as_first) & has_middle
+    compound = (
+        pl.Series(
+            (u["given"] >= r.middle_as_first) & (u["given"] < r.middle_as_first + r.compound_given)
+        )
+        & has_middle
+        & (pl.col("middle_name").str.len_chars() > 1)
+    )
+    suffix_missing = pl.Series(u["suffix"] < r.suffix_missing) & pl.col("name_suffix").is_not_null()
+    county_missing = pl.Series(u["county"] < r.county_missing) & pl.col("county").is_not_null()
+    df = df.with_columns(
+        pl.when(as_first)
+        .then("middle_name")
+        .when(compound)
+        .then(pl.col("first_name") + " " + pl.col("middle_name"))
+        .otherwise("first_name")
+        .alias("first_name"),
+        pl.when(as_first | compound).then(None).otherwise("middle_name").alias("middle_name"),
+        pl.when(suffix_missing).then(None).otherwise("name_suffix").alias("name_suffix"),
+        pl.when(county_missing).then(None).otherwise("county").alias("county"),
+        # Tags from the values before the change (evaluated together with it).
+        as_first.alias("_t_middle_as_first"),
+        compound.alias("_t_compound_given"),
+        suffix_missing.alias("_t_suffix_missing"),
+        county_missing.alias("_t_county_missing"),
+    )
+    tags += [
+        pl.col(c)
+        for c in (
+            "_t_middle_as_first",
+            "_t_compound_given",
+            "_t_suffix_missing",
+            "_t_county_missing",
+        )
     ]
     df = df.with_columns(*tags)
     tag_cols = [c for c in df.columns if c.startswith("_t_")]
