@@ -34,7 +34,7 @@ from crosswalk.audit import checkpoints
 from crosswalk.audit.checkpoints import Checkpoint
 from crosswalk.audit.events import AuditEvent
 from crosswalk.audit.keys import PublicKey, SigningKey, load_signing_key, signing_key_path
-from crosswalk.errors import AuditUnavailable, ConfigError
+from crosswalk.errors import AuditUnavailable, ConfigError, IntegrityError
 
 GENESIS = "0" * 64
 metadata = sa.MetaData()
@@ -159,13 +159,18 @@ class AuditLog:
 
         Concurrent appends wait for each other (up to two minutes) rather than fail.
         """
+        seq, hash_ = self._record(event)
+        if self.checkpoint_every > 0 and seq % self.checkpoint_every == 0:
+            self._checkpoint_at(seq, hash_)
+        return seq
+
+    def _record(self, event: AuditEvent) -> tuple[int, str]:
         key = self._signing_key()
         body = _canonical(event.payload())
         deadline = time.monotonic() + APPEND_DEADLINE_S
         while True:
             try:
-                seq = self._append(key, body)
-                break
+                return self._append(key, body)
             except sa.exc.OperationalError as e:
                 if not _is_busy(e) or time.monotonic() > deadline:
                     raise AuditUnavailable(
@@ -175,9 +180,6 @@ class AuditLog:
                 raise AuditUnavailable(
                     f"the audit log cannot be written: {str(e).splitlines()[0]}"
                 ) from None
-        if self.checkpoint_every > 0 and seq % self.checkpoint_every == 0:
-            self.write_checkpoint()
-        return seq
 
     def record_committed(self, event: AuditEvent) -> int:
         """Record the outcome of a run that changed the hub, then write a checkpoint.
@@ -185,8 +187,8 @@ class AuditLog:
         Called after the hub's commit, following an intent entry written before it: the
         log never claims a change that the hub does not hold.
         """
-        seq = self.record(event)
-        self.write_checkpoint()
+        seq, hash_ = self._record(event)
+        self._checkpoint_at(seq, hash_)
         return seq
 
     def record_failed(self, event: AuditEvent) -> None:
@@ -195,7 +197,7 @@ class AuditLog:
         with contextlib.suppress(AuditUnavailable):
             self.record(event)
 
-    def _append(self, key: SigningKey, body: str) -> int:
+    def _append(self, key: SigningKey, body: str) -> tuple[int, str]:
         with self.engine.connect() as conn:
             _lock_for_append(conn)
             last = conn.execute(
@@ -217,7 +219,7 @@ class AuditLog:
             entry["signature"] = key.sign(_signed_message(entry["hash"]))
             conn.execute(audit_entry.insert().values(**entry))
             conn.commit()
-        return seq
+        return seq, entry["hash"]
 
     def checkpoint(self) -> Checkpoint:
         """A signed head of the log as it is now (count, head hash, time)."""
@@ -233,7 +235,15 @@ class AuditLog:
 
     def write_checkpoint(self) -> Checkpoint:
         """Write a signed head to the checkpoint folder (the second location)."""
-        cp = self.checkpoint()
+        return self._write(self.checkpoint())
+
+    def _checkpoint_at(self, seq: int, hash_: str) -> Checkpoint:
+        """A checkpoint of the entry just appended (not of the head, which other writers
+        may have moved on since): every Nth entry gets exactly one."""
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        return self._write(Checkpoint.signed(self._signing_key(), seq, hash_, now))
+
+    def _write(self, cp: Checkpoint) -> Checkpoint:
         if self.checkpoint_folder is not None:
             try:
                 checkpoints.write(self.checkpoint_folder, cp)
@@ -289,8 +299,35 @@ class AuditLog:
             public_key: the published key; by default the public half of the key in
                 ``$CROSSWALK_SECRETS`` (an outside auditor passes the published one).
         """
-        pub = public_key or self._verifying_key()
+        return self._verify(self.entries(), checkpoint, public_key, every_signature=True)
+
+    def verified_entries(self) -> list[dict[str, Any]]:
+        """Every entry, once the log as a whole verifies; IntegrityError if it does not.
+
+        For reports: every hash, link and checkpoint is checked, but only the head's
+        signature. That is as strong a check of the whole log (the head's hash covers
+        every entry before it), and much cheaper, but it cannot name which entry was
+        forged: ``verify`` does.
+        """
         rows = self.entries()
+        result = self._verify(rows, None, None, every_signature=False)
+        if not result.ok:
+            where = f" at entry {result.first_bad}" if result.first_bad else ""
+            raise IntegrityError(
+                f"the audit log failed verification{where}: {result.problem}; "
+                "run crosswalk audit verify"
+            )
+        return rows
+
+    def _verify(
+        self,
+        rows: list[dict[str, Any]],
+        checkpoint: Checkpoint | None,
+        public_key: PublicKey | None,
+        *,
+        every_signature: bool,
+    ) -> Verification:
+        pub = public_key or self._verifying_key()
         n = len(rows)
 
         def bad(seq: int | None, problem: str, compared: int = 0) -> Verification:
@@ -305,7 +342,16 @@ class AuditLog:
                 )
             if entry_hash(row) != row["hash"]:
                 return bad(seq, f"entry {seq} was changed: {_what_changed(row)}")
-            if not pub.verifies(_signed_message(row["hash"]), row["signature"]):
+            skip_signature = not every_signature and seq != n
+            if not skip_signature and not pub.verifies(
+                _signed_message(row["hash"]), row["signature"]
+            ):
+                if not every_signature:
+                    return bad(
+                        seq,
+                        f"the head, entry {seq}, is not signed by the audit key {pub.fingerprint}: "
+                        "it or an entry before it was forged or re-hashed",
+                    )
                 return bad(
                     seq,
                     f"entry {seq} is not signed by the audit key {pub.fingerprint} "

@@ -1,4 +1,7 @@
-"""Privacy-officer questions over the audit log."""
+"""Privacy-officer questions over the audit log.
+
+Each answers only from a log that verifies (``AuditLog.verified_entries``): a report over
+a tampered log raises IntegrityError instead of counting what an attacker wrote."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from crosswalk.audit.log import AuditLog
 def who_accessed(log: AuditLog, enterprise_id: str) -> list[dict[str, Any]]:
     """Every read of one person's data: when, who, agency, role, purpose, outcome."""
     out = []
-    for row in log.entries():
+    for row in log.verified_entries():
         body = json.loads(row["body"])
         if enterprise_id in body.get("objects", {}).get("enterprise_ids", []):
             out.append(
@@ -28,10 +31,14 @@ def who_accessed(log: AuditLog, enterprise_id: str) -> list[dict[str, Any]]:
 def purposes(log: AuditLog) -> dict[str, int]:
     """How many data reads were made for each purpose."""
     return dict(
-        Counter(r["purpose"] for r in log.entries() if r["action"] == "data.read" and r["purpose"])
+        Counter(
+            r["purpose"]
+            for r in log.verified_entries()
+            if r["action"] == "data.read" and r["purpose"]
+        )
     )
 
 
 def denials(log: AuditLog) -> dict[str, int]:
     """Denials per day."""
-    return dict(Counter(r["at"][:10] for r in log.entries() if r["outcome"] == "denied"))
+    return dict(Counter(r["at"][:10] for r in log.verified_entries() if r["outcome"] == "denied"))
