@@ -78,16 +78,18 @@ def demo(
     manifest = synth(people=people, seed=seed, out=out / "state")
     hub = out / "hub.duckdb"
     control = f"sqlite:///{out / 'control.db'}"
+    # One folder of keys for every step, so the whole audit chain is signed by one key.
+    secrets = out / "secrets"
     say("ingesting the 13 agencies' extracts")
-    ingested = ingest_state(out / "state", hub=hub, control=control)
+    ingested = ingest_state(out / "state", hub=hub, control=control, secrets=secrets)
     say("linking person records across agencies")
-    linked = link(hub, charts=out / "charts", control=control)
+    linked = link(hub, charts=out / "charts", control=control, secrets=secrets)
     say("evaluating the person index against the ground truth")
     evaluation = evaluate(out / "state" / "truth", hub)
     say("asking the gate for data as different agencies and purposes")
-    examples = gate_examples(hub, control, out / "secrets")
+    examples = gate_examples(hub, control, secrets)
     say("asking cross-agency questions as an analyst, under disclosure control")
-    questions = analytics_examples(hub, control, out / "secrets", out / "charts")
+    questions = analytics_examples(hub, control, secrets, out / "charts")
     return DemoResult(
         out,
         hub,
@@ -97,7 +99,7 @@ def demo(
         evaluation,
         examples,
         questions,
-        AuditLog(control).verify(),
+        AuditLog(control, secrets=secrets).verify(),
     )
 
 

@@ -116,6 +116,7 @@ def link(
     charts: str | Path | None = None,
     run_by: str | None = None,
     control: str | None = None,
+    secrets: str | Path | None = None,
     progress: Progress | None = None,
 ) -> LinkResult:
     """Link every person record in the hub and (re)write the person index.
@@ -127,7 +128,14 @@ def link(
     con = stores.connect_hub(hub)
     try:
         store.migrate(con)
-        return _run(con, seed, charts, report, AuditLog(control), run_by or getpass.getuser())
+        return _run(
+            con,
+            seed,
+            charts,
+            report,
+            AuditLog(control, secrets=secrets),
+            run_by or getpass.getuser(),
+        )
     finally:
         con.close()
 

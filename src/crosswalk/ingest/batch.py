@@ -100,6 +100,7 @@ def ingest(
     replace: str | None = None,
     loaded_by: str | None = None,
     control: str | None = None,
+    secrets: str | Path | None = None,
     progress: Progress | None = None,
     check: bool = False,
 ) -> IngestResult:
@@ -137,7 +138,7 @@ def ingest(
         user = loaded_by or getpass.getuser()
         if check:  # a dry run writes no audit entry, not even a reconciliation
             return _load(con, agency, m, jobs, guessed, replace, user, None, report)
-        audit = AuditLog(control)
+        audit = AuditLog(control, secrets=secrets)
         _reconcile(con, audit, user)
         return _load(con, agency, m, jobs, guessed, replace, user, audit, report)
     finally:

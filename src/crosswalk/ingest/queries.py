@@ -54,6 +54,7 @@ def ingest_state(
     *,
     hub: str | Path | None = None,
     control: str | None = None,
+    secrets: str | Path | None = None,
     progress: Progress | None = None,
 ) -> list[IngestResult]:
     """Load every agency of a synthetic state with the shipped mappings."""
@@ -79,6 +80,7 @@ def ingest_state(
                 kinds=["clients", "events"],
                 loaded_by="synthetic-state",
                 control=control,
+                secrets=secrets,
             )
         )
     if progress:
