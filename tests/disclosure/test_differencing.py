@@ -68,7 +68,8 @@ def test_record_keys_are_one_function_in_sql_and_python() -> None:
 
 def test_cell_keys_are_written_for_spark_without_engine_specific_hashes() -> None:
     spark = ProgramOverlap(Filters(programs=("SNAP", "TANF"))).render(dialect="spark")
-    assert "SHA2(" in spark and "BIT_XOR(" in spark
+    assert "SHA2(" in spark and "BIT_XOR(" in spark and "CONV(" in spark
+    assert "'0x'" not in spark
     tree = sqlglot.parse_one(spark, read="spark")
     names = {f.sql_name().lower() for f in tree.find_all(sqlglot.exp.Func)}
     assert not names & {"hash", "xxhash64", "murmur3"}

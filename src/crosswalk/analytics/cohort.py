@@ -26,6 +26,7 @@ from crosswalk.analytics.question import Question, elements_for
 from crosswalk.analytics.sql import (
     base_ctes,
     cell_key,
+    keyed,
     literal,
     of_people,
     values_table,
@@ -104,14 +105,16 @@ class CohortOutcomes(Question):
         filters = self.filters.model_copy(update={"start": self.cohort_start, "end": None})
         return f"""
         WITH {base_ctes(filters, scope, self.programs)},
-        member AS (
-            SELECT e.person, min(e.{column}) AS index_date, any_value(k.rk) AS rk
-            FROM service e JOIN record_key k ON k.person = e.person
+        cohort_member AS (
+            SELECT e.person, any_value(e.enterprise_id) AS enterprise_id,
+                   min(e.{column}) AS index_date
+            FROM service e
             WHERE e.program = {literal(self.program)}
               AND e.{column} BETWEEN {literal(self.cohort_start)} AND {literal(self.cohort_end)}
               AND {of_people(filters, "e.person")}
             GROUP BY e.person
         ),
+        member AS ({keyed(scope, "cohort_member", "enterprise_id", ("person", "index_date"))}),
         followed AS (
             SELECT m.*, date_diff('day', m.index_date, {as_of}) AS follow_days FROM member m
         ),

@@ -10,6 +10,7 @@ from crosswalk.analytics.question import Question, elements_for
 from crosswalk.analytics.sql import (
     base_ctes,
     cell_key,
+    keyed,
     literal,
     of_people,
     values_table,
@@ -79,11 +80,14 @@ class Pathways(Question):
         return f"""
         WITH {base_ctes(self.filters, scope, self.programs)},
         first_entry AS (
-            SELECT s.person, min(s.start_date) AS entered FROM service s
+            SELECT s.person, any_value(s.enterprise_id) AS enterprise_id,
+                   min(s.start_date) AS entered
+            FROM service s
             WHERE s.program = {anchor} AND {of_people(self.filters, "s.person")}
             GROUP BY s.person
         ),
-        entrant AS (SELECT * FROM first_entry WHERE {" AND ".join(period)}),
+        entrant_period AS (SELECT * FROM first_entry WHERE {" AND ".join(period)}),
+        entrant AS ({keyed(scope, "entrant_period", "enterprise_id", ("person", "entered"))}),
         ranked AS (
             SELECT a.person, s.program,
                    CASE WHEN s.start_date < a.entered THEN 'before' ELSE 'after' END AS direction,
@@ -99,9 +103,8 @@ class Pathways(Question):
         {values_table("direction_list", "direction", ("before", "after"))},
         step AS (
             SELECT a.person, d.direction, coalesce(r.program, {literal(NONE)}) AS program, r.days,
-                   k.rk
-            FROM entrant a JOIN record_key k ON k.person = a.person
-            CROSS JOIN direction_list d
+                   a.rk
+            FROM entrant a CROSS JOIN direction_list d
             LEFT JOIN ranked r ON r.person = a.person AND r.direction = d.direction AND r.r = 1
         ),
         link AS (

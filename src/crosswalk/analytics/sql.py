@@ -13,8 +13,10 @@ Every question starts from the same common table expressions:
   county (of the latest service in the period) and record key, filtered by age, sex and
   county (computed only where a question or a filter uses it);
 - ``event``: services of those people that overlap the period;
-- ``record_key``: each person's record key (``rk``), a keyed hash of their enterprise id
-  (see ``crosswalk.disclosure``); a cell's key is ``cell_key()`` over its members' keys.
+- ``record_key``: the record key (``rk``) of each person in ``event``, a keyed hash of
+  their enterprise id (see ``crosswalk.disclosure``); a cell's key is ``cell_key()`` over
+  its members' keys. Questions counting people found outside the period (cohorts,
+  pathways) key them with ``keyed`` instead, so only the people counted are hashed.
 
 People are joined and grouped by their person number (``person``, an integer); cell keys
 come from the enterprise id, which stays the same across linkage runs.
@@ -30,7 +32,7 @@ from sqlglot import exp
 
 from crosswalk.access.scope import Scope
 from crosswalk.analytics.filters import AGE_GROUPS, Filters
-from crosswalk.disclosure import cell_key_sql, key_of_hash_sql, record_key_sql
+from crosswalk.disclosure import cell_key_sql, for_dialect, key_of_hash_sql, record_key_sql
 from crosswalk.errors import ConfigError
 from crosswalk.model import PROGRAMS
 
@@ -127,7 +129,7 @@ def base_ctes(f: Filters, scope: Scope, programs: Iterable[str] | None = None) -
     ),
     person AS (SELECT * FROM person_all WHERE {" AND ".join(person_filters)}),
     event AS (SELECT * FROM in_period e WHERE {of_people(f, "e.person")}),
-    people_keyed AS (SELECT DISTINCT person, enterprise_id FROM service),
+    people_keyed AS (SELECT DISTINCT person, enterprise_id FROM event),
     record_key AS ({keyed(scope, "people_keyed", "enterprise_id", ("person",))})"""
 
 
@@ -139,12 +141,7 @@ def cell_key(record_key: str = "rk") -> str:
 def render(sql: str, dialect: str = "duckdb") -> str:
     """The query for ``dialect``, through SQLGlot; raises if it cannot be expressed."""
     try:
-        return sqlglot.transpile(
-            sql,
-            read="duckdb",
-            write=dialect,
-            pretty=True,
-            unsupported_level=sqlglot.ErrorLevel.RAISE,
-        )[0]
+        tree = for_dialect(sqlglot.parse_one(sql, read="duckdb"), dialect)
+        return tree.sql(dialect=dialect, pretty=True, unsupported_level=sqlglot.ErrorLevel.RAISE)
     except (sqlglot.errors.ParseError, sqlglot.errors.UnsupportedError) as e:
         raise ConfigError(f"the query cannot be written for {dialect}: {e}") from None

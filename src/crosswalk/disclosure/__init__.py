@@ -14,6 +14,7 @@ from crosswalk.disclosure.history import MemoryHistory, ReleaseHistory, StoredHi
 from crosswalk.disclosure.perturb import (
     NOISE,
     cell_key_sql,
+    for_dialect,
     key_of_hash_sql,
     record_key,
     record_key_sql,
@@ -34,6 +35,7 @@ __all__ = [
     "SuppressedCell",
     "TableSpec",
     "cell_key_sql",
+    "for_dialect",
     "key_of_hash_sql",
     "protect",
     "record_key",

@@ -15,8 +15,8 @@ Zeros stay zero (an empty cell has no members), and a perturbed count is never s
 below k. Released tables are therefore not exactly additive: a total is a cell like any
 other. Medians and other magnitudes are perturbed by the same key (``perturb_magnitude``).
 
-Both keys are written in SQL that DuckDB and Spark compute identically (SHA-256, text
-functions and integer arithmetic); ``record_key`` is the same function in Python.
+Both keys are written in SQL that DuckDB and Spark compute identically (SHA-256, a
+hexadecimal prefix read as an integer, XOR); ``record_key`` is the same function in Python.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 
 import numpy as np
+from sqlglot import exp
 
 # The perturbation table: for any true count, noise values drawn with equal probability
 # by the cell key (mixed with the count, so cells of one key and different counts differ).
@@ -38,7 +39,6 @@ KEY_HEX_DIGITS = 12
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
-_HEX = "0123456789abcdef"
 
 
 def _mix(keys: np.ndarray) -> np.ndarray:
@@ -93,35 +93,51 @@ def round_significant(values: np.ndarray, digits: int = MAGNITUDE_DIGITS) -> np.
 
 def record_key(secret_hex: str, person: str) -> int:
     """A person's record key, as ``record_key_sql`` and ``key_of_hash_sql`` compute it."""
-    inner = hashlib.sha256(f"{secret_hex}:{person}".encode()).hexdigest()
-    outer = hashlib.sha256(f"{secret_hex}:{inner}".encode()).hexdigest()
-    return int(outer[:KEY_HEX_DIGITS], 16)
+    digest = hashlib.sha256(f"{secret_hex}:{person}".encode()).hexdigest()
+    return int(digest[:KEY_HEX_DIGITS], 16)
 
 
 def record_key_sql(person: str, secret: str) -> str:
-    """SQL for the keyed hash (hexadecimal SHA-256) behind a person's record key.
+    """SQL for the keyed hash (hexadecimal SHA-256) behind a person's record key:
+    sha256(secret ":" person).
 
-    Nested, as HMAC is, so that the secret cannot be extended: sha256(secret ":"
-    sha256(secret ":" person)). ``secret`` is a SQL expression (a session variable or a
-    bound parameter holding the secret in hexadecimal), never the secret written into SQL.
-    Turn the hash into the key with ``key_of_hash_sql`` (in a later step of the query, so
-    the hash is computed once per person).
+    The hash is never shown (only noise chosen by the XOR of many of them), so the
+    secret-prefix form is enough: length extension needs the hash itself. ``secret`` is a
+    SQL expression (a session variable or a bound parameter holding the secret in
+    hexadecimal), never the secret written into SQL. Turn the hash into the key with
+    ``key_of_hash_sql`` (in a later step of the query, so the hash is computed once per
+    person).
     """
-    inner = f"sha256({secret} || ':' || {person})"
-    return f"sha256({secret} || ':' || {inner})"
+    return f"sha256({secret} || ':' || {person})"
 
 
 def key_of_hash_sql(digest: str) -> str:
-    """SQL for the 48-bit record key in the first 12 hexadecimal digits of ``digest``.
+    """SQL (DuckDB) for the 48-bit record key in the first 12 hexadecimal digits of
+    ``digest``; ``for_dialect`` writes it for other engines (Spark: ``conv``)."""
+    return f"CAST('0x' || substr({digest}, 1, {KEY_HEX_DIGITS}) AS BIGINT)"
 
-    Written with text functions and integer arithmetic, which every engine has and
-    computes alike (a cast from hexadecimal text is engine-specific).
-    """
-    terms = [
-        f"(strpos('{_HEX}', substr({digest}, {i + 1}, 1)) - 1) * {16 ** (KEY_HEX_DIGITS - 1 - i)}"
-        for i in range(KEY_HEX_DIGITS)
-    ]
-    return "(" + " + ".join(terms) + ")"
+
+def for_dialect(tree: exp.Expr, dialect: str) -> exp.Expr:
+    """``tree`` (a query parsed from DuckDB SQL) with the casts of ``key_of_hash_sql``
+    written as ``dialect`` reads hexadecimal: the same keys on every engine."""
+    if dialect == "duckdb":
+        return tree
+
+    def rewrite(node: exp.Expr) -> exp.Expr:
+        if (
+            isinstance(node, exp.Cast)
+            and node.to.is_type(exp.DataType.Type.BIGINT)
+            and isinstance(node.this, exp.DPipe)
+            and node.this.this == exp.Literal.string("0x")
+        ):
+            digits = node.this.expression
+            conv = exp.Anonymous(
+                this="CONV", expressions=[digits, exp.Literal.number(16), exp.Literal.number(10)]
+            )
+            return exp.cast(conv, exp.DataType.Type.BIGINT)
+        return node
+
+    return tree.transform(rewrite)
 
 
 # A cell's fingerprint (see ``crosswalk.disclosure.history``): its members' record keys
@@ -140,10 +156,10 @@ def cell_key_sql(record_key: str) -> str:
     cells that differ from this one by a few people (``crosswalk.disclosure.history``).
     """
     rk = record_key
-    bucket = f"({rk} // 16) % {BUCKETS}"
+    # Bits 0-3 of a key are its 4 bits, bits 4-6 its word, the rest its slot in the word.
     words = [
-        f"bit_xor(CASE WHEN {bucket} // {SLOTS_PER_WORD} = {w} "
-        f"THEN ({rk} % 16) * (CAST(1 AS BIGINT) << (4 * (({rk} // 16) % {SLOTS_PER_WORD}))) END)"
+        f"bit_xor(CASE WHEN ({rk} >> 4) & 7 = {w} "
+        f"THEN ({rk} & 15) << (4 * (({rk} >> 7) % {SLOTS_PER_WORD})) END)"
         for w in range(SIGNATURE_WORDS)
     ]
     return f"[bit_xor({rk}), {', '.join(words)}]"
@@ -155,6 +171,5 @@ def cell_key_and_signature(rks: list[int]) -> tuple[int, np.ndarray]:
     words = np.zeros(SIGNATURE_WORDS, dtype=np.int64)
     for rk in rks:
         key ^= rk
-        bucket = (rk // 16) % BUCKETS
-        words[bucket // SLOTS_PER_WORD] ^= (rk % 16) << (4 * (bucket % SLOTS_PER_WORD))
+        words[(rk >> 4) & 7] ^= (rk & 15) << (4 * ((rk >> 7) % SLOTS_PER_WORD))
     return key, words
