@@ -139,11 +139,28 @@ def _report(results: list[lib.IngestResult]) -> None:
         )
 
 
-def batches(hub: HubOption = None, as_json: Json = False, as_csv: Csv = False) -> None:
+def batches(
+    hub: HubOption = None,
+    issues: Annotated[
+        bool, typer.Option("--issues", help="Flagged and quarantined rows per field and rule.")
+    ] = False,
+    batch: Annotated[str | None, typer.Option(help="Only this batch (with --issues).")] = None,
+    as_json: Json = False,
+    as_csv: Csv = False,
+) -> None:
     """List batches with lineage and row counts (read = accepted + quarantined).
 
     Example: crosswalk batches --hub hub.duckdb
+    Example: crosswalk batches --issues --batch B1234abcd5678
     """
+    if issues:
+        emit(
+            lib.batch_issues(hub, batch),
+            title="flagged and quarantined rows",
+            as_json=as_json,
+            as_csv=as_csv,
+        )
+        return
     emit(lib.batches(hub), title="batches", as_json=as_json, as_csv=as_csv)
 
 

@@ -7,12 +7,13 @@ used go to ``quarantine`` with file, row, field, value and rule.
 
 from crosswalk.ingest.batch import FileResult, IngestResult, ingest
 from crosswalk.ingest.mapping import Mapping, load_mapping, parse_mapping
-from crosswalk.ingest.queries import batches, ingest_state, quarantine
+from crosswalk.ingest.queries import batch_issues, batches, ingest_state, quarantine
 
 __all__ = [
     "FileResult",
     "IngestResult",
     "Mapping",
+    "batch_issues",
     "batches",
     "ingest",
     "ingest_state",

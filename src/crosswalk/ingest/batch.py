@@ -385,6 +385,11 @@ def _stage(
         [batch_id, kind, name, sha, read, n_acc, n_q],
     )
     issues = quality.count_issues(con, staged, n_rejected)
+    if issues:
+        con.executemany(
+            "INSERT INTO batch_issue VALUES (?, ?, ?, ?, ?, ?)",
+            [[batch_id, name, i.field, i.rule, i.rows, i.quarantined] for i in issues],
+        )
     spec: FileSpec = m.clients if kind == "clients" else m.events  # type: ignore[assignment]
     empty = quality.empty_fields(con, raw, spec) if n_read[0][0] else ()
     con.execute(f"DROP TABLE {staged}")

@@ -69,6 +69,15 @@ MIGRATIONS: tuple[str, ...] = (
     + _BATCH_TABLES,
     # 2: typed identifiers beyond SSN, and the country whose postcode rule applies.
     _add_columns("person_record", PERSON_RECORD, _ADDED_IN_2),
+    # 3: each batch's flagged and quarantined rows per file, field and rule.
+    """CREATE TABLE IF NOT EXISTS batch_issue (
+      batch_id VARCHAR NOT NULL,
+      file VARCHAR NOT NULL,
+      field VARCHAR NOT NULL,               -- common-model field ("row": wrong field count)
+      rule VARCHAR NOT NULL,
+      rows BIGINT NOT NULL,
+      quarantined BOOLEAN NOT NULL          -- true: the rows went to quarantine
+    )""",
 )
 
 
@@ -79,7 +88,9 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
 
 # The tables as the current migrations leave them.
 _CURRENT = (
-    ddl("person_record", PERSON_RECORD)
+    MIGRATIONS[2]
+    + ";\n"
+    + ddl("person_record", PERSON_RECORD)
     + ";\n"
     + ddl("service_event", SERVICE_EVENT)
     + ";\n"

@@ -31,6 +31,26 @@ def batches(hub: str | Path | None = None) -> pa.Table:
         con.close()
 
 
+def batch_issues(hub: str | Path | None = None, batch_id: str | None = None) -> pa.Table:
+    """Each batch's flagged and quarantined rows per file, field and rule, with the share
+    of the file's rows (counts only: no values from the rows)."""
+    con = stores.connect_hub(hub)
+    try:
+        hub_schema.migrate(con)
+        where = "WHERE i.batch_id = ?" if batch_id else ""
+        return con.sql(
+            f"""SELECT i.batch_id, b.agency, i.file, i.field, i.rule, i.rows,
+                       round(i.rows / f.rows_read, 4) AS share,
+                       CASE WHEN i.quarantined THEN 'quarantined' ELSE 'flagged' END AS outcome
+                FROM batch_issue i JOIN batch b USING (batch_id)
+                JOIN batch_file f ON f.batch_id = i.batch_id AND f.file = i.file
+                {where} ORDER BY b.loaded_at DESC, i.batch_id, i.file, i.field, i.rule""",
+            params=[batch_id] if batch_id else [],
+        ).to_arrow_table()
+    finally:
+        con.close()
+
+
 def quarantine(
     hub: str | Path | None = None, batch_id: str | None = None, limit: int = 100
 ) -> pa.Table:
