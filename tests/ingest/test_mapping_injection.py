@@ -23,7 +23,15 @@ from crosswalk.errors import CrosswalkError, MappingError
 from crosswalk.ingest import ingest, parse_mapping
 
 SECRET = "CANARY-SECRET-42"
-TABLES = {"canary", "person_record", "service_event", "batch", "batch_file", "quarantine"}
+TABLES = {
+    "canary",
+    "person_record",
+    "service_event",
+    "batch",
+    "batch_file",
+    "batch_issue",
+    "quarantine",
+}
 
 BASE = {
     "agency": "fcs",
