@@ -153,3 +153,14 @@ def test_concurrent_releases_of_near_cells_agree(tmp_path: Path) -> None:
     with ThreadPoolExecutor(8) as pool:
         figures = set(pool.map(release, range(16)))
     assert len(figures) == 1
+
+
+def test_the_audit_summary_counts_cells_released_as_earlier_ones() -> None:
+    history = MemoryHistory()
+    members = list(range(80))
+    assert protect(table({"X": members}), SPEC, K, history).to_dict()["history"] == {
+        "repeated": 0,
+        "near": 0,
+    }
+    again = protect(table({"X": members, "Y": [*members, 4999]}), SPEC, K, history)
+    assert again.to_dict()["history"] == {"repeated": 1, "near": 1}

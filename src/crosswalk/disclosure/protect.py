@@ -11,7 +11,7 @@ from typing import Any, Literal
 import numpy as np
 import pyarrow as pa
 
-from crosswalk.disclosure.history import Matcher, Release, ReleaseHistory
+from crosswalk.disclosure.history import Matcher, Release, ReleaseHistory, differing_buckets
 from crosswalk.disclosure.perturb import (
     SIGNATURE_WORDS,
     perturb,
@@ -42,12 +42,17 @@ class Protected:
 
     ``table`` has the spec's dimensions, counts and rates, hidden figures as null, and a
     boolean ``<column>_suppressed`` beside each count and rate column; cell keys are gone.
+    ``repeated`` counts the cells released before with the same people, ``near`` those
+    released as an earlier cell a few people away (what probing by differencing looks
+    like, for the privacy officer reading the audit log).
     """
 
     table: pa.Table
     suppressed: tuple[SuppressedCell, ...]
     k: int
     perturbed: tuple[str, ...]
+    repeated: int = 0
+    near: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """A summary for the audit log."""
@@ -56,6 +61,7 @@ class Protected:
             "rows": self.table.num_rows,
             "suppressed": dict(Counter(c.reason for c in self.suppressed)),
             "perturbed": list(self.perturbed),
+            "history": {"repeated": self.repeated, "near": self.near},
         }
 
 
@@ -179,12 +185,29 @@ def protect(
             out[stat] = pa.array(shown, type=pa.float64(), mask=hide | np.isnan(shown))
         for j, c in enumerate(spec.counts):
             out[f"{c}_suppressed"] = pa.array(mask[:, j])
+
+        def sig(cell: int) -> np.ndarray:
+            row, j = divmod(cell, n)
+            fingerprints = keys[spec.counts[j]][1]
+            assert fingerprints is not None  # only cells with a fingerprint are matched
+            return fingerprints[row]
+
+        released_before = [
+            (cell, m) for cell, m in enumerate(matches) if m is not None and m.id is not None
+        ]
+        near = sum(
+            m.count != cells.values[cell]
+            or differing_buckets(m.signature[None, :], sig(cell))[0] > 0
+            for cell, m in released_before
+        )
         if history is not None:
             new = [m for m in dict.fromkeys(m for m in matches if m is not None) if m.id is None]
             history.save(new, list(updated.values()))
     shown_perturbed = tuple(c for c in spec.counts if c in spec.cell_keys)
     shown_perturbed += tuple(s for s, c in spec.statistics.items() if c in spec.cell_keys)
-    return Protected(pa.table(out), tuple(suppressed), k, shown_perturbed)
+    return Protected(
+        pa.table(out), tuple(suppressed), k, shown_perturbed, len(released_before) - near, near
+    )
 
 
 def _keys(table: pa.Table, spec: TableSpec, count: str) -> tuple[np.ndarray, np.ndarray | None]:
