@@ -94,6 +94,26 @@ def test_inserted_entry_is_named(log):
     assert not result.ok and result.first_bad == 5
 
 
+@pytest.mark.parametrize("seq", [0, -5])
+def test_entry_put_before_the_first_is_named(log, seq):
+    run(
+        log,
+        f"INSERT INTO audit_entry SELECT {seq}, at, action, user, agency, purpose, outcome, body, prev_hash, hash, signature FROM audit_entry WHERE seq = 1",
+    )
+    result = log.verify()
+    assert not result.ok and result.first_bad == 1 and f"found {seq}" in result.problem
+
+
+def test_a_long_log_is_read_a_page_at_a_time(log, monkeypatch):
+    from crosswalk.audit.log import AuditLog
+
+    pages = AuditLog._pages
+    monkeypatch.setattr(AuditLog, "_pages", lambda self: pages(self, size=4))
+    assert log.verify().entries == 6
+    run(log, "DELETE FROM audit_entry WHERE seq = 5")
+    assert log.verify().first_bad == 5
+
+
 def test_read_only_store_fails_closed(tmp_path):
     path = tmp_path / "control.db"
     log = AuditLog(f"sqlite:///{path}")

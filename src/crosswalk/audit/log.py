@@ -21,7 +21,7 @@ import hashlib
 import json
 import sqlite3
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -284,6 +284,21 @@ class AuditLog:
                 pending.pop(ident, None)
         return list(pending.values())
 
+    def _pages(self, size: int = 10_000) -> Iterator[dict[str, Any]]:
+        """Every entry in order, read a page at a time: memory stays flat, and no read
+        holds the database long enough to keep a writer waiting."""
+        query = sa.select(audit_entry).order_by(audit_entry.c.seq).limit(size)
+        # The first page from the lowest sequence number there is, whatever it is: a row
+        # put before entry 1 must be seen, not skipped.
+        page_query = query
+        while True:
+            with self.engine.connect() as conn:
+                page = conn.execute(page_query).mappings().all()
+            if not page:
+                return
+            yield from (dict(r) for r in page)
+            page_query = query.where(audit_entry.c.seq > page[-1]["seq"])
+
     def entries(self) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(audit_entry).order_by(audit_entry.c.seq)).mappings().all()
@@ -299,7 +314,7 @@ class AuditLog:
             public_key: the published key; by default the public half of the key in
                 ``$CROSSWALK_SECRETS`` (an outside auditor passes the published one).
         """
-        return self._verify(self.entries(), checkpoint, public_key, every_signature=True)
+        return self._verify(self._pages(), checkpoint, public_key, every_signature=True)
 
     def verified_entries(self) -> list[dict[str, Any]]:
         """Every entry, once the log as a whole verifies; IntegrityError if it does not.
@@ -321,37 +336,38 @@ class AuditLog:
 
     def _verify(
         self,
-        rows: list[dict[str, Any]],
+        rows: Iterable[dict[str, Any]],
         checkpoint: Checkpoint | None,
         public_key: PublicKey | None,
         *,
         every_signature: bool,
     ) -> Verification:
         pub = public_key or self._verifying_key()
-        n = len(rows)
+        found, unreadable = checkpoints.read_all(self.checkpoint_folder)
+        named = [(str(path), cp) for path, cp in found]
+        if checkpoint is not None:
+            named.append(("the given checkpoint", checkpoint))
+        wanted = {cp.count for _, cp in named}
+        heads = {0: GENESIS}  # the hash at each count a checkpoint names
+        n = 0
 
         def bad(seq: int | None, problem: str, compared: int = 0) -> Verification:
             return Verification(False, n, seq, problem, compared, pub.fingerprint)
 
+        def unsigned(row: Mapping[str, Any]) -> bool:
+            return not pub.verifies(_signed_message(row["hash"]), row["signature"])
+
         prev = GENESIS
+        last: dict[str, Any] | None = None
         for expected_seq, row in enumerate(rows, start=1):
-            seq = row["seq"]
+            n, seq, last = expected_seq, row["seq"], row
             if seq != expected_seq:
                 return bad(
                     expected_seq, f"entry {expected_seq} is missing (found {seq} in its place)"
                 )
             if entry_hash(row) != row["hash"]:
                 return bad(seq, f"entry {seq} was changed: {_what_changed(row)}")
-            skip_signature = not every_signature and seq != n
-            if not skip_signature and not pub.verifies(
-                _signed_message(row["hash"]), row["signature"]
-            ):
-                if not every_signature:
-                    return bad(
-                        seq,
-                        f"the head, entry {seq}, is not signed by the audit key {pub.fingerprint}: "
-                        "it or an entry before it was forged or re-hashed",
-                    )
+            if every_signature and unsigned(row):
                 return bad(
                     seq,
                     f"entry {seq} is not signed by the audit key {pub.fingerprint} "
@@ -364,13 +380,17 @@ class AuditLog:
                     "(reordered, spliced in, or a predecessor rewritten)",
                 )
             prev = row["hash"]
+            if seq in wanted:
+                heads[seq] = prev
+        if not every_signature and last is not None and unsigned(last):
+            return bad(
+                n,
+                f"the head, entry {n}, is not signed by the audit key {pub.fingerprint}: "
+                "it or an entry before it was forged or re-hashed",
+            )
 
-        found, unreadable = checkpoints.read_all(self.checkpoint_folder)
         if unreadable:
             return bad(None, f"{unreadable[0]} is not an audit checkpoint")
-        named = [(str(path), cp) for path, cp in found]
-        if checkpoint is not None:
-            named.append(("the given checkpoint", checkpoint))
         for i, (source, cp) in enumerate(named):
             if not cp.is_signed_by(pub):
                 return bad(None, f"{source} is not signed by the audit key {pub.fingerprint}", i)
@@ -380,8 +400,7 @@ class AuditLog:
                     f"the log was truncated: {source} has {cp.count} entries, the log {n}",
                     i,
                 )
-            head = rows[cp.count - 1]["hash"] if cp.count > 0 else GENESIS
-            if head != cp.head:
+            if heads[cp.count] != cp.head:
                 return bad(
                     cp.count,
                     f"history up to entry {cp.count} was rewritten (it differs from {source})",
