@@ -216,3 +216,21 @@ def test_the_counts_are_kept_with_the_batch(tmp_path, capsys):
     )
     shown = json.loads(capsys.readouterr().out)
     assert any(r["rule"] == "dob_unparseable" and r["batch_id"] == result.batch_id for r in shown)
+
+
+def test_check_of_a_correction_batch_leaves_the_batch_it_would_replace(tmp_path):
+    hub = tmp_path / "h.duckdb"
+    first = ingest("fcs", [write(tmp_path / "clients.csv", CLIENTS)], hub=hub, mapping=mapping())
+    before = snapshot(hub)
+    fixed = write(tmp_path / "fixed.csv", HEADER + '1,"DOE, JOAN",01/02/1990,F,,\n')
+    result = ingest(
+        "fcs",
+        [fixed],
+        hub=hub,
+        mapping=mapping(),
+        kinds=["clients"],
+        replace=first.batch_id,
+        check=True,
+    )
+    assert result.checked and result.files[0].rows_accepted == 1  # its client 1 is replaced
+    assert snapshot(hub) == before
