@@ -47,7 +47,31 @@ def test_a_held_hub_is_busy_and_names_the_holder(held_hub):
         assert caught.value.to_dict()["status"] == 503
 
 
-@pytest.mark.parametrize("argv", [["batches"], ["quarantine"], ["review", "list"]])
+STEWARD = [
+    "--user",
+    "fcs.steward",
+    "--agency",
+    "fcs",
+    "--role",
+    "steward",
+    "--purpose",
+    "operations",
+]
+LINKAGE = [
+    "--user",
+    "l",
+    "--agency",
+    "cdo",
+    "--role",
+    "linkage_steward",
+    "--purpose",
+    "linkage_review",
+]
+
+
+@pytest.mark.parametrize(
+    "argv", [["batches"], ["quarantine", *STEWARD], ["review", "list", *LINKAGE]]
+)
 def test_commands_on_a_busy_hub_say_so_in_one_message(held_hub, capsys, argv):
     hub, pid = held_hub
     assert run([*argv, "--hub", str(hub)]) == 4

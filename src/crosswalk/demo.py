@@ -17,13 +17,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-import duckdb
-
 from crosswalk import analytics, clock
 from crosswalk.access import REDISCLOSURE_NOTICE, Gate
-from crosswalk.agreement import ConsentRegistry, Principal
+from crosswalk.agreement import Principal
 from crosswalk.audit import AuditLog, Verification
-from crosswalk.errors import AccessDenied
+from crosswalk.errors import AccessDenied, NotFound
 from crosswalk.identity import Evaluation, LinkResult, evaluate, link
 from crosswalk.ingest import IngestResult, ingest_state
 from crosswalk.synth import Manifest, synth
@@ -104,6 +102,7 @@ def demo(
 
 
 ANALYST = Principal("bob", "cdo", "analyst")
+SUD_STEWARD = Principal("sud.steward", "sud", "steward")
 DEMO_QUESTIONS: list[tuple[str, analytics.Question]] = [
     (
         "People in each pair of programs, 2019",
@@ -177,16 +176,17 @@ def analytics_examples(
 
 def gate_examples(hub: Path, control: str, secrets: Path) -> list[GateExample]:
     """A few requests as different agencies, roles and purposes, with what the gate did."""
-    con = duckdb.connect(str(hub), read_only=True)
-    try:
-        person = con.execute(
-            """SELECT enterprise_id FROM person_index GROUP BY 1
-            HAVING bool_or(agency = 'sud') AND count(DISTINCT agency) >= 3 ORDER BY 1 LIMIT 1"""
-        ).fetchall()[0][0]
-    finally:
-        con.close()
     today = clock.today()
     gate = Gate(hub, control, secrets=secrets)
+    # The substance-use program's steward finds one of its own clients (its own data,
+    # clause 6.1): the client who then signs a consent.
+    clients = gate.rows(
+        SUD_STEWARD,
+        "operations",
+        analytics.HeavyUsers(analytics.Filters(programs=("SUD_TREATMENT",)), limit=1),
+        level="identified",
+    )
+    person = clients.column("enterprise_id").to_pylist()[0]
     asks = [
         (Principal("ana", "fcs", "caseworker"), "care_coordination", "identified"),
         (Principal("rae", "cdo", "researcher"), "research", "pseudonymised"),
@@ -196,7 +196,8 @@ def gate_examples(hub: Path, control: str, secrets: Path) -> list[GateExample]:
     examples = []
     for i, (who, purpose, level) in enumerate(asks):
         if i == 1:  # the person signs a Part 2 consent for their SNAP caseworker
-            ConsentRegistry(control).add(
+            gate.consent_add(
+                SUD_STEWARD.user,
                 person,
                 "sud",
                 "fcs",
@@ -230,6 +231,8 @@ def _ask(
         return GateExample(
             label, purpose, level, "denied", reasons[0].text if reasons else str(denied), []
         )
+    except NotFound as unseen:  # nothing this reader may see: the same answer as no person
+        return GateExample(label, purpose, level, "denied", str(unseen), [])
     agencies = sorted({r["agency"] for r in answer.records})
     detail = f"person {answer.person}: {len(answer.records)} records from {', '.join(agencies)}, {len(answer.events)} services"
     if REDISCLOSURE_NOTICE in answer.notices:

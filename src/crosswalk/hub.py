@@ -32,7 +32,7 @@ import duckdb
 import sqlalchemy as sa
 
 from crosswalk import settings, stores
-from crosswalk.agreement import ConsentRegistry
+from crosswalk.agreement.consent import ConsentRegistry
 from crosswalk.audit import AuditLog
 
 # Settings of every read connection of the hub: read-only is set on opening; these keep a

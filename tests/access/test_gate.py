@@ -5,7 +5,8 @@ import pytest
 import sqlalchemy as sa
 
 from crosswalk.access import REDISCLOSURE_NOTICE, WITHHOLDING_NOTICE, Gate
-from crosswalk.agreement import ConsentRegistry, Principal
+from crosswalk.agreement import Principal
+from crosswalk.agreement.consent import ConsentRegistry
 from crosswalk.audit import AuditLog
 from crosswalk.errors import AccessDenied, AuditUnavailable
 

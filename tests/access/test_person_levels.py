@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from crosswalk.access import WITHHOLDING_NOTICE, Gate
-from crosswalk.agreement import ConsentRegistry, Principal
+from crosswalk.agreement import Principal
+from crosswalk.agreement.consent import ConsentRegistry
 from crosswalk.audit import AuditLog
 from crosswalk.cli import run
 from crosswalk.errors import NotFound

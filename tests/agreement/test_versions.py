@@ -3,7 +3,8 @@ from datetime import date
 
 import pytest
 
-from crosswalk.agreement import agreement_in_force, store_version
+from crosswalk.agreement import agreement_in_force
+from crosswalk.agreement.versions import store_version
 from crosswalk.cli import run
 from crosswalk.errors import AgreementError
 

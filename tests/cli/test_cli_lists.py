@@ -7,6 +7,7 @@ import io
 import json
 from pathlib import Path
 
+import duckdb
 import pytest
 from rich.console import Console
 
@@ -14,6 +15,15 @@ from crosswalk.cli import run
 from crosswalk.cli.output import table
 
 ANALYST = ["--user", "ada", "--agency", "hfs", "--role", "analyst"]
+OFFICER = ["--user", "cdo.privacy", "--agency", "cdo", "--role", "privacy_officer",
+           "--purpose", "oversight"]  # fmt: skip
+LINKAGE = ["--user", "cdo.linkage", "--agency", "cdo", "--role", "linkage_steward",
+           "--purpose", "linkage_review"]  # fmt: skip
+
+
+def steward_of(agency: str) -> list[str]:
+    return ["--user", f"{agency}.steward", "--agency", agency, "--role", "steward",
+            "--purpose", "operations"]  # fmt: skip
 
 
 def _out(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
@@ -51,16 +61,20 @@ def test_batch_ids_are_whole_at_any_terminal_width(
 
 
 def test_quarantine_as_json_names_row_field_and_rule(linked_hub: Path, capsys) -> None:
-    rows = _json(capsys, ["quarantine", "--hub", str(linked_hub), "--limit", "5"])
+    batches = _json(capsys, ["batches", "--hub", str(linked_hub)])
+    agency = next(b["agency"] for b in batches if b["quarantined"])
+    argv = ["quarantine", *steward_of(agency), "--hub", str(linked_hub), "--limit", "5"]
+    rows = _json(capsys, argv)
     assert rows and set(rows[0]) >= {"batch_id", "file", "source_row", "field", "value", "rule"}
-    shown = _out(capsys, ["quarantine", "--hub", str(linked_hub), "--limit", "5"])
+    assert {r["agency"] for r in rows} == {agency}
+    shown = _out(capsys, argv)
     assert all(r["batch_id"] in shown for r in rows)
 
 
 def test_review_list_keys_are_whole_and_machine_readable(
     linked_hub: Path, capsys, monkeypatch
 ) -> None:
-    argv = ["review", "list", "--hub", str(linked_hub), "--limit", "5"]
+    argv = ["review", "list", *LINKAGE, "--hub", str(linked_hub), "--limit", "5"]
     rows = _json(capsys, argv)
     assert rows and all(":" in r["record_a"] and ":" in r["record_b"] for r in rows)
     assert all(isinstance(r["fields"], dict) for r in rows)
@@ -71,23 +85,29 @@ def test_review_list_keys_are_whole_and_machine_readable(
 
 
 def test_consent_and_audit_lists_as_json(linked_hub: Path, control: str, capsys) -> None:
+    con = duckdb.connect(str(linked_hub), read_only=True)
+    [(client,)] = con.execute(
+        "SELECT min(enterprise_id) FROM person_index WHERE agency = 'sud'"
+    ).fetchall()
+    con.close()
     assert run(
-        ["consent", "add", "P0000000001", "--discloser", "sud", "--recipient", "fcs",
+        ["consent", "add", client, "--discloser", "sud", "--recipient", "fcs",
          "--purpose", "care_coordination", "--information", "treatment records",
-         "--signed", "2025-01-02", "--expires", "2026-01-02", "--user", "steward",
-         "--control", control]
-    ) == 0  # fmt: skip
+         "--signed", "2025-01-02", "--expires", "2026-01-02", "--user", "sud.steward",
+         "--hub", str(linked_hub), "--control", control]
+    ) == 0, capsys.readouterr().err  # fmt: skip
     capsys.readouterr()
-    consents = _json(capsys, ["consent", "list", "--control", control])
+    listing = ["consent", "list", *OFFICER, "--control", control]
+    consents = _json(capsys, listing)
     assert [(c["person"], c["signed"], c["revoked"]) for c in consents] == [
-        ("P0000000001", "2025-01-02", None)
+        (client, "2025-01-02", None)
     ]
-    assert _csv(capsys, ["consent", "list", "--control", control])[0]["id"] == consents[0]["id"]
+    assert _csv(capsys, listing)[0]["id"] == consents[0]["id"]
     _out(capsys, ["analyze", "overlap", *ANALYST, "--purpose", "program_evaluation",
                   "--hub", str(linked_hub), "--control", control, "--json"])  # fmt: skip
-    reads = _json(capsys, ["audit", "purposes", "--control", control])
+    reads = _json(capsys, ["audit", "purposes", *OFFICER, "--control", control])
     assert {"purpose": "program_evaluation", "reads": 1} in reads
-    assert isinstance(_json(capsys, ["audit", "denials", "--control", control]), list)
+    assert isinstance(_json(capsys, ["audit", "denials", *OFFICER, "--control", control]), list)
 
 
 def test_analytic_answers_as_json_and_csv_keep_hidden_cells_null(

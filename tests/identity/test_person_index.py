@@ -1,6 +1,9 @@
 import duckdb
 
-from crosswalk.identity import evaluate, link, person_records, review_decide, review_list
+from crosswalk.access import Gate
+from crosswalk.agreement import Principal
+from crosswalk.audit import AuditLog
+from crosswalk.identity import evaluate, link, person_records
 from crosswalk.identity.cluster import cluster
 
 
@@ -61,15 +64,16 @@ def test_person_view_shows_records_and_evidence(linked):
     assert view.links and set(view.links[0]["fields"]) >= {"first_name", "dob", "ssn"}
 
 
-def test_review_decision_is_honoured(linked_copy):
+def test_review_decision_is_honoured(linked_copy, tmp_path):
     _, hub = linked_copy
+    gate = Gate(hub, f"sqlite:///{tmp_path}/control.db")
     con = duckdb.connect(str(hub), read_only=True)
     a, b = con.execute(
         """SELECT record_key_l, record_key_r FROM link_evidence WHERE accepted
         ORDER BY match_weight LIMIT 1"""
     ).fetchall()[0]
     con.close()
-    review_decide(a, b, "no-match", hub=hub, decided_by="steward")
+    gate.review_decide("cdo.linkage", a, b, "no-match")
     link(hub)
     con = duckdb.connect(str(hub), read_only=True)
     ids = dict(
@@ -79,7 +83,13 @@ def test_review_decision_is_honoured(linked_copy):
     )
     con.close()
     assert ids[a] != ids[b]
-    assert all((x["record_key_l"], x["record_key_r"]) != (a, b) for x in review_list(hub))
+    steward = Principal("cdo.linkage", "cdo", "linkage_steward")
+    pending = gate.review_list(steward, "linkage_review")
+    assert all((x["record_key_l"], x["record_key_r"]) != (a, b) for x in pending)
+    decided = [
+        e for e in AuditLog(gate._audit.engine).entries() if e["action"] == "identity.review"
+    ]
+    assert [(e["user"], e["outcome"]) for e in decided] == [("cdo.linkage", "ok")]
 
 
 def test_conflicting_records_are_not_chained():

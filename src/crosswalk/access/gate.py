@@ -20,34 +20,27 @@ elements they read and render their SQL against the views the gate grants.
 from __future__ import annotations
 
 import hashlib
-import hmac
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
-from pathlib import Path
 from typing import Any, Protocol
 
 import duckdb
 import pyarrow as pa
-import sqlalchemy as sa
 
-from crosswalk import clock
+from crosswalk.access.admin import Administration
 from crosswalk.access.confine import check_question_sql, relations
+from crosswalk.access.oversight import Oversight
 from crosswalk.access.scope import CELL_KEY_SECRET, Scope, granted_scope, run_counts
 from crosswalk.agreement import (
     Agreement,
     Decision,
     Principal,
     Request,
-    agreement_in_force,
     decide,
 )
 from crosswalk.audit import AccessDenied as DeniedEvent
-from crosswalk.audit import AuditEvent, DataRead, load_key
+from crosswalk.audit import DataRead, load_key
 from crosswalk.disclosure import Protected, StoredHistory, TableSpec, protect
 from crosswalk.errors import AccessDenied, ConfigError, NotFound
-from crosswalk.hub import Hub
 from crosswalk.identity.index import EVENT_ELEMENTS, RECORD_ELEMENTS, PersonView, person_records
 
 REDISCLOSURE_NOTICE = (
@@ -136,39 +129,12 @@ class Aggregate:
 ROW_LEVELS = ("identified", "pseudonymised")
 
 
-class Gate:
+class Gate(Oversight, Administration):
     """Reads agency data for a principal and purpose, under the agreement.
 
-    The policy and the day are not the caller's to choose: each request is decided under
-    the agreement version in force today in the control plane (the shipped or configured
-    agreement while none is stored), and today comes from ``crosswalk.clock``.
+    ``Gate(hub, control, secrets)``: the agreement in force and the day come from the
+    control plane and the clock (see ``GateCore``), never from the caller.
     """
-
-    def __init__(
-        self,
-        hub: Hub | str | Path | None = None,
-        control: str | sa.Engine | None = None,
-        secrets: str | Path | None = None,
-    ) -> None:
-        # A hub object is the process's own (the service, a notebook); a path opens the
-        # hub for each read and lets go of it after (a one-shot command).
-        self._hub = hub if isinstance(hub, Hub) else Hub(hub, control, secrets, shared=False)
-        self._audit = self._hub.audit
-        self._consents = self._hub.consents
-        self._secrets = self._hub.secrets
-        self._in_force()  # the control plane holds a readable agreement, or fail now
-
-    def _in_force(self) -> tuple[Agreement, date]:
-        """The agreement in force and the day, read afresh for every request."""
-        today = clock.today()
-        return agreement_in_force(today, self._audit.engine), today
-
-    @contextmanager
-    def _read(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A read connection of the hub: read-only, no access outside the hub, its
-        configuration locked before any question runs."""
-        with self._hub.read() as con:
-            yield con
 
     def _question_sql(
         self,
@@ -192,37 +158,6 @@ class Gate:
             self._record(DeniedEvent, principal, purpose, objects, decision, 0, "denied")
             raise AccessDenied(refused.message, decision) from None
         return sql
-
-    def pseudonym(self, enterprise_id: str, purpose: str) -> str:
-        """Stable within a purpose, different between purposes, never the id itself."""
-        key = load_key(self._secrets / "pseudonym.key")
-        return (
-            "X"
-            + hmac.new(key, f"{purpose}|{enterprise_id}".encode(), hashlib.sha256).hexdigest()[:16]
-        )
-
-    def _record(
-        self,
-        kind: type[AuditEvent],
-        principal: Principal,
-        purpose: str,
-        objects: dict[str, Any],
-        decision: Decision,
-        rows: int,
-        outcome: str = "ok",
-    ) -> None:
-        self._audit.record(
-            kind(
-                principal.user,
-                principal.agency,
-                principal.role,
-                purpose,
-                objects,
-                decision.to_dict(),
-                rows,
-                outcome,
-            )
-        )
 
     def person(
         self, principal: Principal, purpose: str, enterprise_id: str, level: str = "identified"

@@ -93,6 +93,19 @@ class ConsentRegistry:
         if done.rowcount == 0:
             raise NotFound(f"no consent {consent_id!r}")
 
+    def get(self, consent_id: str) -> Consent:
+        with self.engine.connect() as conn:
+            row = (
+                conn.execute(
+                    sa.select(consent_table).where(consent_table.c.consent_id == consent_id)
+                )
+                .mappings()
+                .first()
+            )
+        if row is None:
+            raise NotFound(f"no consent {consent_id!r}")
+        return Consent(**row)
+
     def all(self) -> list[Consent]:
         with self.engine.connect() as conn:
             return [Consent(**r) for r in conn.execute(sa.select(consent_table)).mappings()]

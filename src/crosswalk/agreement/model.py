@@ -20,6 +20,9 @@ SensitivityClass = Literal[
     "behavioural_health",
     "federal_tax",  # IRS Publication 1075 / wage records
     "education",  # FERPA
+    "raw_extract",  # rows as an agency sent them, before validation (quarantine)
+    "audit_log",  # who read whose data, when and why
+    "consent_registry",  # who consented to which disclosure (42 CFR Part 2)
 ]
 
 
@@ -36,7 +39,10 @@ class Party(BaseModel):
 
     code: str
     name: str
-    stewards: list[str] = []
+    stewards: list[str] = Field([], description="Users who act for the party's data.")
+    privacy_officers: list[str] = Field(
+        [], description="Users who oversee the party's compliance (consents, the audit log)."
+    )
     withdrawn_on: date | None = Field(None, description="From this date its data is excluded.")
 
 
@@ -102,6 +108,10 @@ class Agreement(BaseModel):
     name: str
     version: int = Field(ge=1)
     effective_from: date
+    operator: str = Field(
+        description="The hub operator's party code: its stewards load agreement versions "
+        "and decide clerical review."
+    )
     min_cell: int = Field(11, ge=1, description="Smallest count an aggregate may show (0 aside).")
     retention_years: int = Field(6, ge=1)
     purposes: dict[str, str]
@@ -115,6 +125,8 @@ class Agreement(BaseModel):
     def _references(self) -> Agreement:
         parties = {p.code for p in self.parties}
         problems = []
+        if self.operator not in parties:
+            problems.append(f"the operator {self.operator!r} is not a party")
         for d in self.datasets:
             if d.party not in parties:
                 problems.append(f"dataset {d.id} names unknown party {d.party!r}")

@@ -33,26 +33,39 @@ def _engine(control: str | sa.Engine | None) -> sa.Engine:
 
 
 def store_version(path: str | Path, control: str | sa.Engine | None = None) -> Agreement:
-    """Validate an agreement file and store it as a new version (versions only go up)."""
-    text = Path(path).read_text(encoding="utf-8")
-    agreement = parse_agreement(text, str(path))
+    """Validate an agreement file and store it as a new version (versions only go up).
+
+    Who may do so is the gate's to decide (``crosswalk.access.Gate.agreement_load``)."""
+    return store_text(Path(path).read_text(encoding="utf-8"), str(path), control)
+
+
+def store_text(text: str, source: str, control: str | sa.Engine | None = None) -> Agreement:
+    """Validate agreement ``text`` and store it as a new version (versions only go up)."""
+    agreement = parse_agreement(text, source)
     engine = _engine(control)
     with engine.begin() as conn:
         latest = conn.execute(sa.select(sa.func.max(agreement_version.c.version))).scalar()
         if latest is not None and agreement.version <= latest:
             raise AgreementError(
-                f"{path} is version {agreement.version}; the control plane already has version {latest}"
+                f"{source} is version {agreement.version}; the control plane already has version {latest}"
             )
         conn.execute(
             agreement_version.insert().values(
                 version=agreement.version,
                 effective_from=agreement.effective_from,
-                source=str(path),
+                source=source,
                 text=text,
                 loaded_at=datetime.now(UTC).isoformat(timespec="seconds"),
             )
         )
     return agreement
+
+
+def latest_version(control: str | sa.Engine | None = None) -> int | None:
+    """The highest version stored, or None."""
+    with _engine(control).connect() as conn:
+        latest = conn.execute(sa.select(sa.func.max(agreement_version.c.version))).scalar()
+    return None if latest is None else int(latest)
 
 
 def agreement_in_force(day: date, control: str | sa.Engine | None = None) -> Agreement:

@@ -2,6 +2,7 @@
 
 Other parts record their events with ``AuditLog().record(SomeEvent(...))``; if the log
 cannot be written, ``AuditUnavailable`` is raised and the access does not happen.
+Privacy officers read it through the gate (``crosswalk.access.Gate.who_accessed``...).
 """
 
 from crosswalk.audit.checkpoints import Checkpoint
@@ -26,7 +27,6 @@ from crosswalk.audit.events import (
 )
 from crosswalk.audit.keys import PublicKey, load_key
 from crosswalk.audit.log import AuditLog, Verification
-from crosswalk.audit.queries import denials, purposes, who_accessed
 
 __all__ = [
     "EVENT_KINDS",
@@ -50,8 +50,5 @@ __all__ = [
     "SignInFailed",
     "TokenChanged",
     "Verification",
-    "denials",
     "load_key",
-    "purposes",
-    "who_accessed",
 ]

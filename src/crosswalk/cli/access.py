@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import yaml
 from rich.console import Console
 from rich.table import Table
 
@@ -19,40 +18,16 @@ from crosswalk import audit as audit_lib
 from crosswalk.access import Gate
 from crosswalk.cli.ingest import HubOption
 from crosswalk.cli.output import Csv, Json, emit
+from crosswalk.cli.principal import (
+    Agency,
+    Control,
+    ProfileFile,
+    Purpose,
+    Role,
+    User,
+    principal_from,
+)
 from crosswalk.errors import ConfigError, IntegrityError
-
-User = Annotated[str | None, typer.Option(help="Who is asking.")]
-Agency = Annotated[str | None, typer.Option(help="The asker's agency (party code).")]
-Role = Annotated[str | None, typer.Option(help="The asker's role, e.g. caseworker.")]
-Purpose = Annotated[str | None, typer.Option(help="The purpose, e.g. care_coordination.")]
-Profile = Annotated[Path | None, typer.Option(help="YAML file with user, agency, role, purpose.")]
-Control = Annotated[str | None, typer.Option("--control", help="Control-plane SQLAlchemy URL.")]
-
-
-def principal_from(
-    user: str | None,
-    agency: str | None,
-    role: str | None,
-    purpose: str | None,
-    profile: Path | None,
-) -> tuple[agreement_lib.Principal, str]:
-    """The principal and purpose from flags, a profile file, or both (flags win)."""
-    values: dict[str, str] = {}
-    if profile is not None:
-        try:
-            values = {k: str(v) for k, v in (yaml.safe_load(profile.read_text()) or {}).items()}
-        except (OSError, yaml.YAMLError) as e:
-            raise ConfigError(f"cannot read profile {profile}: {e}") from None
-    given = {"user": user, "agency": agency, "role": role, "purpose": purpose}
-    values.update({k: v for k, v in given.items() if v is not None})
-    missing = [k for k in given if not values.get(k)]
-    if missing:
-        raise ConfigError(
-            f"every read names who asks and why: give --{' --'.join(missing)} (or --profile)"
-        )
-    return agreement_lib.Principal(values["user"], values["agency"], values["role"]), values[
-        "purpose"
-    ]
 
 
 def person(
@@ -61,7 +36,7 @@ def person(
     agency: Agency = None,
     role: Role = None,
     purpose: Purpose = None,
-    profile: Profile = None,
+    profile: ProfileFile = None,
     level: Annotated[str, typer.Option(help="identified or pseudonymised.")] = "identified",
     hub: HubOption = None,
     control: Control = None,
@@ -108,20 +83,37 @@ def agreement_check(file: Annotated[Path, typer.Argument(help="Agreement YAML.")
 @agreement_app.command("load")
 def agreement_load(
     file: Annotated[Path, typer.Argument(help="Agreement YAML with a higher version.")],
-    user: Annotated[str, typer.Option(help="Who loads it.")],
+    user: Annotated[str, typer.Option(help="Who loads it: a steward of the hub operator.")],
     control: Control = None,
 ) -> None:
     """Store an agreement version (an amendment) in the control plane; it applies from its effective date.
 
     Example: crosswalk agreement load emou-v2.yaml --user cdo.steward
     """
-    a = agreement_lib.store_version(file, control)
-    audit_lib.AuditLog(control).record(
-        audit_lib.AgreementChanged(
-            user, objects={"version": a.version, "effective_from": str(a.effective_from)}
-        )
-    )
+    a = Gate(control=control).agreement_load(user, file)
     Console().print(f"agreement version {a.version} stored; in force from {a.effective_from}")
+
+
+@agreement_app.command("withdraw")
+def agreement_withdraw(
+    party: Annotated[str, typer.Argument(help="The party that withdraws, e.g. doc.")],
+    on: Annotated[str, typer.Option(help="From this day (YYYY-MM-DD), today or later.")],
+    user: Annotated[str, typer.Option(help="A steward of that party or of the hub operator.")],
+    control: Control = None,
+) -> None:
+    """Record a party's withdrawal: a new agreement version that excludes its data from that day.
+
+    Example: crosswalk agreement withdraw doc --on 2026-07-01 --user doc.steward
+    """
+    a = Gate(control=control).agreement_withdraw(user, party, _day(on))
+    Console().print(f"agreement version {a.version} stored: {party} withdraws on {on}")
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as e:
+        raise ConfigError(f"dates are YYYY-MM-DD: {e}") from None
 
 
 @agreement_app.command("show")
@@ -170,25 +162,18 @@ def consent_add(
     information: Annotated[str, typer.Option()],
     signed: Annotated[str, typer.Option(help="YYYY-MM-DD")],
     expires: Annotated[str, typer.Option(help="YYYY-MM-DD")],
-    user: Annotated[str, typer.Option(help="Who records it.")],
+    user: Annotated[
+        str, typer.Option(help="Who records it: a steward or privacy officer of the discloser.")
+    ],
+    hub: HubOption = None,
     control: Control = None,
 ) -> None:
     """Record a written consent.
 
-    Example: crosswalk consent add P0000000042 --discloser sud --recipient fcs --purpose care_coordination --information "treatment records" --signed 2025-01-02 --expires 2026-01-02 --user steward
+    Example: crosswalk consent add P0000000042 --discloser sud --recipient fcs --purpose care_coordination --information "treatment records" --signed 2025-01-02 --expires 2026-01-02 --user sud.steward
     """
-    registry = agreement_lib.ConsentRegistry(control)
-    try:
-        signed_on, expires_on = date.fromisoformat(signed), date.fromisoformat(expires)
-    except ValueError as e:
-        raise ConfigError(f"dates are YYYY-MM-DD: {e}") from None
-    c = registry.add(
-        enterprise_id, discloser, recipient, purpose, information, signed_on, expires_on
-    )
-    audit_lib.AuditLog(registry.engine).record(
-        audit_lib.ConsentChanged(
-            user, objects={"consent": c.consent_id, "enterprise_ids": [enterprise_id]}
-        )
+    c = Gate(hub, control).consent_add(
+        user, enterprise_id, discloser, recipient, purpose, information, _day(signed), _day(expires)
     )
     Console().print(f"consent {c.consent_id} recorded")
 
@@ -196,27 +181,35 @@ def consent_add(
 @consent_app.command("revoke")
 def consent_revoke(
     consent_id: Annotated[str, typer.Argument()],
-    user: Annotated[str, typer.Option()],
+    user: Annotated[
+        str, typer.Option(help="A steward or privacy officer of the disclosing party.")
+    ],
     control: Control = None,
 ) -> None:
     """Revoke a consent from today.
 
-    Example: crosswalk consent revoke 1a2b3c4d5e6f --user steward
+    Example: crosswalk consent revoke 1a2b3c4d5e6f --user sud.steward
     """
-    registry = agreement_lib.ConsentRegistry(control)
-    registry.revoke(consent_id, date.today())
-    audit_lib.AuditLog(registry.engine).record(
-        audit_lib.ConsentChanged(user, objects={"consent": consent_id, "revoked": True})
-    )
+    Gate(control=control).consent_revoke(user, consent_id)
     Console().print(f"consent {consent_id} revoked")
 
 
 @consent_app.command("list")
-def consent_list(control: Control = None, as_json: Json = False, as_csv: Csv = False) -> None:
-    """List consents.
+def consent_list(
+    user: User = None,
+    agency: Agency = None,
+    role: Role = None,
+    purpose: Purpose = None,
+    profile: ProfileFile = None,
+    control: Control = None,
+    as_json: Json = False,
+    as_csv: Csv = False,
+) -> None:
+    """List consents (a privacy officer of the hub operator, for oversight).
 
-    Example: crosswalk consent list
+    Example: crosswalk consent list --user cdo.privacy --agency cdo --role privacy_officer --purpose oversight
     """
+    principal, why = principal_from(user, agency, role, purpose, profile)
     rows = [
         {
             "id": c.consent_id,
@@ -228,7 +221,7 @@ def consent_list(control: Control = None, as_json: Json = False, as_csv: Csv = F
             "expires": c.expires_on,
             "revoked": c.revoked_on,
         }
-        for c in agreement_lib.ConsentRegistry(control).all()
+        for c in Gate(control=control).consent_list(principal, why)
     ]
     emit(rows, title="consents", as_json=as_json, as_csv=as_csv)
 
@@ -316,42 +309,67 @@ def audit_public_key(
 @audit_app.command("who-accessed")
 def audit_who(
     enterprise_id: Annotated[str, typer.Argument()],
+    user: User = None,
+    agency: Agency = None,
+    role: Role = None,
+    purpose: Purpose = None,
+    profile: ProfileFile = None,
     control: Control = None,
     as_json: Json = False,
     as_csv: Csv = False,
 ) -> None:
-    """Every read of one person's data.
+    """Every read of one person's data (a privacy officer, for oversight).
 
-    Example: crosswalk audit who-accessed P0000000042
+    Example: crosswalk audit who-accessed P0000000042 --user cdo.privacy --agency cdo --role privacy_officer --purpose oversight
     """
+    principal, why = principal_from(user, agency, role, purpose, profile)
     columns = ("seq", "at", "user", "agency", "role", "purpose", "outcome", "rows")
     rows = [
         {k: r[k] for k in columns}
-        for r in audit_lib.who_accessed(audit_lib.AuditLog(control), enterprise_id)
+        for r in Gate(control=control).who_accessed(principal, why, enterprise_id)
     ]
     emit(rows, title=f"reads of {enterprise_id}", as_json=as_json, as_csv=as_csv)
 
 
 @audit_app.command("purposes")
-def audit_purposes(control: Control = None, as_json: Json = False, as_csv: Csv = False) -> None:
-    """Data reads per purpose.
+def audit_purposes(
+    user: User = None,
+    agency: Agency = None,
+    role: Role = None,
+    purpose: Purpose = None,
+    profile: ProfileFile = None,
+    control: Control = None,
+    as_json: Json = False,
+    as_csv: Csv = False,
+) -> None:
+    """Data reads per purpose (a privacy officer, for oversight).
 
-    Example: crosswalk audit purposes
+    Example: crosswalk audit purposes --profile privacy.yaml
     """
-    counts = audit_lib.purposes(audit_lib.AuditLog(control))
+    principal, why = principal_from(user, agency, role, purpose, profile)
+    counts = Gate(control=control).audit_purposes(principal, why)
     rows = [{"purpose": k, "reads": v} for k, v in counts.items()]
     emit(rows, title="reads per purpose", as_json=as_json, as_csv=as_csv)
 
 
 @audit_app.command("denials")
-def audit_denials(control: Control = None, as_json: Json = False, as_csv: Csv = False) -> None:
-    """Denials per day.
+def audit_denials(
+    user: User = None,
+    agency: Agency = None,
+    role: Role = None,
+    purpose: Purpose = None,
+    profile: ProfileFile = None,
+    control: Control = None,
+    as_json: Json = False,
+    as_csv: Csv = False,
+) -> None:
+    """Denials per day (a privacy officer, for oversight).
 
-    Example: crosswalk audit denials
+    Example: crosswalk audit denials --profile privacy.yaml
     """
-    rows = [
-        {"day": k, "denials": v} for k, v in audit_lib.denials(audit_lib.AuditLog(control)).items()
-    ]
+    principal, why = principal_from(user, agency, role, purpose, profile)
+    counts = Gate(control=control).audit_denials(principal, why)
+    rows = [{"day": k, "denials": v} for k, v in counts.items()]
     emit(rows, title="denials per day", as_json=as_json, as_csv=as_csv)
 
 

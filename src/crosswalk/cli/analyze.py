@@ -20,8 +20,9 @@ from rich.console import Console, RenderableType
 
 from crosswalk import analytics
 from crosswalk.cli import output
-from crosswalk.cli.access import Agency, Control, Profile, Purpose, Role, User, principal_from
 from crosswalk.cli.ingest import HubOption
+from crosswalk.cli.principal import Agency, Control, Purpose, Role, User, principal_from
+from crosswalk.cli.principal import ProfileFile as Profile
 from crosswalk.disclosure import Protected
 from crosswalk.errors import ConfigError, Problem
 

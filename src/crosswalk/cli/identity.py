@@ -10,8 +10,18 @@ from rich.console import Console
 from rich.table import Table
 
 from crosswalk import identity
+from crosswalk.access import Gate
 from crosswalk.cli.ingest import HubOption
 from crosswalk.cli.output import Csv, Json, emit
+from crosswalk.cli.principal import (
+    Agency,
+    Control,
+    ProfileFile,
+    Purpose,
+    Role,
+    User,
+    principal_from,
+)
 from crosswalk.cli.progress import progress_bar
 
 
@@ -87,47 +97,66 @@ review_app = typer.Typer(help="Clerical review of uncertain pairs.", no_args_is_
 
 @review_app.command("list")
 def review_list(
+    user: User = None,
+    agency: Agency = None,
+    role: Role = None,
+    purpose: Purpose = None,
+    profile: ProfileFile = None,
     hub: HubOption = None,
+    control: Control = None,
     limit: Annotated[int, typer.Option(help="At most this many pairs.")] = 50,
     as_json: Json = False,
     as_csv: Csv = False,
 ) -> None:
-    """List pairs awaiting review, most likely matches first.
+    """List pairs awaiting review with both records, most likely matches first.
 
-    Example: crosswalk review list --limit 20
+    Example: crosswalk review list --user cdo.linkage --agency cdo --role linkage_steward --purpose linkage_review --limit 20
     """
+    principal, why = principal_from(user, agency, role, purpose, profile)
     rows = [
         {
             "record_a": item["record_key_l"],
             "record_b": item["record_key_r"],
             "weight": round(item["match_weight"], 2),
             "probability": round(item["match_probability"], 4),
+            "a": _summary(item["record_l"]),
+            "b": _summary(item["record_r"]),
             "evidence": "; ".join(f"{k}: {v['level']}" for k, v in item["fields"].items()),
             "fields": item["fields"],
+            "records": [item["record_l"], item["record_r"]],
         }
-        for item in identity.review_list(hub, limit)
+        for item in Gate(hub, control).review_list(principal, why, limit)
     ]
     emit(
         rows,
         title="pairs awaiting review",
         as_json=as_json,
         as_csv=as_csv,
-        columns=("record_a", "record_b", "weight", "probability", "evidence"),
+        columns=("record_a", "record_b", "weight", "probability", "a", "b", "evidence"),
     )
+
+
+def _summary(record: dict[str, object]) -> str:
+    """A record as a reviewer reads it: name, birth date, ZIP."""
+    name = " ".join(str(record[k]) for k in ("first_name", "last_name") if record.get(k))
+    rest = [str(record[k]) for k in ("dob", "zip") if record.get(k)]
+    return ", ".join([name, *rest]) if name else ", ".join(rest)
 
 
 @review_app.command("decide")
 def review_decide(
     record_a: Annotated[str, typer.Argument(help="Record key, e.g. fcs:FC00000340.")],
     record_b: Annotated[str, typer.Argument(help="The other record key.")],
+    user: Annotated[str, typer.Option(help="Who decides: a steward of the hub operator.")],
     match: Annotated[bool, typer.Option("--match/--no-match", help="Same person or not.")] = ...,  # type: ignore[assignment]
     hub: HubOption = None,
+    control: Control = None,
 ) -> None:
     """Decide a pair; the next `crosswalk link` honours it.
 
-    Example: crosswalk review decide fcs:FC00000340 hfs:R000001875 --no-match
+    Example: crosswalk review decide fcs:FC00000340 hfs:R000001875 --no-match --user cdo.linkage
     """
-    identity.review_decide(record_a, record_b, "match" if match else "no-match", hub=hub)
+    Gate(hub, control).review_decide(user, record_a, record_b, "match" if match else "no-match")
     Console().print(
         f"recorded: {record_a} and {record_b} {'are' if match else 'are not'} the same person"
     )

@@ -10,7 +10,17 @@ from rich.console import Console, RenderableType
 from rich.text import Text
 
 from crosswalk import ingest as lib
+from crosswalk.access import Gate
 from crosswalk.cli.output import Csv, Json, emit, table
+from crosswalk.cli.principal import (
+    Agency,
+    Control,
+    ProfileFile,
+    Purpose,
+    Role,
+    User,
+    principal_from,
+)
 from crosswalk.cli.progress import progress_bar
 from crosswalk.errors import QualityGateError
 
@@ -165,19 +175,25 @@ def batches(
 
 
 def quarantine(
+    user: User = None,
+    agency: Agency = None,
+    role: Role = None,
+    purpose: Purpose = None,
+    profile: ProfileFile = None,
     hub: HubOption = None,
+    control: Control = None,
     batch: Annotated[str | None, typer.Option(help="Only this batch.")] = None,
     limit: Annotated[int, typer.Option(help="At most this many rows.")] = 100,
     as_json: Json = False,
     as_csv: Csv = False,
 ) -> None:
-    """List quarantined rows with file, row, field, value and rule.
+    """List quarantined rows with file, row, field, value and rule (an agency's stewards).
 
-    Example: crosswalk quarantine --batch B1234abcd5678
+    Example: crosswalk quarantine --user fcs.steward --agency fcs --role steward --purpose operations --batch B1234abcd5678
     """
-    emit(
-        lib.quarantine(hub, batch, limit), title="quarantined rows", as_json=as_json, as_csv=as_csv
-    )
+    principal, why = principal_from(user, agency, role, purpose, profile)
+    rows = Gate(hub, control).quarantine(principal, why, batch, limit)
+    emit(rows, title="quarantined rows", as_json=as_json, as_csv=as_csv)
 
 
 def register(app: typer.Typer) -> None:

@@ -5,11 +5,12 @@ an operating threshold from the data, clusters without chaining mistakes and kee
 enterprise person IDs stable across runs; ``evaluate`` scores the result against a
 synthetic state's ground truth; ``person_records`` reads one person's records and evidence for the gate
 (``crosswalk.access``), the only way a reader sees them;
-``review_list`` and ``review_decide`` are the clerical-review queue.
+the clerical-review queue is read and decided through the gate too
+(``Gate.review_list``, ``Gate.review_decide``).
 """
 
 from crosswalk.identity.evaluate import Evaluation, evaluate
-from crosswalk.identity.index import PersonView, person_records, review_decide, review_list
+from crosswalk.identity.index import PersonView, person_records
 from crosswalk.identity.link import LinkResult, link
 
 __all__ = [
@@ -19,6 +20,4 @@ __all__ = [
     "evaluate",
     "link",
     "person_records",
-    "review_decide",
-    "review_list",
 ]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import getpass
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,27 +89,49 @@ def person_records(con: duckdb.DuckDBPyConnection, enterprise_id: str) -> Person
     )
 
 
-def review_list(hub: str | Path | None = None, limit: int = 50) -> list[dict[str, Any]]:
-    """Pairs awaiting clerical review, most likely matches first."""
-    con = stores.connect_hub(hub)
-    try:
-        store.migrate(con)
-        rows = con.execute(
-            f"""SELECT record_key_l, record_key_r, match_weight, match_probability, fields FROM review_queue
-            ORDER BY match_weight DESC LIMIT {int(limit)}"""
-        ).fetchall()
-        return [
+def review_pairs(
+    con: duckdb.DuckDBPyConnection, agencies: Iterable[str], limit: int = 50
+) -> list[dict[str, Any]]:
+    """Pairs awaiting clerical review whose two records both belong to ``agencies``, most
+    likely matches first, each with both records. Only the gate calls this
+    (``crosswalk.access.Gate.review_list``), for the agencies a decision granted."""
+    wanted = sorted(agencies)
+    if not wanted or "review_queue" not in _tables(con):
+        return []
+    cols = ", ".join(f"r.{c}" for c in _RECORD_COLUMNS)
+    rows = con.execute(
+        f"""WITH pair AS (
+              SELECT q.* FROM review_queue q
+              JOIN person_record a ON a.record_key = q.record_key_l
+              JOIN person_record b ON b.record_key = q.record_key_r
+              WHERE a.agency IN (SELECT unnest(?)) AND b.agency IN (SELECT unnest(?))
+              ORDER BY q.match_weight DESC, q.record_key_l, q.record_key_r LIMIT ?)
+            SELECT p.record_key_l, p.record_key_r, p.match_weight, p.match_probability,
+                   p.fields, {cols}
+            FROM pair p JOIN person_record r ON r.record_key IN (p.record_key_l, p.record_key_r)
+            ORDER BY p.match_weight DESC, p.record_key_l, p.record_key_r, r.record_key""",
+        [wanted, wanted, int(limit)],
+    ).fetchall()
+    pairs: dict[tuple[str, str], dict[str, Any]] = {}
+    for a, b, w, p, f, *record in rows:
+        pair = pairs.setdefault(
+            (a, b),
             {
                 "record_key_l": a,
                 "record_key_r": b,
                 "match_weight": w,
                 "match_probability": p,
                 "fields": json.loads(f),
-            }
-            for a, b, w, p, f in rows
-        ]
-    finally:
-        con.close()
+            },
+        )
+        r = dict(zip(_RECORD_COLUMNS, record, strict=True))
+        pair["record_l" if r["record_key"] == a else "record_r"] = r
+    return list(pairs.values())
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    rows = con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'")
+    return {name for (name,) in rows.fetchall()}
 
 
 def review_decide(
@@ -117,15 +139,15 @@ def review_decide(
     record_key_b: str,
     decision: str,
     *,
+    decided_by: str,
     hub: str | Path | None = None,
-    decided_by: str | None = None,
-    control: str | None = None,
 ) -> None:
-    """Record a steward's decision on a pair; the next linkage run honours it."""
+    """Record a steward's decision on a pair; the next linkage run honours it. Only the
+    gate calls this (``crosswalk.access.Gate.review_decide``), which authorises and
+    audits the decision."""
     if decision not in ("match", "no-match"):
         raise ConfigError(f"decision must be 'match' or 'no-match', not {decision!r}")
     left, right = sorted((record_key_a, record_key_b))
-    who = decided_by or getpass.getuser()
     con = stores.connect_hub(hub)
     try:
         store.migrate(con)
@@ -140,7 +162,7 @@ def review_decide(
         )
         con.execute(
             "INSERT INTO review_decision VALUES (?, ?, ?, ?, now()::TIMESTAMP)",
-            [left, right, decision, who],
+            [left, right, decision, decided_by],
         )
         con.execute(
             "DELETE FROM review_queue WHERE record_key_l = ? AND record_key_r = ?", [left, right]

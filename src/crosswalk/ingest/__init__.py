@@ -2,12 +2,13 @@
 
 Each agency's extract is read as text, mapped with the agency's mapping file, validated
 and standardised in SQL, and loaded as one atomic, idempotent batch. Rows that cannot be
-used go to ``quarantine`` with file, row, field, value and rule.
+used go to ``quarantine`` with file, row, field, value and rule; stewards read it
+through the gate (``crosswalk.access.Gate.quarantine``).
 """
 
 from crosswalk.ingest.batch import FileResult, IngestResult, ingest
 from crosswalk.ingest.mapping import Mapping, load_mapping, parse_mapping
-from crosswalk.ingest.queries import batch_issues, batches, ingest_state, quarantine
+from crosswalk.ingest.queries import batch_issues, batches, ingest_state
 
 __all__ = [
     "FileResult",
@@ -19,5 +20,4 @@ __all__ = [
     "ingest_state",
     "load_mapping",
     "parse_mapping",
-    "quarantine",
 ]

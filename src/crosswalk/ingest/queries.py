@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 
 from crosswalk import stores
@@ -51,22 +53,33 @@ def batch_issues(hub: str | Path | None = None, batch_id: str | None = None) -> 
         con.close()
 
 
-def quarantine(
-    hub: str | Path | None = None, batch_id: str | None = None, limit: int = 100
+def quarantined(
+    con: duckdb.DuckDBPyConnection,
+    agencies: Iterable[str],
+    batch_id: str | None = None,
+    limit: int = 100,
 ) -> pa.Table:
-    """Quarantined rows with the reason each was refused."""
-    con = stores.connect_hub(hub)
-    try:
-        hub_schema.migrate(con)
-        where = "WHERE batch_id = ?" if batch_id else ""
-        params: list[object] = [batch_id] if batch_id else []
-        return con.sql(
-            f"""SELECT batch_id, file, source_row, field, value, rule FROM quarantine {where}
-                ORDER BY batch_id, file, source_row LIMIT {int(limit)}""",
-            params=params,
-        ).to_arrow_table()
-    finally:
-        con.close()
+    """Quarantined rows of ``agencies``' batches with the reason each was refused.
+
+    Raw rows hold names and SSNs as the agency sent them: only the gate calls this
+    (``crosswalk.access.Gate.quarantine``), for the agencies a decision granted."""
+    wanted = sorted(agencies)
+    if not wanted or not {"quarantine", "batch"} <= _tables(con):
+        columns = ("batch_id", "agency", "file", "source_row", "field", "value", "rule")
+        return pa.table({c: pa.array([], pa.string()) for c in columns})
+    where = "b.agency IN (SELECT unnest(?))" + (" AND q.batch_id = ?" if batch_id else "")
+    params: list[object] = [wanted, *([batch_id] if batch_id else [])]
+    return con.sql(
+        f"""SELECT q.batch_id, b.agency, q.file, q.source_row, q.field, q.value, q.rule
+            FROM quarantine q JOIN batch b USING (batch_id) WHERE {where}
+            ORDER BY q.batch_id, q.file, q.source_row LIMIT ?""",
+        params=[*params, int(limit)],
+    ).to_arrow_table()
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    rows = con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'")
+    return {name for (name,) in rows.fetchall()}
 
 
 def ingest_state(

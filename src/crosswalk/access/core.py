@@ -1,0 +1,120 @@
+"""What every part of the gate shares: the stores it holds, the agreement in force and
+the day, its read connection, and the audit entry it writes for every request."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import sqlalchemy as sa
+
+from crosswalk import clock
+from crosswalk.agreement import Agreement, Decision, Principal, Request, agreement_in_force, decide
+from crosswalk.audit import AccessDenied as DeniedEvent
+from crosswalk.audit import AuditEvent, DataRead, load_key
+from crosswalk.errors import AccessDenied
+from crosswalk.hub import Hub
+
+
+class GateCore:
+    """The stores, the clock and the audit trail behind every method of the gate.
+
+    The policy and the day are not the caller's to choose: each request is decided under
+    the agreement version in force today in the control plane (the shipped or configured
+    agreement while none is stored), and today comes from ``crosswalk.clock``.
+    """
+
+    def __init__(
+        self,
+        hub: Hub | str | Path | None = None,
+        control: str | sa.Engine | None = None,
+        secrets: str | Path | None = None,
+    ) -> None:
+        # A hub object is the process's own (the service, a notebook); a path opens the
+        # hub for each read and lets go of it after (a one-shot command).
+        self._hub = hub if isinstance(hub, Hub) else Hub(hub, control, secrets, shared=False)
+        self._audit = self._hub.audit
+        self._consents = self._hub.consents
+        self._secrets = self._hub.secrets
+        self._in_force()  # the control plane holds a readable agreement, or fail now
+
+    def _in_force(self) -> tuple[Agreement, date]:
+        """The agreement in force and the day, read afresh for every request."""
+        today = clock.today()
+        return agreement_in_force(today, self._audit.engine), today
+
+    @contextmanager
+    def _read(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read connection of the hub: read-only, no access outside the hub, its
+        configuration locked before any question runs."""
+        with self._hub.read() as con:
+            yield con
+
+    def pseudonym(self, enterprise_id: str, purpose: str) -> str:
+        """Stable within a purpose, different between purposes, never the id itself."""
+        key = load_key(self._secrets / "pseudonym.key")
+        return (
+            "X"
+            + hmac.new(key, f"{purpose}|{enterprise_id}".encode(), hashlib.sha256).hexdigest()[:16]
+        )
+
+    def _record(
+        self,
+        kind: type[AuditEvent],
+        principal: Principal,
+        purpose: str,
+        objects: dict[str, Any],
+        decision: Decision,
+        rows: int,
+        outcome: str = "ok",
+    ) -> None:
+        self._audit.record(
+            kind(
+                principal.user,
+                principal.agency,
+                principal.role,
+                purpose,
+                objects,
+                decision.to_dict(),
+                rows,
+                outcome,
+            )
+        )
+
+    def _granted(
+        self,
+        principal: Principal,
+        purpose: str,
+        elements: Iterable[tuple[str, str]],
+        objects: dict[str, Any],
+        what: str,
+    ) -> Decision:
+        """Decide an identified read of ``elements``; refuse (audited) if none is granted."""
+        agreement, today = self._in_force()
+        decision = decide(
+            agreement, Request(principal, purpose, tuple(elements), "identified"), at=today
+        )
+        if not decision.allowed:
+            self._record(DeniedEvent, principal, purpose, objects, decision, 0, "denied")
+            raise AccessDenied(
+                f"{principal.user} ({principal.role}, {principal.agency}) may not read {what} for {purpose}",
+                decision,
+            )
+        return decision
+
+    def _read_done(
+        self,
+        principal: Principal,
+        purpose: str,
+        objects: dict[str, Any],
+        decision: Decision,
+        rows: int,
+    ) -> None:
+        """The audit entry of an answered read, written before the answer is returned."""
+        self._record(DataRead, principal, purpose, objects, decision, rows)

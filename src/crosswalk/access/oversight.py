@@ -1,0 +1,114 @@
+"""Reads for the people who run and oversee the hub, each through a decision and an
+audit entry like any other read:
+
+- ``quarantine``: rows an agency sent that could not be used, as sent (names, SSNs):
+  the stewards of that agency, for operations (clause 6.1);
+- ``review_list``: pairs awaiting clerical review with both records: the hub
+  operator's linkage stewards, for linkage review (clause 7.1); a pair is listed only
+  if both of its records may be shown (never a Part 2 record);
+- ``consent_list``, ``who_accessed``, ``audit_purposes``, ``audit_denials``: the consent
+  registry (who holds a Part 2 consent is who is in treatment) and the audit log (who
+  read whom): the hub operator's privacy officers, for oversight (clause 8.1).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+
+from crosswalk.access.core import GateCore
+from crosswalk.agreement import Consent, Principal
+from crosswalk.audit import queries as audit_queries
+from crosswalk.identity.index import RECORD_ELEMENTS, review_pairs
+from crosswalk.ingest.queries import quarantined
+
+QUARANTINE_ELEMENTS = ("file", "source_row", "field", "value", "rule", "raw_row")
+AUDIT_LOG = ("cdo.oversight", "audit_log")
+CONSENTS = ("cdo.oversight", "consents")
+
+
+class Oversight(GateCore):
+    def quarantine(
+        self, principal: Principal, purpose: str, batch_id: str | None = None, limit: int = 100
+    ) -> pa.Table:
+        """Quarantined rows of the agencies whose quarantine this principal may read."""
+        agreement, _ = self._in_force()
+        datasets = [d.id for d in agreement.datasets if d.id.endswith(".quarantine")]
+        elements = [(d, e) for d in datasets for e in QUARANTINE_ELEMENTS]
+        objects: dict[str, Any] = {"quarantine": batch_id or "all"}
+        decision = self._granted(principal, purpose, elements, objects, "quarantined rows")
+        granted = set(decision.granted)
+        agencies = {
+            d.split(".")[0] for d in datasets if all((d, e) in granted for e in QUARANTINE_ELEMENTS)
+        }
+        with self._read() as con:
+            table = quarantined(con, agencies, batch_id, limit)
+        objects["datasets"] = sorted(f"{a}.quarantine" for a in agencies)
+        self._read_done(principal, purpose, objects, decision, table.num_rows)
+        return table
+
+    def review_list(
+        self, principal: Principal, purpose: str, limit: int = 50
+    ) -> list[dict[str, Any]]:
+        """Pairs awaiting clerical review, most likely matches first, with both records
+        (only the elements granted), where both records may be shown."""
+        agreement, _ = self._in_force()
+        datasets = [d.id for d in agreement.datasets if d.id.endswith(".clients")]
+        elements = [(d, e) for d in datasets for e in RECORD_ELEMENTS]
+        objects: dict[str, Any] = {"review_queue": limit}
+        decision = self._granted(principal, purpose, elements, objects, "records under review")
+        granted = set(decision.granted) - set(decision.consent_required)
+        agencies = {
+            d.split(".")[0] for d in datasets if any((d, e) in granted for e in RECORD_ELEMENTS)
+        }
+        with self._read() as con:
+            pairs = review_pairs(con, agencies, limit)
+        for pair in pairs:
+            for side in ("record_l", "record_r"):
+                r = pair[side]
+                ds = f"{r['agency']}.clients"
+                pair[side] = {
+                    "record_key": r["record_key"],
+                    "agency": r["agency"],
+                    **{e: r[e] for e in RECORD_ELEMENTS if (ds, e) in granted},
+                }
+        objects["record_keys"] = sorted(
+            {k for p in pairs for k in (p["record_key_l"], p["record_key_r"])}
+        )
+        self._read_done(principal, purpose, objects, decision, len(pairs))
+        return pairs
+
+    def consent_list(self, principal: Principal, purpose: str) -> list[Consent]:
+        """Every consent in the registry."""
+        objects: dict[str, Any] = {"registry": "consent"}
+        decision = self._granted(principal, purpose, [CONSENTS], objects, "the consent registry")
+        consents = self._consents.all()
+        self._read_done(principal, purpose, objects, decision, len(consents))
+        return consents
+
+    def who_accessed(
+        self, principal: Principal, purpose: str, enterprise_id: str
+    ) -> list[dict[str, Any]]:
+        """Every audited request for one person's data."""
+        objects: dict[str, Any] = {"audit_query": "who-accessed", "subject": enterprise_id}
+        decision = self._granted(principal, purpose, [AUDIT_LOG], objects, "the audit log")
+        rows = audit_queries.who_accessed(self._audit, enterprise_id)
+        self._read_done(principal, purpose, objects, decision, len(rows))
+        return rows
+
+    def audit_purposes(self, principal: Principal, purpose: str) -> dict[str, int]:
+        """How many data reads were made for each purpose."""
+        objects: dict[str, Any] = {"audit_query": "purposes"}
+        decision = self._granted(principal, purpose, [AUDIT_LOG], objects, "the audit log")
+        counts = audit_queries.purposes(self._audit)
+        self._read_done(principal, purpose, objects, decision, len(counts))
+        return counts
+
+    def audit_denials(self, principal: Principal, purpose: str) -> dict[str, int]:
+        """Denials per day."""
+        objects: dict[str, Any] = {"audit_query": "denials"}
+        decision = self._granted(principal, purpose, [AUDIT_LOG], objects, "the audit log")
+        counts = audit_queries.denials(self._audit)
+        self._read_done(principal, purpose, objects, decision, len(counts))
+        return counts

@@ -1,0 +1,106 @@
+"""Every read through the gate: quarantine, review queue, consent registry, audit log.
+
+Each of these read agency data (or who read it, or who consented) with no principal, no
+decision and no audit entry; each is now decided, audited, and refused to the wrong role."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+
+from crosswalk import analytics, audit, identity, ingest
+from crosswalk.access import Gate
+from crosswalk.agreement import Principal
+from crosswalk.agreement.consent import ConsentRegistry
+from crosswalk.audit import AuditLog
+from crosswalk.errors import AccessDenied
+
+FCS_STEWARD = Principal("fcs.steward", "fcs", "steward")
+LINKAGE = Principal("cdo.linkage", "cdo", "linkage_steward")
+OFFICER = Principal("cdo.privacy", "cdo", "privacy_officer")
+CASEWORKER = Principal("ana", "fcs", "caseworker")
+
+
+def last(control):
+    entry = AuditLog(control).entries()[-1]
+    return entry["action"], entry["user"], entry["outcome"]
+
+
+def test_a_steward_sees_only_their_own_agencys_quarantine(hub, control):
+    rows = Gate(hub, control).quarantine(FCS_STEWARD, "operations")
+    assert rows.num_rows and set(rows.column("agency").to_pylist()) == {"fcs"}
+    assert last(control) == ("data.read", "fcs.steward", "ok")
+
+
+@pytest.mark.parametrize(
+    ("principal", "purpose"),
+    [
+        (CASEWORKER, "care_coordination"),  # clause 5.1 grants identifiers, not raw rows
+        (OFFICER, "oversight"),
+        (Principal("x", "fcs", "steward"), "research"),
+    ],
+)
+def test_anyone_else_is_refused_the_quarantine_and_audited(hub, control, principal, purpose):
+    with pytest.raises(AccessDenied):
+        Gate(hub, control).quarantine(principal, purpose)
+    assert last(control) == ("data.denied", principal.user, "denied")
+
+
+def test_a_linkage_steward_sees_both_records_of_a_pair_but_no_part2_record(hub, control):
+    pairs = Gate(hub, control).review_list(LINKAGE, "linkage_review")
+    assert pairs
+    for p in pairs:
+        for side in ("record_l", "record_r"):
+            assert p[side]["agency"] != "sud"
+            assert {"first_name", "last_name", "dob"} <= set(p[side])
+    body = json.loads(AuditLog(control).entries()[-1]["body"])
+    assert body["action"] == "data.read" and body["rows"] == len(pairs)
+    assert pairs[0]["record_key_l"] in body["objects"]["record_keys"]
+
+
+def test_the_review_queue_is_refused_to_a_caseworker(hub, control):
+    with pytest.raises(AccessDenied):
+        Gate(hub, control).review_list(CASEWORKER, "linkage_review")
+    assert last(control) == ("data.denied", "ana", "denied")
+
+
+def test_only_a_privacy_officer_lists_consents(hub, sud_person, control):
+    ConsentRegistry(control).add(
+        sud_person,
+        "sud",
+        "fcs",
+        "care_coordination",
+        "treatment",
+        date(2025, 1, 1),
+        date(2026, 1, 1),
+    )
+    gate = Gate(hub, control)
+    with pytest.raises(AccessDenied):
+        gate.consent_list(Principal("ada", "hfs", "analyst"), "program_evaluation")
+    assert last(control) == ("data.denied", "ada", "denied")
+    assert [c.enterprise_id for c in gate.consent_list(OFFICER, "oversight")] == [sud_person]
+    assert last(control) == ("data.read", "cdo.privacy", "ok")
+
+
+def test_only_a_privacy_officer_asks_who_accessed_whom(hub, sud_person, control):
+    gate = Gate(hub, control)
+    gate.person(CASEWORKER, "care_coordination", sud_person)
+    for ask in (gate.audit_purposes, gate.audit_denials):
+        with pytest.raises(AccessDenied):
+            ask(CASEWORKER, "care_coordination")
+    with pytest.raises(AccessDenied):
+        gate.who_accessed(CASEWORKER, "care_coordination", sud_person)
+    reads = gate.who_accessed(OFFICER, "oversight", sud_person)
+    assert [(r["user"], r["action"]) for r in reads] == [("ana", "data.read")]
+    assert gate.audit_denials(OFFICER, "oversight")
+    assert last(control) == ("data.read", "cdo.privacy", "ok")
+
+
+def test_no_ungated_reader_is_left_on_the_public_surface():
+    assert not {"compute", "exact_counts"} & set(analytics.__all__)
+    assert not hasattr(analytics, "compute") and not hasattr(analytics, "exact_counts")
+    assert "quarantine" not in ingest.__all__
+    assert not {"review_list", "review_decide"} & set(identity.__all__)
+    assert not {"who_accessed", "purposes", "denials"} & set(audit.__all__)
