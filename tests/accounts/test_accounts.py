@@ -90,7 +90,7 @@ def test_a_control_plane_behind_the_newest_revision_is_refused(tmp_path):
 
 
 def test_a_control_plane_made_by_earlier_versions_is_adopted(tmp_path):
-    from crosswalk.agreement import ConsentRegistry
+    from crosswalk.agreement.consent import ConsentRegistry
     from crosswalk.audit import AuditLog, DataRead
 
     url = f"sqlite:///{tmp_path}/old.db"
