@@ -6,8 +6,8 @@ import pytest
 import sqlalchemy as sa
 from tests.audit.conftest import read
 
-from crosswalk.audit import denials, purposes, who_accessed
 from crosswalk.audit.log import audit_entry, entry_hash
+from crosswalk.audit.queries import denials, purposes, who_accessed
 from crosswalk.errors import IntegrityError
 
 
