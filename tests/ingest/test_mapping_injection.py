@@ -192,14 +192,26 @@ def _nothing_leaked(hub) -> None:
         con.close()
 
 
-@pytest.mark.parametrize(("path", "kind"), FIELDS, ids=[".".join(map(str, p)) for p, _ in FIELDS])
-@settings(
-    max_examples=8,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+_IDS = [".".join(map(str, p)) for p, _ in FIELDS]
+_QUIET = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+
+
+@pytest.mark.parametrize(("path", "kind"), FIELDS, ids=_IDS)
+@settings(max_examples=8, deadline=None, suppress_health_check=_QUIET)
 @given(value=hostile)
 def test_hostile_mapping_values_never_run_as_sql(tmp_path, path, kind, value):
+    _attack(tmp_path, path, kind, value)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("path", "kind"), FIELDS, ids=_IDS)
+@settings(max_examples=40, deadline=None, suppress_health_check=_QUIET)
+@given(value=hostile)
+def test_many_hostile_mapping_values_never_run_as_sql(tmp_path, path, kind, value):
+    _attack(tmp_path, path, kind, value)
+
+
+def _attack(tmp_path, path, kind, value):
     hub = tmp_path / "hub.duckdb"
     if not hub.exists():
         _canary_hub(hub)
