@@ -136,3 +136,12 @@ def test_the_audit_entry_says_how_the_answer_was_protected(state_hub: Path, cont
     assert protection["k"] == 11
     assert sum(protection["suppressed"].values()) == len(answer.protected.suppressed)
     assert body["rows"] == answer.table.num_rows
+
+
+def test_pseudonymised_views_hold_birth_years_only(hub: duckdb.DuckDBPyConnection) -> None:
+    dob = ("hfs.clients", "dob")
+    scope = granted_scope(hub, [dob], name="t3", year_only=[dob])
+    days = hub.sql(
+        f"SELECT DISTINCT month(dob), day(dob) FROM {scope['linked_record']} WHERE dob IS NOT NULL"
+    ).fetchall()
+    assert days == [(1, 1)]

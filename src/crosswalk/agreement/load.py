@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.resources
+from functools import lru_cache
 from pathlib import Path
 
 from crosswalk import settings, yamlfile
@@ -28,12 +29,19 @@ def load_agreement(path: str | Path | None = None) -> Agreement:
             .joinpath("emou.yaml")
             .read_text(encoding="utf-8")
         )
-        return parse_agreement(text, "emou.yaml")
+        return _parsed(text, "emou.yaml")
     try:
         text = Path(chosen).read_text(encoding="utf-8")
     except OSError as e:
         raise AgreementError(f"cannot read agreement {chosen}: {e.strerror}") from None
-    return parse_agreement(text, str(chosen))
+    return _parsed(text, str(chosen))
+
+
+@lru_cache(maxsize=16)
+def _parsed(text: str, source: str) -> Agreement:
+    """An agreement file parsed once per process and content (the gate asks for the
+    agreement in force on every request; parsing and validating it takes a while)."""
+    return parse_agreement(text, source)
 
 
 def check_agreement(path: str | Path) -> Agreement:
