@@ -3,6 +3,7 @@ match weight, drawn as a waterfall."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -60,3 +61,79 @@ def test_what_a_decision_would_merge_or_split() -> None:
     assert together["no-match"].startswith("splits P0000000007 (4 records)")
     new = effects(Side("fcs:1", None, 0), Side("hfs:2", "P0000000009", 2))
     assert "fcs:1 (not linked yet)" in new["match"]
+
+
+STEWARD = ["--user", "cdo.linkage", "--agency", "cdo", "--role", "linkage_steward",
+           "--purpose", "linkage_review"]  # fmt: skip
+
+
+def _first_pair(hub: Path, control: str, capsys) -> dict:
+    from crosswalk.cli import run
+
+    args = ["review", "list", *STEWARD, "--hub", str(hub), "--control", control, "--json"]
+    assert run([*args, "--limit", "1"]) == 0
+    return json.loads(capsys.readouterr().out)[0]
+
+
+def test_review_show_puts_both_records_side_by_side_with_levels_and_weights(
+    linked_hub: Path, control: str, capsys, tmp_path: Path, monkeypatch
+) -> None:
+    from crosswalk.cli import run
+
+    pair = _first_pair(linked_hub, control, capsys)
+    a, b = pair["record_a"], pair["record_b"]
+    base = ["review", "show", b, *STEWARD, "--hub", str(linked_hub), "--control", control]
+    assert run([*base, "--json", "--chart", str(tmp_path / "pair.html")]) == 0
+    views = json.loads(capsys.readouterr().out)
+    view = next(v for v in views if {v["record_a"], v["record_b"]} == {a, b})
+    steps = {s["step"]: s for s in view["comparisons"]}
+    assert set(pair["fields"]) <= set(steps)
+    name = steps["last_name"]
+    assert (name["a"], name["b"]) == (view["records"][0].get("last_name") or "",
+                                      view["records"][1].get("last_name") or "")  # fmt: skip
+    assert name["level"] == pair["fields"]["last_name"]["level"]
+    assert steps["final match weight"]["end"] == pytest.approx(view["weight"], abs=1e-3)
+    assert set(view["if_decided"]) == {"match", "no-match"}
+    assert "merges" in view["if_decided"]["match"] or "keeps both" in view["if_decided"]["match"]
+    page = Path(view["chart"]).read_text()
+    assert "<script src=" not in page and a in page
+    monkeypatch.setenv("COLUMNS", "120")
+    assert run([*base, a]) == 0  # the pair named by both keys
+    text = capsys.readouterr().out
+    assert a in text and b in text and "partial weight" in text and "--match:" in text
+
+
+def test_review_show_of_a_record_without_pairs_says_so(
+    linked_hub: Path, control: str, capsys
+) -> None:
+    from crosswalk.cli import run
+
+    args = ["review", "show", "fcs:NOPE", *STEWARD, "--hub", str(linked_hub), "--control", control]
+    assert run(args) == 2
+    assert "no pair of fcs:NOPE awaits review" in " ".join(capsys.readouterr().err.split())
+
+
+def test_review_decide_records_the_principal_and_the_note(
+    linked_hub: Path, control: str, capsys, tmp_path: Path
+) -> None:
+    import shutil
+
+    import duckdb
+
+    from crosswalk.audit import AuditLog
+    from crosswalk.cli import run
+
+    hub = tmp_path / "hub.duckdb"
+    shutil.copy(linked_hub, hub)
+    pair = _first_pair(hub, control, capsys)
+    note = "different mothers on the birth records"
+    args = ["review", "decide", pair["record_a"], pair["record_b"], "--no-match",
+            "--user", "cdo.linkage", "--note", note, "--hub", str(hub), "--control", control]  # fmt: skip
+    assert run(args) == 0, capsys.readouterr().err
+    con = duckdb.connect(str(hub), read_only=True)
+    assert con.execute("SELECT decided_by, note FROM review_decision").fetchall() == [
+        ("cdo.linkage", note)
+    ]
+    entries = [e for e in AuditLog(control).entries() if e["action"] == "identity.review"]
+    assert entries and all(e["user"] == "cdo.linkage" for e in entries)
+    assert all(note in str(e["body"]) for e in entries)

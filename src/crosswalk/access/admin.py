@@ -197,8 +197,11 @@ class Administration(GateCore):
             lambda: self._consents.revoke(consent_id, clock.today()),
         )
 
-    def review_decide(self, user: str, record_a: str, record_b: str, decision: str) -> None:
-        """Decide a clerical-review pair; the next linkage run honours it."""
+    def review_decide(
+        self, user: str, record_a: str, record_b: str, decision: str, note: str | None = None
+    ) -> None:
+        """Decide a clerical-review pair; the next linkage run honours it. ``note`` (why)
+        is kept with the decision and in its audit entry."""
         if decision not in ("match", "no-match"):
             raise ConfigError(f"decision must be 'match' or 'no-match', not {decision!r}")
         agreement, _ = self._in_force()
@@ -206,6 +209,8 @@ class Administration(GateCore):
             "record_keys": sorted((record_a, record_b)),
             "decision": decision,
         }
+        if note:
+            objects["note"] = note
         who = self._authorise(
             user, ReviewDecided, "decide a review pair", [agreement.operator], objects
         )
@@ -216,5 +221,7 @@ class Administration(GateCore):
             who,
             ReviewDecided,
             objects,
-            lambda: record_review_decision(record_a, record_b, decision, decided_by=user, hub=path),
+            lambda: record_review_decision(
+                record_a, record_b, decision, decided_by=user, note=note, hub=path
+            ),
         )

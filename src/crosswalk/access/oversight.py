@@ -49,21 +49,24 @@ class Oversight(GateCore):
         return table
 
     def review_list(
-        self, principal: Principal, purpose: str, limit: int = 50
+        self, principal: Principal, purpose: str, limit: int = 50, record_key: str | None = None
     ) -> list[dict[str, Any]]:
-        """Pairs awaiting clerical review, most likely matches first, with both records
-        (only the elements granted), where both records may be shown."""
+        """Pairs awaiting clerical review, most likely matches first (only those of
+        ``record_key``, if given), with both records (only the elements granted), where
+        both records may be shown."""
         agreement, _ = self._in_force()
         datasets = [d.id for d in agreement.datasets if d.id.endswith(".clients")]
         elements = [(d, e) for d in datasets for e in RECORD_ELEMENTS]
         objects: dict[str, Any] = {"review_queue": limit}
+        if record_key is not None:
+            objects["looked_up"] = record_key
         decision = self._granted(principal, purpose, elements, objects, "records under review")
         granted = set(decision.granted) - set(decision.consent_required)
         agencies = {
             d.split(".")[0] for d in datasets if any((d, e) in granted for e in RECORD_ELEMENTS)
         }
         with self._read() as con:
-            pairs = review_pairs(con, agencies, limit)
+            pairs = review_pairs(con, agencies, limit, record_key)
         for pair in pairs:
             for side in ("record_l", "record_r"):
                 r = pair[side]

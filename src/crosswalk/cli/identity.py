@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.table import Table
 
 from crosswalk import identity
 from crosswalk.access import Gate
 from crosswalk.cli.ingest import HubOption
-from crosswalk.cli.output import Csv, Json, emit
+from crosswalk.cli.output import Csv, Json, emit, table
 from crosswalk.cli.principal import (
     Agency,
     Control,
@@ -23,6 +23,7 @@ from crosswalk.cli.principal import (
     principal_from,
 )
 from crosswalk.cli.progress import progress_bar
+from crosswalk.errors import NotFound
 
 
 def evaluation_table(e: identity.Evaluation) -> Table:
@@ -143,20 +144,118 @@ def _summary(record: dict[str, object]) -> str:
     return ", ".join([name, *rest]) if name else ", ".join(rest)
 
 
+@review_app.command("show")
+def review_show(
+    record_key: Annotated[
+        str, typer.Argument(help="A record key of the pair, e.g. fcs:FC00000340.")
+    ],
+    other: Annotated[
+        str | None, typer.Argument(help="The other record key (default: every pair of the first).")
+    ] = None,
+    user: User = None,
+    agency: Agency = None,
+    role: Role = None,
+    purpose: Purpose = None,
+    profile: ProfileFile = None,
+    hub: HubOption = None,
+    control: Control = None,
+    chart: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write each pair's waterfall chart: .html or .png (numbered if several)."
+        ),
+    ] = None,
+    as_json: Json = False,
+) -> None:
+    """Show a pair under review: both records side by side, each comparison's level and
+    partial match weight, and what a decision would merge or split.
+
+    Example: crosswalk review show fcs:FC00000340 --user cdo.linkage --agency cdo --role linkage_steward --purpose linkage_review --chart pair.html
+    """
+    from crosswalk.identity.charts import pair_steps, write_waterfall
+    from crosswalk.identity.review import Side, effects
+
+    principal, why = principal_from(user, agency, role, purpose, profile)
+    pairs = [
+        p
+        for p in Gate(hub, control).review_list(principal, why, REVIEW_LOOKUP, record_key)
+        if other is None or other in (p["record_key_l"], p["record_key_r"])
+    ]
+    if not pairs:
+        wanted = f"{record_key} and {other}" if other else record_key
+        raise NotFound(
+            f"no pair of {wanted} awaits review (or not one whose records you may see); "
+            "`crosswalk review list` shows the queue"
+        )
+    shown = []
+    for n, pair in enumerate(pairs, start=1):
+        a, b = pair["record_l"], pair["record_r"]
+        steps = pair_steps(pair["match_weight"], pair["fields"], a, b)
+        sides = [
+            Side(k, pair["persons"][k]["enterprise_id"], pair["persons"][k]["records"])
+            for k in (pair["record_key_l"], pair["record_key_r"])
+        ]
+        title = f"{pair['record_key_l']} ~ {pair['record_key_r']}"
+        view = {
+            "record_a": pair["record_key_l"],
+            "record_b": pair["record_key_r"],
+            "weight": round(pair["match_weight"], 3),
+            "probability": round(pair["match_probability"], 4),
+            "records": [a, b],
+            "comparisons": steps,
+            "if_decided": effects(*sides),
+            "persons": pair["persons"],
+        }
+        if chart is not None:
+            path = chart if len(pairs) == 1 else chart.with_stem(f"{chart.stem}-{n}")
+            view["chart"] = str(write_waterfall(steps, title, path))
+        shown.append(view)
+    if as_json:
+        emit(shown, as_json=True)
+        return
+    console = Console()
+    for view in shown:
+        console.print(_pair_view(view))
+        for decision, effect in view["if_decided"].items():
+            console.print(f"  --{decision}: {effect}", highlight=False)
+        if "chart" in view:
+            console.print(f"  waterfall chart: {view['chart']}", highlight=False)
+
+
+REVIEW_LOOKUP = 1_000  # pairs of one record: far more than any record has
+
+
+def _pair_view(view: dict[str, Any]) -> RenderableType:
+    """Both records side by side with each comparison's level and partial weight."""
+    rows = [
+        (s["step"], s["a"], s["b"], s["level"], f"{s['weight']:+.2f}") for s in view["comparisons"]
+    ]
+    title = (
+        f"{view['record_a']} ~ {view['record_b']}: match weight {view['weight']:+.2f} "
+        f"(probability {view['probability']:.3f})"
+    )
+    names = ("comparison", view["record_a"], view["record_b"], "level", "partial weight")
+    return table(names, rows, title=title, ids=("partial weight",))
+
+
 @review_app.command("decide")
 def review_decide(
     record_a: Annotated[str, typer.Argument(help="Record key, e.g. fcs:FC00000340.")],
     record_b: Annotated[str, typer.Argument(help="The other record key.")],
     user: Annotated[str, typer.Option(help="Who decides: a steward of the hub operator.")],
     match: Annotated[bool, typer.Option("--match/--no-match", help="Same person or not.")] = ...,  # type: ignore[assignment]
+    note: Annotated[
+        str | None, typer.Option(help="Why: kept with the decision and in its audit entry.")
+    ] = None,
     hub: HubOption = None,
     control: Control = None,
 ) -> None:
     """Decide a pair; the next `crosswalk link` honours it.
 
-    Example: crosswalk review decide fcs:FC00000340 hfs:R000001875 --no-match --user cdo.linkage
+    Example: crosswalk review decide fcs:FC00000340 hfs:R000001875 --no-match --user cdo.linkage --note "different mothers on the birth records"
     """
-    Gate(hub, control).review_decide(user, record_a, record_b, "match" if match else "no-match")
+    decision = "match" if match else "no-match"
+    Gate(hub, control).review_decide(user, record_a, record_b, decision, note)
     Console().print(
         f"recorded: {record_a} and {record_b} {'are' if match else 'are not'} the same person"
     )

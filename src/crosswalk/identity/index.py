@@ -90,11 +90,16 @@ def person_records(con: duckdb.DuckDBPyConnection, enterprise_id: str) -> Person
 
 
 def review_pairs(
-    con: duckdb.DuckDBPyConnection, agencies: Iterable[str], limit: int = 50
+    con: duckdb.DuckDBPyConnection,
+    agencies: Iterable[str],
+    limit: int = 50,
+    record_key: str | None = None,
 ) -> list[dict[str, Any]]:
     """Pairs awaiting clerical review whose two records both belong to ``agencies``, most
-    likely matches first, each with both records. Only the gate calls this
-    (``crosswalk.access.Gate.review_list``), for the agencies a decision granted."""
+    likely matches first (only those of ``record_key``, if given), each with both records
+    and, under ``persons``, the enterprise person each record is in today and its number
+    of records. Only the gate calls this (``crosswalk.access.Gate.review_list``), for the
+    agencies a decision granted."""
     wanted = sorted(agencies)
     if not wanted or "review_queue" not in _tables(con):
         return []
@@ -105,12 +110,13 @@ def review_pairs(
               JOIN person_record a ON a.record_key = q.record_key_l
               JOIN person_record b ON b.record_key = q.record_key_r
               WHERE a.agency IN (SELECT unnest(?)) AND b.agency IN (SELECT unnest(?))
+                AND (CAST(? AS VARCHAR) IS NULL OR ? IN (q.record_key_l, q.record_key_r))
               ORDER BY q.match_weight DESC, q.record_key_l, q.record_key_r LIMIT ?)
             SELECT p.record_key_l, p.record_key_r, p.match_weight, p.match_probability,
                    p.fields, {cols}
             FROM pair p JOIN person_record r ON r.record_key IN (p.record_key_l, p.record_key_r)
             ORDER BY p.match_weight DESC, p.record_key_l, p.record_key_r, r.record_key""",
-        [wanted, wanted, int(limit)],
+        [wanted, wanted, record_key, record_key, int(limit)],
     ).fetchall()
     pairs: dict[tuple[str, str], dict[str, Any]] = {}
     for a, b, w, p, f, *record in rows:
@@ -126,6 +132,20 @@ def review_pairs(
         )
         r = dict(zip(_RECORD_COLUMNS, record, strict=True))
         pair["record_l" if r["record_key"] == a else "record_r"] = r
+    keys = sorted({k for ab in pairs for k in ab})
+    persons = {
+        key: {"enterprise_id": eid, "records": n}
+        for key, eid, n in con.execute(
+            """SELECT i.record_key, i.enterprise_id, count(*) OVER (PARTITION BY i.enterprise_id)
+            FROM person_index i
+            WHERE i.enterprise_id IN (SELECT enterprise_id FROM person_index
+                                      WHERE record_key IN (SELECT unnest(?)))""",
+            [keys],
+        ).fetchall()
+        if key in keys
+    }
+    for (a, b), pair in pairs.items():
+        pair["persons"] = {k: persons.get(k, {"enterprise_id": None, "records": 0}) for k in (a, b)}
     return list(pairs.values())
 
 
@@ -140,6 +160,7 @@ def review_decide(
     decision: str,
     *,
     decided_by: str,
+    note: str | None = None,
     hub: str | Path | None = None,
 ) -> None:
     """Record a steward's decision on a pair; the next linkage run honours it. Only the
@@ -161,8 +182,10 @@ def review_decide(
             "DELETE FROM review_decision WHERE record_key_l = ? AND record_key_r = ?", [left, right]
         )
         con.execute(
-            "INSERT INTO review_decision VALUES (?, ?, ?, ?, now()::TIMESTAMP)",
-            [left, right, decision, decided_by],
+            """INSERT INTO review_decision
+                   (record_key_l, record_key_r, decision, decided_by, decided_at, note)
+               VALUES (?, ?, ?, ?, now()::TIMESTAMP, ?)""",
+            [left, right, decision, decided_by, note],
         )
         con.execute(
             "DELETE FROM review_queue WHERE record_key_l = ? AND record_key_r = ?", [left, right]

@@ -41,6 +41,8 @@ MIGRATIONS: tuple[str, ...] = (
     + ";\n"
     + ddl("linked_event", LINKED_EVENT)
     + ";\nCREATE TABLE IF NOT EXISTS linked_batch (batch_id VARCHAR)",
+    # Why a steward decided a review pair.
+    "ALTER TABLE review_decision ADD COLUMN IF NOT EXISTS note VARCHAR",
 )
 
 
