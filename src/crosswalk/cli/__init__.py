@@ -44,7 +44,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "ingest",
         "List batches with lineage and row counts (read = accepted + quarantined).",
     ),
-    "quarantine": ("ingest", "List quarantined rows with file, row, field, value and rule."),
+    "quarantine": (
+        "ingest",
+        "List quarantined rows with file, row, field, value and rule (an agency's stewards).",
+    ),
     "link": (
         "identity",
         "Link every person record into enterprise persons and write the person index.",
