@@ -5,6 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crosswalk.agreement import Level, Principal, Request, decide, load_agreement
+from crosswalk.agreement.model import Pseudonymised
 
 AGREEMENT = load_agreement()
 TODAY = date(2025, 6, 1)
@@ -276,6 +277,27 @@ def test_part2_needs_consent_even_if_an_amendment_forgets_to_ask_for_it():
         "pseudonymised",
     )
     assert decide(amended, request, at=TODAY).consent_required == (("sud.events", "program"),)
+
+
+def test_an_amendment_cannot_lower_the_floor_of_either_rule():
+    """Emptied lists and a dropped part2 mark: names stay out of the pseudonymised level,
+    birth dates stay years, and substance-use data still needs consent."""
+    levels = AGREEMENT.levels.model_copy(
+        update={"pseudonymised": Pseudonymised(withheld=[], year_only=[])}
+    )
+    datasets = [d.model_copy(update={"part2": False}) for d in AGREEMENT.datasets]
+    weak = AGREEMENT.model_copy(update={"levels": levels, "datasets": datasets})
+
+    def on(agency, role, purpose, element, level):
+        request = Request(Principal("u", agency, role), purpose, (element,), level)
+        return decide(weak, request, at=TODAY)
+
+    d = on("hfs", "caseworker", "care_coordination", ("sud.clients", "last_name"), "pseudonymised")
+    assert not d.allowed
+    d = on("cdo", "researcher", "research", ("hfs.clients", "dob"), "pseudonymised")
+    assert d.year_only == (("hfs.clients", "dob"),)
+    d = on("hfs", "caseworker", "care_coordination", ("sud.events", "program"), "identified")
+    assert d.consent_required == (("sud.events", "program"),)
 
 
 def test_the_program_reads_its_own_part2_records_without_consent():

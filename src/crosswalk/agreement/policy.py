@@ -9,11 +9,14 @@ Two rules hold whatever the clauses say, so that no amendment can weaken them:
 
 - the pseudonymised level never carries a direct identifier (an element of class
   ``direct_identifier`` or ``case_identifier``, or one the agreement's
-  ``levels.pseudonymised.withheld`` lists), and carries the dates it lists under
-  ``year_only`` as their year;
-- an element of a 42 CFR Part 2 dataset (``part2: true``) goes out at person level
-  (identified or pseudonymised) only for persons whose consent covers the recipient and
-  purpose, unless the recipient is the program itself (an own-data clause).
+  ``levels.pseudonymised.withheld`` lists, or one of ``ALWAYS_WITHHELD``), and carries
+  the dates it lists under ``year_only`` (and ``dob`` in any case) as their year;
+- an element of a 42 CFR Part 2 dataset (``part2: true``, or of class
+  ``substance_use``) goes out at person level (identified or pseudonymised) only for
+  persons whose consent covers the recipient and purpose, unless the recipient is the
+  program itself (an own-data clause).
+
+The constants below are a floor that an amendment's lists can add to but not remove.
 """
 
 from __future__ import annotations
@@ -23,6 +26,33 @@ from datetime import date
 from typing import Any
 
 from crosswalk.agreement.model import Agreement, Level, Rule
+
+# Never at the pseudonymised level, whatever an agreement's lists say.
+ALWAYS_WITHHELD = frozenset(
+    {
+        "record_key",
+        "source_record_id",
+        "first_name",
+        "middle_name",
+        "last_name",
+        "name_suffix",
+        "first_name_canonical",
+        "first_name_raw",
+        "last_name_raw",
+        "dob_raw",
+        "ssn",
+        "ssn_last4",
+        "ssn_raw",
+        "address_line",
+        "address_raw",
+        "phone",
+        "phone_raw",
+        "medicaid_id",
+        "case_id",
+        "household_id",
+    }
+)
+ALWAYS_YEAR_ONLY = frozenset({"dob"})
 
 
 @dataclass(frozen=True)
@@ -110,7 +140,8 @@ def decide(agreement: Agreement, request: Request, *, at: date) -> Decision:
         )
     granted, dropped, consent, year_only = [], [], [], []
     person_level = want > Level.aggregate
-    pseudonymised = agreement.levels.pseudonymised
+    withheld = ALWAYS_WITHHELD | set(agreement.levels.pseudonymised.withheld)
+    years = ALWAYS_YEAR_ONLY | set(agreement.levels.pseudonymised.year_only)
     min_cells: list[int] = []
     for dataset_id, element in request.elements:
         dataset = agreement.dataset(dataset_id)
@@ -129,7 +160,7 @@ def decide(agreement: Agreement, request: Request, *, at: date) -> Decision:
             continue
         cls = dataset.elements[element]
         if want == Level.pseudonymised and (
-            cls in ("direct_identifier", "case_identifier") or element in pseudonymised.withheld
+            cls in ("direct_identifier", "case_identifier") or element in withheld
         ):
             dropped.append((dataset_id, element))
             reasons.append(
@@ -159,16 +190,15 @@ def decide(agreement: Agreement, request: Request, *, at: date) -> Decision:
                 )
             )
             continue
+        part2 = dataset.part2 or cls == "substance_use"
         free = [
             r
             for r in covering
-            if not (
-                person_level and (r.requires_consent or (dataset.part2 and not r.own_data_only))
-            )
+            if not (person_level and (r.requires_consent or (part2 and not r.own_data_only)))
         ]
         rule = free[0] if free else covering[0]
         granted.append((dataset_id, element))
-        if want == Level.pseudonymised and element in pseudonymised.year_only:
+        if want == Level.pseudonymised and element in years:
             year_only.append((dataset_id, element))
         if not free:
             consent.append((dataset_id, element))
