@@ -177,3 +177,54 @@ def test_committed_linkage_run_is_claimed_and_checkpointed(ingested, tmp_path, m
     assert [e["action"] for e in entries] == ["identity.link.started", "identity.link"]
     assert json.loads(entries[1]["body"])["objects"]["link_run"] == result.run_id
     assert log.verify().checkpoints == 1
+
+
+KILLED_LINK = """
+import os, sys
+from crosswalk.audit import log as audit_log
+from crosswalk.identity import link
+
+hub, control = sys.argv[1:]
+real = audit_log.AuditLog._append
+written = []
+
+def append(self, *args):
+    if written:
+        os._exit(9)  # the hub has committed the run; its outcome is never written
+    written.append(real(self, *args))
+    return written[-1]
+
+audit_log.AuditLog._append = append
+link(hub, control=control, run_by="linker")
+"""
+
+
+def test_linkage_run_killed_after_the_hub_commit_is_reconciled(ingested, tmp_path, monkeypatch):
+    from crosswalk.identity import link
+
+    hub = tmp_path / "hub.duckdb"
+    shutil.copy(ingested, hub)
+    monkeypatch.setenv("CROSSWALK_SECRETS", str(tmp_path / "secrets"))
+    control = f"sqlite:///{tmp_path}/control.db"
+    env = os.environ | {"PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run(
+        [sys.executable, "-c", KILLED_LINK, str(hub), control], env=env, timeout=300
+    )
+    assert done.returncode == 9, "the linkage run was killed"
+    log = AuditLog(control)
+    assert [e["action"] for e in log.entries()] == ["identity.link.started"]
+    killed = json.loads(log.entries()[0]["body"])["objects"]["link_run"]
+
+    second = link(hub, control=control, run_by="steward")
+    entries = [(e["action"], json.loads(e["body"])) for e in log.entries()]
+    assert [a for a, _ in entries] == [
+        "identity.link.started",
+        "identity.link",  # the killed run's outcome, found in the hub
+        "identity.link.started",
+        "identity.link",
+    ]
+    reconciled = entries[1][1]
+    assert reconciled["objects"]["link_run"] == killed
+    assert reconciled["user"] == "linker" and reconciled["objects"]["reconciled_by"] == "steward"
+    assert entries[3][1]["objects"]["link_run"] == second.run_id
+    assert log.verify().ok

@@ -128,16 +128,25 @@ def link(
     con = stores.connect_hub(hub)
     try:
         store.migrate(con)
-        return _run(
-            con,
-            seed,
-            charts,
-            report,
-            AuditLog(control, secrets=secrets),
-            run_by or getpass.getuser(),
-        )
+        audit, user = AuditLog(control, secrets=secrets), run_by or getpass.getuser()
+        _reconcile(con, audit, user)
+        return _run(con, seed, charts, report, audit, user)
     finally:
         con.close()
+
+
+def _reconcile(con: duckdb.DuckDBPyConnection, audit: AuditLog, user: str) -> None:
+    """Record the outcome of runs whose process died after the hub's commit and before it
+    wrote the outcome: the intent names the run, and this hub's ``link_run`` holds it. An
+    intent for a run this hub does not hold is left open (it may belong to another hub)."""
+    for intent in audit.open_intents(LinkageStarted, (LinkageRun, LinkageFailed), "link_run"):
+        run_id = intent["objects"]["link_run"]
+        held = con.execute(
+            "SELECT model_version FROM link_run WHERE run_id = ?", [run_id]
+        ).fetchall()
+        if held:
+            objects = intent["objects"] | {"model_version": held[0][0], "reconciled_by": user}
+            audit.record_committed(LinkageRun(intent["user"], objects=objects, rows=intent["rows"]))
 
 
 SCRATCH = "link_scratch"
