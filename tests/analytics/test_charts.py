@@ -221,3 +221,16 @@ def test_linkage_chart_pictures_drop_the_zoom_hint() -> None:
     cleaned = without_zoom_hint(spec)
     assert ZOOM_HINT not in json.dumps(cleaned)
     assert json.dumps(cleaned).count('"title"') == json.dumps(spec).count('"title"')
+
+
+def test_hidden_months_of_a_trend_are_drawn_as_the_range_they_hide() -> None:
+    rows = [
+        {"month": "2019-01-01", "program": "TANF", "people": 40, "people_suppressed": False},
+        {"month": "2019-02-01", "program": "TANF", "people": None, "people_suppressed": True},
+        {"month": "2019-03-01", "program": "TANF", "people": 38, "people_suppressed": False},
+    ]
+    spec = chart("trends", pa.Table.from_pylist(rows), "People enrolled per month").to_dict()
+    rule = spec["layer"][1]
+    assert rule["mark"]["type"] == "rule" and rule["mark"]["color"] == "#bdbdbd"
+    assert {"calculate": "1", "as": "low"} in rule["transform"]
+    assert "grey bars: hidden months" in " ".join(spec["title"]["subtitle"])

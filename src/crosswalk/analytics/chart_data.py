@@ -124,7 +124,7 @@ def cohort_points(rows: Sequence[Row]) -> tuple[list[Row], list[Row], list[str]]
     return shown, hidden, never
 
 
-HIDDEN_MARKER = "hidden point: a count of 1 to 10 (at risk or entering) in this or an earlier year"
+HIDDEN_MARKER = "hidden point: a count in this or an earlier year is hidden"
 
 
 def sankey(

@@ -333,15 +333,39 @@ def _cohort(table: pa.Table, title: str) -> alt.TopLevelMixin:
 
 
 def _trends(table: pa.Table, title: str) -> alt.TopLevelMixin:
-    base = alt.Chart(
-        alt.Data(values=_records(table)), title=alt.Title(title, subtitle=_note(table))
+    rows = _records(table)
+    hidden = sum(r["people"] is None for r in rows)
+    more = (
+        ["grey bars: hidden months, a count below the minimum cell size (1 to 10 at 11)"]
+        if hidden
+        else []
     )
+    base = alt.Chart(alt.Data(values=rows))
+    x = alt.X("month:T")
+    # Each month stands alone (no totals): only small counts are hidden, drawn as their range.
     line = base.mark_line().encode(
-        x=alt.X("month:T"),
-        y=alt.Y("people:Q"),
+        x=x,
+        y=alt.Y("people:Q", title="people"),
         color=alt.Color("program:N"),
         tooltip=[c + ":N" for c in table.column_names if c != "people"] + ["people:Q"],
     )
+    gaps = (
+        base.transform_filter("datum.people === null")
+        .transform_calculate(low="1", high="10")
+        .mark_rule(color=GREY, strokeWidth=3)
+        .encode(
+            x=x,
+            y=alt.Y("low:Q", title="people"),
+            y2="high:Q",
+            tooltip=["month:T", "program:N"],
+        )
+    )
+    note = alt.Title(title, subtitle=_note(table, *more))
     if "county" in table.column_names:
-        return line.properties(width=220, height=140).facet(facet="county:N", columns=4)
-    return line.properties(width=560, height=320)
+        return (
+            alt.layer(line, gaps)
+            .properties(width=220, height=140)
+            .facet(facet="county:N", columns=4)
+            .properties(title=note)
+        )
+    return alt.layer(line, gaps).properties(width=560, height=320, title=note)
