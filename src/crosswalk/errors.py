@@ -229,3 +229,26 @@ class PayloadTooLarge(CrosswalkError):
 
     title = "Request too large"
     status = 413
+
+
+class InvalidRequest(CrosswalkError):
+    """A request to the service that does not have the form its operation takes."""
+
+    title = "Invalid request"
+    status = 422
+
+
+class RouteNotFound(NotFound):
+    """No operation of the service at that path."""
+
+
+class MethodNotAllowed(CrosswalkError):
+    title = "Method not allowed"
+    status = 405
+
+
+class InternalError(CrosswalkError):
+    """A failure of the service itself; its details go to the operator's log only."""
+
+    title = "Internal error"
+    status = 500

@@ -38,3 +38,88 @@ def sud_person(linked_hub):
 @pytest.fixture
 def on_day(clock_at):
     return clock_at(date(2025, 6, 1))
+
+
+# -- the service ------------------------------------------------------------------------
+
+import sqlalchemy as sa  # noqa: E402
+from fastapi.testclient import TestClient  # noqa: E402
+
+from crosswalk import migrations  # noqa: E402
+from crosswalk.accounts import Accounts, Actor  # noqa: E402
+from crosswalk.hub import Hub  # noqa: E402
+from crosswalk.service import create_app  # noqa: E402
+
+OPERATOR = Actor("operator:test", None, frozenset(), operator=True)
+PASSWORD = "a long enough password"
+
+# name -> (agency, roles): one account per role, two agencies for own/other checks.
+PEOPLE = {
+    "fran": ("fcs", ["administrator"]),
+    "hank": ("hfs", ["administrator"]),
+    "ana": ("fcs", ["caseworker"]),
+    "ada": ("hfs", ["analyst"]),
+    "sam": ("fcs", ["steward"]),
+    "sid": ("sud", ["steward"]),
+    "pat": ("fcs", ["privacy_officer"]),
+    "rae": ("cdo", ["researcher"]),
+}
+
+
+class Service:
+    """A running service (in-process) with one account and token per person."""
+
+    def __init__(self, client: TestClient, hub: Hub, accounts: Accounts, tokens: dict[str, str]):
+        self.client = client
+        self.app = None
+        self.hub = hub
+        self.accounts = accounts
+        self.tokens = tokens
+
+    def as_(self, who: str | None) -> dict[str, str]:
+        return {} if who is None else {"Authorization": f"Bearer {self.tokens[who]}"}
+
+    def get(self, path: str, who: str | None, **kw):
+        return self.client.get(path, headers=self.as_(who), **kw)
+
+    def post(self, path: str, who: str | None, json=None, **kw):
+        return self.client.post(path, headers=self.as_(who), json=json, **kw)
+
+    def delete(self, path: str, who: str | None, **kw):
+        return self.client.delete(path, headers=self.as_(who), **kw)
+
+
+def start_service(hub_path, control_url: str, secrets) -> Service:
+    engine = sa.create_engine(control_url)
+    migrations.upgrade(engine)
+    hub = Hub(hub_path, engine, secrets)
+    accounts = Accounts(engine, hub.audit)
+    tokens = {}
+    for name, (agency, roles) in PEOPLE.items():
+        accounts.add(OPERATOR, name, agency, roles, password=PASSWORD if name == "ada" else None)
+        tokens[name] = accounts.create_token(OPERATOR, name)[1]
+    app = create_app(hub, cors_origins=[], max_body_mb=1)
+    s = Service(TestClient(app, raise_server_exceptions=False), hub, accounts, tokens)
+    s.app = app
+    return s
+
+
+@pytest.fixture
+def service(linked_hub, tmp_path, on_day):
+    s = start_service(linked_hub, f"sqlite:///{tmp_path}/control.db", tmp_path / "secrets")
+    yield s
+    s.hub.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_service(request, linked_hub, tmp_path, on_day):
+    """The service on a SQLite control plane and on the throwaway PostgreSQL server."""
+    url = (
+        f"sqlite:///{tmp_path}/control.db"
+        if request.param == "sqlite"
+        else request.getfixturevalue("postgres_database")
+    )
+    s = start_service(linked_hub, url, tmp_path / "secrets")
+    yield s
+    s.hub.close()
+    s.hub.control.dispose()

@@ -67,6 +67,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "account": ("accounts", "Accounts: who may sign in, their agency and roles."),
     "token": ("accounts", "API tokens: shown once, kept as hashes, scoped, expiring."),
     "control": ("accounts", "The control plane's schema (the host operator)."),
+    "serve": ("serve", "Serve the REST API over the hub and the control plane."),
     "demo": (
         "demo",
         "Generate a synthetic state, ingest it, link it, ask the gate and analytic "

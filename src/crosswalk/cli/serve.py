@@ -1,0 +1,39 @@
+"""``crosswalk serve``: the REST API (FastAPI, uvicorn) over one hub object.
+
+The service process opens the hub read-only and keeps it open: while it runs, a command
+that writes the hub (``ingest``, ``link``) is told the hub is busy and which process holds
+it (stop the service first; background jobs inside the service come next).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from crosswalk.cli.access import Control
+from crosswalk.cli.ingest import HubOption
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    hub: HubOption = None,
+    control: Control = None,
+) -> None:
+    """Serve the REST API over the hub and the control plane.
+
+    Example: crosswalk serve --hub hub.duckdb --port 8000
+    """
+    import uvicorn
+
+    from crosswalk.hub import Hub
+    from crosswalk.service import create_app
+
+    with Hub(hub, control) as the_hub:
+        app = create_app(the_hub)
+        uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)

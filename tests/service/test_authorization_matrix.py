@@ -1,0 +1,249 @@
+"""Every operation x every role x own and other agency: a 2xx only where the policy says
+yes, and an object of another agency is not there (404) when its id is changed to it.
+A missing, forged, expired or revoked token gets 401 from every operation."""
+
+import uuid
+from datetime import date
+
+import pytest
+from tests.service.conftest import OPERATOR, PEOPLE, person_of, start_service
+from tests.service.test_error_shape import OPERATIONS
+
+from crosswalk import clock
+from crosswalk.accounts.tables import api_token
+
+EVERYONE = set(PEOPLE)
+
+
+@pytest.fixture(scope="module")
+def s(linked_hub, tmp_path_factory):
+    root = tmp_path_factory.mktemp("matrix")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(clock, "today", lambda: date(2025, 6, 1))
+        service = start_service(linked_hub, f"sqlite:///{root}/control.db", root / "secrets")
+        service.person = person_of(
+            linked_hub, "bool_or(agency = 'sud') AND bool_or(agency = 'fcs')"
+        )
+        with service.hub.read() as con:
+            service.fcs_batch = con.execute(
+                "SELECT batch_id FROM batch WHERE agency = 'fcs' LIMIT 1"
+            ).fetchone()[0]
+        consent = service.hub.consents.add(
+            service.person,
+            "sud",
+            "fcs",
+            "care_coordination",
+            "treatment",
+            date(2025, 1, 1),
+            date(2026, 1, 1),
+        )
+        service.sud_consent = consent.consent_id
+        yield service
+        service.hub.close()
+
+
+def victim(s, agency: str = "fcs") -> str:
+    """A fresh account to act on, so that acts do not change the accounts of the matrix."""
+    name = f"v{uuid.uuid4().hex[:10]}"
+    s.accounts.add(OPERATOR, name, agency, ["caseworker"])
+    return name
+
+
+def ana_token_id(s) -> str:
+    return s.accounts.create_token(OPERATOR, "ana")[0].token_id
+
+
+CONSENT = {
+    "recipient": "fcs",
+    "purpose": "care_coordination",
+    "information": "treatment records",
+    "signed_on": "2025-01-01",
+    "expires_on": "2026-01-01",
+}
+
+# operation -> (how to call it for this service, who gets a 2xx, who gets 404 instead of 403)
+CASES = {
+    "GET /me": (lambda s: ("GET", "/me", None), EVERYONE, set()),
+    "GET /agreement": (lambda s: ("GET", "/agreement", None), EVERYONE, set()),
+    "GET /agreement/parties": (lambda s: ("GET", "/agreement/parties", None), EVERYONE, set()),
+    "GET /accounts": (lambda s: ("GET", "/accounts", None), {"fran", "hank"}, set()),
+    "POST /accounts": (
+        lambda s: (
+            "POST",
+            "/accounts",
+            {"username": f"n{uuid.uuid4().hex[:8]}", "agency": "fcs", "roles": ["caseworker"]},
+        ),
+        {"fran"},
+        set(),
+    ),
+    "GET /accounts/{username}": (
+        lambda s: ("GET", "/accounts/ana", None),
+        {"ana", "fran"},
+        EVERYONE - {"ana", "fran"},
+    ),
+    "POST /accounts/{username}/disable": (
+        lambda s: ("POST", f"/accounts/{victim(s)}/disable", None),
+        {"fran"},
+        {"hank"},
+    ),
+    "POST /accounts/{username}/enable": (
+        lambda s: ("POST", f"/accounts/{victim(s)}/enable", None),
+        {"fran"},
+        {"hank"},
+    ),
+    "POST /accounts/{username}/roles": (
+        lambda s: ("POST", f"/accounts/{victim(s)}/roles", {"role": "steward"}),
+        {"fran"},
+        {"hank"},
+    ),
+    "DELETE /accounts/{username}/roles/{role}": (
+        lambda s: ("DELETE", f"/accounts/{victim(s)}/roles/caseworker", None),
+        {"fran"},
+        {"hank"},
+    ),
+    "GET /accounts/{username}/tokens": (
+        lambda s: ("GET", "/accounts/ana/tokens", None),
+        {"ana", "fran"},
+        EVERYONE - {"ana", "fran"},
+    ),
+    "POST /accounts/{username}/tokens": (
+        lambda s: ("POST", "/accounts/ana/tokens", {"days": 1}),
+        {"ana", "fran"},
+        EVERYONE - {"ana", "fran"},
+    ),
+    "DELETE /tokens/{token_id}": (
+        lambda s: ("DELETE", f"/tokens/{ana_token_id(s)}", None),
+        {"ana", "fran"},
+        EVERYONE - {"ana", "fran"},
+    ),
+    "GET /persons/{enterprise_id}": (
+        lambda s: ("GET", f"/persons/{s.person}?purpose=care_coordination", None),
+        {"ana"},
+        set(),
+    ),
+    "GET /batches": (
+        lambda s: ("GET", "/batches?purpose=operations", None),
+        {"sam", "sid"},
+        set(),
+    ),
+    "GET /batches/{batch_id}/quarantine": (
+        lambda s: ("GET", f"/batches/{s.fcs_batch}/quarantine", None),
+        {"sam"},
+        {"sid"},
+    ),
+    "GET /consents": (lambda s: ("GET", "/consents", None), {"sam", "sid", "pat"}, set()),
+    "POST /consents": (
+        lambda s: ("POST", "/consents", {"enterprise_id": s.person, **CONSENT}),
+        {"sam", "sid"},
+        set(),
+    ),
+    "POST /consents/{consent_id}/revoke": (
+        lambda s: ("POST", f"/consents/{s.sud_consent}/revoke", None),
+        {"sid"},
+        {"sam"},
+    ),
+    "GET /audit/entries": (lambda s: ("GET", "/audit/entries", None), {"pat"}, set()),
+    "GET /audit/verify": (lambda s: ("GET", "/audit/verify", None), {"pat"}, set()),
+    "POST /audit/checkpoints": (lambda s: ("POST", "/audit/checkpoints", None), {"pat"}, set()),
+    "POST /auth/sign-in": (
+        lambda s: (
+            "POST",
+            "/auth/sign-in",
+            {"username": "ada", "password": "a long enough password"},
+        ),
+        EVERYONE,
+        set(),
+    ),
+}
+ASKS = {
+    "overlap": {},
+    "combinations": {},
+    "pathways": {"program": "TANF"},
+    "lifetime": {},
+    "cohort": {"program": "FOSTER_CARE"},
+    "trends": {"filters": {"start": "2019-01-01", "end": "2019-03-31"}},
+}
+for _q, _extra in ASKS.items():
+    CASES[f"POST /analytics/{_q}"] = (
+        lambda s, e=_extra, q=_q: (
+            "POST",
+            f"/analytics/{q}",
+            {"purpose": "program_evaluation", **e},
+        ),
+        {"ada", "rae"},
+        set(),
+    )
+CASES["POST /analytics/heavy-users"] = (
+    lambda s: (
+        "POST",
+        "/analytics/heavy-users",
+        {"purpose": "research", "limit": 3, "filters": {"programs": ["MEDICAID", "SNAP"]}},
+    ),
+    {"rae"},
+    set(),
+)
+
+
+def test_the_matrix_covers_every_operation():
+    assert set(CASES) == OPERATIONS
+
+
+def _call(s, who, method, path, body, headers=None):
+    headers = headers if headers is not None else s.as_(who)
+    return s.client.request(method, path, headers=headers, json=body)
+
+
+@pytest.mark.parametrize("operation", sorted(CASES))
+def test_only_the_policy_gets_a_2xx(s, operation):
+    make, allowed, hidden = CASES[operation]
+    got = {}
+    for who in sorted(EVERYONE):
+        method, path, body = make(s)
+        got[who] = _call(s, who, method, path, body).status_code
+    expected = {
+        who: ("2xx" if who in allowed else 404 if who in hidden else 403) for who in EVERYONE
+    }
+    seen = {who: ("2xx" if 200 <= code < 300 else code) for who, code in got.items()}
+    assert seen == expected
+
+
+@pytest.mark.parametrize("operation", sorted(set(CASES) - {"POST /auth/sign-in"}))
+def test_no_valid_token_no_answer(s, operation):
+    make, _, _ = CASES[operation]
+    forged = s.tokens["pat"][:-4] + "AAAA"
+    expired, _ = s.accounts.create_token(OPERATOR, "pat", scopes=["data", "audit"])
+    expired_secret = _
+    with s.accounts.engine.begin() as conn:
+        conn.execute(
+            api_token.update()
+            .where(api_token.c.token_id == expired.token_id)
+            .values(expires_at="2020-01-01T00:00:00+00:00")
+        )
+    revoked, revoked_secret = s.accounts.create_token(OPERATOR, "pat", scopes=["data", "audit"])
+    s.accounts.revoke_token(OPERATOR, revoked.token_id)
+    for headers in (
+        {},
+        {"Authorization": f"Bearer {forged}"},
+        {"Authorization": f"Bearer {expired_secret}"},
+        {"Authorization": f"Bearer {revoked_secret}"},
+        {"Authorization": f"Basic {s.tokens['pat']}"},
+    ):
+        method, path, body = make(s)
+        assert _call(s, None, method, path, body, headers).status_code == 401, headers
+
+
+def test_a_token_without_the_scope_is_refused_whatever_the_role(s):
+    _, data_only = s.accounts.create_token(OPERATOR, "pat", scopes=["data"])
+    r = s.client.get("/audit/verify", headers={"Authorization": f"Bearer {data_only}"})
+    assert r.status_code == 403 and "scope" in r.json()["detail"]
+
+
+def test_every_denial_through_the_gate_is_audited(s):
+    before = len(s.hub.audit.entries())
+    assert s.get(f"/persons/{s.person}?purpose=operations&role=steward", "sid").status_code == 200
+    assert s.get(f"/batches/{s.fcs_batch}/quarantine", "sid").status_code == 404
+    after = s.hub.audit.entries()[before:]
+    assert [(e["user"], e["action"], e["outcome"]) for e in after] == [
+        ("sid", "data.read", "ok"),
+        ("sid", "data.denied", "denied"),
+    ]
