@@ -141,6 +141,17 @@ def _filters(f: Filters) -> analytics.Filters:
         raise InvalidRequest("invalid filters", problems) from None
 
 
+def _plain(value: Any) -> Any:
+    """JSON-ready: numpy scalars (as the disclosure statistics may hold) become Python's."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if hasattr(value, "item") and callable(value.item) and not isinstance(value, str | bytes):
+        return value.item()
+    return value
+
+
 def _rows(table: pa.Table) -> tuple[list[str], list[dict[str, Any]]]:
     shown = [c for c in table.column_names if not c.endswith("_suppressed")]
     return shown, table.select(shown).to_pylist()
@@ -156,7 +167,7 @@ def _aggregate(
         question=question.name,
         columns=columns,
         rows=rows,
-        protection=released.protected.to_dict(),
+        protection=_plain(released.protected.to_dict()),
     )
 
 
