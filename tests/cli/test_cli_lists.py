@@ -150,3 +150,11 @@ def test_lifetime_groups_come_youngest_first(linked_hub: Path, control: str, cap
     order = ["0-5", "6-17", "18-24", "25-44", "45-64", "65+", "unknown", "ALL"]
     assert groups == [g for g in order if g in groups]
     assert "6-17" in groups  # the group text order puts after 45-64
+
+
+def test_a_long_title_does_not_squeeze_the_blocks() -> None:
+    title = "a title far longer than any column name, which must not widen the first column"
+    blocks = table(["record_a", "b"], [["idph:VR0000002630", "x " * 30]], title=title, width=40)
+    console = Console(width=40, record=True)
+    console.print(blocks)
+    assert "idph:VR0000002630" in console.export_text()

@@ -82,6 +82,9 @@ def test_review_show_puts_both_records_side_by_side_with_levels_and_weights(
 
     pair = _first_pair(linked_hub, control, capsys)
     a, b = pair["record_a"], pair["record_b"]
+    ids = [pair["persons"][k]["enterprise_id"] for k in (a, b)]
+    assert all(i and i.startswith("P") for i in ids)
+    assert all(i in pair["persons today"] for i in ids)  # the list says what a match merges
     base = ["review", "show", b, *STEWARD, "--hub", str(linked_hub), "--control", control]
     assert run([*base, "--json", "--chart", str(tmp_path / "pair.html")]) == 0
     views = json.loads(capsys.readouterr().out)

@@ -122,19 +122,32 @@ def review_list(
             "probability": round(item["match_probability"], 4),
             "a": _summary(item["record_l"]),
             "b": _summary(item["record_r"]),
+            "persons today": _today(item),
             "evidence": "; ".join(f"{k}: {v['level']}" for k, v in item["fields"].items()),
             "fields": item["fields"],
             "records": [item["record_l"], item["record_r"]],
+            "persons": item.get("persons"),
         }
         for item in Gate(hub, control).review_list(principal, why, limit)
     ]
     emit(
         rows,
-        title="pairs awaiting review",
+        title="pairs awaiting review (crosswalk review show KEY for the evidence)",
         as_json=as_json,
         as_csv=as_csv,
-        columns=("record_a", "record_b", "weight", "probability", "a", "b", "evidence"),
+        columns=("record_a", "record_b", "weight", "probability", "a", "b", "persons today"),
     )
+
+
+def _today(item: dict[str, Any]) -> str:
+    """The persons the pair's records are in today: one (a no-match splits it) or two (a
+    match merges them)."""
+    persons = item.get("persons") or {}
+    sides = [persons.get(k) or {} for k in (item["record_key_l"], item["record_key_r"])]
+    ids = [s.get("enterprise_id") or "not linked" for s in sides]
+    if ids[0] == ids[1] and sides[0].get("enterprise_id"):
+        return f"both in {ids[0]} ({sides[0].get('records', 0)})"
+    return " + ".join(f"{i} ({s.get('records', 0)})" for i, s in zip(ids, sides, strict=True))
 
 
 def _summary(record: dict[str, object]) -> str:

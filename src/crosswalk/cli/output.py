@@ -19,8 +19,9 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console, RenderableType
+from rich.console import Console, Group, RenderableType
 from rich.table import Table
+from rich.text import Text
 
 from crosswalk.errors import ConfigError
 
@@ -126,14 +127,13 @@ def table(
     blocks = Table.grid(padding=(0, 1))
     blocks.add_column(style="bold", no_wrap=True)
     blocks.add_column(overflow="fold")
-    if title:
-        blocks.add_row(title, "")
     for n, r in enumerate(body):
-        if n or title:
+        if n:
             blocks.add_row("", "")
         for name, text in zip(names, r, strict=True):
             blocks.add_row(name, text)
-    return blocks
+    # The title above the blocks, not in their first column (it would widen it).
+    return Group(Text(title, style="italic"), Text(""), blocks) if title else blocks
 
 
 def emit(
