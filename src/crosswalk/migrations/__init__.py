@@ -79,8 +79,11 @@ SERVICE_PRIVILEGES: dict[str, tuple[str, ...]] = {
     "account_role": ("SELECT", "INSERT", "DELETE"),
     "api_token": ("SELECT", "INSERT", "UPDATE"),
     "sign_in_attempt": ("SELECT", "INSERT", "DELETE"),
+    "disclosure_release": ("SELECT", "INSERT", "UPDATE"),
     "alembic_version": ("SELECT",),
 }
+# Sequences behind SERVICE_PRIVILEGES' tables whose ids the database numbers.
+SERVICE_SEQUENCES = (("disclosure_release", "id"),)
 _ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
@@ -101,3 +104,11 @@ def grant_service_role(engine: sa.Engine, role: str) -> None:
             conn.execute(
                 sa.text(f"GRANT {', '.join(privileges)} ON {quote(table)} TO {quote(role)}")
             )
+        for table, column in SERVICE_SEQUENCES:
+            sequence = conn.execute(
+                sa.text("SELECT pg_get_serial_sequence(:t, :c)"), {"t": table, "c": column}
+            ).scalar()
+            if sequence:  # already a quoted, schema-qualified name
+                conn.execute(
+                    sa.text(f"GRANT USAGE, SELECT ON SEQUENCE {sequence} TO {quote(role)}")
+                )
