@@ -39,6 +39,12 @@ def test_help_and_version_import_no_heavy_package(argv):
     assert _modules_after(argv) == set()
 
 
+@pytest.mark.parametrize("argv", [["ingest", "--help"], ["ingest-state", "--help"]])
+def test_ingest_loads_no_linkage_charts_or_solver(argv):
+    # Thirteen agency ingests each pay their start-up: they load what ingest needs only.
+    assert _modules_after(argv) & {"splink", "altair", "vl_convert", "scipy"} == set()
+
+
 def test_every_registered_command_is_listed_with_its_own_summary():
     registered = {c.name or c.callback.__name__: c for c in full_app().registered_commands}
     registered |= {g.name: g for g in full_app().registered_groups}

@@ -10,7 +10,6 @@ from rich.console import Console, RenderableType
 from rich.text import Text
 
 from crosswalk import ingest as lib
-from crosswalk.access import Gate
 from crosswalk.cli.output import Csv, Json, emit, table
 from crosswalk.cli.principal import (
     Agency,
@@ -191,6 +190,8 @@ def quarantine(
 
     Example: crosswalk quarantine --user fcs.steward --agency fcs --role steward --purpose operations --batch B1234abcd5678
     """
+    from crosswalk.access import Gate  # the gate loads linkage: not for every ingest
+
     principal, why = principal_from(user, agency, role, purpose, profile)
     rows = Gate(hub, control).quarantine(principal, why, batch, limit)
     emit(rows, title="quarantined rows", as_json=as_json, as_csv=as_csv)
