@@ -15,9 +15,11 @@ BASE = {
     "middle_name": None,
     "middle_phonetic": None,
     "given_tokens": ["WILLIAM"],
+    "first_token": "WILLIAM",
     "other_ids": None,
     "other_keys": None,
     "other_kinds": None,
+    "other_key_1": None,
     "dob": "1980-03-04",
     "dob_year": 1980,
     "dob_month": 3,
@@ -146,10 +148,12 @@ def test_junior_and_senior_differ_on_generation():
 
 
 def _ids(*pairs):
+    keys = sorted(f"{k}:{v}" for k, v in pairs)
     return {
         "other_ids": [{"kind": k, "value": v} for k, v in pairs],
-        "other_keys": [f"{k}:{v}" for k, v in pairs],
+        "other_keys": keys,
         "other_kinds": sorted({k for k, _ in pairs}),
+        "other_key_1": keys[0],
     }
 
 
@@ -158,9 +162,9 @@ def _ids(*pairs):
     [
         (_ids(("state_id", "A1234567")), _ids(("state_id", "A1234567")), "an identifier equal"),
         (
-            _ids(("state_id", "A1234567"), ("passport", "X1")),
+            _ids(("state_id", "A1234567"), ("tribal_id", "X1")),
             _ids(("state_id", "A1234576")),
-            "an identifier one edit off",
+            "the first identifier one edit off",
         ),
         (_ids(("state_id", "A1234567")), _ids(("state_id", "B9999999")), "All other comparisons"),
         # The same value under another kind is no evidence: kinds are compared apart.

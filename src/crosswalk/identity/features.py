@@ -67,6 +67,7 @@ def build_features(con: duckdb.DuckDBPyConnection, table: str = "link_input") ->
                -- every given-name part (a compound first name, or first and middle names)
                list_filter(string_split(concat_ws(' ', p.first_name, p.middle_name), ' '),
                            lambda x: length(x) > 1) AS given_tokens,
+               split_part(p.first_name, ' ', 1) AS first_token,
                left(p.last_name, 1) AS last_initial,
                coalesce(p.first_name_canonical, p.first_name) || ' ' || p.last_name AS full_name,
                -- the same, only where the DOB is missing: such records are compared with
@@ -82,6 +83,8 @@ def build_features(con: duckdb.DuckDBPyConnection, table: str = "link_input") ->
                nullif({ids}, []) AS other_ids,
                nullif(list_transform({ids}, lambda x: x.kind || ':' || x.value), []) AS other_keys,
                nullif(list_distinct(list_transform({ids}, lambda x: x.kind)), []) AS other_kinds,
+               -- the first, for blocking by a plain equi-join (no list explosion)
+               list_sort(list_transform({ids}, lambda x: x.kind || ':' || x.value))[1] AS other_key_1,
                p.address_line, p.zip, p.county, p.phone
         FROM person_record p
         LEFT JOIN phonetic fp ON fp.name = p.first_name

@@ -97,13 +97,14 @@ def _fields_sql(comparisons: list[Any]) -> str:
     return f"json_object({', '.join(fields)})"
 
 
-MIB_PER_MILLION_RECORDS = 800
-MIN_BUDGET_MIB = 512
+MIB_PER_MILLION_RECORDS = 1024
+MIN_BUDGET_MIB = 1024
 
 
 def memory_budget(records: int) -> str:
-    """DuckDB's memory limit for a linkage run when none is configured: 800 MiB per million
-    records, at least 512 MiB. DuckDB's own default (80% of the machine) lets its caches
+    """DuckDB's memory limit for a linkage run when none is configured: 1 GiB per million
+    records, at least 1 GiB (blocking on some twenty rules at once ran out of memory with
+    512 MiB at 120k records). DuckDB's own default (80% of the machine) lets its caches
     grow with the machine; a budget keeps peak memory in line with the work, spilling to
     the hub's temporary directory beyond it (measured in docs/benchmarks.md)."""
     return f"{max(MIN_BUDGET_MIB, records * MIB_PER_MILLION_RECORDS // 1_000_000)}MiB"
@@ -154,8 +155,8 @@ SCRATCH = "link_scratch"
 
 @contextmanager
 def _scratch(con: duckdb.DuckDBPyConnection, hub_catalog: str) -> Iterator[None]:
-    """Splink's work tables go to an in-memory database attached for the run, never to the
-    hub: a run that stops leaves none of them behind."""
+    """Splink's work tables go to a scratch database attached for the run, never to the
+    hub: a run that stops leaves none of them in it."""
     con.execute(f"USE {SCRATCH}")
     try:
         yield
@@ -175,13 +176,23 @@ def _run(
     audit: AuditLog,
     run_by: str,
 ) -> LinkResult:
-    hub_catalog = con.execute("SELECT current_database()").fetchall()[0][0]
-    con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {SCRATCH}")
+    hub_catalog, hub_path = con.execute(
+        "SELECT database_name, path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchall()[0]
+    # A file beside the hub (so DuckDB can evict its pages under the memory budget), never
+    # a table in the hub; removed after the run, and before it if a killed run left one.
+    scratch = Path(f"{hub_path}.link-scratch") if hub_path else None
+    if scratch is not None:
+        scratch.unlink(missing_ok=True)
+    con.execute("ATTACH ? AS " + SCRATCH, [str(scratch) if scratch else ":memory:"])
     try:
         return _link(con, hub_catalog, seed, charts, report, audit, run_by)
     finally:
         con.execute(f"USE {_quote(hub_catalog)}")
         con.execute(f"DETACH DATABASE IF EXISTS {SCRATCH}")
+        if scratch is not None:
+            scratch.unlink(missing_ok=True)
+            Path(f"{scratch}.wal").unlink(missing_ok=True)
 
 
 def _link(

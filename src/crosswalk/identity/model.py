@@ -39,6 +39,7 @@ _SOURCE: dict[str, str] = {
     "first_canonical": "first_name",
     "first_phonetic": "first_name",
     "given_tokens": "first_name",
+    "first_token": "first_name",
     "middle_phonetic": "middle_name",
     "last_phonetic": "last_name",
     "last_initial": "last_name",
@@ -50,6 +51,7 @@ _SOURCE: dict[str, str] = {
     "dob_year_odd": "dob",
     "other_keys": "other_ids",
     "other_kinds": "other_ids",
+    "other_key_1": "other_ids",
     "full_name": "last_name",
     "full_name_no_dob": "dob",
 }
@@ -104,7 +106,11 @@ def _first_name(fields: frozenset[str]) -> _Comparison:
     levels += [
         cll.JaroWinklerLevel("first_name", 0.92),
         _level("first_phonetic_l = first_phonetic_r", "phonetic equal"),
-        _level("list_has_any(given_tokens_l, given_tokens_r)", "a given-name part in common"),
+        _level(
+            "first_token_l = first_token_r OR first_token_l = middle_name_r"
+            " OR middle_name_l = first_token_r",
+            "a given-name part in common",
+        ),
         cll.JaroWinklerLevel("first_name", 0.80),
         _level(
             "left(first_name_l, 1) = left(first_name_r, 1) AND (length(first_name_l) = 1 OR length(first_name_r) = 1)",
@@ -226,20 +232,26 @@ def _address(fields: frozenset[str]) -> _Comparison:
 def _other_ids() -> _Comparison:
     """Typed identifiers (state id, driver's licence, a foreign national id...): only two
     identifiers of the same kind are compared."""
+    # One edit off, on each record's first identifier of a kind both hold (a list lambda
+    # per pair would cost more than every other comparison together).
     one_edit = (
-        "len(list_filter(other_ids_l, lambda a: len(list_filter(other_ids_r, lambda b: "
-        "b.kind = a.kind AND damerau_levenshtein(a.value, b.value) <= 1)) > 0)) > 0"
+        "split_part(other_key_1_l, ':', 1) = split_part(other_key_1_r, ':', 1)"
+        " AND damerau_levenshtein(other_key_1_l, other_key_1_r) <= 1"
     )
     return _Comparison(
         "other_ids",
         [
+            # Scalar tests first: most pairs stop here without touching the lists.
             _level(
-                "other_kinds_l IS NULL OR other_kinds_r IS NULL"
-                " OR NOT list_has_any(other_kinds_l, other_kinds_r)",
+                "other_key_1_l IS NULL OR other_key_1_r IS NULL OR (split_part(other_key_1_l, ':', 1)"
+                " <> split_part(other_key_1_r, ':', 1) AND NOT list_has_any(other_kinds_l, other_kinds_r))",
                 "no identifier of a kind both hold",
             ).configure(is_null_level=True),
-            _level("list_has_any(other_keys_l, other_keys_r)", "an identifier equal"),
-            _level(one_edit, "an identifier one edit off"),
+            _level(
+                "other_key_1_l = other_key_1_r OR list_has_any(other_keys_l, other_keys_r)",
+                "an identifier equal",
+            ),
+            _level(one_edit, "the first identifier one edit off"),
             cll.ElseLevel(),
         ],
     )
@@ -298,7 +310,6 @@ class Rule:
     name: str
     keys: tuple[str, ...]
     cross: tuple[tuple[str, str], ...] = ()
-    explode: bool = False  # one key, a list: records sharing any element
 
     @property
     def fields(self) -> frozenset[str]:
@@ -307,27 +318,17 @@ class Rule:
 
     @property
     def sql(self) -> str:
-        if self.explode:
-            return f"list_has_any(l.{self.keys[0]}, r.{self.keys[0]})"
         terms = [f"l.{k} = r.{k}" for k in self.keys]
         terms += [f"l.{a} = r.{b}" for a, b in self.cross]
         return " AND ".join(terms)
 
     def creator(self) -> BlockingRuleCreator | dict[str, Any]:
-        if self.explode:
-            return block_on(self.keys[0], arrays_to_explode=[self.keys[0]])
         if self.cross:
             return {"blocking_rule": self.sql}
         return block_on(*self.keys)
 
     def pairs_sql(self, table: str) -> str:
         """SQL counting the candidate pairs this rule alone makes (from group sizes)."""
-        if self.explode:
-            key = self.keys[0]
-            return (
-                f"SELECT coalesce(sum(n * (n - 1) / 2), 0) FROM (SELECT count(*) AS n FROM "
-                f"(SELECT unnest({key}) AS k FROM {table}) GROUP BY k)"
-            )
         if not self.cross:
             keys = ", ".join(self.keys)
             present = " AND ".join(f"{k} IS NOT NULL" for k in self.keys)
@@ -358,19 +359,17 @@ def _swap(name: str, *keys: str) -> Rule:
 CANDIDATE_RULES: tuple[Rule, ...] = (
     Rule("SSN", ("ssn",)),
     Rule("Medicaid id", ("medicaid_id",)),
-    Rule("other identifier", ("other_keys",), explode=True),
+    # Typed identifiers: the first (in sorted order) of each record.
+    Rule("other identifier", ("other_key_1",)),
     Rule("DOB + surname sound", ("dob", "last_phonetic")),
     Rule("DOB + first name", ("dob", "first_canonical")),
     Rule("names + birth year", ("first_canonical", "last_name", "dob_year")),
     Rule("name sounds + birth years (even pair)", ("first_phonetic", "last_phonetic", "dob_year_even")),
     Rule("name sounds + birth years (odd pair)", ("first_phonetic", "last_phonetic", "dob_year_odd")),
     Rule("DOB month and day + surname sound", ("dob_month", "dob_day", "last_phonetic")),
-    Rule("names + county", ("first_canonical", "last_name", "county")),
-    Rule("names + postcode", ("first_canonical", "last_name", "zip")),
     Rule("first name + birth year + postcode", ("first_canonical", "dob_year", "zip")),
     Rule("first name + birth year + county", ("first_canonical", "dob_year", "county")),
     Rule("surname + birth year + postcode", ("last_name", "dob_year", "zip")),
-    Rule("DOB + county", ("dob", "county")),
     Rule("address + surname", ("address_line", "last_name")),
     Rule("names, no DOB on the left", (), (("full_name_no_dob", "full_name"),)),
     Rule("names, no DOB on the right", (), (("full_name", "full_name_no_dob"),)),
@@ -380,7 +379,6 @@ CANDIDATE_RULES: tuple[Rule, ...] = (
     Rule("middle as first + surname + birth year", ("last_name", "dob_year"), (("first_name", "middle_name"),)),
     Rule("first as middle + surname + birth year", ("last_name", "dob_year"), (("middle_name", "first_name"),)),
     _swap("swapped names + birth year", "dob_year"),
-    _swap("swapped names + county", "county"),
     _swap("swapped names + postcode", "zip"),
     Rule("DOB + postcode", ("dob", "zip")),
 )  # fmt: skip
