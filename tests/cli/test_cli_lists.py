@@ -158,3 +158,12 @@ def test_a_long_title_does_not_squeeze_the_blocks() -> None:
     console = Console(width=40, record=True)
     console.print(blocks)
     assert "idph:VR0000002630" in console.export_text()
+
+
+def test_pseudonyms_are_never_wrapped() -> None:
+    pseudonym = "Xe64585970975af3b"
+    rows = [[pseudonym, *("long text value here" for _ in range(3))]]
+    shown = table(["pseudonym", "a", "b", "c"], rows, width=60)
+    console = Console(width=60, record=True)
+    console.print(shown)
+    assert pseudonym in console.export_text()

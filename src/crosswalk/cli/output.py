@@ -33,7 +33,18 @@ Csv = Annotated[bool, typer.Option("--csv", help="Print CSV with a header line."
 
 # Columns that name a thing another command takes: never cut in a table.
 ID_NAMES = frozenset(
-    {"id", "batch", "replaces", "person", "record", "record_a", "record_b", "consent", "seq"}
+    {
+        "id",
+        "batch",
+        "replaces",
+        "person",
+        "pseudonym",
+        "record",
+        "record_a",
+        "record_b",
+        "consent",
+        "seq",
+    }
 )
 
 
