@@ -99,3 +99,11 @@ def test_a_control_plane_made_by_earlier_versions_is_adopted(tmp_path):
     ConsentRegistry(url)
     migrations.upgrade(log.engine)
     assert log.verify().ok and log.verify().entries == 1
+
+
+def test_a_name_the_agreement_gives_to_another_agency_is_refused(accounts):
+    # the agreement names sud.steward a steward of sud: an fcs account of that name would
+    # act as sud's steward wherever the agreement's names decide
+    with pytest.raises(ConfigError, match="must belong to that agency"):
+        accounts.add(OPERATOR, "sud.steward", "fcs", ["steward"])
+    assert accounts.add(OPERATOR, "sud.steward", "sud", ["steward"]).agency == "sud"

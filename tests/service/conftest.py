@@ -59,9 +59,11 @@ PEOPLE = {
     "hank": ("hfs", ["administrator"]),
     "ana": ("fcs", ["caseworker"]),
     "ada": ("hfs", ["analyst"]),
-    "sam": ("fcs", ["steward"]),
-    "sid": ("sud", ["steward"]),
-    "pat": ("fcs", ["privacy_officer"]),
+    "fcs.steward": ("fcs", ["steward"]),
+    "sud.steward": ("sud", ["steward"]),
+    "cdo.privacy": ("cdo", ["privacy_officer"]),
+    "sud.privacy": ("sud", ["privacy_officer"]),
+    "cdo.linkage": ("cdo", ["linkage_steward"]),
     "rae": ("cdo", ["researcher"]),
 }
 

@@ -26,7 +26,7 @@ def s(linked_hub, tmp_path_factory):
         )
         with service.hub.read() as con:
             service.fcs_batch = con.execute(
-                "SELECT batch_id FROM batch WHERE agency = 'fcs' LIMIT 1"
+                "SELECT batch_id FROM batch WHERE agency = 'fcs' ORDER BY batch_id LIMIT 1"
             ).fetchone()[0]
         consent = service.hub.consents.add(
             service.person,
@@ -123,28 +123,38 @@ CASES = {
     ),
     "GET /batches": (
         lambda s: ("GET", "/batches?purpose=operations", None),
-        {"sam", "sid"},
+        {"fcs.steward", "sud.steward"},
         set(),
     ),
+    # another agency's batch has no rows for them: see test_another_agencys_batch_is_empty
     "GET /batches/{batch_id}/quarantine": (
         lambda s: ("GET", f"/batches/{s.fcs_batch}/quarantine", None),
-        {"sam"},
-        {"sid"},
+        {"fcs.steward", "sud.steward"},
+        set(),
     ),
-    "GET /consents": (lambda s: ("GET", "/consents", None), {"sam", "sid", "pat"}, set()),
+    "GET /review": (lambda s: ("GET", "/review", None), {"cdo.linkage"}, set()),
+    "GET /consents": (lambda s: ("GET", "/consents", None), {"cdo.privacy"}, set()),
     "POST /consents": (
-        lambda s: ("POST", "/consents", {"enterprise_id": s.person, **CONSENT}),
-        {"sam", "sid"},
+        lambda s: ("POST", "/consents", {"enterprise_id": s.person, "discloser": "sud", **CONSENT}),
+        {"sud.steward", "sud.privacy"},
         set(),
     ),
     "POST /consents/{consent_id}/revoke": (
         lambda s: ("POST", f"/consents/{s.sud_consent}/revoke", None),
-        {"sid"},
-        {"sam"},
+        {"sud.steward", "sud.privacy"},
+        set(),
     ),
-    "GET /audit/entries": (lambda s: ("GET", "/audit/entries", None), {"pat"}, set()),
-    "GET /audit/verify": (lambda s: ("GET", "/audit/verify", None), {"pat"}, set()),
-    "POST /audit/checkpoints": (lambda s: ("POST", "/audit/checkpoints", None), {"pat"}, set()),
+    "GET /audit/entries": (lambda s: ("GET", "/audit/entries", None), {"cdo.privacy"}, set()),
+    "GET /audit/verify": (
+        lambda s: ("GET", "/audit/verify", None),
+        {"cdo.privacy", "sud.privacy"},
+        set(),
+    ),
+    "POST /audit/checkpoints": (
+        lambda s: ("POST", "/audit/checkpoints", None),
+        {"cdo.privacy", "sud.privacy"},
+        set(),
+    ),
     "POST /auth/sign-in": (
         lambda s: (
             "POST",
@@ -210,8 +220,8 @@ def test_only_the_policy_gets_a_2xx(s, operation):
 @pytest.mark.parametrize("operation", sorted(set(CASES) - {"POST /auth/sign-in"}))
 def test_no_valid_token_no_answer(s, operation):
     make, _, _ = CASES[operation]
-    forged = s.tokens["pat"][:-4] + "AAAA"
-    expired, _ = s.accounts.create_token(OPERATOR, "pat", scopes=["data", "audit"])
+    forged = s.tokens["cdo.privacy"][:-4] + "AAAA"
+    expired, _ = s.accounts.create_token(OPERATOR, "cdo.privacy", scopes=["data", "audit"])
     expired_secret = _
     with s.accounts.engine.begin() as conn:
         conn.execute(
@@ -219,31 +229,35 @@ def test_no_valid_token_no_answer(s, operation):
             .where(api_token.c.token_id == expired.token_id)
             .values(expires_at="2020-01-01T00:00:00+00:00")
         )
-    revoked, revoked_secret = s.accounts.create_token(OPERATOR, "pat", scopes=["data", "audit"])
+    revoked, revoked_secret = s.accounts.create_token(
+        OPERATOR, "cdo.privacy", scopes=["data", "audit"]
+    )
     s.accounts.revoke_token(OPERATOR, revoked.token_id)
     for headers in (
         {},
         {"Authorization": f"Bearer {forged}"},
         {"Authorization": f"Bearer {expired_secret}"},
         {"Authorization": f"Bearer {revoked_secret}"},
-        {"Authorization": f"Basic {s.tokens['pat']}"},
+        {"Authorization": f"Basic {s.tokens['cdo.privacy']}"},
     ):
         method, path, body = make(s)
         assert _call(s, None, method, path, body, headers).status_code == 401, headers
 
 
 def test_a_token_without_the_scope_is_refused_whatever_the_role(s):
-    _, data_only = s.accounts.create_token(OPERATOR, "pat", scopes=["data"])
+    _, data_only = s.accounts.create_token(OPERATOR, "cdo.privacy", scopes=["data"])
     r = s.client.get("/audit/verify", headers={"Authorization": f"Bearer {data_only}"})
     assert r.status_code == 403 and "scope" in r.json()["detail"]
 
 
-def test_every_denial_through_the_gate_is_audited(s):
+def test_another_agencys_batch_is_empty_and_every_read_is_audited(s):
     before = len(s.hub.audit.entries())
-    assert s.get(f"/persons/{s.person}?purpose=operations&role=steward", "sid").status_code == 200
-    assert s.get(f"/batches/{s.fcs_batch}/quarantine", "sid").status_code == 404
+    own = s.get(f"/batches/{s.fcs_batch}/quarantine", "fcs.steward").json()
+    other = s.get(f"/batches/{s.fcs_batch}/quarantine", "sud.steward").json()
+    assert other["items"] == [] and other["total"] == 0
+    assert own["total"] == len(own["items"])
     after = s.hub.audit.entries()[before:]
-    assert [(e["user"], e["action"], e["outcome"]) for e in after] == [
-        ("sid", "data.read", "ok"),
-        ("sid", "data.denied", "denied"),
+    assert [(e["user"], e["action"]) for e in after] == [
+        ("fcs.steward", "data.read"),
+        ("sud.steward", "data.read"),
     ]

@@ -36,6 +36,7 @@ OPERATIONS = {
     ),
     "GET /batches",
     "GET /batches/{batch_id}/quarantine",
+    "GET /review",
     "GET /consents",
     "POST /consents",
     "POST /consents/{consent_id}/revoke",
@@ -150,6 +151,7 @@ def test_openapi_names_every_operation_and_its_authentication(service):
         "/audit/entries",
         "/batches",
         "/batches/{batch_id}/quarantine",
+        "/review",
     }
 
 

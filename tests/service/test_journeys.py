@@ -28,7 +28,7 @@ def test_sign_in_ask_and_see_it_in_the_audit(any_service):
     assert all(r["people"] is None or r["people"] == 0 or r["people"] >= 11 for r in body["rows"])
     reads = [e for e in s.hub.audit.entries() if e["action"] == "data.read" and e["user"] == "ada"]
     assert len(reads) == 1 and reads[0]["purpose"] == "program_evaluation"
-    verified = s.get("/audit/verify", "pat").json()
+    verified = s.get("/audit/verify", "cdo.privacy").json()
     assert verified["ok"] and verified["entries"] == len(s.hub.audit.entries())
 
 
@@ -37,7 +37,7 @@ def test_a_caseworker_sees_a_person_and_the_privacy_officer_sees_who_did(any_ser
     person = s.get(f"/persons/{sud_person}", "ana", params={"purpose": "care_coordination"})
     assert person.status_code == 200, person.text
     assert person.json()["records"] and "sud" not in {r["agency"] for r in person.json()["records"]}
-    found = s.get("/audit/entries", "pat", params={"enterprise_id": sud_person}).json()
+    found = s.get("/audit/entries", "cdo.privacy", params={"enterprise_id": sud_person}).json()
     assert [(e["user"], e["action"]) for e in found["items"]] == [("ana", "data.read")]
 
 
@@ -63,7 +63,7 @@ def test_the_principal_is_the_account_whatever_the_body_says(service):
     forged = service.post(
         "/analytics/overlap",
         "ada",
-        json={"purpose": "program_evaluation", "user": "pat", "agency": "cdo"},
+        json={"purpose": "program_evaluation", "user": "cdo.privacy", "agency": "cdo"},
     )
     assert forged.status_code == 422
     assert {p["field"] for p in forged.json()["problems"]} == {"body.user", "body.agency"}
@@ -87,13 +87,13 @@ def test_a_steward_records_and_revokes_a_consent_of_their_own_agency(service, su
         "signed_on": "2025-01-01",
         "expires_on": "2026-01-01",
     }
-    made = service.post("/consents", "sid", json=consent)
+    made = service.post("/consents", "sud.steward", json=consent)
     assert made.status_code == 201, made.text
     seen = service.get(f"/persons/{sud_person}", "ana", params={"purpose": "care_coordination"})
     assert "sud" in {r["agency"] for r in seen.json()["records"]}
     cid = made.json()["consent_id"]
-    assert service.post(f"/consents/{cid}/revoke", "sam").status_code == 404  # fcs's steward
-    assert service.post(f"/consents/{cid}/revoke", "sid").status_code == 200
+    assert service.post(f"/consents/{cid}/revoke", "fcs.steward").status_code == 403
+    assert service.post(f"/consents/{cid}/revoke", "sud.steward").status_code == 204
     later = service.get(f"/persons/{sud_person}", "ana", params={"purpose": "care_coordination"})
     assert "sud" not in {r["agency"] for r in later.json()["records"]}
 

@@ -1,10 +1,9 @@
-"""Ingest lineage through the gate: an agency's batches and its quarantined rows.
+"""Ingest lineage through the gate: an agency's batches with their row counts (the
+quarantined rows themselves are ``Gate.quarantine``).
 
-Quarantined rows hold the values an agency sent (names, SSNs, dates), so they are agency
-data like any other: each read is decided under the agreement in force today for the
-agency's whole datasets at the identified level (in the shipped agreement, clause 6.1:
-an agency's stewards, for operations, their own agency only) and audited; a batch of an
-agency the reader may not see is not there for them.
+Each read is decided under the agreement in force today for the agency's datasets at the
+identified level (in the shipped agreement, clause 6.1: an agency's stewards, for
+operations, their own agency only) and audited.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from crosswalk import clock
 from crosswalk.agreement import Decision, Principal, Request, agreement_in_force, decide
 from crosswalk.audit import AccessDenied as DeniedEvent
 from crosswalk.audit import AuditEvent, DataRead
-from crosswalk.errors import AccessDenied, NotFound
+from crosswalk.errors import AccessDenied
 from crosswalk.hub import Hub
 
 
@@ -85,48 +84,4 @@ def batches(
         names = [d[0] for d in cursor.description]
         rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
     _record(hub, DataRead, principal, purpose, objects, decision, len(rows))
-    return rows, int(total[0]) if total else 0
-
-
-def quarantine(
-    hub: Hub, principal: Principal, purpose: str, batch_id: str, offset: int = 0, limit: int = 50
-) -> tuple[list[dict[str, Any]], int]:
-    """A batch's quarantined rows (file, row, field, value, rule); and how many there are.
-
-    A batch that does not exist and one of an agency the reader may not see get the same
-    answer (``NotFound``); both are audited.
-    """
-    with hub.read() as con:
-        found = con.execute("SELECT agency FROM batch WHERE batch_id = ?", [batch_id]).fetchone()
-    objects: dict[str, Any] = {"lineage": "quarantine", "batch": batch_id}
-    agency = found[0] if found else None
-    try:
-        if agency is None:
-            raise AccessDenied("no such batch")
-        decision = _allowed(hub, principal, purpose, agency, {**objects, "agency": agency})
-    except AccessDenied:
-        if agency is None:
-            _record(
-                hub,
-                DeniedEvent,
-                principal,
-                purpose,
-                objects,
-                Decision(False, "identified"),
-                0,
-                "denied",
-            )
-        raise NotFound(f"no batch {batch_id!r} among those you may see") from None
-    with hub.read() as con:
-        total = con.execute(
-            "SELECT count(*) FROM quarantine WHERE batch_id = ?", [batch_id]
-        ).fetchone()
-        cursor = con.execute(
-            """SELECT file, source_row, field, value, rule FROM quarantine WHERE batch_id = ?
-               ORDER BY file, source_row, field LIMIT ? OFFSET ?""",
-            [batch_id, limit, offset],
-        )
-        names = [d[0] for d in cursor.description]
-        rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
-    _record(hub, DataRead, principal, purpose, {**objects, "agency": agency}, decision, len(rows))
     return rows, int(total[0]) if total else 0

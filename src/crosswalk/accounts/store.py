@@ -267,6 +267,18 @@ class Accounts:
             )
         if agreement.party(agency) is None:
             problems.append(f"{agency!r} is not a party of the agreement in force")
+        # The agreement names stewards and privacy officers by username: such a name is
+        # only for an account of the party that names it.
+        named = [
+            p.code
+            for p in agreement.parties
+            if username in p.stewards or username in getattr(p, "privacy_officers", [])
+        ]
+        if named and agency not in named:
+            problems.append(
+                f"the agreement names {username} for {', '.join(named)}: the account must "
+                "belong to that agency"
+            )
         problems += [p for r in roles if (p := _role_problem(agreement, r))]
         if problems:
             raise ConfigError("; ".join(problems))

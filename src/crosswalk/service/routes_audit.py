@@ -11,7 +11,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
+from crosswalk import clock
 from crosswalk.accounts import PRIVACY_OFFICER, Caller
+from crosswalk.agreement import agreement_in_force
 from crosswalk.audit import DataRead
 from crosswalk.service.auth import HubDep, needs
 from crosswalk.service.schemas import AuditEntryOut, CheckpointOut, Page, VerificationOut
@@ -34,13 +36,13 @@ def search(
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page[AuditEntryOut]:
-    """Entries of the officer's agency, oldest first, filtered by the fields given. The
-    search is itself audited."""
+    """Entries oldest first, filtered by the fields given, for the privacy officers whose
+    clauses cover oversight of the audit log (the hub operator's). The search is itself
+    audited."""
+    who.principal(agreement_in_force(clock.today(), hub.control), "oversight")
     wanted = {"action": action, "user": user, "purpose": purpose, "outcome": outcome}
     found = []
     for row in hub.audit.entries():
-        if row["agency"] != who.account.agency:
-            continue
         if any(v is not None and row[k] != v for k, v in wanted.items()):
             continue
         body = json.loads(row["body"])
@@ -58,7 +60,7 @@ def search(
             who.account.username,
             who.account.agency,
             PRIVACY_OFFICER,
-            "audit",
+            "oversight",
             objects={
                 "audit_search": {
                     k: v for k, v in {**wanted, "enterprise_id": enterprise_id}.items() if v

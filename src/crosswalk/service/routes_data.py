@@ -15,10 +15,9 @@ from pydantic import ValidationError
 
 from crosswalk import analytics, clock
 from crosswalk.access import Gate, lineage
-from crosswalk.accounts import PRIVACY_OFFICER, STEWARD, Caller
+from crosswalk.accounts import Caller
 from crosswalk.agreement import Agreement, Principal, agreement_in_force
-from crosswalk.audit import ConsentChanged
-from crosswalk.errors import ConfigError, InvalidRequest, NotFound, Problem
+from crosswalk.errors import ConfigError, InvalidRequest, Problem
 from crosswalk.service.auth import Authenticated, HubDep, needs
 from crosswalk.service.schemas import (
     AgreementOut,
@@ -232,76 +231,52 @@ def heavy_users(body: AskHeavyUsers, who: Data, hub: HubDep, gate: GateDep) -> A
     return AnswerOut(question=question.name, columns=columns, rows=rows)
 
 
-# -- consents (42 CFR Part 2): the disclosing agency's stewards; privacy officers read ----
-
-Steward = Annotated[Caller, Depends(needs(STEWARD, scope="data"))]
-ConsentReader = Annotated[Caller, Depends(needs(STEWARD, PRIVACY_OFFICER, scope="data"))]
+# -- consents (42 CFR Part 2): recorded by the discloser's named stewards and officers,
+# listed by the hub operator's privacy officers; the gate authorises and audits ---------
 
 
 def _consent_out(c: Any) -> ConsentOut:
-    return ConsentOut(**c.__dict__)
+    return ConsentOut(**{k: getattr(c, k) for k in ConsentOut.model_fields})
 
 
 @router.get("/consents", response_model=Page[ConsentOut], tags=["consents"])
 def list_consents(
-    who: ConsentReader, hub: HubDep, offset: Offset = 0, limit: Limit = 50
+    who: Data,
+    hub: HubDep,
+    gate: GateDep,
+    purpose: Annotated[str, Query(max_length=64)] = "oversight",
+    offset: Offset = 0,
+    limit: Limit = 50,
 ) -> Page[ConsentOut]:
-    """Consents a steward's agency discloses under, or (a privacy officer) those whose
-    discloser or recipient is the officer's agency."""
-    agency = who.account.agency
-    found = [
-        c
-        for c in hub.consents.all()
-        if c.discloser == agency or (who.has(PRIVACY_OFFICER) and c.recipient == agency)
-    ]
-    found.sort(key=lambda c: (c.signed_on, c.consent_id))
+    """The consent registry (who holds a Part 2 consent is who is in treatment)."""
+    principal = _principal(who, hub, purpose, None)
+    found = sorted(gate.consent_list(principal, purpose), key=lambda c: (c.signed_on, c.consent_id))
     items = [_consent_out(c) for c in found[offset : offset + limit]]
     return Page(items=items, offset=offset, limit=limit, total=len(found))
 
 
 @router.post("/consents", response_model=ConsentOut, status_code=201, tags=["consents"])
-def add_consent(body: ConsentIn, who: Steward, hub: HubDep) -> ConsentOut:
-    """Record a written consent to a disclosure by the steward's own agency."""
-    c = hub.consents.add(
-        body.enterprise_id,
-        who.account.agency,
-        body.recipient,
-        body.purpose,
-        body.information,
-        body.signed_on,
-        body.expires_on,
-    )
-    hub.audit.record(
-        ConsentChanged(
+def add_consent(body: ConsentIn, who: Data, gate: GateDep) -> ConsentOut:
+    """Record a written consent to a disclosure by ``discloser`` (default: the caller's
+    agency), as the caller's account."""
+    return _consent_out(
+        gate.consent_add(
             who.account.username,
-            who.account.agency,
-            STEWARD,
-            objects={"consent": c.consent_id, "enterprise_ids": [body.enterprise_id]},
+            body.enterprise_id,
+            body.discloser or who.account.agency,
+            body.recipient,
+            body.purpose,
+            body.information,
+            body.signed_on,
+            body.expires_on,
         )
     )
-    return _consent_out(c)
 
 
-@router.post("/consents/{consent_id}/revoke", response_model=ConsentOut, tags=["consents"])
-def revoke_consent(consent_id: str, who: Steward, hub: HubDep) -> ConsentOut:
-    """Revoke a consent of the steward's own agency from today."""
-    mine = [
-        c
-        for c in hub.consents.all()
-        if c.consent_id == consent_id and c.discloser == who.account.agency
-    ]
-    if not mine:
-        raise NotFound(f"no consent {consent_id!r}")
-    hub.consents.revoke(consent_id, clock.today())
-    hub.audit.record(
-        ConsentChanged(
-            who.account.username,
-            who.account.agency,
-            STEWARD,
-            objects={"consent": consent_id, "revoked": True},
-        )
-    )
-    return _consent_out(next(c for c in hub.consents.all() if c.consent_id == consent_id))
+@router.post("/consents/{consent_id}/revoke", status_code=204, tags=["consents"])
+def revoke_consent(consent_id: str, who: Data, gate: GateDep) -> None:
+    """Revoke a consent from today (the discloser's named stewards and officers)."""
+    gate.consent_revoke(who.account.username, consent_id)
 
 
 # -- ingest lineage: an agency's batches and quarantine, through the gate ---------------
@@ -328,12 +303,34 @@ def list_quarantine(
     batch_id: str,
     who: Data,
     hub: HubDep,
+    gate: GateDep,
     purpose: Annotated[str, Query(max_length=64)] = "operations",
     role: Annotated[str | None, Query(max_length=32)] = None,
     offset: Offset = 0,
     limit: Limit = 50,
 ) -> Page[QuarantinedRow]:
-    """A batch's quarantined rows, each with file, row, field, value and rule."""
+    """A batch's quarantined rows, each with file, row, field, value and rule (only of
+    agencies whose quarantine the caller may read: another agency's batch has none)."""
     principal = _principal(who, hub, purpose, role)
-    rows, total = lineage.quarantine(hub, principal, purpose, batch_id, offset, limit)
-    return Page(items=[QuarantinedRow(**r) for r in rows], offset=offset, limit=limit, total=total)
+    rows = gate.quarantine(principal, purpose, batch_id, limit=offset + limit).to_pylist()
+    page = [QuarantinedRow(**{k: r[k] for k in QuarantinedRow.model_fields}) for r in rows]
+    return Page(items=page[offset:], offset=offset, limit=limit, total=len(page))
+
+
+@router.get("/review", response_model=Page[dict[str, Any]], tags=["review"])
+def review_queue(
+    who: Data,
+    hub: HubDep,
+    gate: GateDep,
+    purpose: Annotated[str, Query(max_length=64)] = "linkage_review",
+    role: Annotated[str | None, Query(max_length=32)] = None,
+    offset: Offset = 0,
+    limit: Limit = 50,
+) -> Page[dict[str, Any]]:
+    """Pairs awaiting clerical review with both records, most likely matches first (the
+    hub operator's linkage stewards)."""
+    principal = _principal(who, hub, purpose, role)
+    pairs = gate.review_list(principal, purpose, limit=offset + limit)
+    return Page(
+        items=[_plain(p) for p in pairs[offset:]], offset=offset, limit=limit, total=len(pairs)
+    )

@@ -190,6 +190,7 @@ class BatchOut(BaseModel):
 
 class ConsentIn(Body):
     enterprise_id: str = Field(max_length=32)
+    discloser: str | None = Field(None, max_length=32, description="Default: your agency.")
     recipient: str = Field(max_length=32)
     purpose: str = Field(max_length=64)
     information: str = Field(max_length=256)
