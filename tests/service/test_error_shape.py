@@ -3,6 +3,7 @@ them; CORS closed by default; a body size limit; the OpenAPI schema names every 
 and its bearer authentication."""
 
 import pytest
+from tests.service.conftest import OPERATOR, PEOPLE
 
 from crosswalk.accounts import MAX_FAILURES
 
@@ -166,3 +167,17 @@ def test_pages_cover_the_list_once(service):
     rest = service.get("/agreement/parties", "ana", params={"offset": 5, "limit": 500}).json()
     codes = [p["code"] for p in first["items"] + rest["items"]]
     assert first["total"] == len(codes) == len(set(codes)) == 14
+
+
+def test_a_streamed_body_over_the_limit_is_refused(service):
+    def chunks():
+        for _ in range(3):
+            yield b"x" * (512 * 1024)
+
+    r = service.client.post(
+        "/accounts",
+        headers={**service.as_("fran"), "Content-Type": "application/json"},
+        content=chunks(),
+    )
+    assert_problem(r, 413)
+    assert service.accounts.list_accounts(OPERATOR)[1] == len(PEOPLE)
