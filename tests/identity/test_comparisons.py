@@ -20,6 +20,7 @@ BASE = {
     "other_keys": None,
     "other_kinds": None,
     "other_key_1": None,
+    "other_ids_held": None,
     "dob": "1980-03-04",
     "dob_year": 1980,
     "dob_month": 3,
@@ -36,7 +37,11 @@ BASE = {
 }
 
 
-TYPES = {"dob": "DATE", "other_ids": "STRUCT(kind VARCHAR, value VARCHAR)[]"}
+TYPES = {
+    "other_ids_held": "INTEGER",
+    "dob": "DATE",
+    "other_ids": "STRUCT(kind VARCHAR, value VARCHAR)[]",
+}
 
 
 def level(comparison_name, left, right):
@@ -154,6 +159,7 @@ def _ids(*pairs):
         "other_keys": keys,
         "other_kinds": sorted({k for k, _ in pairs}),
         "other_key_1": keys[0],
+        "other_ids_held": len(keys),
     }
 
 

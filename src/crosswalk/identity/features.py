@@ -83,6 +83,7 @@ def build_features(con: duckdb.DuckDBPyConnection, table: str = "link_input") ->
                nullif({ids}, []) AS other_ids,
                nullif(list_transform({ids}, lambda x: x.kind || ':' || x.value), []) AS other_keys,
                nullif(list_distinct(list_transform({ids}, lambda x: x.kind)), []) AS other_kinds,
+               len(nullif({ids}, [])) AS other_ids_held,
                -- the first, for blocking by a plain equi-join (no list explosion)
                list_sort(list_transform({ids}, lambda x: x.kind || ':' || x.value))[1] AS other_key_1,
                p.address_line, p.zip, p.county, p.phone

@@ -52,6 +52,7 @@ _SOURCE: dict[str, str] = {
     "other_keys": "other_ids",
     "other_kinds": "other_ids",
     "other_key_1": "other_ids",
+    "other_ids_held": "other_ids",
     "full_name": "last_name",
     "full_name_no_dob": "dob",
 }
@@ -244,11 +245,13 @@ def _other_ids() -> _Comparison:
             # Scalar tests first: most pairs stop here without touching the lists.
             _level(
                 "other_key_1_l IS NULL OR other_key_1_r IS NULL OR (split_part(other_key_1_l, ':', 1)"
-                " <> split_part(other_key_1_r, ':', 1) AND NOT list_has_any(other_kinds_l, other_kinds_r))",
+                " <> split_part(other_key_1_r, ':', 1) AND (other_ids_held_l = 1 AND other_ids_held_r = 1"
+                " OR NOT list_has_any(other_kinds_l, other_kinds_r)))",
                 "no identifier of a kind both hold",
             ).configure(is_null_level=True),
             _level(
-                "other_key_1_l = other_key_1_r OR list_has_any(other_keys_l, other_keys_r)",
+                "other_key_1_l = other_key_1_r OR ((other_ids_held_l > 1 OR other_ids_held_r > 1)"
+                " AND list_has_any(other_keys_l, other_keys_r))",
                 "an identifier equal",
             ),
             _level(one_edit, "the first identifier one edit off"),

@@ -192,7 +192,7 @@ def households(
     if config.lookalikes.twins_without_ssn:
         twins = people["lookalike_kind"] == "twins"
         partners = people.filter(twins)["lookalike_of"]
-        no_ssn = twins | people["person_id"].is_in(partners)
+        no_ssn = twins | people["person_id"].is_in(partners.to_list())
         people = people.with_columns(
             pl.when(no_ssn).then(None).otherwise(pl.col("ssn")).alias("ssn")
         )
