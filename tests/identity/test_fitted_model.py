@@ -143,3 +143,33 @@ def test_typed_identifiers_are_compared_and_block(linked_copy):
     rules = {r["rule"]: r for r in plan["pairs_by_rule"]}
     assert rules["other identifier"]["accepted"] > 0
     assert e.pairwise_f1 > without.pairwise_f1 and e.pairwise_f1 >= 0.985, (e, without)
+
+
+def test_a_killed_run_leaves_the_hub_as_it_was(linked_copy):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    _, hub = linked_copy
+    before = _hub_state(hub)
+    scratch = Path(f"{hub}.link-scratch")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from crosswalk.identity import link; link(sys.argv[1])", str(hub)],
+        env=env,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not scratch.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert proc.poll() is None, "the run ended before Splink started"
+    time.sleep(0.5)  # well inside training
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    after = _hub_state(hub)
+    assert after == before  # no link_run row, no model version, the index untouched
+    assert not [t for t in after["tables"] if t.startswith("__splink__") or t == "link_input"]
+    result = link(hub)  # the next run clears what the killed one left beside the hub
+    assert result.records and not scratch.exists()
