@@ -6,6 +6,9 @@ audit entry like any other read:
 - ``review_list``: pairs awaiting clerical review with both records: the hub
   operator's linkage stewards, for linkage review (clause 7.1); a pair is listed only
   if both of its records may be shown (never a Part 2 record);
+- ``person_index``: the person index (each record's enterprise person) of the agencies
+  whose record ids the principal may read: the hub operator's linkage stewards, for
+  linkage review (clause 7.1), to export it;
 - ``consent_list``, ``who_accessed``, ``audit_purposes``, ``audit_denials``: the consent
   registry (who holds a Part 2 consent is who is in treatment) and the audit log (who
   read whom): the hub operator's privacy officers, for oversight (clause 8.1).
@@ -20,7 +23,7 @@ import pyarrow as pa
 from crosswalk.access.core import GateCore
 from crosswalk.agreement import Consent, Principal
 from crosswalk.audit import queries as audit_queries
-from crosswalk.identity.index import RECORD_ELEMENTS, review_pairs
+from crosswalk.identity.index import RECORD_ELEMENTS, person_index_rows, review_pairs
 from crosswalk.ingest.queries import quarantined
 
 QUARANTINE_ELEMENTS = ("file", "source_row", "field", "value", "rule", "raw_row")
@@ -81,6 +84,22 @@ class Oversight(GateCore):
         )
         self._read_done(principal, purpose, objects, decision, len(pairs))
         return pairs
+
+    def person_index(self, principal: Principal, purpose: str) -> pa.Table:
+        """The person index (agency, source record id, enterprise id) of every agency
+        whose record ids this principal may read; refused, and audited, otherwise."""
+        agreement, _ = self._in_force()
+        datasets = [d.id for d in agreement.datasets if d.id.endswith(".clients")]
+        elements = [(d, "source_record_id") for d in datasets]
+        objects: dict[str, Any] = {"person_index": "export"}
+        decision = self._granted(principal, purpose, elements, objects, "the person index")
+        granted = set(decision.granted) - set(decision.consent_required)
+        agencies = {d.split(".")[0] for d in datasets if (d, "source_record_id") in granted}
+        with self._read() as con:
+            table = person_index_rows(con, agencies)
+        objects["agencies"] = sorted(agencies)
+        self._read_done(principal, purpose, objects, decision, table.num_rows)
+        return table
 
     def consent_list(self, principal: Principal, purpose: str) -> list[Consent]:
         """Every consent in the registry."""

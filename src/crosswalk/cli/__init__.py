@@ -53,6 +53,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Link every person record into enterprise persons and write the person index.",
     ),
     "review": ("identity", "Clerical review of uncertain pairs."),
+    "export": ("identity", "Export the person index (audited)."),
     "person": (
         "access",
         "Show one person's records and services across agencies, as the agreement allows.",

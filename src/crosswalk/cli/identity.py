@@ -23,7 +23,7 @@ from crosswalk.cli.principal import (
     principal_from,
 )
 from crosswalk.cli.progress import progress_bar
-from crosswalk.errors import NotFound
+from crosswalk.errors import ConfigError, NotFound
 
 
 def evaluation_table(e: identity.Evaluation) -> Table:
@@ -274,6 +274,41 @@ def review_decide(
     )
 
 
+export_app = typer.Typer(help="Export the person index (audited).", no_args_is_help=True)
+
+
+@export_app.command("person-index")
+def export_person_index(
+    out: Annotated[Path, typer.Option(help="File to write: .csv or .parquet.")],
+    user: User = None,
+    agency: Agency = None,
+    role: Role = None,
+    purpose: Purpose = None,
+    profile: ProfileFile = None,
+    hub: HubOption = None,
+    control: Control = None,
+) -> None:
+    """Write the person index (agency, source_record_id, enterprise_id) through the gate.
+
+    Example: crosswalk export person-index --out index.csv --user cdo.linkage --agency cdo --role linkage_steward --purpose linkage_review
+    """
+    if out.suffix.lower() not in (".csv", ".parquet"):
+        raise ConfigError(f"--out {out}: write .csv or .parquet")
+    principal, why = principal_from(user, agency, role, purpose, profile)
+    index = Gate(hub, control).person_index(principal, why)
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    if out.suffix.lower() == ".csv":
+        pacsv.write_csv(index, out)
+    else:
+        pq.write_table(index, out)
+    Console().print(
+        f"{index.num_rows:,} records of {len(set(index['agency'].to_pylist()))} agencies written to {out}"
+    )
+
+
 def register(app: typer.Typer) -> None:
     app.command("link")(link)
     app.add_typer(review_app, name="review")
+    app.add_typer(export_app, name="export")

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from crosswalk import stores
 from crosswalk.errors import ConfigError, NotFound
@@ -87,6 +88,17 @@ def person_records(con: duckdb.DuckDBPyConnection, enterprise_id: str) -> Person
         ],
         [dict(zip(("record_key", "agency", *EVENT_ELEMENTS), e, strict=True)) for e in events],
     )
+
+
+def person_index_rows(con: duckdb.DuckDBPyConnection, agencies: Iterable[str]) -> pa.Table:
+    """The person index of ``agencies``' records: agency, source record id, enterprise
+    person id, link strength and run. Only the gate calls this (an audited export)."""
+    return con.execute(
+        """SELECT agency, source_record_id, enterprise_id, match_probability, link_run_id
+        FROM person_index WHERE agency IN (SELECT unnest(?::VARCHAR[]))
+        ORDER BY agency, source_record_id""",
+        [sorted(agencies)],
+    ).to_arrow_table()
 
 
 def review_pairs(

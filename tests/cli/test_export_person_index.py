@@ -1,0 +1,64 @@
+"""crosswalk export person-index: the person index through the gate, for the hub
+operator's linkage stewards only, audited."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import duckdb
+
+from crosswalk.cli import run
+
+STEWARD = ["--user", "cdo.linkage", "--agency", "cdo", "--role", "linkage_steward",
+           "--purpose", "linkage_review"]  # fmt: skip
+ANALYST = ["--user", "ada", "--agency", "hfs", "--role", "analyst",
+           "--purpose", "program_evaluation"]  # fmt: skip
+
+
+def _entries(control: str) -> int:
+    con = sqlite3.connect(control.removeprefix("sqlite:///"))
+    try:
+        return con.execute("SELECT count(*) FROM audit_entry").fetchall()[0][0]
+    finally:
+        con.close()
+
+
+def test_a_linkage_steward_exports_the_index_as_csv_and_parquet(
+    linked_hub: Path, control: str, tmp_path: Path
+) -> None:
+    hub = ["--hub", str(linked_hub), "--control", control]
+    for name in ("index.csv", "index.parquet"):
+        assert run(["export", "person-index", "--out", str(tmp_path / name), *STEWARD, *hub]) == 0
+    con = duckdb.connect()
+    expected = (
+        duckdb.connect(str(linked_hub), read_only=True)
+        .execute("SELECT agency, source_record_id, enterprise_id FROM person_index ORDER BY 1, 2")
+        .fetchall()
+    )
+    for name in ("index.csv", "index.parquet"):
+        got = con.execute(
+            "SELECT agency, source_record_id, enterprise_id FROM read_csv(?, all_varchar = true)"
+            if name.endswith(".csv")
+            else "SELECT agency, source_record_id, enterprise_id FROM read_parquet(?)",
+            [str(tmp_path / name)],
+        ).fetchall()
+        # Every agency's records but the Part 2 program's (42 CFR Part 2: never without
+        # consent), each with its enterprise person.
+        assert sorted(got) == [row for row in expected if row[0] != "sud"]
+    assert _entries(control) >= 2  # each export audited
+
+
+def test_an_analyst_is_refused_and_the_refusal_audited(
+    linked_hub: Path, control: str, tmp_path: Path, capsys
+) -> None:
+    out = tmp_path / "index.csv"
+    args = ["export", "person-index", "--out", str(out), *ANALYST, "--hub", str(linked_hub)]
+    assert run([*args, "--control", control]) == 3
+    assert "may not read the person index" in " ".join(capsys.readouterr().err.split())
+    assert not out.exists() and _entries(control) >= 1
+
+
+def test_an_unknown_format_is_refused(linked_hub: Path, control: str, tmp_path: Path) -> None:
+    args = ["export", "person-index", "--out", str(tmp_path / "index.xlsx"), *STEWARD]
+    assert run([*args, "--hub", str(linked_hub), "--control", control]) == 2
