@@ -379,8 +379,6 @@ CANDIDATE_RULES: tuple[Rule, ...] = (
     Rule("phone", ("phone",)),
     Rule("address + first name", ("address_line", "first_canonical")),
     Rule("SSN last four + first name", ("ssn_last4", "first_canonical")),
-    Rule("middle as first + surname + birth year", ("last_name", "dob_year"), (("first_name", "middle_name"),)),
-    Rule("first as middle + surname + birth year", ("last_name", "dob_year"), (("middle_name", "first_name"),)),
     _swap("swapped names + birth year", "dob_year"),
     _swap("swapped names + postcode", "zip"),
     Rule("DOB + postcode", ("dob", "zip")),
