@@ -93,11 +93,11 @@ def person_records(con: duckdb.DuckDBPyConnection, enterprise_id: str) -> Person
 def person_index_rows(con: duckdb.DuckDBPyConnection, agencies: Iterable[str]) -> pa.Table:
     """The person index of ``agencies``' records: agency, source record id, enterprise
     person id, link strength and run. Only the gate calls this (an audited export)."""
-    return con.execute(
+    return con.sql(
         """SELECT agency, source_record_id, enterprise_id, match_probability, link_run_id
         FROM person_index WHERE agency IN (SELECT unnest(?::VARCHAR[]))
         ORDER BY agency, source_record_id""",
-        [sorted(agencies)],
+        params=[sorted(agencies)],
     ).to_arrow_table()
 
 
