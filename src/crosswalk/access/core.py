@@ -74,18 +74,7 @@ class GateCore:
         rows: int,
         outcome: str = "ok",
     ) -> None:
-        self._audit.record(
-            kind(
-                principal.user,
-                principal.agency,
-                principal.role,
-                purpose,
-                objects,
-                decision.to_dict(),
-                rows,
-                outcome,
-            )
-        )
+        record(self._hub, kind, principal, purpose, objects, decision, rows, outcome)
 
     def _granted(
         self,
@@ -118,3 +107,28 @@ class GateCore:
     ) -> None:
         """The audit entry of an answered read, written before the answer is returned."""
         self._record(DataRead, principal, purpose, objects, decision, rows)
+
+
+def record(
+    hub: Hub,
+    kind: type[AuditEvent],
+    principal: Principal,
+    purpose: str,
+    objects: dict[str, Any],
+    decision: Decision,
+    rows: int,
+    outcome: str = "ok",
+) -> None:
+    """Write the audit entry of one request: who, for what, what was read, the decision."""
+    hub.audit.record(
+        kind(
+            principal.user,
+            principal.agency,
+            principal.role,
+            purpose,
+            objects,
+            decision.to_dict(),
+            rows,
+            outcome,
+        )
+    )

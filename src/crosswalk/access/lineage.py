@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from crosswalk import clock
+from crosswalk.access.core import record
 from crosswalk.agreement import Decision, Principal, Request, agreement_in_force, decide
 from crosswalk.audit import AccessDenied as DeniedEvent
-from crosswalk.audit import AuditEvent, DataRead
+from crosswalk.audit import DataRead
 from crosswalk.errors import AccessDenied
 from crosswalk.hub import Hub
 
@@ -24,36 +25,12 @@ def _decision(hub: Hub, principal: Principal, purpose: str, agency: str) -> Deci
     return decide(agreement, Request(principal, purpose, elements, "identified"), at=clock.today())
 
 
-def _record(
-    hub: Hub,
-    kind: type[AuditEvent],
-    principal: Principal,
-    purpose: str,
-    objects: dict[str, Any],
-    decision: Decision,
-    rows: int,
-    outcome: str = "ok",
-) -> None:
-    hub.audit.record(
-        kind(
-            principal.user,
-            principal.agency,
-            principal.role,
-            purpose,
-            objects,
-            decision.to_dict(),
-            rows,
-            outcome,
-        )
-    )
-
-
 def _allowed(
     hub: Hub, principal: Principal, purpose: str, agency: str, objects: dict[str, Any]
 ) -> Decision:
     decision = _decision(hub, principal, purpose, agency)
     if not decision.allowed or decision.dropped or decision.consent_required:
-        _record(hub, DeniedEvent, principal, purpose, objects, decision, 0, "denied")
+        record(hub, DeniedEvent, principal, purpose, objects, decision, 0, "denied")
         raise AccessDenied(
             f"{principal.user} ({principal.role}, {principal.agency}) may not read the "
             f"ingest lineage of {agency} for {purpose}",
@@ -83,5 +60,5 @@ def batches(
         )
         names = [d[0] for d in cursor.description]
         rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
-    _record(hub, DataRead, principal, purpose, objects, decision, len(rows))
+    record(hub, DataRead, principal, purpose, objects, decision, len(rows))
     return rows, int(total[0]) if total else 0
