@@ -23,6 +23,7 @@ COMMANDS: dict[str, list[str]] = {
     "crosswalk ingest --help": ["-m", "crosswalk", "ingest", "--help"],
     "crosswalk link --help": ["-m", "crosswalk", "link", "--help"],
     "crosswalk analyze overlap --help": ["-m", "crosswalk", "analyze", "overlap", "--help"],
+    "crosswalk person --help": ["-m", "crosswalk", "person", "--help"],
     "baseline: python -c pass": ["-c", "pass"],
     "baseline: every command module imported": [
         "-c",

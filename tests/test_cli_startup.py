@@ -45,6 +45,28 @@ def test_ingest_loads_no_linkage_charts_or_solver(argv):
     assert _modules_after(argv) & {"splink", "altair", "vl_convert", "scipy"} == set()
 
 
+@pytest.mark.parametrize(
+    "argv", [["analyze", "--help"], ["person", "--help"], ["link", "--help"], ["review", "--help"]]
+)
+def test_gate_commands_load_no_linkage_charts_or_solver(argv):
+    # The gate reads the person index through crosswalk.identity: that package loads
+    # Splink, its charts and the solvers only when a link run or a suppression needs them.
+    assert _modules_after(argv) & {"splink", "altair", "vl_convert", "scipy"} == set()
+
+
+def test_identity_exports_link_and_its_result_on_first_use():
+    code = (
+        "import sys, crosswalk.identity as identity\n"
+        "assert 'splink' not in sys.modules\n"
+        "result = identity.LinkResult\n"  # first use through the class, then the function
+        "from crosswalk.identity import link\n"
+        "assert callable(link) and link.__module__ == 'crosswalk.identity.link'\n"
+        "assert identity.link is link and result.__name__ == 'LinkResult'\n"
+        "assert 'splink' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
 def test_every_registered_command_is_listed_with_its_own_summary():
     registered = {c.name or c.callback.__name__: c for c in full_app().registered_commands}
     registered |= {g.name: g for g in full_app().registered_groups}

@@ -14,7 +14,6 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 import numpy as np
-from scipy.optimize import linprog
 
 from crosswalk.disclosure.spec import DisclosureError
 from crosswalk.disclosure.structure import Cells, Relation
@@ -80,6 +79,8 @@ def _ranges(
     """(cell, min, max) for each hidden cell, smallest counts first (the likeliest to be
     narrow). Unless ``exact``, the minimum is not computed (reported as 1) when the
     maximum is unbounded: the range is wide enough either way."""
+    from scipy.optimize import linprog  # the solver loads only when cells are hidden
+
     order = sorted(component)
     index = {c: i for i, c in enumerate(order)}
     relations = {id(r): r for c in order for r in by_cell[c]}.values()

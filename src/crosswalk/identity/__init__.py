@@ -7,11 +7,20 @@ synthetic state's ground truth; ``person_records`` reads one person's records an
 (``crosswalk.access``), the only way a reader sees them;
 the clerical-review queue is read and decided through the gate too
 (``Gate.review_list``, ``Gate.review_decide``).
+
+``link`` and ``LinkResult`` load Splink, its charts and the clustering solver: they are
+imported on first use (PEP 562), so that the gate, which reads the index through this
+package, and every command's ``--help`` start without them.
 """
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from crosswalk.identity.evaluate import Evaluation, evaluate
 from crosswalk.identity.index import PersonView, person_records
-from crosswalk.identity.link import LinkResult, link
+
+if TYPE_CHECKING:
+    from crosswalk.identity.link import LinkResult, link
 
 __all__ = [
     "Evaluation",
@@ -21,3 +30,13 @@ __all__ = [
     "link",
     "person_records",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in ("link", "LinkResult"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = importlib.import_module("crosswalk.identity.link")
+    # Importing the submodule bound the name ``link`` to it: bind both names to the
+    # function and the class, as an eager import here would.
+    globals().update(link=module.link, LinkResult=module.LinkResult)
+    return globals()[name]

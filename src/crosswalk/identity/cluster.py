@@ -16,8 +16,6 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 from jellyfish import damerau_levenshtein_distance
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 
 @dataclass(frozen=True)
@@ -138,6 +136,9 @@ def cluster(
         JOIN node a ON a.record_key = k.record_key_l JOIN node b ON b.record_key = k.record_key_r"""
     ).fetchnumpy()
     n = len(keys)
+    from scipy.sparse import coo_matrix  # the solver loads only for a link run
+    from scipy.sparse.csgraph import connected_components
+
     graph = coo_matrix((np.ones(len(edges["l"])), (edges["l"], edges["r"])), shape=(n, n))
     _, labels = connected_components(graph, directed=False)
     labels = labels.astype(np.int64)
