@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
+import duckdb
 import pytest
 
 from crosswalk import analytics, audit, identity, ingest
@@ -15,7 +16,7 @@ from crosswalk.access import Gate
 from crosswalk.agreement import Principal
 from crosswalk.agreement.consent import ConsentRegistry
 from crosswalk.audit import AuditLog
-from crosswalk.errors import AccessDenied
+from crosswalk.errors import AccessDenied, NotFound
 
 FCS_STEWARD = Principal("fcs.steward", "fcs", "steward")
 LINKAGE = Principal("cdo.linkage", "cdo", "linkage_steward")
@@ -104,3 +105,58 @@ def test_no_ungated_reader_is_left_on_the_public_surface():
     assert "quarantine" not in ingest.__all__
     assert not {"review_list", "review_decide"} & set(identity.__all__)
     assert not {"who_accessed", "purposes", "denials"} & set(audit.__all__)
+
+
+def test_a_review_pairs_person_counts_no_part2_record(hub, control):
+    """42 CFR 2.13(c): counting a person's sud records next to its identifiers says that
+    person is a patient (the person index export, which leaves them out, shows the gap)."""
+    pairs = Gate(hub, control).review_list(LINKAGE, "linkage_review", limit=1_000)
+    con = duckdb.connect(str(hub), read_only=True)
+    try:
+        counts = dict(
+            con.execute(
+                """SELECT enterprise_id, count(*) FILTER (WHERE agency <> 'sud') FROM person_index
+                GROUP BY 1 HAVING bool_or(agency = 'sud')"""
+            ).fetchall()
+        )
+    finally:
+        con.close()
+    shown = {
+        p["persons"][k]["enterprise_id"]: p["persons"][k]["records"]
+        for p in pairs
+        for k in (p["record_key_l"], p["record_key_r"])
+    }
+    with_sud = shown.keys() & counts.keys()
+    assert with_sud  # the queue has persons with a Part 2 record: the attack has a target
+    assert {e: shown[e] for e in with_sud} == {e: counts[e] for e in with_sud}
+
+
+def test_a_review_decision_on_a_part2_record_is_refused_as_if_it_did_not_exist(hub, control):
+    """Deciding on a record the steward may not see would force a match of it, and a
+    refusal different from a missing record's would say the Part 2 record exists."""
+    con = duckdb.connect(str(hub), read_only=True)
+    try:
+        sud, fcs = (
+            con.execute(
+                "SELECT min(record_key) FROM person_record WHERE agency = ?", [agency]
+            ).fetchall()[0][0]
+            for agency in ("sud", "fcs")
+        )
+    finally:
+        con.close()
+    gate = Gate(hub, control)
+    messages = []
+    for record in (sud, "sud:SU99999999"):
+        with pytest.raises(NotFound) as refused:
+            gate.review_decide("cdo.linkage", record, fcs, "no-match")
+        messages.append(str(refused.value).replace(record, "RECORD"))
+    assert messages[0] == messages[1]
+    con = duckdb.connect(str(hub), read_only=True)
+    try:
+        assert con.execute(
+            "SELECT count(*) FROM review_decision WHERE ? IN (record_key_l, record_key_r)", [sud]
+        ).fetchall() == [(0,)]
+    finally:
+        con.close()
+    entries = [(e["action"], e["outcome"]) for e in AuditLog(control).entries()]
+    assert entries == [("identity.review", "ok"), ("identity.review", "failed")] * 2

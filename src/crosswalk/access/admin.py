@@ -25,7 +25,8 @@ import yaml
 
 from crosswalk import clock
 from crosswalk.access.core import GateCore
-from crosswalk.agreement import Agreement, Consent, Principal, parse_agreement
+from crosswalk.access.oversight import review_agencies, review_elements
+from crosswalk.agreement import Agreement, Consent, Principal, Request, decide, parse_agreement
 from crosswalk.agreement.versions import latest_version, store_text
 from crosswalk.audit import AgreementChanged, AuditEvent, ConsentChanged, ReviewDecided
 from crosswalk.errors import AccessDenied, AgreementError, ConfigError, NotFound
@@ -33,6 +34,7 @@ from crosswalk.hub import DuckDBEngine
 from crosswalk.identity.index import review_decide as record_review_decision
 
 T = TypeVar("T")
+REVIEW_PURPOSE = "linkage_review"  # what a review pair is shown for (clause 7.1)
 
 
 class Administration(GateCore):
@@ -204,7 +206,7 @@ class Administration(GateCore):
         is kept with the decision and in its audit entry."""
         if decision not in ("match", "no-match"):
             raise ConfigError(f"decision must be 'match' or 'no-match', not {decision!r}")
-        agreement, _ = self._in_force()
+        agreement, today = self._in_force()
         objects: dict[str, Any] = {
             "record_keys": sorted((record_a, record_b)),
             "decision": decision,
@@ -217,11 +219,22 @@ class Administration(GateCore):
         if not isinstance(self._hub.engine, DuckDBEngine):
             raise ConfigError("review decisions are written to a DuckDB hub")
         path = self._hub.engine.path
+        # Only records the review queue would show this steward (never a Part 2 record):
+        # any other is refused as if it did not exist.
+        reviewer = Principal(user, who.agency, "linkage_steward")
+        request = Request(reviewer, REVIEW_PURPOSE, tuple(review_elements(agreement)), "identified")
+        agencies = review_agencies(agreement, decide(agreement, request, at=today))
         self._act(
             who,
             ReviewDecided,
             objects,
             lambda: record_review_decision(
-                record_a, record_b, decision, decided_by=user, note=note, hub=path
+                record_a,
+                record_b,
+                decision,
+                decided_by=user,
+                note=note,
+                agencies=agencies,
+                hub=path,
             ),
         )

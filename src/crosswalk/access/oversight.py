@@ -5,7 +5,8 @@ audit entry like any other read:
   the stewards of that agency, for operations (clause 6.1);
 - ``review_list``: pairs awaiting clerical review with both records: the hub
   operator's linkage stewards, for linkage review (clause 7.1); a pair is listed only
-  if both of its records may be shown (never a Part 2 record);
+  if both of its records may be shown (never a Part 2 record), and a person's records
+  are counted only among those (a decision, too, names only such records);
 - ``person_index``: the person index (each record's enterprise person) of the agencies
   whose record ids the principal may read: the hub operator's linkage stewards, for
   linkage review (clause 7.1), to export it;
@@ -21,7 +22,7 @@ from typing import Any
 import pyarrow as pa
 
 from crosswalk.access.core import GateCore
-from crosswalk.agreement import Consent, Principal
+from crosswalk.agreement import Agreement, Consent, Decision, Principal
 from crosswalk.audit import queries as audit_queries
 from crosswalk.identity.index import RECORD_ELEMENTS, person_index_rows, review_pairs
 from crosswalk.ingest.queries import quarantined
@@ -29,6 +30,20 @@ from crosswalk.ingest.queries import quarantined
 QUARANTINE_ELEMENTS = ("file", "source_row", "field", "value", "rule", "raw_row")
 AUDIT_LOG = ("cdo.oversight", "audit_log")
 CONSENTS = ("cdo.oversight", "consents")
+
+
+def review_elements(agreement: Agreement) -> list[tuple[str, str]]:
+    """Every record element a review pair can show, of every agency's records."""
+    datasets = [d.id for d in agreement.datasets if d.id.endswith(".clients")]
+    return [(d, e) for d in datasets for e in RECORD_ELEMENTS]
+
+
+def review_agencies(agreement: Agreement, decision: Decision) -> set[str]:
+    """The agencies whose records a review decision lets the reader see (some element
+    granted without a consent): the review queue lists, counts and lets a steward decide
+    only pairs of these agencies' records."""
+    granted = set(decision.granted) - set(decision.consent_required)
+    return {d.split(".")[0] for d, e in review_elements(agreement) if (d, e) in granted}
 
 
 class Oversight(GateCore):
@@ -58,16 +73,13 @@ class Oversight(GateCore):
         ``record_key``, if given), with both records (only the elements granted), where
         both records may be shown."""
         agreement, _ = self._in_force()
-        datasets = [d.id for d in agreement.datasets if d.id.endswith(".clients")]
-        elements = [(d, e) for d in datasets for e in RECORD_ELEMENTS]
         objects: dict[str, Any] = {"review_queue": limit}
         if record_key is not None:
             objects["looked_up"] = record_key
+        elements = review_elements(agreement)
         decision = self._granted(principal, purpose, elements, objects, "records under review")
         granted = set(decision.granted) - set(decision.consent_required)
-        agencies = {
-            d.split(".")[0] for d in datasets if any((d, e) in granted for e in RECORD_ELEMENTS)
-        }
+        agencies = review_agencies(agreement, decision)
         with self._read() as con:
             pairs = review_pairs(con, agencies, limit, record_key)
         for pair in pairs:

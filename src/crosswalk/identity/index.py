@@ -110,8 +110,9 @@ def review_pairs(
     """Pairs awaiting clerical review whose two records both belong to ``agencies``, most
     likely matches first (only those of ``record_key``, if given), each with both records
     and, under ``persons``, the enterprise person each record is in today and its number
-    of records. Only the gate calls this (``crosswalk.access.Gate.review_list``), for the
-    agencies a decision granted."""
+    of records among ``agencies`` (a record of another agency, such as a Part 2 record, is
+    never counted: the count would say it exists). Only the gate calls this
+    (``crosswalk.access.Gate.review_list``), for the agencies a decision granted."""
     wanted = sorted(agencies)
     if not wanted or "review_queue" not in _tables(con):
         return []
@@ -150,9 +151,10 @@ def review_pairs(
         for key, eid, n in con.execute(
             """SELECT i.record_key, i.enterprise_id, count(*) OVER (PARTITION BY i.enterprise_id)
             FROM person_index i
-            WHERE i.enterprise_id IN (SELECT enterprise_id FROM person_index
+            WHERE i.agency IN (SELECT unnest(?))
+              AND i.enterprise_id IN (SELECT enterprise_id FROM person_index
                                       WHERE record_key IN (SELECT unnest(?)))""",
-            [keys],
+            [wanted, keys],
         ).fetchall()
         if key in keys
     }
@@ -173,11 +175,14 @@ def review_decide(
     *,
     decided_by: str,
     note: str | None = None,
+    agencies: Iterable[str],
     hub: str | Path | None = None,
 ) -> None:
-    """Record a steward's decision on a pair; the next linkage run honours it. Only the
-    gate calls this (``crosswalk.access.Gate.review_decide``), which authorises and
-    audits the decision."""
+    """Record a steward's decision on a pair of records of ``agencies`` (those the
+    steward may review); the next linkage run honours it. A record of another agency is
+    refused as if it did not exist, so that a refusal says nothing of it. Only the gate
+    calls this (``crosswalk.access.Gate.review_decide``), which authorises and audits the
+    decision."""
     if decision not in ("match", "no-match"):
         raise ConfigError(f"decision must be 'match' or 'no-match', not {decision!r}")
     left, right = sorted((record_key_a, record_key_b))
@@ -185,7 +190,9 @@ def review_decide(
     try:
         store.migrate(con)
         known = con.execute(
-            "SELECT count(*) FROM person_record WHERE record_key IN (?, ?)", [left, right]
+            """SELECT count(*) FROM person_record
+            WHERE record_key IN (?, ?) AND agency IN (SELECT unnest(?::VARCHAR[]))""",
+            [left, right, sorted(agencies)],
         ).fetchall()[0][0]
         if known != 2:
             raise NotFound(f"both records must exist in the hub: {left}, {right}")
