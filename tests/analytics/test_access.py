@@ -11,9 +11,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from crosswalk.access import Scope, granted_scope
+from crosswalk.access import Gate, Scope, granted_scope
 from crosswalk.agreement import Principal
-from crosswalk.analytics import Answer, Filters, ProgramOverlap, ask, ask_rows
+from crosswalk.analytics import Answer, Filters, LifetimeUse, ProgramOverlap, ask, ask_rows
 from crosswalk.analytics.heavy import HeavyUsers
 from crosswalk.audit import AuditLog
 from crosswalk.errors import AccessDenied
@@ -145,3 +145,35 @@ def test_pseudonymised_views_hold_birth_years_only(hub: duckdb.DuckDBPyConnectio
         f"SELECT DISTINCT month(dob), day(dob) FROM {scope['linked_record']} WHERE dob IS NOT NULL"
     ).fetchall()
     assert days == [(1, 1)]
+
+
+@pytest.mark.parametrize("level", ["identified", "pseudonymised"])
+def test_an_aggregate_question_is_never_answered_as_rows(
+    state_hub: Path, control: str, level: str
+) -> None:
+    # The caseworker may have identified rows for care coordination; a count question asked
+    # as rows would hand over its raw, unprotected count table (small cells, exact medians).
+    q = LifetimeUse(filters=Filters(programs=ROW_PROGRAMS[:4]), by="county")
+    caseworker = Principal("ana", "fcs", "caseworker")
+    with pytest.raises(AccessDenied, match="not a row-level question"):
+        ask_rows(q, caseworker, "care_coordination", level, hub=state_hub, control=control)
+    [entry] = entries(control)
+    assert entry["action"] == "data.denied"
+    assert "lifetime" in entry["body"]
+
+
+def test_rows_are_audited_before_they_leave(
+    state_hub: Path, control: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Whatever the pseudonymising step does, the read was written to the audit log first.
+    def broken(self: object, enterprise_id: str, purpose: str) -> str:
+        raise RuntimeError("pseudonym key unavailable")
+
+    monkeypatch.setattr(Gate, "pseudonym", broken)
+    researcher = Principal("rae", "cdo", "researcher")
+    q = HeavyUsers(F.model_copy(update={"programs": ROW_PROGRAMS}), limit=5)
+    with pytest.raises(RuntimeError):
+        ask_rows(q, researcher, "research", hub=state_hub, control=control)
+    [entry] = entries(control)
+    assert entry["action"] == "data.read"
+    assert "heavy-users" in entry["body"]

@@ -8,6 +8,7 @@ from tests.ingest.conftest import MAPPING, snapshot, write
 
 from crosswalk.errors import CrosswalkError, MappingError
 from crosswalk.ingest import ingest, parse_mapping
+from crosswalk.model import PROGRAMS
 
 GOOD = 'id,name,dob,sex,ssn,phone\n1,"DOE, JO",01/02/1990,M,,\n'
 
@@ -133,6 +134,35 @@ def test_mapping_to_unknown_program_is_refused():
             MAPPING.replace("CA: TANF", "CA: WELFARE").replace('"CA": TANF', '"CA": WELFARE'),
             "fcs.yaml",
         )
+
+
+def test_a_mapping_cannot_label_its_events_as_another_agencys_program():
+    # fcs filing its cash-assistance events as substance-use treatment would show them only
+    # under Part 2 rules, and make another agency's program hold fcs's data.
+    foreign = MAPPING.replace('"CA": TANF', '"CA": SUD_TREATMENT')
+    assert foreign != MAPPING
+    with pytest.raises(MappingError) as err:
+        parse_mapping(foreign, "fcs.yaml")
+    (problem,) = err.value.problems
+    assert (problem.file, problem.field) == ("fcs.yaml", "events.codes.program.CA")
+    assert (
+        problem.row
+        == foreign.splitlines().index(
+            next(line for line in foreign.splitlines() if "SUD_TREATMENT" in line)
+        )
+        + 1
+    )
+    assert "SUD_TREATMENT" in problem.message and "sud" in problem.message
+
+
+def test_every_shipped_mapping_maps_to_its_own_programs():
+    from crosswalk.ingest.mapping import load_mapping
+    from crosswalk.model import AGENCIES
+
+    for agency in AGENCIES:
+        mapping = load_mapping(agency)
+        assert mapping.events is not None
+        assert {PROGRAMS[p] for p in mapping.events.codes["program"].values()} == {agency}
 
 
 def test_a_key_given_twice_in_a_mapping_is_an_error():

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 import duckdb
 import pyarrow as pa
@@ -97,8 +97,8 @@ def _columns(rows: list[dict[str, Any]], order: tuple[str, ...]) -> list[str]:
     return ["agency", *names] if rows else []
 
 
-class RowQuestion(Protocol):
-    """A question answered one row per person, with an ``enterprise_id`` column."""
+class AskedQuestion(Protocol):
+    """A question: the data elements it reads and its SQL over the granted views."""
 
     name: str
 
@@ -108,7 +108,17 @@ class RowQuestion(Protocol):
     def render(self, scope: Scope | None = None, dialect: str = "duckdb") -> str: ...
 
 
-class AggregateQuestion(RowQuestion, Protocol):
+class RowQuestion(AskedQuestion, Protocol):
+    """A question answered one row per person, with an ``enterprise_id`` column.
+
+    It says so with ``row_level = True`` (a class attribute): ``Gate.rows`` answers
+    nothing else, so an aggregate question never leaves as its raw count table.
+    """
+
+    row_level: ClassVar[bool]
+
+
+class AggregateQuestion(AskedQuestion, Protocol):
     """A question answered as a count table, described by its ``spec``."""
 
     @property
@@ -141,7 +151,7 @@ class Gate(Oversight, Administration):
         con: duckdb.DuckDBPyConnection,
         principal: Principal,
         purpose: str,
-        question: RowQuestion,
+        question: AskedQuestion,
         decision: Decision,
     ) -> str:
         """The question's SQL over views of what ``decision`` granted, checked to read
@@ -276,25 +286,41 @@ class Gate(Oversight, Administration):
         level: str = "pseudonymised",
     ) -> pa.Table:
         """Answer a row-level question at ``level``; enterprise ids become per-purpose
-        pseudonyms at the pseudonymised level."""
+        pseudonyms at the pseudonymised level.
+
+        Only a declared row question is answered (``row_level``, no count-table ``spec``):
+        anything else is refused, and the refusal audited, before any SQL runs. The audit
+        entry of an answer is written before any transformation of it (fail closed)."""
         if level not in ROW_LEVELS:
             raise ConfigError(f"row-level answers are {' or '.join(ROW_LEVELS)}, not {level!r}")
+        if getattr(type(question), "row_level", False) is not True or hasattr(question, "spec"):
+            agreement, today = self._in_force()
+            request = Request(principal, purpose, question.elements, level)
+            decision = decide(agreement, request, at=today)
+            self._record(DeniedEvent, principal, purpose, _objects(question), decision, 0, "denied")
+            raise AccessDenied(
+                f"{question.name!r} is not a row-level question: ask it as aggregates, "
+                "under disclosure control",
+                decision,
+            )
         decision = self._decide_whole(principal, purpose, question, level)
         with self._read() as con:
             sql = self._question_sql(con, principal, purpose, question, decision)
             table = _arrow(con, sql)
+        self._record(
+            DataRead, principal, purpose, _objects(question, sql), decision, table.num_rows
+        )
+        if "enterprise_id" not in table.column_names:
+            raise ConfigError(f"row question {question.name!r} gave no enterprise_id column")
         if level == "pseudonymised":
             ids = table.column("enterprise_id").to_pylist()
             table = table.drop(["enterprise_id"]).add_column(
                 0, "pseudonym", pa.array([self.pseudonym(i, purpose) for i in ids], pa.string())
             )
-        self._record(
-            DataRead, principal, purpose, _objects(question, sql), decision, table.num_rows
-        )
         return table
 
     def _decide_whole(
-        self, principal: Principal, purpose: str, question: RowQuestion, level: str
+        self, principal: Principal, purpose: str, question: AskedQuestion, level: str
     ) -> Decision:
         """Decide a question, refusing (and auditing the refusal) unless every element it
         reads is granted outright: a question is not answered over less data than it says."""
@@ -329,7 +355,7 @@ def _arrow(con: Any, sql: str) -> pa.Table:
     return relation.to_arrow_table()
 
 
-def _objects(question: RowQuestion, sql: str | None = None) -> dict[str, Any]:
+def _objects(question: AskedQuestion, sql: str | None = None) -> dict[str, Any]:
     """What the audit entry says was asked: the question, its datasets and the SHA-256 of
     the SQL that ran (of the question's SQL over the hub's tables, if it was refused)."""
     sql = sql if sql is not None else question.render()

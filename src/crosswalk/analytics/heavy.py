@@ -8,6 +8,7 @@ research); the gate replaces enterprise ids with per-purpose pseudonyms where re
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from crosswalk.access import Scope
 from crosswalk.analytics.filters import Filters
@@ -29,6 +30,7 @@ class HeavyUsers:
     filters: Filters = field(default_factory=Filters)
     limit: int = 100
     name = "heavy-users"
+    row_level: ClassVar[bool] = True  # one row per person: answered by ``Gate.rows``
 
     def __post_init__(self) -> None:
         if not 1 <= self.limit <= 10_000:

@@ -13,7 +13,17 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from crosswalk import yamlfile
 from crosswalk.errors import MappingError
@@ -309,6 +319,36 @@ class Mapping(BaseModel):
     quality: QualityGate = QualityGate()
     source: str = Field("", exclude=True)
     digest: str = Field("", exclude=True)
+
+    @field_validator("events")
+    @classmethod
+    def _own_programs(cls, value: EventSpec | None, info: ValidationInfo) -> EventSpec | None:
+        """An agency's events map only to its own programs: a program's label decides who
+        may see an event (substance-use treatment needs Part 2 consent), so one agency
+        cannot file its events under another's program."""
+        agency = info.data.get("agency")
+        if value is None or agency is None:
+            return value
+        foreign = [
+            InitErrorDetails(
+                type=PydanticCustomError(
+                    "foreign_program",
+                    "{why}",
+                    {
+                        "why": f"code {code!r} maps to {program}, a program of"
+                        f" {PROGRAMS[program]}; {agency}'s events map only to its own"
+                        f" programs {sorted(p for p, a in PROGRAMS.items() if a == agency)}"
+                    },
+                ),
+                loc=("codes", "program", code),
+                input=program,
+            )
+            for code, program in value.codes.get("program", {}).items()
+            if PROGRAMS.get(program) != agency
+        ]
+        if foreign:
+            raise ValidationError.from_exception_data("Mapping", foreign)
+        return value
 
 
 def parse_mapping(text: str, source: str) -> Mapping:
