@@ -107,3 +107,13 @@ def test_a_name_the_agreement_gives_to_another_agency_is_refused(accounts):
     with pytest.raises(ConfigError, match="must belong to that agency"):
         accounts.add(OPERATOR, "sud.steward", "fcs", ["steward"])
     assert accounts.add(OPERATOR, "sud.steward", "sud", ["steward"]).agency == "sud"
+
+
+def test_an_administrator_grants_no_role_to_themself(accounts):
+    admin = admin_of(accounts, "fcs", "fran")
+    with pytest.raises(AccessDenied, match="may not grant a role to themself"):
+        accounts.grant(admin, "fran", "steward")
+    assert accounts.get("fran").roles == ("administrator",)
+    assert ("account.change", "fran", "denied") in actions(accounts)
+    accounts.add(admin, "ana", "fcs", ["caseworker"])
+    assert "steward" in accounts.grant(admin, "ana", "steward").roles

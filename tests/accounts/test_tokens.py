@@ -128,3 +128,18 @@ def test_an_unknown_user_and_a_wrong_password_get_the_same_answer(ana):
 def test_a_short_password_is_refused(ana):
     with pytest.raises(ConfigError, match="at least 12"):
         ana.set_password(OPERATOR, "ana", "short")
+
+
+def test_an_administrator_makes_no_token_for_another_account_and_none_wider_than_its_own(ana):
+    ana.add(OPERATOR, "fran", "fcs", ["administrator"])
+    ana.add(OPERATOR, "fcs.steward", "fcs", ["steward"])
+    _, admin_only = ana.create_token(OPERATOR, "fran", scopes=["admin"])
+    fran = ana.authenticate(admin_only).actor
+    with pytest.raises(AccessDenied, match="made by its own account or by the host operator"):
+        ana.create_token(fran, "fcs.steward", scopes=["data", "audit", "admin"])
+    with pytest.raises(AccessDenied):
+        ana.create_token(fran, "ana")
+    with pytest.raises(ConfigError, match="scopes its maker's token lacks"):
+        ana.create_token(fran, "fran", scopes=["admin", "data"])
+    assert [t.scopes for t in ana.tokens(OPERATOR, "fcs.steward")] == []
+    assert ("token.change", "fran", "denied") in actions(ana)

@@ -108,7 +108,7 @@ CASES = {
     ),
     "POST /accounts/{username}/tokens": (
         lambda s: ("POST", "/accounts/ana/tokens", {"days": 1}),
-        {"ana", "fran"},
+        {"ana"},
         EVERYONE - {"ana", "fran"},
     ),
     "DELETE /tokens/{token_id}": (
@@ -261,3 +261,17 @@ def test_another_agencys_batch_is_empty_and_every_read_is_audited(s):
         ("fcs.steward", "data.read"),
         ("sud.steward", "data.read"),
     ]
+
+
+def test_an_administrator_cannot_widen_their_reach(s):
+    """An admin-only token mints nothing for a steward of its agency, nor for itself
+    beyond its own scopes, and grants its own account no role."""
+    minted = s.post(
+        "/accounts/fcs.steward/tokens", "fran", {"scopes": ["data", "audit", "admin"], "days": 1}
+    )
+    assert minted.status_code == 403
+    wider = s.post("/accounts/fran/tokens", "fran", {"scopes": ["admin", "data"], "days": 1})
+    assert wider.status_code == 400 and "maker's token lacks" in wider.json()["detail"]
+    itself = s.post("/accounts/fran/roles", "fran", {"role": "steward"})
+    assert itself.status_code == 403
+    assert s.get("/accounts/fran", "fran").json()["roles"] == ["administrator"]

@@ -311,10 +311,13 @@ class Accounts:
         return self.get(username)
 
     def grant(self, actor: Actor, username: str, role: str) -> Account:
-        """Grant a role (an administrator of the account's agency)."""
+        """Grant a role (an administrator of the account's agency, never to themself)."""
         target = self.get(username)
         change = {"account": username, "change": "role granted", "role": role}
         self._authorise(actor, target.agency, change)
+        if not actor.operator and actor.user == username:
+            self._audit_account(actor, target.agency, change, "denied")
+            raise AccessDenied(f"{actor.user} may not grant a role to themself")
         agreement = agreement_in_force(clock.today(), self.engine)
         if problem := _role_problem(agreement, role):
             raise ConfigError(problem)
@@ -384,23 +387,26 @@ class Accounts:
         days: int = 30,
         label: str = "",
     ) -> tuple[Token, str]:
-        """Make a token for an account (its administrator, or the account itself for a
-        token no wider than the one it uses); returns the token and its secret, which is
-        shown this once and never stored."""
+        """Make a token for an account: by the account itself, for a token no wider than
+        the one it uses, or by the host operator. An administrator makes no token for
+        another account (a token for someone else would act as them). Returns the token
+        and its secret, which is shown this once and never stored."""
         target = self.get(username)
         wanted = default_scopes(target.roles) if scopes is None else list(dict.fromkeys(scopes))
         objects: dict[str, object] = {"account": username, "change": "created", "scopes": wanted}
-        own = actor.user == username and not actor.operator
-        if not own and not actor.may_administer(target.agency):
+        if not actor.operator and actor.user != username:
             self._audit_token(actor, objects, "denied")
-            raise AccessDenied(f"{actor.user} may not make tokens for {username}")
+            raise AccessDenied(
+                f"{actor.user} may not make tokens for {username}: a token is made by its "
+                "own account or by the host operator"
+            )
         problems = [
             f"unknown scope {s!r}; scopes are {', '.join(SCOPES)}"
             for s in wanted
             if s not in SCOPES
         ]
-        if own and not set(wanted) <= actor.scopes:
-            problems.append("a token cannot give itself scopes its maker's token lacks")
+        if not actor.operator and not set(wanted) <= actor.scopes:
+            problems.append("a token cannot carry scopes its maker's token lacks")
         if not 1 <= days <= MAX_TOKEN_DAYS:
             problems.append(f"a token lasts 1 to {MAX_TOKEN_DAYS} days, not {days}")
         if not wanted:

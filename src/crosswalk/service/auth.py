@@ -1,8 +1,10 @@
 """Who is asking: the bearer token's account, never anything the request says.
 
 ``caller`` authenticates every request that needs it; ``needs`` narrows an operation to
-accounts holding a role and a token carrying a scope. Which data the caller may see is
-then the gate's decision, not this module's.
+accounts holding a role and a token carrying a scope; ``principal`` is the caller in a
+role for a purpose. Every refusal these decide is audited (``data.denied``, through
+``refuse``) before the 403 is returned. Which data the caller may see is then the gate's
+decision, not this module's.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from crosswalk import audit
 from crosswalk.accounts import Accounts, Caller
+from crosswalk.agreement import Agreement, Principal
 from crosswalk.errors import AccessDenied, Unauthenticated
 from crosswalk.hub import Hub
 
@@ -39,17 +43,46 @@ def caller(
     return accounts(request).authenticate(credentials.credentials)
 
 
+def refuse(request: Request, who: Caller, message: str, purpose: str | None = None) -> AccessDenied:
+    """Audit a refusal decided here, before the gate: a ``data.denied`` entry with the
+    authenticated account, the purpose asked and the operation; the error to raise."""
+    hub(request).audit.record(
+        audit.AccessDenied(
+            who.account.username,
+            who.account.agency,
+            None,
+            purpose if purpose is not None else request.query_params.get("purpose"),
+            {"operation": f"{request.method} {request.url.path}"},
+            {"decision": "deny", "reasons": [message]},
+            0,
+            "denied",
+        )
+    )
+    return AccessDenied(message)
+
+
 def needs(*roles: str, scope: str) -> Callable[..., Caller]:
     """A dependency: the caller, if their token has ``scope`` and they hold one of ``roles``."""
 
-    def check(who: Annotated[Caller, Depends(caller)]) -> Caller:
+    def check(request: Request, who: Annotated[Caller, Depends(caller)]) -> Caller:
         if scope not in who.token.scopes:
-            raise AccessDenied(f"this token may not be used for this (scope {scope!r})")
+            raise refuse(request, who, f"this token may not be used for this (scope {scope!r})")
         if roles and not any(who.has(r) for r in roles):
-            raise AccessDenied(f"this needs the role {' or '.join(roles)}")
+            raise refuse(request, who, f"this needs the role {' or '.join(roles)}")
         return who
 
     return check
+
+
+def principal(
+    request: Request, who: Caller, agreement: Agreement, purpose: str, role: str | None
+) -> Principal:
+    """The caller as the principal of a read for ``purpose`` (``Caller.principal``); its
+    refusal (no such role held, no clause for the purpose, no data scope) is audited."""
+    try:
+        return who.principal(agreement, purpose, role)
+    except AccessDenied as e:
+        raise refuse(request, who, str(e), purpose) from None
 
 
 Authenticated = Annotated[Caller, Depends(caller)]

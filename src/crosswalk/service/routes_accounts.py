@@ -183,8 +183,8 @@ def list_tokens(
 def create_token(
     username: str, body: TokenRequest, who: Authenticated, accounts: AccountsDep
 ) -> NewToken:
-    """Make a token for the caller's own account (no wider than the caller's token) or for
-    an account the caller administers; the token is in this answer only."""
+    """Make a token for the caller's own account, no wider than the caller's token (an
+    administrator makes none for another account: 403); the token is in this answer only."""
     _visible(accounts, who, username)
     token, secret = accounts.create_token(
         who.actor, username, scopes=body.scopes, days=body.days, label=body.label

@@ -18,6 +18,7 @@ from crosswalk.access import Gate, lineage
 from crosswalk.accounts import Caller
 from crosswalk.agreement import Agreement, Principal, agreement_in_force
 from crosswalk.errors import ConfigError, InvalidRequest, Problem
+from crosswalk.service import auth
 from crosswalk.service.auth import Authenticated, HubDep, needs
 from crosswalk.service.schemas import (
     AgreementOut,
@@ -96,13 +97,16 @@ def get_parties(
     return Page(items=items, offset=offset, limit=limit, total=len(parties))
 
 
-def _principal(who: Caller, hub: HubDep, purpose: str, role: str | None) -> Principal:
-    return who.principal(_agreement(hub), purpose, role)
+def _principal(
+    request: Request, who: Caller, hub: HubDep, purpose: str, role: str | None
+) -> Principal:
+    return auth.principal(request, who, _agreement(hub), purpose, role)
 
 
 @router.get("/persons/{enterprise_id}", response_model=PersonOut, tags=["persons"])
 def get_person(
     enterprise_id: str,
+    request: Request,
     who: Data,
     hub: HubDep,
     gate: GateDep,
@@ -111,7 +115,7 @@ def get_person(
     level: Literal["identified", "pseudonymised"] = "identified",
 ) -> PersonOut:
     """One person's records and services across agencies, as the agreement allows."""
-    principal = _principal(who, hub, purpose, role)
+    principal = _principal(request, who, hub, purpose, role)
     answer = gate.person(principal, purpose, enterprise_id, level)
     return PersonOut(
         person=answer.person,
@@ -157,9 +161,9 @@ def _rows(table: pa.Table) -> tuple[list[str], list[dict[str, Any]]]:
 
 
 def _aggregate(
-    who: Caller, hub: HubDep, gate: Gate, body: Ask, question: analytics.Question
+    request: Request, who: Caller, hub: HubDep, gate: Gate, body: Ask, question: analytics.Question
 ) -> AnswerOut:
-    principal = _principal(who, hub, body.purpose, body.role)
+    principal = _principal(request, who, hub, body.purpose, body.role)
     released = gate.aggregate(principal, body.purpose, question)
     columns, rows = _rows(released.table)
     return AnswerOut(
@@ -171,33 +175,41 @@ def _aggregate(
 
 
 @router.post("/analytics/overlap", response_model=AnswerOut, tags=["analytics"])
-def overlap(body: Ask, who: Data, hub: HubDep, gate: GateDep) -> AnswerOut:
+def overlap(request: Request, body: Ask, who: Data, hub: HubDep, gate: GateDep) -> AnswerOut:
     """People in each pair of programs (N x N), under disclosure control."""
-    return _aggregate(who, hub, gate, body, analytics.ProgramOverlap(_filters(body.filters)))
+    return _aggregate(
+        request, who, hub, gate, body, analytics.ProgramOverlap(_filters(body.filters))
+    )
 
 
 @router.post("/analytics/combinations", response_model=AnswerOut, tags=["analytics"])
-def combinations(body: Ask, who: Data, hub: HubDep, gate: GateDep) -> AnswerOut:
+def combinations(request: Request, body: Ask, who: Data, hub: HubDep, gate: GateDep) -> AnswerOut:
     """People by the exact combination of programs they used (UpSet-style)."""
-    return _aggregate(who, hub, gate, body, analytics.ProgramCombinations(_filters(body.filters)))
+    return _aggregate(
+        request, who, hub, gate, body, analytics.ProgramCombinations(_filters(body.filters))
+    )
 
 
 @router.post("/analytics/pathways", response_model=AnswerOut, tags=["analytics"])
-def pathways(body: AskPathways, who: Data, hub: HubDep, gate: GateDep) -> AnswerOut:
+def pathways(
+    request: Request, body: AskPathways, who: Data, hub: HubDep, gate: GateDep
+) -> AnswerOut:
     """Programs entered just before and just after a program, and the days between."""
     question = analytics.Pathways(_filters(body.filters), program=body.program.upper())
-    return _aggregate(who, hub, gate, body, question)
+    return _aggregate(request, who, hub, gate, body, question)
 
 
 @router.post("/analytics/lifetime", response_model=AnswerOut, tags=["analytics"])
-def lifetime(body: AskLifetime, who: Data, hub: HubDep, gate: GateDep) -> AnswerOut:
+def lifetime(
+    request: Request, body: AskLifetime, who: Data, hub: HubDep, gate: GateDep
+) -> AnswerOut:
     """Programs used over a lifetime, per person or household."""
     question = analytics.LifetimeUse(_filters(body.filters), by=body.by, unit=body.unit)
-    return _aggregate(who, hub, gate, body, question)
+    return _aggregate(request, who, hub, gate, body, question)
 
 
 @router.post("/analytics/cohort", response_model=AnswerOut, tags=["analytics"])
-def cohort(body: AskCohort, who: Data, hub: HubDep, gate: GateDep) -> AnswerOut:
+def cohort(request: Request, body: AskCohort, who: Data, hub: HubDep, gate: GateDep) -> AnswerOut:
     """Follow a cohort into other programs: cumulative incidence by year."""
     f = _filters(body.filters)
     if f.start is not None or f.programs:
@@ -211,20 +223,22 @@ def cohort(body: AskCohort, who: Data, hub: HubDep, gate: GateDep) -> AnswerOut:
         years=body.years,
         outcomes=tuple(o.upper() for o in body.outcomes),
     )
-    return _aggregate(who, hub, gate, body, question)
+    return _aggregate(request, who, hub, gate, body, question)
 
 
 @router.post("/analytics/trends", response_model=AnswerOut, tags=["analytics"])
-def trends(body: AskTrends, who: Data, hub: HubDep, gate: GateDep) -> AnswerOut:
+def trends(request: Request, body: AskTrends, who: Data, hub: HubDep, gate: GateDep) -> AnswerOut:
     """Monthly enrolment by program (and county)."""
     question = analytics.Trends(_filters(body.filters), by_county=body.by_county)
-    return _aggregate(who, hub, gate, body, question)
+    return _aggregate(request, who, hub, gate, body, question)
 
 
 @router.post("/analytics/heavy-users", response_model=AnswerOut, tags=["analytics"])
-def heavy_users(body: AskHeavyUsers, who: Data, hub: HubDep, gate: GateDep) -> AnswerOut:
+def heavy_users(
+    request: Request, body: AskHeavyUsers, who: Data, hub: HubDep, gate: GateDep
+) -> AnswerOut:
     """The heaviest multi-system users (row-level: only where the agreement allows)."""
-    principal = _principal(who, hub, body.purpose, body.role)
+    principal = _principal(request, who, hub, body.purpose, body.role)
     question = analytics.HeavyUsers(_filters(body.filters), limit=body.limit)
     table = gate.rows(principal, body.purpose, question, body.level)
     columns, rows = _rows(table)
@@ -241,6 +255,7 @@ def _consent_out(c: Any) -> ConsentOut:
 
 @router.get("/consents", response_model=Page[ConsentOut], tags=["consents"])
 def list_consents(
+    request: Request,
     who: Data,
     hub: HubDep,
     gate: GateDep,
@@ -249,7 +264,7 @@ def list_consents(
     limit: Limit = 50,
 ) -> Page[ConsentOut]:
     """The consent registry (who holds a Part 2 consent is who is in treatment)."""
-    principal = _principal(who, hub, purpose, None)
+    principal = _principal(request, who, hub, purpose, None)
     found = sorted(gate.consent_list(principal, purpose), key=lambda c: (c.signed_on, c.consent_id))
     items = [_consent_out(c) for c in found[offset : offset + limit]]
     return Page(items=items, offset=offset, limit=limit, total=len(found))
@@ -284,6 +299,7 @@ def revoke_consent(consent_id: str, who: Data, gate: GateDep) -> None:
 
 @router.get("/batches", response_model=Page[BatchOut], tags=["ingest"])
 def list_batches(
+    request: Request,
     who: Data,
     hub: HubDep,
     purpose: Annotated[str, Query(max_length=64, examples=["operations"])] = "operations",
@@ -293,7 +309,7 @@ def list_batches(
 ) -> Page[BatchOut]:
     """The caller's agency's batches with lineage and row counts (read = accepted +
     quarantined)."""
-    principal = _principal(who, hub, purpose, role)
+    principal = _principal(request, who, hub, purpose, role)
     rows, total = lineage.batches(hub, principal, purpose, principal.agency, offset, limit)
     return Page(items=[BatchOut(**r) for r in rows], offset=offset, limit=limit, total=total)
 
@@ -301,6 +317,7 @@ def list_batches(
 @router.get("/batches/{batch_id}/quarantine", response_model=Page[QuarantinedRow], tags=["ingest"])
 def list_quarantine(
     batch_id: str,
+    request: Request,
     who: Data,
     hub: HubDep,
     gate: GateDep,
@@ -311,7 +328,7 @@ def list_quarantine(
 ) -> Page[QuarantinedRow]:
     """A batch's quarantined rows, each with file, row, field, value and rule (only of
     agencies whose quarantine the caller may read: another agency's batch has none)."""
-    principal = _principal(who, hub, purpose, role)
+    principal = _principal(request, who, hub, purpose, role)
     rows = gate.quarantine(principal, purpose, batch_id, limit=offset + limit).to_pylist()
     page = [QuarantinedRow(**{k: r[k] for k in QuarantinedRow.model_fields}) for r in rows]
     return Page(items=page[offset:], offset=offset, limit=limit, total=len(page))
@@ -319,6 +336,7 @@ def list_quarantine(
 
 @router.get("/review", response_model=Page[dict[str, Any]], tags=["review"])
 def review_queue(
+    request: Request,
     who: Data,
     hub: HubDep,
     gate: GateDep,
@@ -329,7 +347,7 @@ def review_queue(
 ) -> Page[dict[str, Any]]:
     """Pairs awaiting clerical review with both records, most likely matches first (the
     hub operator's linkage stewards)."""
-    principal = _principal(who, hub, purpose, role)
+    principal = _principal(request, who, hub, purpose, role)
     pairs = gate.review_list(principal, purpose, limit=offset + limit)
     return Page(
         items=[_plain(p) for p in pairs[offset:]], offset=offset, limit=limit, total=len(pairs)
