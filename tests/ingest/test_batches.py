@@ -207,3 +207,29 @@ def test_the_cli_says_what_to_run_after_a_new_batch(tmp_path, capsys):
     assert "crosswalk link" in capsys.readouterr().out
     assert run(args) == 0  # the same file again: nothing new to link
     assert "crosswalk link" not in capsys.readouterr().out
+
+
+def test_events_sent_without_program_codes_keep_to_the_agencys_own_programs(tmp_path):
+    # A mapping without program codes takes the program as sent: an fcs extract must not
+    # file events under the Part 2 program (or any program outside fcs's own) that way.
+    plain = MAPPING.replace('  codes:\n    program: {"FS": SNAP, "CA": TANF}\n', "")
+    assert plain != MAPPING
+    hub = tmp_path / "hub.duckdb"
+    c = write(tmp_path / "clients.csv", CLIENTS)
+    e = write(
+        tmp_path / "events.csv",
+        "event,id,program,start,end,amount\n"
+        "E1,1,SNAP,01/01/2020,,100\nE2,1,SUD_TREATMENT,01/01/2020,,\nE3,1,BOGUS,01/01/2020,,\n",
+    )
+    ingest("fcs", [c, e], hub=hub, mapping=parse_mapping(plain, "fcs.yaml"))
+    con = duckdb.connect(str(hub), read_only=True)
+    assert con.execute("SELECT source_event_id, program FROM service_event").fetchall() == [
+        ("E1", "SNAP")
+    ]
+    assert con.execute(
+        "SELECT source_row, field, value, rule FROM quarantine WHERE file = ? ORDER BY source_row",
+        [str(e)],
+    ).fetchall() == [
+        (2, "program", "SUD_TREATMENT", "unknown_code"),
+        (3, "program", "BOGUS", "unknown_code"),
+    ]

@@ -21,6 +21,7 @@ import usaddress
 
 from crosswalk.ingest.mapping import ClientSpec, ColumnRef, EventSpec
 from crosswalk.ingest.postcodes import NANP, POSTCODES
+from crosswalk.model import PROGRAMS
 
 SUFFIXES = ("JR", "SR", "II", "III", "IV")
 # Range checks on events: a start before 1900 or more than a year ahead is refused (the
@@ -204,6 +205,17 @@ def _codes(expr: str, codes: dict[str, str], b: Binds) -> str:
     return f"CASE trim({expr}) {whens} END"
 
 
+def _own_program(expr: str, agency: str, b: Binds) -> str:
+    """The program, only where it is one of ``agency``'s own in the common list: a value
+    sent as is (a mapping without program codes) may not file events under another
+    agency's program (e.g. Part 2 treatment), nor under a program outside the list."""
+    own = [p for p, owner in PROGRAMS.items() if owner == agency]
+    if not own:
+        return "NULL::VARCHAR"
+    allowed = ", ".join(f"{b(p)}::VARCHAR" for p in own)
+    return f"CASE WHEN trim({expr}) IN ({allowed}) THEN trim({expr}) END"
+
+
 def client_sql(
     spec: ClientSpec,
     agency: str,
@@ -348,7 +360,7 @@ def event_sql(
     col = lambda f: _col(c, f)  # noqa: E731
     src_id = f"nullif(trim({col('source_event_id')}), '')"
     client = f"nullif(trim({col('source_record_id')}), '')"
-    program = _codes(col("program"), spec.codes.get("program", {}), b)
+    program = _own_program(_codes(col("program"), spec.codes.get("program", {}), b), agency, b)
     start = _date(c, "start_date", spec.date_formats, b, typed_dates)
     end = _date(c, "end_date", spec.date_formats, b, typed_dates)
     amount_any = f"TRY_CAST(replace(replace({col('amount')}, '$', ''), ',', '') AS DECIMAL(18,2))"
