@@ -9,7 +9,7 @@ import pytest
 from tests.audit.conftest import read
 
 from crosswalk.audit import AuditLog, PublicKey
-from crosswalk.audit.keys import SigningKey, load_signing_key
+from crosswalk.audit.keys import SigningKey, load_key, load_signing_key
 from crosswalk.audit.log import _signed_message, audit_entry, entry_hash
 from crosswalk.errors import ConfigError
 
@@ -125,3 +125,15 @@ def test_a_key_others_can_read_is_refused(log, tmp_path):
     (tmp_path / "secrets" / "audit-signing.key").chmod(0o644)
     with pytest.raises(ConfigError, match="chmod 600"):
         load_signing_key(tmp_path / "secrets")
+
+
+@pytest.mark.parametrize("name", ["pseudonym.key", "cell-key.key"])
+def test_a_symmetric_key_others_can_read_is_refused(tmp_path, name):
+    # Whoever reads the pseudonym key can reverse pseudonyms of enumerable enterprise ids;
+    # whoever reads the cell key can take the noise off released counts.
+    path = tmp_path / "secrets" / name
+    key = load_key(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600 and len(key) == 32
+    path.chmod(0o644)
+    with pytest.raises(ConfigError, match="chmod 600"):
+        load_key(path)

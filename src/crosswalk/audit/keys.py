@@ -93,11 +93,7 @@ def load_signing_key(secrets: str | Path, *, create: bool = True) -> SigningKey:
             serialization.NoEncryption(),
         )
         _create_whole(path, pem)
-    mode = stat.S_IMODE(path.stat().st_mode)
-    if mode & 0o077:
-        raise ConfigError(
-            f"{path} can be read by others (mode {mode:o}): make it owner-only (chmod 600)"
-        )
+    _owner_only(path)
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except ValueError:
@@ -108,15 +104,28 @@ def load_signing_key(secrets: str | Path, *, create: bool = True) -> SigningKey:
 
 
 def load_key(path: str | Path) -> bytes:
-    """A 32-byte symmetric secret (pseudonyms, cell keys); created (mode 0600) on first use."""
+    """A 32-byte symmetric secret (pseudonyms, cell keys); created (mode 0600) on first use.
+
+    A key file that its group or others can read is refused: whoever reads the pseudonym
+    key can reverse pseudonyms, and whoever reads the cell key can remove the noise.
+    """
     p = Path(path)
     if not p.exists():
         p.parent.mkdir(parents=True, exist_ok=True)
         _create_whole(p, os.urandom(32).hex().encode())
+    _owner_only(p)
     try:
         return bytes.fromhex(p.read_text().strip())
     except ValueError:
         raise IntegrityError(f"{p} is not a key") from None
+
+
+def _owner_only(path: Path) -> None:
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise ConfigError(
+            f"{path} can be read by others (mode {mode:o}): make it owner-only (chmod 600)"
+        )
 
 
 def _create_whole(path: Path, data: bytes) -> None:
