@@ -20,6 +20,7 @@ from typing import Literal
 import numpy as np
 import pyarrow as pa
 
+from crosswalk import clock
 from crosswalk.access import Scope
 from crosswalk.analytics.filters import SERVICE_PROGRAMS
 from crosswalk.analytics.question import Question, elements_for
@@ -99,7 +100,7 @@ class CohortOutcomes(Question):
         )
 
     def sql(self, scope: Scope) -> str:
-        as_of = literal(self.filters.end) if self.filters.end else "current_date"
+        as_of = literal(self.filters.end) if self.filters.end else literal(clock.today())
         column = "end_date" if self.event == "exit" else "start_date"
         # The cohort event decides who is in; the period only bounds the follow-up.
         filters = self.filters.model_copy(update={"start": self.cohort_start, "end": None})

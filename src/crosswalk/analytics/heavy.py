@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from crosswalk import clock
 from crosswalk.access import Scope
 from crosswalk.analytics.filters import Filters
 from crosswalk.analytics.question import elements_for
@@ -45,7 +46,7 @@ class HeavyUsers:
         return tuple(sorted({d for d, _ in self.elements}))
 
     def sql(self, scope: Scope) -> str:
-        end = literal(self.filters.end) if self.filters.end else "current_date"
+        end = literal(self.filters.end) if self.filters.end else literal(clock.today())
         start = literal(self.filters.start) if self.filters.start else "DATE '1900-01-01'"
         clipped = (
             f"date_diff('day', greatest(e.start_date, {start}), "

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from crosswalk import clock
 from crosswalk.access import Scope
 from crosswalk.analytics.filters import AGE_GROUPS
 from crosswalk.analytics.question import Question, elements_for
@@ -57,7 +58,7 @@ class LifetimeUse(Question):
     def sql(self, scope: Scope) -> str:
         breakdown = self.by != "all" and (self.unit == "person" or self.by == "county")
         group = f"p.{self.by}" if breakdown else "'ALL'"
-        horizon = literal(self.filters.end) if self.filters.end else "current_date"
+        horizon = literal(self.filters.end) if self.filters.end else literal(clock.today())
         # Each unit's members (people in the period passing the filters), its record key
         # and its group: a household's group is the least of its members'.
         if self.unit == "person":

@@ -30,6 +30,7 @@ from datetime import date
 import sqlglot
 from sqlglot import exp
 
+from crosswalk import clock
 from crosswalk.access.scope import Scope
 from crosswalk.analytics.filters import AGE_GROUPS, Filters
 from crosswalk.disclosure import cell_key_sql, for_dialect, key_of_hash_sql, record_key_sql
@@ -90,7 +91,7 @@ def base_ctes(f: Filters, scope: Scope, programs: Iterable[str] | None = None) -
     if f.start is not None:
         overlaps.append(f"(s.end_date IS NULL OR s.end_date >= {literal(f.start)})")
     in_period = " AND ".join(overlaps) or "TRUE"
-    on = literal(f.end) if f.end is not None else "current_date"
+    on = literal(f.end) if f.end is not None else literal(clock.today())
     age = f"CAST(floor(date_diff('day', p.dob, {on}) / 365.25) AS INTEGER)"
     groups = " ".join(
         f"WHEN {age} BETWEEN {lo} AND {hi} THEN {literal(label)}"

@@ -19,6 +19,7 @@ import phonenumbers
 import pyarrow as pa
 import usaddress
 
+from crosswalk import clock
 from crosswalk.ingest.mapping import ClientSpec, ColumnRef, EventSpec
 from crosswalk.ingest.postcodes import NANP, POSTCODES
 from crosswalk.model import PROGRAMS
@@ -304,17 +305,20 @@ def client_sql(
         phone = "NULL::VARCHAR"  # parsed once per distinct value with the country's rules
     other_ids, id_flag = _other_ids(spec, b)
     src_id = f"nullif(trim({col('source_record_id')}), '')"
+    today = (
+        f"{b(clock.today())}::DATE"  # bound, never the keyword: a column may be named CURRENT_DATE
+    )
     flags = [
         f"CASE WHEN {col('dob')} IS NOT NULL AND {dob} IS NULL THEN 'dob_unparseable' END",
         f"CASE WHEN {dob} = DATE '1900-01-01' THEN 'dob_default' END",
-        f"CASE WHEN {dob} < DATE '1900-01-01' OR {dob} > current_date THEN 'dob_implausible' END",
+        f"CASE WHEN {dob} < DATE '1900-01-01' OR {dob} > {today} THEN 'dob_implausible' END",
         ssn_flag,
         f"CASE WHEN {col('sex')} IS NOT NULL AND {sex} IS NULL THEN 'sex_unknown_code' END",
         f"CASE WHEN {zip_} IS NOT NULL AND {zip5} IS NULL THEN 'zip_invalid' END",
         f"CASE WHEN {col('phone')} IS NOT NULL AND {phone} IS NULL THEN 'phone_nonstandard' END",
         id_flag,
     ]
-    dob_ok = f"CASE WHEN {dob} > DATE '1900-01-01' AND {dob} <= current_date THEN {dob} END"
+    dob_ok = f"CASE WHEN {dob} > DATE '1900-01-01' AND {dob} <= {today} THEN {dob} END"
     return f"""
     SELECT
       {b(agency + ":")}::VARCHAR || {src_id} AS record_key, {b(agency)}::VARCHAR AS agency,
@@ -366,7 +370,7 @@ def event_sql(
     amount_any = f"TRY_CAST(replace(replace({col('amount')}, '$', ''), ',', '') AS DECIMAL(18,2))"
     amount_ok = f"{amount_any} BETWEEN 0 AND {MAX_AMOUNT}"
     amount = f"CASE WHEN {amount_ok} THEN CAST({amount_any} AS DECIMAL(12,2)) END"
-    start_ok = f"{start} BETWEEN DATE '{MIN_DATE}' AND current_date + INTERVAL {MAX_START_AHEAD}"
+    start_ok = f"{start} BETWEEN DATE '{MIN_DATE}' AND {b(clock.today())}::DATE + INTERVAL {MAX_START_AHEAD}"
     end_ok = f"{end} BETWEEN DATE '{MIN_DATE}' AND DATE '{MAX_END_DATE}'"
     checks = [
         (src_id + " IS NULL", "required", "source_event_id"),
