@@ -2,6 +2,13 @@
 
 Only the parts of the system that own a store's tables write to it; readers of agency data
 go through the policy gate (``crosswalk.agreement``), never through a raw connection.
+
+Both stores hold personal data (the hub) or the evidence of who read it (the control
+plane): their files are created readable by their owner only (0600), with their
+write-ahead logs and journals. SQLite gives its journals the mode of the database file,
+which is created 0600 before SQLite opens it; DuckDB creates its write-ahead log anew
+with the process's umask, so a process that opens the hub for writing keeps group and
+others out of every file it creates from then on (umask 077).
 """
 
 from __future__ import annotations
@@ -40,6 +47,8 @@ def connect_hub(
                 "the hub with --hub or $CROSSWALK_HUB"
             )
         Path(hub).parent.mkdir(parents=True, exist_ok=True)
+        if not read_only:
+            private_files()
     try:
         con = duckdb.connect(hub, read_only=read_only, config=config or {})
     except duckdb.IOException as e:
@@ -113,9 +122,36 @@ def _busy_message(hub: str, pid: int) -> str:
     )
 
 
+def private_files() -> None:
+    """From now on, files this process creates are its owner's only (umask 077 added to
+    the one in force; never loosened). Taken in one step, so no thread sees it looser."""
+    os.umask(os.umask(0o077) | 0o077)
+
+
+def _private_sqlite_file(url: sa.URL) -> None:
+    """Create a SQLite control plane's file 0600 before SQLite does (SQLite then gives
+    its journal and write-ahead log the same mode)."""
+    database = url.database or ""
+    if database.startswith("file:"):
+        database = database[len("file:") :].split("?")[0]
+    if database in ("", ":memory:") or url.query.get("mode") == "memory":
+        return
+    path = Path(database)
+    if path.exists() or not path.parent.is_dir():
+        return  # an existing file keeps its mode; a missing folder is SQLite's error
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        pass  # another process created it first
+
+
 def control_engine(url: str | None = None) -> sa.Engine:
-    """Create the SQLAlchemy engine of the control plane (SQLite by default)."""
-    return sa.create_engine(settings.CONTROL.value(url), future=True)
+    """Create the SQLAlchemy engine of the control plane (SQLite by default); a new SQLite
+    file is created readable by its owner only."""
+    chosen = sa.make_url(settings.CONTROL.value(url))
+    if chosen.get_backend_name() == "sqlite":
+        _private_sqlite_file(chosen)
+    return sa.create_engine(chosen, future=True)
 
 
 def apply_migrations(

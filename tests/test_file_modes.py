@@ -1,0 +1,61 @@
+"""The hub and the control plane are their owner's only: their files, write-ahead logs
+and journals are created 0600, whatever umask the process started with."""
+
+import os
+import stat
+
+import pytest
+import sqlalchemy as sa
+
+from crosswalk import stores
+from crosswalk.audit import AuditLog, DataRead
+
+
+@pytest.fixture
+def loose_umask():
+    """A process started with the common umask 022 (files readable by everyone)."""
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def mode(path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_a_new_hub_and_its_write_ahead_log_are_private(tmp_path, loose_umask):
+    hub = tmp_path / "hub.duckdb"
+    con = stores.connect_hub(hub)
+    try:
+        con.execute("CREATE TABLE person_record (name VARCHAR)")
+        con.execute("INSERT INTO person_record VALUES ('Ada')")
+        wal = tmp_path / "hub.duckdb.wal"
+        assert wal.exists()
+        assert mode(hub) == 0o600 and mode(wal) == 0o600
+    finally:
+        con.close()
+    assert mode(hub) == 0o600
+
+
+def test_a_new_sqlite_control_plane_and_its_journals_are_private(tmp_path, loose_umask):
+    path = tmp_path / "control.db"
+    engine = stores.control_engine(f"sqlite:///{path}")
+    log = AuditLog(engine, secrets=tmp_path / "secrets")
+    log.record(DataRead("ada", "hfs"))
+    assert mode(path) == 0o600
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA journal_mode = WAL")
+        conn.exec_driver_sql("CREATE TABLE t (a INTEGER)")
+        conn.exec_driver_sql("INSERT INTO t VALUES (1)")
+        conn.commit()
+        journals = [p for p in tmp_path.iterdir() if p.name.startswith("control.db-")]
+        assert journals and all(mode(p) == 0o600 for p in journals), journals
+    engine.dispose()
+
+
+def test_an_in_memory_control_plane_creates_no_file(tmp_path, loose_umask, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    engine = stores.control_engine("sqlite://")
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT 1")).scalar() == 1
+    assert list(tmp_path.iterdir()) == []
