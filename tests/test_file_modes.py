@@ -3,6 +3,7 @@ and journals are created 0600, whatever umask the process started with."""
 
 import os
 import stat
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -20,7 +21,7 @@ def loose_umask():
 
 
 def mode(path) -> int:
-    return stat.S_IMODE(os.stat(path).st_mode)
+    return stat.S_IMODE(Path(path).stat().st_mode)
 
 
 def test_a_new_hub_and_its_write_ahead_log_are_private(tmp_path, loose_umask):

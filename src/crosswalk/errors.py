@@ -195,6 +195,12 @@ class HubBusy(StoreUnavailable):
         return body
 
 
+class ReadTimedOut(StoreUnavailable):
+    """A read of the hub ran past the time allowed to one read and was interrupted."""
+
+    title = "Read timed out"
+
+
 class LinkageError(CrosswalkError):
     """Linkage cannot proceed on the records the hub holds (the cause is named)."""
 

@@ -34,6 +34,7 @@ import sqlalchemy as sa
 from crosswalk import settings, stores
 from crosswalk.agreement.consent import ConsentRegistry
 from crosswalk.audit import AuditLog
+from crosswalk.errors import ReadTimedOut
 
 # Settings of every read connection of the hub: read-only is set on opening; these keep a
 # statement from reaching anything outside the hub (see crosswalk.access.confine).
@@ -54,6 +55,7 @@ class ReadEngine(Protocol):
     """
 
     dialect: str
+    timeout: float  # seconds one read may take before it is interrupted; 0: no limit
 
     def read(self) -> AbstractContextManager[Any]: ...
 
@@ -71,9 +73,12 @@ class DuckDBEngine:
 
     dialect = "duckdb"
 
-    def __init__(self, path: str | Path | None = None, *, shared: bool = True) -> None:
+    def __init__(
+        self, path: str | Path | None = None, *, shared: bool = True, timeout: float = 0
+    ) -> None:
         self.path = settings.HUB.value(None if path is None else str(path))
         self.shared = shared
+        self.timeout = timeout  # seconds one read may take; 0: no limit
         self._con: duckdb.DuckDBPyConnection | None = None
         self._opening = threading.Lock()
 
@@ -91,11 +96,25 @@ class DuckDBEngine:
 
     @contextmanager
     def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection of its own for one read (a cursor of the shared one)."""
+        """A connection of its own for one read (a cursor of the shared one), interrupted
+        once the read has taken longer than ``timeout`` seconds (``ReadTimedOut``), so a
+        slow question cannot hold a worker of the service for ever."""
         con = self._shared().cursor() if self.shared else self._open()
+        timer = None
+        if self.timeout > 0:
+            timer = threading.Timer(self.timeout, con.interrupt)
+            timer.daemon = True
+            timer.start()
         try:
             yield con
+        except duckdb.InterruptException:
+            raise ReadTimedOut(
+                f"the question took longer than the {self.timeout:g} s a read may take: "
+                "narrow it (a shorter period, fewer programs) or ask the operator"
+            ) from None
         finally:
+            if timer is not None:
+                timer.cancel()
             con.close()
 
     def close(self) -> None:
@@ -142,6 +161,12 @@ class Hub:
     def read(self) -> AbstractContextManager[Any]:
         """A read connection of the data plane, for the gate only."""
         return self.engine.read()
+
+    def limit_reads(self, seconds: float) -> None:
+        """Interrupt every read that takes longer than ``seconds`` (0: no limit)."""
+        if seconds < 0:
+            raise ValueError("a read limit is a number of seconds, 0 or more")
+        self.engine.timeout = seconds
 
     def close(self) -> None:
         """Close the data plane and release the control plane's pooled connections."""

@@ -54,6 +54,13 @@ AUDIT_CHECKPOINT_EVERY = Setting(
     "The audit log writes a checkpoint every N entries (and after every ingest batch and "
     "linkage run); 0 for only those.",
 )
+AUDIT_CHECKPOINT_SECONDS = Setting(
+    "audit_checkpoint_seconds",
+    "300",
+    "The audit log writes a checkpoint with the first entry after its newest one is this many "
+    "seconds old, and the service writes one on this schedule when the log has moved; 0 for "
+    "none on time.",
+)
 TOKEN = Setting(
     "token",
     "",
@@ -68,6 +75,22 @@ SERVICE_CORS_ORIGINS = Setting(
 SERVICE_MAX_BODY_MB = Setting(
     "service_max_body_mb", "64", "The largest request body (an upload) the service accepts, in MB."
 )
+SERVICE_MAX_JSON_KB = Setting(
+    "service_max_json_kb",
+    "1024",
+    "The largest request body the service accepts that is not an upload (JSON), in KB.",
+)
+SERVICE_READ_TIMEOUT = Setting(
+    "service_read_timeout",
+    "30",
+    "Seconds one read of the hub may take in the service before it is interrupted; 0: no limit.",
+)
+SERVICE_FORWARDED_ALLOW_IPS = Setting(
+    "service_forwarded_allow_ips",
+    "",
+    "Addresses of the reverse proxies whose X-Forwarded-For/-Proto headers the service "
+    "believes (comma-separated, as uvicorn takes them); empty: none, the peer is the client.",
+)
 THREADS = Setting("threads", "0", "DuckDB worker threads; 0 lets DuckDB choose.")
 MEMORY_LIMIT = Setting("memory_limit", "", "DuckDB memory limit such as '6GB'; empty for default.")
 
@@ -78,9 +101,13 @@ SETTINGS: tuple[Setting, ...] = (
     SECRETS,
     AUDIT_CHECKPOINTS,
     AUDIT_CHECKPOINT_EVERY,
+    AUDIT_CHECKPOINT_SECONDS,
     TOKEN,
     SERVICE_CORS_ORIGINS,
     SERVICE_MAX_BODY_MB,
+    SERVICE_MAX_JSON_KB,
+    SERVICE_READ_TIMEOUT,
+    SERVICE_FORWARDED_ALLOW_IPS,
     THREADS,
     MEMORY_LIMIT,
 )

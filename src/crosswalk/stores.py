@@ -13,6 +13,7 @@ others out of every file it creates from then on (umask 077).
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import struct
@@ -139,10 +140,8 @@ def _private_sqlite_file(url: sa.URL) -> None:
     path = Path(database)
     if path.exists() or not path.parent.is_dir():
         return  # an existing file keeps its mode; a missing folder is SQLite's error
-    try:
+    with contextlib.suppress(FileExistsError):  # another process created it first
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-    except FileExistsError:
-        pass  # another process created it first
 
 
 def control_engine(url: str | None = None) -> sa.Engine:

@@ -6,7 +6,8 @@ history up to it: a log that no longer reaches a checkpoint's count was truncate
 one whose entry at that count has another hash was rewritten.
 
 The log writes checkpoints by itself to a folder (``$CROSSWALK_AUDIT_CHECKPOINTS``), one
-JSON file per checkpoint, every N entries and after every ingest batch and linkage run;
+JSON file per checkpoint: every N entries, after every denial, failed sign-in and
+administrative act, after every ingest batch and linkage run, and on a time schedule;
 ``verify`` reads them all.
 """
 
@@ -94,6 +95,19 @@ def write(folder: Path, checkpoint: Checkpoint) -> Path:
     tmp.write_text(json.dumps(checkpoint.to_dict(), indent=2) + "\n")
     tmp.replace(path)
     return path
+
+
+def newest(folder: Path | None) -> Checkpoint | None:
+    """The checkpoint of the highest count in the folder (files are named by count, so
+    only that one is read), or None."""
+    if folder is None or not folder.is_dir():
+        return None
+    for path in sorted(folder.glob("*.json"), reverse=True):
+        try:
+            return Checkpoint.read(path)
+        except ConfigError:
+            continue
+    return None
 
 
 def read_all(folder: Path | None) -> tuple[list[tuple[Path, Checkpoint]], list[Path]]:

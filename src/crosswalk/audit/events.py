@@ -11,6 +11,9 @@ class AuditEvent:
     """Common fields of every audit entry."""
 
     action: ClassVar[str] = "event"
+    # An administrative act: the log writes a signed checkpoint right after its entry, so
+    # that deleting the entry afterwards is caught as a truncation.
+    administrative: ClassVar[bool] = False
     user: str
     agency: str | None = None
     role: str | None = None
@@ -89,6 +92,7 @@ class ReviewDecided(AuditEvent):
     """A steward decided a clerical-review pair."""
 
     action: ClassVar[str] = "identity.review"
+    administrative: ClassVar[bool] = True
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,7 @@ class AgreementChanged(AuditEvent):
     """An agreement version was loaded."""
 
     action: ClassVar[str] = "agreement.version"
+    administrative: ClassVar[bool] = True
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,7 @@ class ConsentChanged(AuditEvent):
     """A consent was recorded or revoked."""
 
     action: ClassVar[str] = "consent.change"
+    administrative: ClassVar[bool] = True
 
 
 @dataclass(frozen=True)
@@ -126,6 +132,7 @@ class AccountChanged(AuditEvent):
     revoked a role (``objects`` names the account and the change)."""
 
     action: ClassVar[str] = "account.change"
+    administrative: ClassVar[bool] = True
 
 
 @dataclass(frozen=True)
@@ -133,6 +140,7 @@ class TokenChanged(AuditEvent):
     """An API token was created or revoked (``objects`` names its id, never its secret)."""
 
     action: ClassVar[str] = "token.change"
+    administrative: ClassVar[bool] = True
 
 
 EVENT_KINDS: tuple[type[AuditEvent], ...] = (

@@ -7,7 +7,9 @@ the event and the hash of the entry before — and is signed with the audit key 
 an entry and recomputing its hash breaks its signature; deleting, reordering or splicing
 entries breaks the chain. Signed checkpoints written to a second location
 (``crosswalk.audit.checkpoints``) catch a truncated tail or a history rewritten by
-someone who holds the key.
+someone who holds the key: one every N entries, right after every denial, failed
+sign-in and administrative act, after every batch and linkage run, and, in a log that
+has been written since, once a checkpoint is older than the schedule allows.
 
 Appends are serialised (SQLite: ``BEGIN IMMEDIATE`` with a busy timeout and retries;
 PostgreSQL: a transaction-scoped advisory lock), so concurrent writers queue instead of
@@ -85,6 +87,17 @@ class Verification:
     problem: str | None = None
     checkpoints: int = 0  # how many checkpoints the log was compared with
     key: str | None = None  # the fingerprint of the public key that verified it
+    last_checkpoint_at: str | None = None  # when the newest checkpoint was signed
+    since_checkpoint: int | None = None  # entries after the newest checkpoint's count
+
+    def tail_summary(self) -> str:
+        """What no checkpoint covers yet: the window in which a deleted tail goes unseen."""
+        if self.last_checkpoint_at is None:
+            return f"no checkpoint yet: none of the {self.entries} entries is covered"
+        return (
+            f"newest checkpoint signed {self.last_checkpoint_at} ({_age(self.last_checkpoint_at)}"
+            f" ago); {self.since_checkpoint} entries after it"
+        )
 
 
 class AuditLog:
@@ -97,6 +110,12 @@ class AuditLog:
             ``$CROSSWALK_AUDIT_CHECKPOINTS``, or beside a SQLite control plane).
         checkpoint_every: write a checkpoint every N entries (default
             ``$CROSSWALK_AUDIT_CHECKPOINT_EVERY``); 0 for only explicit ones.
+        checkpoint_seconds: an entry appended when this log's newest checkpoint is older
+            than this many seconds gets one (default
+            ``$CROSSWALK_AUDIT_CHECKPOINT_SECONDS``); 0 for none on time.
+
+    Whatever N, a denial (``outcome`` denied), a failed sign-in and every administrative
+    act (``AuditEvent.administrative``) are checkpointed as soon as they are written.
     """
 
     def __init__(
@@ -106,6 +125,7 @@ class AuditLog:
         secrets: str | Path | None = None,
         checkpoints: str | Path | None = None,
         checkpoint_every: int | None = None,
+        checkpoint_seconds: int | None = None,
     ) -> None:
         self.engine = engine if isinstance(engine, sa.Engine) else stores.control_engine(engine)
         if self.engine.dialect.name not in ("sqlite", "postgresql"):
@@ -123,6 +143,12 @@ class AuditLog:
             raise ConfigError(
                 f"{settings.AUDIT_CHECKPOINT_EVERY.env} must be a whole number, not {every!r}"
             ) from None
+        self.checkpoint_seconds = _whole(
+            settings.AUDIT_CHECKPOINT_SECONDS,
+            None if checkpoint_seconds is None else str(checkpoint_seconds),
+        )
+        self._last_checkpoint: float | None = None  # when the newest was signed (epoch s)
+        self._opened = time.time()
         self._key: SigningKey | None = None
         self._open()
 
@@ -160,9 +186,34 @@ class AuditLog:
         Concurrent appends wait for each other (up to two minutes) rather than fail.
         """
         seq, hash_ = self._record(event)
-        if self.checkpoint_every > 0 and seq % self.checkpoint_every == 0:
+        if self._checkpoint_due(event, seq):
             self._checkpoint_at(seq, hash_)
         return seq
+
+    def _checkpoint_due(self, event: AuditEvent, seq: int) -> bool:
+        """Whether the entry just appended gets a checkpoint of its own: every Nth entry;
+        a denial or an administrative act (evidence someone would want to delete); or the
+        first entry once this log's newest checkpoint is older than the schedule."""
+        if self.checkpoint_every > 0 and seq % self.checkpoint_every == 0:
+            return True
+        if event.outcome == "denied" or event.administrative:
+            return True
+        if self.checkpoint_seconds <= 0:
+            return False
+        if self._last_checkpoint is None:
+            newest = checkpoints.newest(self.checkpoint_folder)
+            # A log never checkpointed counts from when this process opened it.
+            self._last_checkpoint = self._opened if newest is None else _epoch(newest.at)
+        return time.time() - self._last_checkpoint >= self.checkpoint_seconds
+
+    def checkpoint_if_moved(self) -> Checkpoint | None:
+        """A checkpoint of the head, if entries were appended after the newest checkpoint
+        in the folder (for a schedule: a quiet log gets no new files)."""
+        newest = checkpoints.newest(self.checkpoint_folder)
+        cp = self.checkpoint()
+        if newest is not None and cp.count <= newest.count:
+            return None
+        return self._write(cp)
 
     def _record(self, event: AuditEvent) -> tuple[int, str]:
         key = self._signing_key()
@@ -244,6 +295,7 @@ class AuditLog:
         return self._write(Checkpoint.signed(self._signing_key(), seq, hash_, now))
 
     def _write(self, cp: Checkpoint) -> Checkpoint:
+        self._last_checkpoint = time.time()
         if self.checkpoint_folder is not None:
             try:
                 checkpoints.write(self.checkpoint_folder, cp)
@@ -406,7 +458,15 @@ class AuditLog:
                     f"history up to entry {cp.count} was rewritten (it differs from {source})",
                     i,
                 )
-        return Verification(True, n, checkpoints=len(named), key=pub.fingerprint)
+        newest = max((cp for _, cp in named), key=lambda cp: (cp.count, cp.at), default=None)
+        return Verification(
+            True,
+            n,
+            checkpoints=len(named),
+            key=pub.fingerprint,
+            last_checkpoint_at=None if newest is None else newest.at,
+            since_checkpoint=n - newest.count if newest is not None else n,
+        )
 
     def _verifying_key(self) -> PublicKey:
         if not signing_key_path(self.secrets).exists():
@@ -415,6 +475,37 @@ class AuditLog:
                 "(crosswalk audit verify --public-key FILE)"
             )
         return self._signing_key().public
+
+
+def _whole(setting: settings.Setting, explicit: str | None) -> int:
+    value = setting.value(explicit)
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise ConfigError(f"{setting.env} must be a whole number, not {value!r}")
+    return number
+
+
+def _epoch(at: str) -> float:
+    try:
+        return datetime.fromisoformat(at).timestamp()
+    except ValueError:
+        return 0.0
+
+
+def _age(at: str) -> str:
+    """How long ago an ISO time was, in the largest whole unit."""
+    try:
+        then = datetime.fromisoformat(at)
+    except ValueError:
+        return "an unknown time"
+    seconds = max(0, int((datetime.now(UTC) - then).total_seconds()))
+    for unit, size in (("d", 86_400), ("h", 3_600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds // size} {unit}"
+    return f"{seconds} s"
 
 
 def _checkpoint_folder(url: sa.URL, explicit: str | Path | None) -> Path | None:

@@ -263,7 +263,7 @@ def audit_verify(
         raise IntegrityError(f"audit log verification failed{where}: {result.problem}")
     Console().print(
         f"audit log intact: {result.entries} entries signed by key {result.key}, "
-        f"consistent with {result.checkpoints} checkpoints"
+        f"consistent with {result.checkpoints} checkpoints; {result.tail_summary()}"
     )
 
 

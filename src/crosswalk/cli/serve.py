@@ -27,12 +27,25 @@ def serve(
     """
     import uvicorn
 
+    from crosswalk import settings
     from crosswalk.hub import Hub
     from crosswalk.service import create_app
 
+    # X-Forwarded-For and -Proto are believed only from the proxies the operator names:
+    # otherwise any client could choose the address that sign-in limits and audits.
+    proxies = settings.SERVICE_FORWARDED_ALLOW_IPS.value().strip()
     with Hub(hub, control) as the_hub:
         app = create_app(the_hub)
-        uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level="info",
+            server_header=False,
+            proxy_headers=bool(proxies),
+            forwarded_allow_ips=proxies or None,
+            timeout_keep_alive=5,
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -3,10 +3,17 @@
 ``create_app(hub)`` builds it; ``crosswalk serve`` runs it with uvicorn. Every operation
 is a thin shell over a library function; the principal of every request is the account
 its bearer token authenticates. Cross-origin requests are refused unless origins are
-configured; request bodies are limited in size; every error is a problem+json body.
+configured; request bodies are limited in size (uploads to one limit, every other body to
+a much smaller one); a read of the hub that runs too long is interrupted; security headers
+go on every response; every error is a problem+json body; while it runs, the service
+checkpoints the audit log on a schedule whenever entries were added.
 """
 
 from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -15,28 +22,39 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from crosswalk import __version__, settings
 from crosswalk.access import Gate
 from crosswalk.accounts import Accounts
-from crosswalk.errors import ConfigError, PayloadTooLarge
+from crosswalk.errors import ConfigError, CrosswalkError, PayloadTooLarge
 from crosswalk.hub import Hub
 from crosswalk.service import problems, routes_accounts, routes_audit, routes_data
 
 MB = 1024 * 1024
 
 
-class BodyLimit:
-    """Refuse a request whose body is over ``limit`` bytes (413), whether it says its
-    length or streams it, before the operation sees any of it."""
+KB = 1024
+UPLOAD_TYPES = (b"multipart/form-data", b"application/octet-stream")
+"""Bodies that may be as large as an upload; any other body (JSON) has the smaller limit."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+
+class BodyLimit:
+    """Refuse a request whose body is over its limit (413), whether it says its length or
+    streams it, before the operation sees any of it: ``limit`` bytes for an upload
+    (``UPLOAD_TYPES``), ``json_limit`` for any other body."""
+
+    def __init__(self, app: ASGIApp, limit: int, json_limit: int | None = None) -> None:
         self.app = app
-        self.limit = limit
+        self.upload_limit = limit
+        self.json_limit = limit if json_limit is None else min(json_limit, limit)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            await self._refuse(scope, receive, send)
+        headers = dict(scope.get("headers", []))
+        kind = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+        upload = kind in UPLOAD_TYPES
+        limit = self.upload_limit if upload else self.json_limit
+        declared = headers.get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await self._refuse(scope, receive, send, upload)
             return
         # Read the body up to the limit before the operation runs (so an oversized one
         # streamed without a length is refused whole), then hand it on as it came.
@@ -46,8 +64,8 @@ class BodyLimit:
             if message["type"] != "http.request":
                 break
             body += message.get("body", b"")
-            if len(body) > self.limit:
-                await self._refuse(scope, receive, send)
+            if len(body) > limit:
+                await self._refuse(scope, receive, send, upload)
                 return
             if not message.get("more_body", False):
                 break
@@ -62,23 +80,35 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    def _message(self) -> str:
-        return f"the request body is over the service's limit of {self.limit // MB} MB"
+    def _message(self, upload: bool) -> str:
+        if upload:
+            return f"the upload is over the service's limit of {_size(self.upload_limit)}"
+        return f"the request body is over the service's limit of {_size(self.json_limit)}"
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = problems.problem_response(PayloadTooLarge(self._message()))
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, upload: bool) -> None:
+        response = problems.problem_response(PayloadTooLarge(self._message(upload)))
         await response(scope, receive, send)
 
 
+def _size(n: int) -> str:
+    return f"{n // MB} MB" if n >= MB and n % MB == 0 else f"{n // KB} KB"
+
+
 class SecurityHeaders:
-    """Headers on every response: no sniffing, no framing, no caching of answers."""
+    """Headers on every response: no sniffing, no framing (also by CSP), no caching of
+    answers, no referrer, no powerful browser features. They replace any of the same name
+    that an operation set."""
 
     HEADERS = (
         (b"x-content-type-options", b"nosniff"),
         (b"x-frame-options", b"DENY"),
+        (b"content-security-policy", b"frame-ancestors 'none'"),
         (b"cache-control", b"no-store"),
         (b"referrer-policy", b"no-referrer"),
+        (b"cross-origin-resource-policy", b"same-origin"),
+        (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
     )
+    NAMES = frozenset(name for name, _ in HEADERS)
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -86,10 +116,67 @@ class SecurityHeaders:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *self.HEADERS]
+                kept = [h for h in message.get("headers", []) if h[0].lower() not in self.NAMES]
+                message["headers"] = [*kept, *self.HEADERS]
             await send(message)
 
         await self.app(scope, receive, with_headers if scope["type"] == "http" else send)
+
+
+class Failures:
+    """A failure of an operation becomes the one 500 problem body, its traceback logged for
+    the operator only. Inside the other middleware, so the 500 carries the security
+    headers too (Starlette's own last-resort handler sits outside every middleware)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception:
+            problems.log.exception("%s %s failed", scope.get("method"), scope.get("path"))
+            if started:
+                raise  # the status line is out: only closing the connection is left
+            await problems.failure_response()(scope, receive, send)
+
+
+def _whole(setting: settings.Setting, explicit: int | float | None, unit: str) -> float:
+    value = setting.value(None if explicit is None else str(explicit))
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1
+    if number < 0 or number != number:
+        raise ConfigError(f"{setting.env} must be a number of {unit}, 0 or more, not {value!r}")
+    return number
+
+
+def checkpoint_schedule(hub: Hub, seconds: float) -> threading.Event:
+    """Checkpoint the audit log every ``seconds`` while entries are being added (in a
+    daemon thread); set the returned event to stop it."""
+    stop = threading.Event()
+
+    def run() -> None:
+        while not stop.wait(seconds):
+            try:
+                hub.audit.checkpoint_if_moved()
+            except CrosswalkError:
+                problems.log.exception("the scheduled audit checkpoint failed")
+
+    threading.Thread(target=run, name="audit-checkpoints", daemon=True).start()
+    return stop
 
 
 def create_app(
@@ -97,6 +184,8 @@ def create_app(
     *,
     cors_origins: list[str] | None = None,
     max_body_mb: int | None = None,
+    max_json_kb: int | None = None,
+    read_timeout: float | None = None,
 ) -> FastAPI:
     """The service over ``hub`` (its control plane migrated to the newest revision).
 
@@ -104,7 +193,11 @@ def create_app(
         hub: the process's hub object; the service reads only through its gate.
         cors_origins: origins allowed cross-origin (default ``$CROSSWALK_SERVICE_CORS_ORIGINS``;
             none: the browser refuses every cross-origin call).
-        max_body_mb: the largest request body (default ``$CROSSWALK_SERVICE_MAX_BODY_MB``).
+        max_body_mb: the largest upload (default ``$CROSSWALK_SERVICE_MAX_BODY_MB``).
+        max_json_kb: the largest other request body (default
+            ``$CROSSWALK_SERVICE_MAX_JSON_KB``).
+        read_timeout: seconds one read of the hub may take (default
+            ``$CROSSWALK_SERVICE_READ_TIMEOUT``; 0: no limit).
     """
     origins = (
         cors_origins
@@ -114,7 +207,27 @@ def create_app(
     limit = settings.SERVICE_MAX_BODY_MB.value(None if max_body_mb is None else str(max_body_mb))
     if not limit.isdigit() or int(limit) < 1:
         raise ConfigError(f"{settings.SERVICE_MAX_BODY_MB.env} must be a whole number of MB")
+    json_kb = settings.SERVICE_MAX_JSON_KB.value(None if max_json_kb is None else str(max_json_kb))
+    if not json_kb.isdigit() or int(json_kb) < 1:
+        raise ConfigError(f"{settings.SERVICE_MAX_JSON_KB.env} must be a whole number of KB")
+    hub.limit_reads(_whole(settings.SERVICE_READ_TIMEOUT, read_timeout, "seconds"))
+    every = _whole(settings.AUDIT_CHECKPOINT_SECONDS, None, "seconds")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = checkpoint_schedule(hub, every) if every > 0 else None
+        try:
+            yield
+        finally:
+            if stop is not None:
+                stop.set()
+            try:
+                hub.audit.checkpoint_if_moved()  # the last entries, as the service stops
+            except CrosswalkError:
+                problems.log.exception("the audit checkpoint at shutdown failed")
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Crosswalk",
         version=__version__,
         description=(
@@ -142,6 +255,7 @@ def create_app(
             allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["Authorization", "Content-Type"],
         )
-    app.add_middleware(BodyLimit, limit=int(limit) * MB)
+    app.add_middleware(Failures)
+    app.add_middleware(BodyLimit, limit=int(limit) * MB, json_limit=int(json_kb) * KB)
     app.add_middleware(SecurityHeaders)
     return app

@@ -76,6 +76,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _failure(request: Request, exc: Exception) -> JSONResponse:
         log.exception("%s %s failed", request.method, request.url.path)
-        return problem_response(
-            InternalError("the service failed to answer; the operator's log has the details")
-        )
+        return failure_response()
+
+
+def failure_response() -> JSONResponse:
+    """The answer to a failure of the service itself: no detail of it."""
+    return problem_response(
+        InternalError("the service failed to answer; the operator's log has the details")
+    )

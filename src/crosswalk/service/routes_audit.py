@@ -84,6 +84,8 @@ def verify(who: Officer, hub: HubDep) -> VerificationOut:
         problem=v.problem,
         checkpoints=v.checkpoints,
         key=v.key,
+        last_checkpoint_at=v.last_checkpoint_at,
+        since_checkpoint=v.since_checkpoint,
     )
 
 

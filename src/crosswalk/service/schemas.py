@@ -228,6 +228,14 @@ class VerificationOut(BaseModel):
     problem: str | None
     checkpoints: int
     key: str | None
+    last_checkpoint_at: str | None = Field(
+        None, description="When the newest checkpoint was signed (ISO 8601)."
+    )
+    since_checkpoint: int | None = Field(
+        None,
+        description="Entries after the newest checkpoint: a deleted tail of up to this many "
+        "entries would not be caught.",
+    )
 
 
 class CheckpointOut(BaseModel):
