@@ -29,9 +29,11 @@ def crosswalk_link(hub: str, control: str) -> int:
 
 
 def crosswalk_score(hub: str, truth: str) -> tuple[float, float, float | None, dict[str, int]]:
-    from crosswalk.identity import evaluate
+    from crosswalk.access import Gate
+    from crosswalk.agreement import Principal
 
-    e = evaluate(truth, hub)
+    steward = Principal("cdo.linkage", "cdo", "linkage_steward")
+    e = Gate(hub).evaluate_linkage(steward, "linkage_review", truth)
     return e.pairwise_f1, e.bcubed_f1, e.blocking_recall, e.false_positives_by_lookalike
 
 

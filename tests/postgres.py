@@ -87,8 +87,10 @@ def postgres_url():
 
 
 @pytest.fixture
-def postgres_database(postgres_url):
-    """The URL of a new, empty database on the throwaway server, for one test."""
+def postgres_database(postgres_url, tmp_path, monkeypatch):
+    """The URL of a new, empty database on the throwaway server, for one test, whose audit
+    checkpoints go to the test's own folder (not the working directory's default)."""
+    monkeypatch.setenv("CROSSWALK_AUDIT_CHECKPOINTS", str(tmp_path / "checkpoints"))
     name = f"t_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

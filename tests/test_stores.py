@@ -70,7 +70,7 @@ LINKAGE = [
 
 
 @pytest.mark.parametrize(
-    "argv", [["batches"], ["quarantine", *STEWARD], ["review", "list", *LINKAGE]]
+    "argv", [["batches", *STEWARD], ["quarantine", *STEWARD], ["review", "list", *LINKAGE]]
 )
 def test_commands_on_a_busy_hub_say_so_in_one_message(held_hub, capsys, argv):
     hub, pid = held_hub

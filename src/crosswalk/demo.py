@@ -22,7 +22,7 @@ from crosswalk.access import REDISCLOSURE_NOTICE, Gate
 from crosswalk.agreement import Principal
 from crosswalk.audit import AuditLog, Verification
 from crosswalk.errors import AccessDenied, NotFound
-from crosswalk.identity import Evaluation, LinkResult, evaluate, link
+from crosswalk.identity import Evaluation, LinkResult, link
 from crosswalk.ingest import IngestResult, ingest_state
 from crosswalk.synth import Manifest, synth
 
@@ -83,7 +83,9 @@ def demo(
     say("linking person records across agencies")
     linked = link(hub, charts=out / "charts", control=control, secrets=secrets)
     say("evaluating the person index against the ground truth")
-    evaluation = evaluate(out / "state" / "truth", hub)
+    evaluation = Gate(hub, control, secrets).evaluate_linkage(
+        LINKAGE_STEWARD, "linkage_review", out / "state" / "truth"
+    )
     say("asking the gate for data as different agencies and purposes")
     examples = gate_examples(hub, control, secrets)
     say("asking cross-agency questions as an analyst, under disclosure control")
@@ -102,6 +104,7 @@ def demo(
 
 
 ANALYST = Principal("bob", "cdo", "analyst")
+LINKAGE_STEWARD = Principal("cdo.linkage", "cdo", "linkage_steward")
 SUD_STEWARD = Principal("sud.steward", "sud", "steward")
 DEMO_QUESTIONS: list[tuple[str, analytics.Question]] = [
     (

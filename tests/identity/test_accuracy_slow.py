@@ -1,8 +1,9 @@
 """The linkage accuracy target on a larger state, in the reduced size CI can afford."""
 
 import pytest
+from tests.conftest import evaluate_index
 
-from crosswalk.identity import evaluate, link
+from crosswalk.identity import link
 from crosswalk.ingest import ingest_state
 from crosswalk.synth import synth
 
@@ -13,6 +14,6 @@ def test_accuracy_on_a_20k_state(tmp_path):
     hub = tmp_path / "hub.duckdb"
     ingest_state(tmp_path / "state", hub=hub)
     link(hub)
-    e = evaluate(tmp_path / "state" / "truth", hub)
+    e = evaluate_index(tmp_path / "state" / "truth", hub)
     assert e.pairwise_f1 >= 0.98 and e.bcubed_f1 >= 0.98
     assert e.blocking_recall is not None and e.blocking_recall >= 0.995

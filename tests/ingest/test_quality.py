@@ -202,18 +202,23 @@ def test_a_file_whose_kind_cannot_be_told_gets_a_hint(tmp_path):
 def test_the_counts_are_kept_with_the_batch(tmp_path, capsys):
     import json
 
+    from crosswalk.access import lineage
+    from crosswalk.agreement import Principal
     from crosswalk.cli import run
-    from crosswalk.ingest import batch_issues
+    from crosswalk.hub import Hub
 
     hub = tmp_path / "h.duckdb"
     result = ingest("fcs", [write(tmp_path / "clients.csv", CLIENTS)], hub=hub, mapping=mapping())
-    rows = batch_issues(hub, result.batch_id).to_pylist()
+    steward = Principal("fcs.steward", "fcs", "steward")
+    with Hub(hub, shared=False) as the_hub:
+        rows = lineage.batch_issues(the_hub, steward, "operations", "fcs", result.batch_id)
     assert {(r["field"], r["rule"], r["rows"], r["share"], r["outcome"]) for r in rows} >= {
         ("dob", "dob_unparseable", 38, 0.95, "flagged")
     }
-    assert (
-        run(["batches", "--issues", "--batch", result.batch_id, "--hub", str(hub), "--json"]) == 0
-    )
+    flags = ["--user", "fcs.steward", "--agency", "fcs", "--role", "steward",
+             "--purpose", "operations"]  # fmt: skip
+    argv = ["batches", "--issues", "--batch", result.batch_id, "--hub", str(hub), *flags]
+    assert run([*argv, "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert any(r["rule"] == "dob_unparseable" and r["batch_id"] == result.batch_id for r in shown)
 

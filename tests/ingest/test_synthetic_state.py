@@ -1,6 +1,8 @@
 import duckdb
 
-from crosswalk.ingest import batches
+from crosswalk.access import lineage
+from crosswalk.agreement import Principal
+from crosswalk.hub import Hub
 from crosswalk.synth import EXTRACTS
 
 
@@ -33,7 +35,13 @@ def test_every_truth_record_is_in_the_hub(loaded_hub, state):
 
 def test_batches_list_counts(loaded_hub):
     hub, _results = loaded_hub
-    table = batches(hub).to_pylist()
+    table = []
+    with Hub(hub, shared=False) as the_hub:
+        for agency in EXTRACTS:
+            steward = Principal(f"{agency}.steward", agency, "steward")
+            rows, total = lineage.batches(the_hub, steward, "operations", agency, limit=None)
+            assert total == len(rows) and {r["agency"] for r in rows} == {agency}
+            table += rows
     assert len(table) == 13
     for row in table:
         assert row["read"] == row["accepted"] + row["quarantined"]

@@ -10,6 +10,9 @@ audit entry like any other read:
 - ``person_index``: the person index (each record's enterprise person) of the agencies
   whose record ids the principal may read: the hub operator's linkage stewards, for
   linkage review (clause 7.1), to export it;
+- ``evaluate_linkage``: the person index scored against ground truth (precision, recall,
+  blocking recall), over the records of the agencies a review decision lets the reader
+  see: the hub operator's linkage stewards, for linkage review (clause 7.1);
 - ``consent_list``, ``who_accessed``, ``audit_purposes``, ``audit_denials``: the consent
   registry (who holds a Part 2 consent is who is in treatment) and the audit log (who
   read whom): the hub operator's privacy officers, for oversight (clause 8.1).
@@ -17,6 +20,7 @@ audit entry like any other read:
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -24,6 +28,7 @@ import pyarrow as pa
 from crosswalk.access.core import GateCore
 from crosswalk.agreement import Agreement, Consent, Decision, Principal
 from crosswalk.audit import queries as audit_queries
+from crosswalk.identity.evaluate import Evaluation, evaluation
 from crosswalk.identity.index import RECORD_ELEMENTS, person_index_rows, review_pairs
 from crosswalk.ingest.queries import quarantined
 
@@ -112,6 +117,22 @@ class Oversight(GateCore):
         objects["agencies"] = sorted(agencies)
         self._read_done(principal, purpose, objects, decision, table.num_rows)
         return table
+
+    def evaluate_linkage(self, principal: Principal, purpose: str, truth: str | Path) -> Evaluation:
+        """Score the person index against ground truth (a synthetic state's truth folder,
+        or a file of agency, source_record_id, entity_id), over the records of the
+        agencies whose records this principal may see for review; refused, and audited,
+        otherwise."""
+        agreement, _ = self._in_force()
+        objects: dict[str, Any] = {"linkage_evaluation": Path(truth).name}
+        elements = review_elements(agreement)
+        decision = self._granted(principal, purpose, elements, objects, "the person index")
+        agencies = review_agencies(agreement, decision)
+        with self._read() as con:
+            scored = evaluation(con, truth, agencies)
+        objects["agencies"] = sorted(agencies)
+        self._read_done(principal, purpose, objects, decision, scored.records)
+        return scored
 
     def consent_list(self, principal: Principal, purpose: str) -> list[Consent]:
         """Every consent in the registry."""

@@ -62,14 +62,28 @@ def link(
         Path | None, typer.Option(help="Folder for the model's charts (PNG and HTML).")
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed for the training samples.")] = 1,
+    user: User = None,
+    agency: Agency = None,
+    role: Role = None,
+    purpose: Purpose = None,
+    profile: ProfileFile = None,
+    control: Control = None,
 ) -> None:
     """Link every person record into enterprise persons and write the person index.
 
-    Example: crosswalk link --hub hub.duckdb --evaluate state/truth --charts charts
+    The evaluation reads the index and the records through the gate: it names a linkage
+    steward (--user --agency --role --purpose, or --profile).
+
+    Example: crosswalk link --hub hub.duckdb --charts charts
+    Example: crosswalk link --evaluate state/truth --user cdo.linkage --agency cdo --role linkage_steward --purpose linkage_review
     """
     console = Console()
+    # Who evaluates is checked before the run, so a missing principal costs no linkage.
+    evaluator = (
+        principal_from(user, agency, role, purpose, profile) if evaluate is not None else None
+    )
     with progress_bar("link") as progress:
-        result = identity.link(hub, seed=seed, charts=charts, progress=progress)
+        result = identity.link(hub, seed=seed, charts=charts, progress=progress, control=control)
     summary = Table(
         "", "", title=f"Linkage run {result.run_id} (model version {result.model_version})"
     )
@@ -89,8 +103,11 @@ def link(
     for message in result.messages:
         summary.add_row("note", message)
     console.print(summary)
-    if evaluate is not None:
-        console.print(evaluation_table(identity.evaluate(evaluate, hub)))
+    if evaluate is not None and evaluator is not None:
+        principal, why = evaluator
+        console.print(
+            evaluation_table(Gate(hub, control).evaluate_linkage(principal, why, evaluate))
+        )
 
 
 review_app = typer.Typer(help="Clerical review of uncertain pairs.", no_args_is_help=True)

@@ -149,7 +149,13 @@ def _report(results: list[lib.IngestResult]) -> None:
 
 
 def batches(
+    user: User = None,
+    agency: Agency = None,
+    role: Role = None,
+    purpose: Purpose = None,
+    profile: ProfileFile = None,
     hub: HubOption = None,
+    control: Control = None,
     issues: Annotated[
         bool, typer.Option("--issues", help="Flagged and quarantined rows per field and rule.")
     ] = False,
@@ -157,20 +163,41 @@ def batches(
     as_json: Json = False,
     as_csv: Csv = False,
 ) -> None:
-    """List batches with lineage and row counts (read = accepted + quarantined).
+    """List your agency's batches with lineage and row counts (read = accepted +
+    quarantined), through the gate (an agency's stewards, for operations).
 
-    Example: crosswalk batches --hub hub.duckdb
-    Example: crosswalk batches --issues --batch B1234abcd5678
+    Example: crosswalk batches --user fcs.steward --agency fcs --role steward --purpose operations
+    Example: crosswalk batches --issues --batch B1234abcd5678 --profile fcs-steward.yaml
     """
-    if issues:
-        emit(
-            lib.batch_issues(hub, batch),
-            title="flagged and quarantined rows",
-            as_json=as_json,
-            as_csv=as_csv,
-        )
-        return
-    emit(lib.batches(hub), title="batches", as_json=as_json, as_csv=as_csv)
+    import pyarrow as pa
+
+    from crosswalk.access import lineage
+    from crosswalk.hub import Hub
+
+    principal, why = principal_from(user, agency, role, purpose, profile)
+    columns: tuple[str, ...]
+    with Hub(hub, control, shared=False) as the_hub:
+        if issues:
+            found = lineage.batch_issues(the_hub, principal, why, principal.agency, batch)
+            columns = ("batch_id", "agency", "file", "field", "rule", "rows", "share", "outcome")
+            title = "flagged and quarantined rows"
+        else:
+            found, _ = lineage.batches(the_hub, principal, why, principal.agency, limit=None)
+            columns = (
+                "batch_id",
+                "agency",
+                "status",
+                "loaded_at",
+                "loaded_by",
+                "replaces",
+                "files",
+                "read",
+                "accepted",
+                "quarantined",
+            )
+            title = "batches"
+    rows = pa.Table.from_pylist(found) if found else pa.table({c: [] for c in columns})
+    emit(rows, title=title, as_json=as_json, as_csv=as_csv)
 
 
 def quarantine(

@@ -2,8 +2,8 @@
 
 ``link`` scores pairs of person records (Fellegi-Sunter, trained without labels), picks
 an operating threshold from the data, clusters without chaining mistakes and keeps
-enterprise person IDs stable across runs; ``evaluate`` scores the result against a
-synthetic state's ground truth; ``person_records`` reads one person's records and evidence for the gate
+enterprise person IDs stable across runs; the result is scored against a synthetic
+state's ground truth through the gate (``Gate.evaluate_linkage``); ``person_records`` reads one person's records and evidence for the gate
 (``crosswalk.access``), the only way a reader sees them;
 the clerical-review queue is read and decided through the gate too
 (``Gate.review_list``, ``Gate.review_decide``).
@@ -16,7 +16,7 @@ package, and every command's ``--help`` start without them.
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from crosswalk.identity.evaluate import Evaluation, evaluate
+from crosswalk.identity.evaluate import Evaluation
 from crosswalk.identity.index import PersonView, person_records
 
 if TYPE_CHECKING:
@@ -26,7 +26,6 @@ __all__ = [
     "Evaluation",
     "LinkResult",
     "PersonView",
-    "evaluate",
     "link",
     "person_records",
 ]

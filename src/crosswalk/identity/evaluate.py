@@ -10,12 +10,15 @@ lookalike (false positives).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.csv as pv
+import pyarrow.parquet as pq
 
-from crosswalk import stores
 from crosswalk.errors import InputFileError, Problem
 from crosswalk.identity.features import build_features
 
@@ -77,9 +80,24 @@ def scores(
 TRUTH_COLUMNS = ("agency", "source_record_id", "entity_id")
 
 
-def _load_truth(con: duckdb.DuckDBPyConnection, truth: str | Path) -> Path | None:
+def _read_table(path: Path) -> pa.Table:
+    """A truth file as an Arrow table (read here, in Python: the gate's connection cannot
+    reach a file), every column as text for a CSV."""
+    try:
+        if path.suffix.lower() == ".parquet":
+            return pq.read_table(path)
+        table = pv.read_csv(path)
+        return table.cast(pa.schema([(name, pa.string()) for name in table.column_names]))
+    except (pa.ArrowException, OSError) as error:
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise InputFileError(
+            "the truth file cannot be read", [Problem(first, file=str(path))]
+        ) from None
+
+
+def _load_truth(con: duckdb.DuckDBPyConnection, truth: str | Path) -> pa.Table | None:
     """Create the temporary table ``truth`` (record_key, person, errors); return the
-    lookalikes file, if any.
+    lookalikes, if any.
 
     ``truth`` is a synthetic state's truth folder, or a plain file (CSV or Parquet) with
     one row per record: agency, source_record_id, entity_id (the true person).
@@ -92,27 +110,17 @@ def _load_truth(con: duckdb.DuckDBPyConnection, truth: str | Path) -> Path | Non
                 "no ground truth there",
                 [Problem("expected truth/records.parquet", file=str(truth))],
             )
+        con.register("_truth_file", _read_table(records_path))
         con.execute(
             "CREATE OR REPLACE TEMP TABLE truth AS SELECT record_key, person_id::VARCHAR AS person,"
-            " errors FROM read_parquet(?)",
-            [str(records_path)],
+            " errors FROM _truth_file"
         )
-        return lookalikes
+        con.unregister("_truth_file")
+        return _read_table(lookalikes) if lookalikes is not None else None
     if not path.exists():
         raise InputFileError("no truth file there", [Problem("file not found", file=str(truth))])
-    reader = (
-        "read_parquet(?)"
-        if path.suffix.lower() == ".parquet"
-        else "read_csv(?, all_varchar = true)"
-    )
-    try:
-        columns = [
-            r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {reader}", [str(path)]).fetchall()
-        ]
-    except duckdb.Error as error:
-        raise InputFileError(
-            "the truth file cannot be read", [Problem(str(error).splitlines()[0], file=str(path))]
-        ) from error
+    table = _read_table(path)
+    columns = table.column_names
     missing = [c for c in TRUTH_COLUMNS if c not in columns]
     if missing:
         raise InputFileError(
@@ -122,14 +130,15 @@ def _load_truth(con: duckdb.DuckDBPyConnection, truth: str | Path) -> Path | Non
                 for c in missing
             ],
         )
+    con.register("_truth_file", table.select(list(TRUTH_COLUMNS)))
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE truth AS
+        """CREATE OR REPLACE TEMP TABLE truth AS
         SELECT agency::VARCHAR || ':' || source_record_id::VARCHAR AS record_key,
                entity_id::VARCHAR AS person, []::VARCHAR[] AS errors,
                row_number() OVER () AS row
-        FROM {reader}""",
-        [str(path)],
+        FROM _truth_file"""
     )
+    con.unregister("_truth_file")
     bad = con.execute(
         "SELECT row FROM truth WHERE record_key IS NULL OR person IS NULL ORDER BY row LIMIT 1"
     ).fetchall()
@@ -147,54 +156,61 @@ def _load_truth(con: duckdb.DuckDBPyConnection, truth: str | Path) -> Path | Non
     return None
 
 
-def evaluate(truth: str | Path, hub: str | Path | None = None) -> Evaluation:
-    """Score the hub's person index against ground truth: a synthetic state's truth
-    folder, or a plain file (CSV or Parquet: agency, source_record_id, entity_id)."""
-    con = stores.connect_hub(hub)
-    try:
-        lookalikes_path = _load_truth(con, truth)
+def evaluation(
+    con: duckdb.DuckDBPyConnection, truth: str | Path, agencies: Iterable[str]
+) -> Evaluation:
+    """Score the person index of ``agencies``' records against ground truth: a synthetic
+    state's truth folder, or a plain file (CSV or Parquet: agency, source_record_id,
+    entity_id). Reads the hub's records: only the gate calls this
+    (``crosswalk.access.Gate.evaluate_linkage``), for the agencies a decision granted."""
+    wanted = sorted(agencies)
+    lookalikes = _load_truth(con, truth)
+    con.execute(
+        "DELETE FROM truth WHERE split_part(record_key, ':', 1) NOT IN (SELECT unnest(?::VARCHAR[]))",
+        [wanted],
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE predicted AS SELECT record_key, enterprise_id AS cluster"
+        " FROM person_index WHERE agency IN (SELECT unnest(?::VARCHAR[]))",
+        [wanted],
+    )
+    n, true_pairs, pred_pairs, tp, bp, br = scores(con, "predicted", "truth")
+    p = tp / pred_pairs if pred_pairs else 1.0
+    r = tp / true_pairs if true_pairs else 1.0
+    blocking = _blocking_recall(con)
+    fn = dict(
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE predicted AS SELECT record_key, enterprise_id AS cluster FROM person_index"
-        )
-        n, true_pairs, pred_pairs, tp, bp, br = scores(con, "predicted", "truth")
-        p = tp / pred_pairs if pred_pairs else 1.0
-        r = tp / true_pairs if true_pairs else 1.0
-        blocking = _blocking_recall(con)
-        fn = dict(
-            con.execute(
-                """WITH j AS (SELECT t.record_key, t.person, t.errors, p.cluster FROM truth t JOIN predicted p USING (record_key)),
-                missed AS (SELECT a.errors || b.errors AS errs FROM j a JOIN j b ON a.person = b.person
-                           AND a.record_key < b.record_key AND a.cluster <> b.cluster)
-                SELECT coalesce(e, 'no injected error'), count(*) FROM (SELECT unnest(CASE WHEN len(errs) = 0 THEN [NULL] ELSE list_distinct(errs) END) AS e FROM missed)
-                GROUP BY 1 ORDER BY 2 DESC"""
-            ).fetchall()
-        )
+            """WITH j AS (SELECT t.record_key, t.person, t.errors, p.cluster FROM truth t JOIN predicted p USING (record_key)),
+            missed AS (SELECT a.errors || b.errors AS errs FROM j a JOIN j b ON a.person = b.person
+                       AND a.record_key < b.record_key AND a.cluster <> b.cluster)
+            SELECT coalesce(e, 'no injected error'), count(*) FROM (SELECT unnest(CASE WHEN len(errs) = 0 THEN [NULL] ELSE list_distinct(errs) END) AS e FROM missed)
+            GROUP BY 1 ORDER BY 2 DESC"""
+        ).fetchall()
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE lookalike (person_id_a VARCHAR, person_id_b VARCHAR, kind VARCHAR)"
+    )
+    if lookalikes is not None:
+        con.register("_lookalikes", lookalikes)
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE lookalike (person_id_a VARCHAR, person_id_b VARCHAR, kind VARCHAR)"
+            "INSERT INTO lookalike SELECT person_id_a::VARCHAR, person_id_b::VARCHAR, kind"
+            " FROM _lookalikes"
         )
-        if lookalikes_path is not None:
-            con.execute(
-                "INSERT INTO lookalike SELECT person_id_a::VARCHAR, person_id_b::VARCHAR, kind"
-                " FROM read_parquet(?)",
-                [str(lookalikes_path)],
-            )
-        look = "SELECT * FROM lookalike"
-        fp = dict(
-            con.execute(
-                f"""WITH j AS (SELECT t.record_key, t.person, p.cluster FROM truth t JOIN predicted p USING (record_key)),
-                wrong AS (SELECT DISTINCT least(a.person, b.person) AS x, greatest(a.person, b.person) AS y
-                          FROM j a JOIN j b ON a.cluster = b.cluster AND a.record_key < b.record_key AND a.person <> b.person),
-                l AS ({look})
-                SELECT coalesce(l.kind, 'other'), count(*) FROM wrong w LEFT JOIN l
-                  ON least(l.person_id_a, l.person_id_b) = w.x AND greatest(l.person_id_a, l.person_id_b) = w.y
-                GROUP BY 1 ORDER BY 2 DESC"""
-            ).fetchall()
-        )
-        return Evaluation(
-            n, true_pairs, pred_pairs, tp, p, r, _f1(p, r), bp, br, _f1(bp, br), blocking, fn, fp
-        )
-    finally:
-        con.close()
+        con.unregister("_lookalikes")
+    fp = dict(
+        con.execute(
+            """WITH j AS (SELECT t.record_key, t.person, p.cluster FROM truth t JOIN predicted p USING (record_key)),
+            wrong AS (SELECT DISTINCT least(a.person, b.person) AS x, greatest(a.person, b.person) AS y
+                      FROM j a JOIN j b ON a.cluster = b.cluster AND a.record_key < b.record_key AND a.person <> b.person),
+            l AS (SELECT * FROM lookalike)
+            SELECT coalesce(l.kind, 'other'), count(*) FROM wrong w LEFT JOIN l
+              ON least(l.person_id_a, l.person_id_b) = w.x AND greatest(l.person_id_a, l.person_id_b) = w.y
+            GROUP BY 1 ORDER BY 2 DESC"""
+        ).fetchall()
+    )
+    return Evaluation(
+        n, true_pairs, pred_pairs, tp, p, r, _f1(p, r), bp, br, _f1(bp, br), blocking, fn, fp
+    )
 
 
 def _blocking_recall(con: duckdb.DuckDBPyConnection) -> float | None:

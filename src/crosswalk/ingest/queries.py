@@ -1,4 +1,6 @@
-"""Reading ingest lineage back, and loading a whole synthetic state."""
+"""The quarantine reader for the gate, and loading a whole synthetic state.
+
+Batches and their issues are read through the gate (``crosswalk.access.lineage``)."""
 
 from __future__ import annotations
 
@@ -9,48 +11,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from crosswalk import stores
 from crosswalk.errors import InputFileError, Problem
-from crosswalk.ingest import hub as hub_schema
 from crosswalk.ingest.batch import IngestResult, Progress, ingest
-
-
-def batches(hub: str | Path | None = None) -> pa.Table:
-    """Every batch with its lineage and row counts, newest first."""
-    con = stores.connect_hub(hub)
-    try:
-        hub_schema.migrate(con)
-        return con.sql(
-            """SELECT b.batch_id, b.agency, b.status, strftime(b.loaded_at, '%Y-%m-%d %H:%M') AS loaded_at,
-                      b.loaded_by AS by, b.replaces,
-                      count(f.file) AS files, coalesce(sum(f.rows_read), 0) AS read,
-                      coalesce(sum(f.rows_accepted), 0) AS accepted,
-                      coalesce(sum(f.rows_quarantined), 0) AS quarantined
-               FROM batch b LEFT JOIN batch_file f USING (batch_id)
-               GROUP BY ALL ORDER BY 4 DESC, 1"""
-        ).to_arrow_table()
-    finally:
-        con.close()
-
-
-def batch_issues(hub: str | Path | None = None, batch_id: str | None = None) -> pa.Table:
-    """Each batch's flagged and quarantined rows per file, field and rule, with the share
-    of the file's rows (counts only: no values from the rows)."""
-    con = stores.connect_hub(hub)
-    try:
-        hub_schema.migrate(con)
-        where = "WHERE i.batch_id = ?" if batch_id else ""
-        return con.sql(
-            f"""SELECT i.batch_id, b.agency, i.file, i.field, i.rule, i.rows,
-                       round(i.rows / f.rows_read, 4) AS share,
-                       CASE WHEN i.quarantined THEN 'quarantined' ELSE 'flagged' END AS outcome
-                FROM batch_issue i JOIN batch b USING (batch_id)
-                JOIN batch_file f ON f.batch_id = i.batch_id AND f.file = i.file
-                {where} ORDER BY b.loaded_at DESC, i.batch_id, i.file, i.field, i.rule""",
-            params=[batch_id] if batch_id else [],
-        ).to_arrow_table()
-    finally:
-        con.close()
 
 
 def quarantined(
