@@ -5,7 +5,7 @@ import duckdb
 import pytest
 
 from crosswalk.identity import link
-from crosswalk.identity.cluster import cannot_link_sql
+from crosswalk.identity.cluster import cannot_link_sql, cluster
 
 PERSON = {
     "first_name": "MARIA",
@@ -131,3 +131,64 @@ def test_twins_and_namesakes_are_kept_apart_in_a_linked_hub(linked_copy):
     assert ids[twin_a] == ids[twin_b]  # the twin's own two records are one person
     assert ids[twin_a] != ids[key]
     assert ids[f"{agency}:CHILD"] != ids[key]
+
+
+def _household(rows, links):
+    """A records table and links for ``cluster``: PERSON's record with the given changes."""
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE review_decision (record_key_l VARCHAR, record_key_r VARCHAR, decision VARCHAR)"
+    )
+    columns = {**TYPES, "record_key": "VARCHAR", "name_suffix": "VARCHAR"}
+    full = [
+        {"record_key": k, "name_suffix": None, **_with_dob_parts({**PERSON, **r})} for k, r in rows
+    ]
+    names = list(full[0])
+    values = ", ".join(
+        "(" + ", ".join(f"CAST(? AS {columns.get(n, 'VARCHAR')})" for n in names) + ")"
+        for _ in full
+    )
+    con.execute(
+        f"CREATE TABLE recs AS SELECT * FROM (VALUES {values}) t({', '.join(names)})",
+        [row[n] for row in full for n in names],
+    )
+    con.execute(
+        "CREATE TABLE links (record_key_l VARCHAR, record_key_r VARCHAR, match_weight DOUBLE)"
+    )
+    con.executemany("INSERT INTO links VALUES (?, ?, ?)", links)
+    clusters, _ = cluster(con, "recs", "links", cannot_link_sql())
+    return dict(
+        zip(clusters["record_key"].to_pylist(), clusters["cluster"].to_pylist(), strict=True)
+    )
+
+
+LUCIA = {"first_name": "LUCIA", "first_canonical": "LUCIA", "middle_name": None,
+         "given_tokens": ["LUCIA"]}  # fmt: skip
+
+
+def test_records_holding_one_identifier_between_them_stay_one_person():
+    """One person's records where one has its first name recorded wrongly and another its
+    identifier mistyped: the two look like twins to each other, but each shares an
+    identifier with the third, so the three are one person."""
+    got = _household(
+        [
+            ("a:1", {"other_keys": ["state_id:S1234567"]}),
+            ("a:2", {"other_keys": ["state_id:S1234576"]}),  # a transposition
+            ("a:3", {**LUCIA, "other_keys": ["state_id:S1234567"]}),
+        ],
+        [("a:1", "a:2", 20.0), ("a:1", "a:3", 15.0)],
+    )
+    assert got["a:1"] == got["a:2"] == got["a:3"]
+
+
+def test_twins_linked_through_a_weak_link_are_split_without_a_shared_identifier():
+    """The same three records with no identifier in common: the twins stay apart."""
+    got = _household(
+        [
+            ("a:1", {"other_keys": ["state_id:S1234567"]}),
+            ("a:2", {"other_keys": ["state_id:S1234567"]}),
+            ("a:3", {**LUCIA, "other_keys": ["state_id:S7654321"]}),
+        ],
+        [("a:1", "a:2", 20.0), ("a:2", "a:3", 5.0)],
+    )
+    assert got["a:1"] == got["a:2"] != got["a:3"]

@@ -199,14 +199,26 @@ def _split(
         WHERE c.component IN (SELECT unnest(?)) ORDER BY k.match_weight DESC, 1, 2""",
         [sorted(conflicted)],
     ).fetchall()
-    cannot = {
+    refused = {
         (a, b)
         for a, b in con.execute(
             "SELECT record_key_l, record_key_r FROM review_decision WHERE decision = 'no-match'"
         ).fetchall()
     }
+    # Pairs the household rules refuse: two people of one household unless an identifier
+    # agrees, between the records or (below) between the groups that hold them.
+    household: set[tuple[str, str]] = set()
+    ids: dict[str, set[str]] = {k: set() for k, *_ in members}
     if pair_rule:
-        cannot |= {
+        for key, ssn, medicaid, others in con.execute(
+            f"""SELECT c.record_key, p.ssn, p.medicaid_id, p.other_keys FROM component c
+            JOIN {records} p USING (record_key) WHERE c.component IN (SELECT unnest(?))""",
+            [sorted(conflicted)],
+        ).fetchall():
+            ids[key] = {f"ssn:{ssn}"} if ssn else set()
+            ids[key] |= {f"medicaid:{medicaid}"} if medicaid else set()
+            ids[key] |= set(others or ())
+        household = {
             (x, y)
             for x, y in con.execute(
                 f"""WITH r AS (SELECT c.component, p.* FROM component c JOIN {records} p USING (record_key)
@@ -234,9 +246,15 @@ def _split(
             return True
         if any(damerau_levenshtein_distance(s, t) > 1 for s in ssns[a] for t in ssns[b]):
             return True
-        return any(
-            (x, y) in cannot or (y, x) in cannot for x in group_members[a] for y in group_members[b]
-        )
+        pairs = [(x, y) for x in group_members[a] for y in group_members[b]]
+        if any((x, y) in refused or (y, x) in refused for x, y in pairs):
+            return True
+        # Two groups that hold one identifier between them are one person: a record of
+        # one that looks like a household member of a record of the other (a first name
+        # or a DOB recorded wrongly) does not keep them apart.
+        if ids[a] & ids[b]:
+            return False
+        return any((x, y) in household or (y, x) in household for x, y in pairs)
 
     for key_l, key_r in edges:  # strongest first
         a, b = find(key_l), find(key_r)
@@ -244,6 +262,7 @@ def _split(
             continue
         parent[b] = a
         ssns[a] |= ssns.pop(b)
+        ids[a] |= ids.pop(b)
         suffixes[a] |= suffixes.pop(b)
         group_members[a] |= group_members.pop(b)
     out = labels.copy()
