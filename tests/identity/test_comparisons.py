@@ -91,8 +91,21 @@ def level(comparison_name, left, right):
             "Jaro-Winkler distance of first_name >= 0.92",
         ),
         ({}, {"first_name": None}, "first_name is NULL"),
+        # one person known by the middle name: SCOTT SMITH and WILLIAM S SMITH
+        (
+            {"first_name": "SCOTT", "first_canonical": "SCOTT", "first_phonetic": "SKT", "first_token": "SCOTT"},
+            {"middle_name": "S"},
+            "middle initial used as first",
+        ),
+        # ... but not when the first record's own middle name is another's
+        (
+            {"first_name": "SCOTT", "first_canonical": "SCOTT", "first_phonetic": "SKT", "first_token": "SCOTT",
+             "middle_name": "JAMES"},
+            {"middle_name": "S"},
+            "All other comparisons",
+        ),
     ],
-)
+)  # fmt: skip
 def test_first_name(left, right, expected):
     assert level("first_name", left, right) == expected
 

@@ -77,16 +77,24 @@ def cannot_link(left, right):
         ({"first_name": "MARIA ELENA", "first_canonical": "MARIA ELENA", "middle_name": None,
           "given_tokens": ["MARIA", "ELENA"]}, False),
         ({"first_name": "M", "first_canonical": "M", "given_tokens": ["ELENA"]}, False),
+        # known by the middle name, the other record holding only its initial
+        ({"first_name": "ELENA", "first_canonical": "ELENA", "middle_name": None,
+          "given_tokens": ["ELENA"], "_left": {"middle_name": "E", "given_tokens": ["MARIA", "E"]}}, False),
+        # twins where one's middle initial is the other's first initial, middles unrelated
+        ({"first_name": "ELENA", "first_canonical": "ELENA", "middle_name": "ROSA",
+          "given_tokens": ["ELENA", "ROSA"], "_left": {"middle_name": "E", "given_tokens": ["MARIA", "E"]}}, True),
         # a DOB year off by one is an error, not another generation
         ({"dob": "1991-05-17"}, False),
         # the same first name with a wrong DOB is left to the model
         ({"dob": "1993-01-02"}, False),
     ],
     ids=["twins", "similar-twins", "twins-year-off", "siblings", "parent-child", "parent-child-same-id", "typo", "middle-as-first",
-         "compound", "initial", "year-off", "same-name-other-dob"],
+         "compound", "initial", "middle-initial-as-first", "twins-middle-initial", "year-off", "same-name-other-dob"],
 )  # fmt: skip
 def test_cannot_link(right, expected):
-    left = {"other_keys": ["state_id:X1"]} if "other_keys" in right else {}
+    right = dict(right)
+    left = right.pop("_left", {})
+    left |= {"other_keys": ["state_id:X1"]} if "other_keys" in right else {}
     assert cannot_link(left, right) is expected
 
 

@@ -62,6 +62,23 @@ def choose_threshold(
 GENERATION_YEARS = 12
 
 
+def middle_initial_as_first_sql(a: str, b: str, suffixed: bool = False) -> str:
+    """SQL true when record ``b`` holds only a middle initial and it is the initial of
+    ``a``'s first name, with ``a``'s own middle name missing or the initial of ``b``'s
+    first name: one person known by the middle name in one record (SCOTT GARCIA and
+    RICARDO S GARCIA). Columns are ``a.first_name``, or ``first_name_a`` if ``suffixed``
+    (as in Splink's comparison SQL)."""
+
+    def c(side: str, name: str) -> str:
+        return f"{name}_{side}" if suffixed else f"{side}.{name}"
+
+    return (
+        f"coalesce(length({c(b, 'middle_name')}) = 1"
+        f" AND left({c(a, 'first_name')}, 1) = {c(b, 'middle_name')}"
+        f" AND coalesce(left({c(a, 'middle_name')}, 1) = left({c(b, 'first_name')}, 1), true), false)"
+    )
+
+
 def cannot_link_sql(a: str = "a", b: str = "b") -> str:
     """SQL true when records ``a`` and ``b`` look like two people of one household rather
     than one person recorded twice, unless an identifier agrees (SSN, Medicaid id):
@@ -71,7 +88,8 @@ def cannot_link_sql(a: str = "a", b: str = "b") -> str:
     - twins: the same DOB (or one recording error apart) and surname or address,
       different first names (not a nickname),
       and either first names that no name variant explains (typo, initial, swapped with
-      the surname, a middle name used as first, a part of a compound name in common) or
+      the surname, a middle name or its initial used as first, a part of a compound name
+      in common) or
       middle names with different initials;
     - siblings: different first names (not a nickname) and dates of birth that no single
       recording error (a swap, a year, a month or a day wrong) explains.
@@ -86,6 +104,7 @@ def cannot_link_sql(a: str = "a", b: str = "b") -> str:
                     AND (length({a}.first_name) = 1 OR length({b}.first_name) = 1), false)
         OR coalesce({a}.first_name = {b}.last_name, false) OR coalesce({a}.last_name = {b}.first_name, false)
         OR coalesce({a}.first_name = {b}.middle_name, false) OR coalesce({a}.middle_name = {b}.first_name, false)
+        OR {middle_initial_as_first_sql(a, b)} OR {middle_initial_as_first_sql(b, a)}
         OR coalesce(list_has_any({a}.given_tokens, {b}.given_tokens), false)"""
     generations = f"coalesce(abs({a}.dob_year - {b}.dob_year) >= {GENERATION_YEARS}, false)"
     # Twins are often given similar first names: middle names with different initials

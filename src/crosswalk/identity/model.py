@@ -31,6 +31,7 @@ from splink.internals.blocking_rule_creator import BlockingRuleCreator
 from splink.internals.comparison_creator import ComparisonCreator
 
 from crosswalk.errors import LinkageError, Problem
+from crosswalk.identity.cluster import middle_initial_as_first_sql
 from crosswalk.identity.features import FIELDS
 from crosswalk.identity.profile import Coverage
 
@@ -102,6 +103,12 @@ def _first_name(fields: frozenset[str]) -> _Comparison:
             _level(
                 "first_name_l = middle_name_r OR middle_name_l = first_name_r",
                 "middle name used as first",
+            )
+        )
+        levels.append(
+            _level(
+                f"{middle_initial_as_first_sql('l', 'r', True)} OR {middle_initial_as_first_sql('r', 'l', True)}",
+                "middle initial used as first",
             )
         )
     levels += [
