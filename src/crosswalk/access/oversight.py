@@ -30,6 +30,7 @@ from crosswalk.agreement import Agreement, Consent, Decision, Principal
 from crosswalk.audit import queries as audit_queries
 from crosswalk.identity.evaluate import Evaluation, evaluation
 from crosswalk.identity.index import RECORD_ELEMENTS, person_index_rows, review_pairs
+from crosswalk.identity.quality import link_quality
 from crosswalk.ingest.queries import quarantined
 
 QUARANTINE_ELEMENTS = ("file", "source_row", "field", "value", "rule", "raw_row")
@@ -133,6 +134,50 @@ class Oversight(GateCore):
         objects["agencies"] = sorted(agencies)
         self._read_done(principal, purpose, objects, decision, scored.records)
         return scored
+
+    def link_quality(self, principal: Principal, purpose: str) -> dict[str, Any] | None:
+        """The last linkage run's quality (trained m and u, the match weights, the run's
+        counts; no record): the hub operator's linkage stewards, for linkage review."""
+        agreement, _ = self._in_force()
+        objects: dict[str, Any] = {"linkage": "quality"}
+        elements = review_elements(agreement)
+        decision = self._granted(principal, purpose, elements, objects, "linkage quality")
+        with self._read() as con:
+            quality = link_quality(con)
+        objects["run_id"] = None if quality is None else quality["run_id"]
+        self._read_done(principal, purpose, objects, decision, 0 if quality is None else 1)
+        return quality
+
+    def audit_search(
+        self,
+        principal: Principal,
+        purpose: str,
+        *,
+        action: str | None = None,
+        user: str | None = None,
+        of_purpose: str | None = None,
+        outcome: str | None = None,
+        enterprise_id: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Audit entries oldest first, filtered by the fields given (``since`` and
+        ``until`` are ISO dates or times, ``until`` inclusive of its day), from a log that
+        verifies. The search, with its filters, is itself audited."""
+        wanted = {"action": action, "user": user, "purpose": of_purpose, "outcome": outcome}
+        asked = {**wanted, "enterprise_id": enterprise_id, "since": since, "until": until}
+        objects: dict[str, Any] = {
+            "audit_query": "search",
+            "audit_search": {k: v for k, v in asked.items() if v},
+        }
+        if enterprise_id:
+            objects["enterprise_ids"] = [enterprise_id]
+        decision = self._granted(principal, purpose, [AUDIT_LOG], objects, "the audit log")
+        found = audit_queries.search(
+            self._audit, wanted, enterprise_id=enterprise_id, since=since, until=until
+        )
+        self._read_done(principal, purpose, objects, decision, len(found))
+        return found
 
     def consent_list(self, principal: Principal, purpose: str) -> list[Consent]:
         """Every consent in the registry."""

@@ -42,3 +42,30 @@ def purposes(log: AuditLog) -> dict[str, int]:
 def denials(log: AuditLog) -> dict[str, int]:
     """Denials per day."""
     return dict(Counter(r["at"][:10] for r in log.verified_entries() if r["outcome"] == "denied"))
+
+
+def search(
+    log: AuditLog,
+    fields: dict[str, str | None],
+    *,
+    enterprise_id: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+) -> list[dict[str, Any]]:
+    """Entries whose stored ``fields`` (action, user, purpose, outcome) equal the values
+    given, naming ``enterprise_id`` if given, at or after ``since`` and on or before
+    ``until`` (ISO dates or times), oldest first, each with its body parsed."""
+    out = []
+    end = None if until is None else (until + "\uffff" if len(until) == 10 else until)
+    for row in log.verified_entries():
+        if any(v is not None and row[k] != v for k, v in fields.items()):
+            continue
+        if (since is not None and row["at"] < since) or (end is not None and row["at"] > end):
+            continue
+        body = json.loads(row["body"])
+        if enterprise_id is not None and enterprise_id not in body.get("objects", {}).get(
+            "enterprise_ids", []
+        ):
+            continue
+        out.append({**{k: row[k] for k in row if k != "body"}, "body": body})
+    return out

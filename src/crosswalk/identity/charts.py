@@ -194,3 +194,91 @@ def write_waterfall(steps: list[dict[str, Any]], title: str, path: str | Path) -
     else:
         raise ConfigError(f"{p}: charts are written as .png or .html")
     return p
+
+
+def weight_distribution(
+    bins: list[dict[str, Any]], threshold: float | None, floor: float | None
+) -> Any:
+    """The candidate pairs' match weights (bars of one unit, accepted pairs apart from
+    the rest), with the threshold and the review floor as rules."""
+    import altair as alt
+
+    values = [
+        {"low": b["low"], "high": b["high"], "pairs": b[kind], "kind": kind}
+        for b in bins
+        for kind in ("accepted", "rejected")
+        if b[kind]
+    ]
+    bars = (
+        alt.Chart(alt.Data(values=values))
+        .mark_bar()
+        .encode(
+            x=alt.X("low:Q", title="match weight", bin="binned"),
+            x2="high:Q",
+            y=alt.Y("pairs:Q", title="candidate pairs", stack=True),
+            color=alt.Color(
+                "kind:N",
+                scale=alt.Scale(domain=["accepted", "rejected"], range=["#2e7d32", "#9e9e9e"]),
+                title="pairs",
+            ),
+        )
+    )
+    rules = [
+        {"x": x, "what": what}
+        for x, what in ((threshold, "threshold"), (floor, "review floor"))
+        if x is not None
+    ]
+    lines = (
+        alt.Chart(alt.Data(values=rules))
+        .mark_rule(strokeDash=[4, 3], color="#c62828")
+        .encode(x="x:Q")
+    )
+    labels = (
+        alt.Chart(alt.Data(values=rules))
+        .mark_text(align="left", dx=3, dy=-4, color="#c62828", fontSize=10)
+        .encode(x="x:Q", y=alt.value(0), text="what:N")
+    )
+    return (bars + lines + labels).properties(
+        width=520,
+        height=220,
+        title=alt.Title(
+            "Match weights of the candidate pairs",
+            subtitle="pairs at or over the threshold are linked; between the floor and the "
+            "threshold they await clerical review",
+        ),
+    )
+
+
+def m_u_chart(parameters: list[dict[str, Any]]) -> Any:
+    """The trained m (among matches) and u (among non-matches) probability of each
+    comparison level, side by side, as Splink draws them."""
+    import altair as alt
+
+    values = [
+        {"row": f"{p['comparison']}: {p['level']}", "probability": p[kind], "kind": kind}
+        for p in parameters
+        for kind in ("m", "u")
+        if p[kind] is not None
+    ]
+    order = list(dict.fromkeys(v["row"] for v in values))
+    base = (
+        alt.Chart(alt.Data(values=values))
+        .mark_bar()
+        .encode(
+            y=alt.Y("row:N", sort=order, title=None, axis=alt.Axis(labelLimit=320)),
+            x=alt.X("probability:Q", scale=alt.Scale(domain=[0, 1])),
+            color=alt.Color(
+                "kind:N",
+                scale=alt.Scale(domain=["m", "u"], range=["#1565c0", "#ef6c00"]),
+                legend=None,
+            ),
+        )
+    )
+    return alt.hconcat(
+        base.transform_filter("datum.kind == 'm'").properties(
+            width=180, height=14 * len(order), title="m: among true matches"
+        ),
+        base.transform_filter("datum.kind == 'u'")
+        .encode(y=alt.Y("row:N", sort=order, axis=None))
+        .properties(width=180, height=14 * len(order), title="u: among non-matches"),
+    ).properties(title=alt.Title("Trained m and u probabilities of each comparison level"))

@@ -19,7 +19,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from crosswalk import __version__, settings
+from crosswalk import __version__, settings, web
 from crosswalk.access import Gate
 from crosswalk.accounts import Accounts
 from crosswalk.errors import ConfigError, CrosswalkError, PayloadTooLarge
@@ -258,4 +258,5 @@ def create_app(
     app.add_middleware(Failures)
     app.add_middleware(BodyLimit, limit=int(limit) * MB, json_limit=int(json_kb) * KB)
     app.add_middleware(SecurityHeaders)
+    web.mount(app)
     return app

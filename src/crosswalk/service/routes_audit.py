@@ -6,15 +6,15 @@ checkpoints cover the whole chain (counts and hashes, no person data).
 
 from __future__ import annotations
 
-import json
+from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 
 from crosswalk import clock
 from crosswalk.accounts import PRIVACY_OFFICER, Caller
 from crosswalk.agreement import agreement_in_force
-from crosswalk.audit import DataRead
+from crosswalk.service import auth
 from crosswalk.service.auth import HubDep, needs
 from crosswalk.service.schemas import AuditEntryOut, CheckpointOut, Page, VerificationOut
 
@@ -24,6 +24,7 @@ Officer = Annotated[Caller, Depends(needs(PRIVACY_OFFICER, scope="audit"))]
 
 @router.get("/entries", response_model=Page[AuditEntryOut])
 def search(
+    request: Request,
     who: Officer,
     hub: HubDep,
     action: Annotated[str | None, Query(max_length=64)] = None,
@@ -33,44 +34,33 @@ def search(
     enterprise_id: Annotated[
         str | None, Query(max_length=32, description="Entries naming this person.")
     ] = None,
+    since: Annotated[date | None, Query(description="Entries on or after this day.")] = None,
+    until: Annotated[date | None, Query(description="Entries on or before this day.")] = None,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page[AuditEntryOut]:
     """Entries oldest first, filtered by the fields given, for the privacy officers whose
     clauses cover oversight of the audit log (the hub operator's). The search is itself
-    audited."""
-    who.principal(agreement_in_force(clock.today(), hub.control), "oversight")
-    wanted = {"action": action, "user": user, "purpose": purpose, "outcome": outcome}
-    found = []
-    for row in hub.audit.entries():
-        if any(v is not None and row[k] != v for k, v in wanted.items()):
-            continue
-        body = json.loads(row["body"])
-        if enterprise_id is not None and enterprise_id not in body.get("objects", {}).get(
-            "enterprise_ids", []
-        ):
-            continue
-        found.append(
-            AuditEntryOut(
-                **{k: row[k] for k in AuditEntryOut.model_fields if k != "body"}, body=body
-            )
-        )
-    hub.audit.record(
-        DataRead(
-            who.account.username,
-            who.account.agency,
-            PRIVACY_OFFICER,
-            "oversight",
-            objects={
-                "audit_search": {
-                    k: v for k, v in {**wanted, "enterprise_id": enterprise_id}.items() if v
-                },
-                **({"enterprise_ids": [enterprise_id]} if enterprise_id else {}),
-            },
-            rows=len(found),
-        )
+    audited (``Gate.audit_search``)."""
+    principal = auth.principal(
+        request, who, agreement_in_force(clock.today(), hub.control), "oversight", None
     )
-    return Page(items=found[offset : offset + limit], offset=offset, limit=limit, total=len(found))
+    found = request.app.state.gate.audit_search(
+        principal,
+        "oversight",
+        action=action,
+        user=user,
+        of_purpose=purpose,
+        outcome=outcome,
+        enterprise_id=enterprise_id,
+        since=None if since is None else since.isoformat(),
+        until=None if until is None else until.isoformat(),
+    )
+    items = [
+        AuditEntryOut(**{k: e[k] for k in AuditEntryOut.model_fields})
+        for e in found[offset : offset + limit]
+    ]
+    return Page(items=items, offset=offset, limit=limit, total=len(found))
 
 
 @router.get("/verify", response_model=VerificationOut)

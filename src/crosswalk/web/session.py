@@ -1,0 +1,146 @@
+"""Who is looking: a signed-in account's session, and the proof that a form is ours.
+
+A session is a sign-in token of ``crosswalk.accounts`` (``Accounts.sign_in``: the
+password checked, failures rate-limited and audited, 12 hours) kept in a cookie the page's
+scripts cannot read (HttpOnly), sent only over HTTPS (Secure) and only with requests from
+the UI's own pages (SameSite=Strict). Each request authenticates it afresh, so a disabled
+account, an expired session or a revoked token stops working at once; signing out
+revokes the token.
+
+Every form carries a CSRF token: for a session, an HMAC of the session's own secret (a
+page of another site can neither read it nor compute it); for the sign-in form, a random
+value that must match a cookie of the same (double submit). A request whose ``Origin``
+is another site's is refused before either is looked at.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import parse_qs, urlsplit
+
+from fastapi import Request, Response
+
+from crosswalk.accounts import Accounts, Caller
+from crosswalk.errors import AccessDenied, InvalidRequest, Unauthenticated
+
+COOKIE = "crosswalk_session"
+SIGN_IN_COOKIE = "crosswalk_sign_in"
+PATH = "/ui"
+CSRF_FIELD = "csrf"
+CSRF_HEADER = "x-csrf-token"
+FORM_TYPE = "application/x-www-form-urlencoded"
+MAX_FIELDS = 200
+
+
+class SignInNeeded(Unauthenticated):
+    """No session, or one that is no longer valid: the page sends the browser to sign in."""
+
+
+@dataclass(frozen=True)
+class Session:
+    """A signed-in visitor: the account and token behind the cookie, and its CSRF token."""
+
+    caller: Caller
+    token: str
+
+    @property
+    def csrf(self) -> str:
+        return csrf_for(self.token)
+
+    @property
+    def username(self) -> str:
+        return self.caller.account.username
+
+
+def csrf_for(secret: str) -> str:
+    """The CSRF token of a session: an HMAC of its secret, never the secret itself."""
+    return hmac.new(secret.encode(), b"crosswalk web form", hashlib.sha256).hexdigest()
+
+
+def current(request: Request) -> Session:
+    """The request's session; ``SignInNeeded`` without a valid one."""
+    token = request.cookies.get(COOKIE)
+    if not token:
+        raise SignInNeeded("sign in to continue")
+    accounts: Accounts = request.app.state.accounts
+    try:
+        caller = accounts.authenticate(token)
+    except Unauthenticated:
+        raise SignInNeeded("your session has ended: sign in again") from None
+    return Session(caller, token)
+
+
+def set_session(response: Response, token: str, expires_at: str) -> None:
+    """Keep a sign-in token in the session cookie until the token expires."""
+    left = datetime.fromisoformat(expires_at) - datetime.now(UTC)
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=max(int(left.total_seconds()), 0),
+        path=PATH,
+        secure=True,
+        httponly=True,
+        samesite="strict",
+    )
+
+
+def end_session(response: Response) -> None:
+    response.delete_cookie(COOKIE, path=PATH, secure=True, httponly=True, samesite="strict")
+
+
+def new_sign_in_token() -> str:
+    """A fresh double-submit token for the sign-in form (``keep_sign_in_token``)."""
+    return secrets.token_urlsafe(32)
+
+
+def keep_sign_in_token(response: Response, value: str) -> None:
+    """Set the sign-in form's token as its cookie: the form must send the same back."""
+    response.set_cookie(
+        SIGN_IN_COOKIE,
+        value,
+        max_age=3600,
+        path=PATH,
+        secure=True,
+        httponly=True,
+        samesite="strict",
+    )
+
+
+def check_origin(request: Request) -> None:
+    """Refuse a state-changing request sent from another site's page."""
+    origin = request.headers.get("origin")
+    if origin is None:  # not sent by this browser: the CSRF token still decides
+        return
+    host = request.headers.get("host", "")
+    if origin == "null" or urlsplit(origin).netloc != host:
+        raise AccessDenied("this form was sent from another site's page: refused")
+
+
+def check_csrf(request: Request, form: dict[str, list[str]], expected: str) -> None:
+    """Refuse a form without the expected CSRF token (a field, or htmx's header)."""
+    check_origin(request)
+    sent = request.headers.get(CSRF_HEADER) or first(form, CSRF_FIELD)
+    if not sent or not hmac.compare_digest(sent.encode(), expected.encode()):
+        raise AccessDenied("this form has expired or was not sent from Crosswalk: reload the page")
+
+
+async def read_form(request: Request) -> dict[str, list[str]]:
+    """A URL-encoded form body (what every form of the UI sends), each field's values."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != FORM_TYPE:
+        raise InvalidRequest(f"a form is sent as {FORM_TYPE}")
+    body = await request.body()
+    try:
+        text = body.decode("utf-8")
+        return parse_qs(text, keep_blank_values=True, max_num_fields=MAX_FIELDS)
+    except (UnicodeDecodeError, ValueError):
+        raise InvalidRequest("the form could not be read (UTF-8, at most 200 fields)") from None
+
+
+def first(form: dict[str, list[str]], name: str, default: str = "") -> str:
+    values = form.get(name)
+    return values[0] if values else default
