@@ -1,0 +1,174 @@
+"""Each role's pages in the web UI, read through the gate: what each may see, what it
+must not, and that what it downloads is what it was shown."""
+
+import csv
+import io
+import json
+import re
+
+import duckdb
+import pytest
+
+from crosswalk.access import REDISCLOSURE_NOTICE, WITHHOLDING_NOTICE
+
+COUNT_CELL = re.compile(r'<td class="num count">([^<]*)</td>')
+RELEASE = re.compile(r'href="(/ui/releases/[^"]+)\.csv"')
+
+
+@pytest.fixture(scope="session")
+def hub_facts(web_hub):
+    """Names in the hub and people to look up, read before any service holds the hub."""
+    con = duckdb.connect(str(web_hub), read_only=True)
+
+    def one(having: str) -> str:
+        return con.execute(
+            f"SELECT enterprise_id FROM person_index GROUP BY 1 HAVING {having} ORDER BY 1 LIMIT 1"
+        ).fetchone()[0]
+
+    try:
+        names = con.execute(
+            "SELECT DISTINCT first_name || ' ' || last_name FROM person_record "
+            "WHERE first_name IS NOT NULL AND last_name IS NOT NULL"
+        ).fetchall()
+        return {
+            "names": {r[0] for r in names},
+            "sud": one("bool_or(agency = 'sud') AND bool_or(agency = 'fcs')"),
+            "plain": one("NOT bool_or(agency = 'sud') AND bool_or(agency = 'fcs')"),
+            "hfs": one("bool_or(agency = 'hfs')"),
+        }
+    finally:
+        con.close()
+
+
+def _small(text: str) -> bool:
+    value = text.replace(",", "").strip()
+    return value.isdigit() and 1 <= int(value) <= 10
+
+
+@pytest.fixture
+def analyst(ui):
+    return ui.sign_in("ada")
+
+
+@pytest.mark.parametrize("view", ["overlap", "pathways", "cohort", "trends", "lifetime"])
+def test_an_analyst_never_sees_a_name_or_a_small_count(hub_facts, analyst, view):
+    page = analyst.get(f"/ui/dashboard?view={view}")
+    assert page.status_code == 200
+    html = page.text
+    assert 'class="problem"' not in html, html[-2000:]
+    assert "<svg" in html and "<path" in html  # a chart was drawn
+    counts = COUNT_CELL.findall(html)
+    assert counts and not [c for c in counts if _small(c)]
+    names = hub_facts["names"]
+    for path in RELEASE.findall(html):
+        table = list(csv.DictReader(io.StringIO(analyst.get(path + ".csv").text)))
+        body = json.loads(analyst.get(path + ".json").text)
+        for rows in (table, body["rows"]):
+            for row in rows:
+                for column in ("people", "at_risk", "entered"):
+                    if column in row and row[column] not in (None, ""):
+                        assert not _small(str(row[column])), (view, row)
+        assert not [n for n in names if n in html or n in json.dumps(body)]
+
+
+def test_a_hidden_cell_is_marked_hidden_with_its_reason_never_zero(analyst):
+    html = analyst.get("/ui/dashboard?view=overlap").text
+    assert '<span class="hidden-cell">hidden</span>' in html
+    assert "a count of 1 to 10, or a figure from which such a count could be worked out" in html
+
+
+def test_the_download_is_exactly_the_released_table(ui, analyst):
+    html = analyst.get("/ui/dashboard?view=lifetime").text
+    path = RELEASE.findall(html)[0]
+    rows = list(csv.DictReader(io.StringIO(analyst.get(path + ".csv").text)))
+    shown = COUNT_CELL.findall(html)
+    assert [f"{int(r['people']):,}" for r in rows if r["people"]] == shown
+    assert [r["people_suppressed"] == "true" for r in rows] == [not r["people"] for r in rows]
+    assert {"people", "people_suppressed"} <= set(rows[0])
+    # Downloading asks nothing again: no audit entry is added.
+    before = len(ui.hub.audit.entries())
+    analyst.get(path + ".csv")
+    assert len(ui.hub.audit.entries()) == before
+    # Another account cannot fetch it, even knowing its address.
+    assert ui.sign_in("rae").get(path + ".csv").status_code == 404
+
+
+def test_the_dashboard_filters_reach_the_question(analyst):
+    r = analyst.get(
+        "/ui/dashboard?view=overlap&asked=true&start=2019-01-01&end=2019-12-31"
+        "&programs=SNAP&programs=MEDICAID&sex=F"
+    )
+    assert r.status_code == 200
+    assert 'value="SNAP" selected' in r.text and 'value="F" selected' in r.text
+    assert "TANF</td>" not in r.text
+    bad = analyst.get("/ui/dashboard?view=overlap&asked=true&programs=NOPE")
+    assert bad.status_code == 422 and "unknown programs" in bad.text
+
+
+def test_the_person_page_is_refused_to_an_analyst_and_audited(ui, analyst):
+    r = analyst.get("/ui/person?id=P0000000001")
+    assert r.status_code == 403
+    denied = [e for e in ui.hub.audit.entries() if e["action"] == "data.denied"]
+    assert denied and denied[-1]["user"] == "ada"
+
+
+def test_a_caseworker_sees_a_persons_time_line_with_the_notices(hub_facts, ui):
+    sud, plain = hub_facts["sud"], hub_facts["plain"]
+    c = ui.sign_in("ana")
+    with_part2 = c.get(f"/ui/person?id={sud}").text
+    without = c.get(f"/ui/person?id={plain}").text
+    for html in (with_part2, without):
+        assert WITHHOLDING_NOTICE in html and "<svg" in html
+        assert ">sud<" not in html  # no consent: the Part 2 records are not acknowledged
+        assert REDISCLOSURE_NOTICE not in html
+    # The same page for both: nothing says one of them has records withheld.
+    strip = lambda h: re.sub(r"<(tbody|svg)[^>]*>.*?</\1>", "", h, flags=re.S)  # noqa: E731
+    assert strip(with_part2).replace(sud, "X").count("notice") == strip(without).replace(
+        plain, "X"
+    ).count("notice")
+
+
+def test_a_researcher_sees_a_person_only_pseudonymised(hub_facts, ui):
+    pid = hub_facts["hfs"]
+    html = ui.sign_in("rae").get(f"/ui/person?id={pid}").text
+    assert "pseudonymised" in html
+    assert pid not in html.replace(f'value="{pid}"', "")
+    assert not [n for n in hub_facts["names"] if n in html]
+
+
+def test_a_steward_sees_the_quarantine_of_their_agency_only(ui):
+    c = ui.sign_in("fcs.steward")
+    page = c.get("/ui/batches").text
+    ids = re.findall(r'href="/ui/batches/(B[0-9a-f]+)"', page)
+    assert ids and "Batches of fcs" in page
+    rows = c.get(f"/ui/batches/{ids[0]}")
+    assert (
+        rows.status_code == 200
+        and '<th scope="col">Rule</th>' in rows.text
+        or "No quarantined row" in rows.text
+    )
+    other = ui.sign_in("ana").get("/ui/batches")
+    assert other.status_code == 403
+
+
+def test_a_linkage_steward_sees_quality_and_the_queue(ui):
+    html = ui.sign_in("cdo.linkage").get("/ui/linkage").text
+    assert "The last linkage run" in html and "Trained m and u" in html
+    assert html.count("<svg") >= 3  # weights, m and u, the waterfall
+    assert 'data-key="m"' in html and 'data-key="n"' in html
+    assert ui.sign_in("ada").get("/ui/linkage").status_code == 403
+
+
+def test_a_privacy_officer_searches_verifies_and_exports(ui):
+    ui.sign_in("ada").get("/ui/dashboard?view=trends")
+    c = ui.sign_in("cdo.privacy")
+    page = c.get("/ui/audit?user=ada&action=data.read")
+    assert page.status_code == 200 and "Verified" in page.text
+    assert "trends" in page.text
+    export = list(csv.DictReader(io.StringIO(c.get("/ui/audit/export.csv?user=ada").text)))
+    assert export and {e["user"] for e in export} == {"ada"}
+    searches = [
+        json.loads(e["body"]) for e in ui.hub.audit.entries() if '"audit_search"' in e["body"]
+    ]
+    assert searches[-1]["objects"]["audit_search"] == {"user": "ada"}
+    assert ui.sign_in("ana").get("/ui/audit").status_code == 403
