@@ -12,6 +12,10 @@ os.environ["CROSSWALK_CONTROL"] = f"sqlite:///{_root}/control.db"
 os.environ["CROSSWALK_SECRETS"] = f"{_root}/secrets"
 os.environ.pop("CROSSWALK_HUB", None)
 os.environ.pop("CROSSWALK_AGREEMENT", None)
+# The CLI signs in only with the tokens a test gives it: never the tester's own.
+os.environ.pop("CROSSWALK_TOKEN", None)
+os.environ["CROSSWALK_TOKEN_FILE"] = f"{_root}/no-token"
+os.environ["CROSSWALK_PROFILE"] = f"{_root}/no-profile.yaml"
 
 
 import pytest  # noqa: E402
@@ -32,6 +36,7 @@ def clock_at(monkeypatch: pytest.MonkeyPatch):
 
 
 from tests.postgres import postgres_database, postgres_url  # noqa: E402, F401
+from tests.signin import signed_in  # noqa: E402, F401
 
 LINKAGE_STEWARD = ("cdo.linkage", "cdo", "linkage_steward")
 

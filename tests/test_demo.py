@@ -1,9 +1,11 @@
+import stat
+
 import duckdb
 
 from crosswalk.cli import run
 
 
-def test_demo_generates_ingests_links_asks_and_reports(tmp_path, capsys):
+def test_demo_generates_ingests_links_asks_and_reports(tmp_path, capsys, monkeypatch):
     out = tmp_path / "demo"
     assert run(["demo", "--out", str(out), "--people", "1500"]) == 0
     text = capsys.readouterr().out
@@ -20,3 +22,23 @@ def test_demo_generates_ingests_links_asks_and_reports(tmp_path, capsys):
     assert "chain intact" in text
     con = duckdb.connect(str(out / "hub.duckdb"), read_only=True)
     assert con.execute("SELECT count(DISTINCT agency) FROM person_record").fetchall() == [(13,)]
+    # One account per role, each with an owner-only token file that signs the CLI in.
+    assert "Demo accounts, one per role" in text
+    tokens = out / "tokens"
+    names = {"analyst", "researcher", "caseworker", "doc-caseworker", "fcs-steward",
+             "hfs-steward", "sud-steward", "operator-steward", "linkage-steward",
+             "privacy-officer", "administrator"}  # fmt: skip
+    assert {p.name for p in tokens.iterdir()} == names
+    for path in tokens.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        assert path.read_text().strip() in text  # printed with its account
+    monkeypatch.setenv("CROSSWALK_SECRETS", str(out / "secrets"))
+    control = f"sqlite:///{out / 'control.db'}"
+    officer = ["--token-file", str(tokens / "privacy-officer"), "--control", control]
+    assert run(["audit", "purposes", *officer, "--json"]) == 0
+    assert '"program_evaluation"' in capsys.readouterr().out  # the analyst's questions
+    assert run(["audit", "verify", "--control", control]) == 0
+    from crosswalk.audit import AuditLog
+
+    users = {e["user"] for e in AuditLog(control).entries() if e["action"] == "data.read"}
+    assert users >= {"bob", "ana", "rae", "sud.steward", "cdo.privacy"}

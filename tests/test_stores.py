@@ -47,33 +47,17 @@ def test_a_held_hub_is_busy_and_names_the_holder(held_hub):
         assert caught.value.to_dict()["status"] == 503
 
 
-STEWARD = [
-    "--user",
-    "fcs.steward",
-    "--agency",
-    "fcs",
-    "--role",
-    "steward",
-    "--purpose",
-    "operations",
-]
-LINKAGE = [
-    "--user",
-    "l",
-    "--agency",
-    "cdo",
-    "--role",
-    "linkage_steward",
-    "--purpose",
-    "linkage_review",
-]
-
-
-@pytest.mark.parametrize(
-    "argv", [["batches", *STEWARD], ["quarantine", *STEWARD], ["review", "list", *LINKAGE]]
-)
-def test_commands_on_a_busy_hub_say_so_in_one_message(held_hub, capsys, argv):
+@pytest.mark.parametrize("argv", [["batches"], ["quarantine"], ["review", "list"]])
+def test_commands_on_a_busy_hub_say_so_in_one_message(
+    held_hub, capsys, argv, signed_in, tmp_path, monkeypatch
+):
     hub, pid = held_hub
+    control = f"sqlite:///{tmp_path}/control.db"
+    monkeypatch.setenv("CROSSWALK_SECRETS", str(tmp_path / "secrets"))
+    who = {"batches": ("fcs.steward", "fcs", "steward"),
+           "quarantine": ("fcs.steward", "fcs", "steward"),
+           "review": ("cdo.linkage", "cdo", "linkage_steward")}[argv[0]]  # fmt: skip
+    argv = [*argv, *signed_in(*who, control=control), "--control", control]
     assert run([*argv, "--hub", str(hub)]) == 4
     err = capsys.readouterr().err
     assert "Traceback" not in err and "IOException" not in err

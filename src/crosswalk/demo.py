@@ -2,11 +2,16 @@
 
 ``crosswalk demo`` (and ``make demo``) generates a synthetic state, ingests all 13
 agencies into a fresh hub, links person records into enterprise persons, asks the gate
-for a person's records as different principals, and asks cross-agency questions
+for a person's records as different accounts, and asks cross-agency questions
 (program overlap, a pathway, a cohort's outcomes) as an analyst under disclosure
 control, writing their charts. It reports what each step produced, with the linkage
 scored against the ground truth. Each step is the library function a user would call;
 the demo only chains them.
+
+The host operator first makes one account per role (``DEMO_ACCOUNTS``) and a token for
+each, written owner-only to ``out/tokens/<name>``; every request of the demo is made
+with those tokens, signed in as the CLI and the service sign in, and the same files sign
+the CLI in afterwards (``CROSSWALK_TOKEN=$(cat demo-out/tokens/analyst)``).
 """
 
 from __future__ import annotations
@@ -17,8 +22,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from crosswalk import analytics, clock
+from crosswalk import analytics, clock, migrations, stores
 from crosswalk.access import REDISCLOSURE_NOTICE, Gate
+from crosswalk.accounts import Accounts, Actor
+from crosswalk.accounts.credentials import save_token
 from crosswalk.agreement import Principal
 from crosswalk.audit import AuditLog, Verification
 from crosswalk.errors import AccessDenied, NotFound
@@ -51,6 +58,36 @@ class AnalyticsExample:
 
 
 @dataclass(frozen=True)
+class DemoAccount:
+    """A demo account and its token (also in ``token_file``, mode 0600)."""
+
+    name: str
+    username: str
+    agency: str
+    roles: tuple[str, ...]
+    token: str
+    token_file: Path
+
+
+# (token file name, username, agency, roles): one account per role. The agreement names
+# the stewards and privacy officers by username, so these are the names it names.
+DEMO_ACCOUNTS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    ("analyst", "bob", "cdo", ("analyst",)),
+    ("researcher", "rae", "cdo", ("researcher",)),
+    ("caseworker", "ana", "fcs", ("caseworker",)),
+    ("doc-caseworker", "dan", "doc", ("caseworker",)),
+    ("fcs-steward", "fcs.steward", "fcs", ("steward",)),
+    ("hfs-steward", "hfs.steward", "hfs", ("steward",)),
+    ("sud-steward", "sud.steward", "sud", ("steward",)),
+    ("operator-steward", "cdo.steward", "cdo", ("steward",)),
+    ("linkage-steward", "cdo.linkage", "cdo", ("linkage_steward",)),
+    ("privacy-officer", "cdo.privacy", "cdo", ("privacy_officer",)),
+    ("administrator", "cdo.admin", "cdo", ("administrator",)),
+)
+TOKEN_DAYS = 30
+
+
+@dataclass(frozen=True)
 class DemoResult:
     out: Path
     hub: Path
@@ -61,6 +98,7 @@ class DemoResult:
     gate_examples: list[GateExample]
     analytics_examples: list[AnalyticsExample]
     audit: Verification
+    accounts: list[DemoAccount]
 
 
 def demo(
@@ -78,18 +116,22 @@ def demo(
     control = f"sqlite:///{out / 'control.db'}"
     # One folder of keys for every step, so the whole audit chain is signed by one key.
     secrets = out / "secrets"
+    say("making one account per role, with a token each")
+    accounts = make_accounts(control, secrets, out / "tokens")
     say("ingesting the 13 agencies' extracts")
     ingested = ingest_state(out / "state", hub=hub, control=control, secrets=secrets)
     say("linking person records across agencies")
     linked = link(hub, charts=out / "charts", control=control, secrets=secrets)
     say("evaluating the person index against the ground truth")
     evaluation = Gate(hub, control, secrets).evaluate_linkage(
-        LINKAGE_STEWARD, "linkage_review", out / "state" / "truth"
+        _signed_in(control, secrets, accounts, "linkage-steward", "linkage_review"),
+        "linkage_review",
+        out / "state" / "truth",
     )
     say("asking the gate for data as different agencies and purposes")
-    examples = gate_examples(hub, control, secrets)
+    examples = gate_examples(hub, control, secrets, accounts)
     say("asking cross-agency questions as an analyst, under disclosure control")
-    questions = analytics_examples(hub, control, secrets, out / "charts")
+    questions = analytics_examples(hub, control, secrets, out / "charts", accounts)
     return DemoResult(
         out,
         hub,
@@ -100,12 +142,45 @@ def demo(
         examples,
         questions,
         AuditLog(control, secrets=secrets).verify(),
+        accounts,
     )
 
 
-ANALYST = Principal("bob", "cdo", "analyst")
-LINKAGE_STEWARD = Principal("cdo.linkage", "cdo", "linkage_steward")
-SUD_STEWARD = Principal("sud.steward", "sud", "steward")
+def make_accounts(control: str, secrets: Path, folder: Path) -> list[DemoAccount]:
+    """The control plane migrated, then ``DEMO_ACCOUNTS`` made by the host operator, each
+    with a token of the scopes its roles use, written to ``folder/<name>`` (0600)."""
+    engine = stores.control_engine(control)
+    try:
+        migrations.upgrade(engine)
+        accounts = Accounts(engine, AuditLog(engine, secrets=secrets))
+        operator = Actor.host_operator()
+        made = []
+        for name, username, agency, roles in DEMO_ACCOUNTS:
+            accounts.add(operator, username, agency, list(roles), f"demo {name}")
+            _, token = accounts.create_token(
+                operator, username, days=TOKEN_DAYS, label="crosswalk demo"
+            )
+            path = save_token(folder / name, token)
+            made.append(DemoAccount(name, username, agency, roles, token, path))
+        return made
+    finally:
+        engine.dispose()
+
+
+def _signed_in(
+    control: str, secrets: Path, accounts: list[DemoAccount], name: str, purpose: str
+) -> Principal:
+    """The principal of a demo account's request: its token authenticated and its role
+    chosen for the purpose as for any CLI or API request (``Accounts.principal``)."""
+    token = next(a.token for a in accounts if a.name == name)
+    engine = stores.control_engine(control)
+    try:
+        book = Accounts(engine, AuditLog(engine, secrets=secrets))
+        return book.principal(book.authenticate(token, "crosswalk demo"), purpose)
+    finally:
+        engine.dispose()
+
+
 DEMO_QUESTIONS: list[tuple[str, analytics.Question]] = [
     (
         "People in each pair of programs, 2019",
@@ -157,14 +232,15 @@ DEMO_QUESTIONS: list[tuple[str, analytics.Question]] = [
 
 
 def analytics_examples(
-    hub: Path, control: str, secrets: Path, charts: Path
+    hub: Path, control: str, secrets: Path, charts: Path, accounts: list[DemoAccount]
 ) -> list[AnalyticsExample]:
-    """Overlap, a pathway and a cohort asked as an analyst for program evaluation, with
-    each answer's charts written as interactive HTML and PNG into ``charts``."""
+    """Overlap, a pathway and a cohort asked by the demo analyst for program evaluation,
+    with each answer's charts written as interactive HTML and PNG into ``charts``."""
+    analyst = _signed_in(control, secrets, accounts, "analyst", "program_evaluation")
     out = []
     for title, question in DEMO_QUESTIONS:
         answer = analytics.ask(
-            question, ANALYST, "program_evaluation", hub=hub, control=control, secrets=secrets
+            question, analyst, "program_evaluation", hub=hub, control=control, secrets=secrets
         )
         spec = analytics.chart(
             question.name, answer.table, title, getattr(question, "program", None)
@@ -177,30 +253,44 @@ def analytics_examples(
     return out
 
 
-def gate_examples(hub: Path, control: str, secrets: Path) -> list[GateExample]:
-    """A few requests as different agencies, roles and purposes, with what the gate did."""
+def gate_examples(
+    hub: Path, control: str, secrets: Path, accounts: list[DemoAccount]
+) -> list[GateExample]:
+    """A few requests by demo accounts of different agencies, roles and purposes, with
+    what the gate did."""
     today = clock.today()
     gate = Gate(hub, control, secrets=secrets)
+
+    def who(name: str, purpose: str) -> Principal:
+        return _signed_in(control, secrets, accounts, name, purpose)
+
+    def signing_in(name: str, purpose: str) -> Principal | Refused:
+        try:
+            return who(name, purpose)
+        except AccessDenied as refused:
+            return Refused(next(a for a in accounts if a.name == name), str(refused))
+
     # The substance-use program's steward finds one of its own clients (its own data,
     # clause 6.1): the client who then signs a consent.
+    sud_steward = who("sud-steward", "operations")
     clients = gate.rows(
-        SUD_STEWARD,
+        sud_steward,
         "operations",
         analytics.HeavyUsers(analytics.Filters(programs=("SUD_TREATMENT",)), limit=1),
         level="identified",
     )
     person = clients.column("enterprise_id").to_pylist()[0]
     asks = [
-        (Principal("ana", "fcs", "caseworker"), "care_coordination", "identified"),
-        (Principal("rae", "cdo", "researcher"), "research", "pseudonymised"),
-        (Principal("dan", "doc", "caseworker"), "care_coordination", "identified"),
-        (Principal("bob", "cdo", "analyst"), "program_evaluation", "identified"),
+        ("caseworker", "care_coordination", "identified"),
+        ("researcher", "research", "pseudonymised"),
+        ("doc-caseworker", "care_coordination", "identified"),
+        ("analyst", "program_evaluation", "identified"),
     ]
     examples = []
-    for i, (who, purpose, level) in enumerate(asks):
+    for i, (name, purpose, level) in enumerate(asks):
         if i == 1:  # the person signs a Part 2 consent for their SNAP caseworker
             gate.consent_add(
-                SUD_STEWARD.user,
+                sud_steward.user,
                 person,
                 "sud",
                 "fcs",
@@ -212,20 +302,32 @@ def gate_examples(hub: Path, control: str, secrets: Path) -> list[GateExample]:
             examples.append(
                 _ask(
                     gate,
-                    who.__class__("ana", "fcs", "caseworker"),
+                    signing_in("caseworker", "care_coordination"),
                     "care_coordination",
                     "identified",
                     person,
                     "after consent",
                 )
             )
-        examples.append(_ask(gate, who, purpose, level, person, ""))
+        examples.append(_ask(gate, signing_in(name, purpose), purpose, level, person, ""))
     return examples
 
 
+@dataclass(frozen=True)
+class Refused:
+    """A demo account refused at sign-in: no role of it may use data for the purpose."""
+
+    account: DemoAccount
+    reason: str
+
+
 def _ask(
-    gate: Gate, who: Principal, purpose: str, level: str, person: str, note: str
+    gate: Gate, who: Principal | Refused, purpose: str, level: str, person: str, note: str
 ) -> GateExample:
+    if isinstance(who, Refused):
+        a = who.account
+        label = f"{a.username} ({', '.join(a.roles)}, {a.agency})"
+        return GateExample(label, purpose, level, "denied", f"at sign-in: {who.reason}", [])
     label = f"{who.user} ({who.role}, {who.agency}){' ' + note if note else ''}"
     try:
         answer = gate.person(who, purpose, person, level)

@@ -64,8 +64,19 @@ AUDIT_CHECKPOINT_SECONDS = Setting(
 TOKEN = Setting(
     "token",
     "",
-    "An API token: the CLI acts as its account (administrative commands); empty: as the "
-    "host operator.",
+    "An API token (cwt_...): the CLI signs in as its account for every read and every "
+    "administrative act; empty: the token file.",
+)
+TOKEN_FILE = Setting(
+    "token_file",
+    "~/.config/crosswalk/token",
+    "File holding the CLI's API token when $CROSSWALK_TOKEN is empty; refused unless only "
+    "its owner can read it (chmod 600).",
+)
+PROFILE = Setting(
+    "profile",
+    "~/.config/crosswalk/profile.yaml",
+    "YAML file of the CLI's defaults for a read: role and purpose (nothing else), if it exists.",
 )
 SERVICE_CORS_ORIGINS = Setting(
     "service_cors_origins",
@@ -103,6 +114,8 @@ SETTINGS: tuple[Setting, ...] = (
     AUDIT_CHECKPOINT_EVERY,
     AUDIT_CHECKPOINT_SECONDS,
     TOKEN,
+    TOKEN_FILE,
+    PROFILE,
     SERVICE_CORS_ORIGINS,
     SERVICE_MAX_BODY_MB,
     SERVICE_MAX_JSON_KB,

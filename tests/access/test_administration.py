@@ -44,14 +44,32 @@ def actions(control: str) -> list[tuple[str, str, str]]:
 
 
 @pytest.mark.parametrize("names_nobody", [False, True])
-def test_an_unnamed_user_cannot_load_an_agreement(tmp_path, control, capsys, names_nobody):
+def test_an_unnamed_user_cannot_load_an_agreement(
+    tmp_path, control, capsys, names_nobody, signed_in
+):
     """The attack: `crosswalk agreement load evil.yaml --user nobody` stored a version
-    whose clause granted everything to everyone."""
+    whose clause granted everything to everyone. Now the loader is the signed-in account,
+    and an account the agreement in force does not name is refused."""
     path = evil(tmp_path, names_nobody=names_nobody)
-    assert run(["agreement", "load", str(path), "--user", "nobody", "--control", control]) == 3
+    nobody = signed_in("nobody", "fcs", "caseworker", control=control)
+    assert run(["agreement", "load", str(path), *nobody, "--control", control]) == 3
     assert "nobody may not load an agreement version" in capsys.readouterr().err
     assert agreement_in_force(TODAY, control).version == 1
-    assert actions(control) == [("agreement.version", "nobody", "denied")]
+    loads = [a for a in actions(control) if a[0] == "agreement.version"]
+    assert loads == [("agreement.version", "nobody", "denied")]
+
+
+def test_an_act_cannot_name_its_actor(tmp_path, control, capsys, signed_in):
+    """The attack: naming the operator's steward on the command line while signed in as
+    someone else (or not at all). The option is gone; the actor is the token's."""
+    path = evil(tmp_path)
+    nobody = signed_in("nobody", "fcs", "caseworker", control=control)
+    argv = ["agreement", "load", str(path), "--user", "cdo.steward", "--control", control]
+    assert run(argv) == 2
+    assert run([*argv, *nobody]) == 2
+    assert "No such option: --user" in capsys.readouterr().err
+    assert agreement_in_force(TODAY, control).version == 1
+    assert not [a for a in actions(control) if a[0] == "agreement.version"]
 
 
 def test_the_operators_steward_loads_an_amendment_and_the_library_audits_it(tmp_path, control):
@@ -118,22 +136,24 @@ def test_a_review_decision_needs_the_operators_steward(hub, control):
     assert actions(control) == [("identity.review", "nobody", "denied")]
 
 
-def test_a_profile_with_an_unknown_key_is_refused(tmp_path, hub, sud_person, control, capsys):
+@pytest.mark.parametrize(
+    ("profile_text", "key", "line"),
+    [
+        ("role: caseworker\npurpose: care_coordination\nlevel: identified\n", "level", 3),
+        # who asks is the token's: a profile that names a user or an agency is refused
+        ("user: cdo.privacy\npurpose: care_coordination\n", "user", 1),
+        ("purpose: care_coordination\nagency: sud\n", "agency", 2),
+    ],
+)
+def test_a_profile_with_an_unknown_key_is_refused(
+    tmp_path, hub, sud_person, control, capsys, signed_in, profile_text, key, line
+):
     profile = tmp_path / "me.yaml"
-    profile.write_text(
-        "user: ana\nagency: fcs\nrole: caseworker\npurpose: care_coordination\nlevel: identified\n"
-    )
-    argv = [
-        "person",
-        sud_person,
-        "--profile",
-        str(profile),
-        "--hub",
-        str(hub),
-        "--control",
-        control,
-    ]
+    profile.write_text(profile_text)
+    ana = signed_in("ana", "fcs", "caseworker", control=control)
+    argv = ["person", sud_person, "--profile", str(profile), *ana, "--hub", str(hub),
+            "--control", control]  # fmt: skip
     assert run(argv) == 2
     err = capsys.readouterr().err
-    assert "me.yaml" in err and "level" in err and "row 5" in err
-    assert AuditLog(control).entries() == []
+    assert "me.yaml" in err and key in err and f"row {line}" in err
+    assert not [e for e in AuditLog(control).entries() if e["action"].startswith("data.")]

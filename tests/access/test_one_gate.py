@@ -14,9 +14,12 @@ from crosswalk.audit import AuditLog
 from crosswalk.cli import run
 from crosswalk.errors import AccessDenied
 
-STEWARD = ["--user", "fcs.steward", "--agency", "fcs", "--role", "steward",
-           "--purpose", "operations"]  # fmt: skip
 LINKAGE = Principal("cdo.linkage", "cdo", "linkage_steward")
+
+
+@pytest.fixture
+def steward(signed_in, control):
+    return signed_in("fcs.steward", "fcs", "steward", control=control)
 
 
 def entries(control):
@@ -31,18 +34,18 @@ def test_the_ungated_readers_are_gone_from_the_public_surface():
 
 
 @pytest.mark.parametrize("argv", [["batches"], ["batches", "--issues"]])
-def test_lineage_without_a_principal_is_refused(hub, control, capsys, argv):
-    assert run([*argv, "--hub", str(hub), "--control", control, "--json"]) == 2
+def test_lineage_without_a_signed_in_account_is_refused(hub, control, capsys, argv):
+    assert run([*argv, "--hub", str(hub), "--control", control, "--json"]) == 3
     captured = capsys.readouterr()
-    assert captured.out == "" and "--user" in captured.err
+    assert captured.out == "" and "not signed in" in captured.err
 
 
-def test_a_steward_sees_only_their_own_agency_and_it_is_audited(hub, control, capsys):
-    argv = ["batches", *STEWARD, "--hub", str(hub), "--control", control, "--json"]
+def test_a_steward_sees_only_their_own_agency_and_it_is_audited(hub, control, capsys, steward):
+    argv = ["batches", *steward, "--hub", str(hub), "--control", control, "--json"]
     assert run(argv) == 0
     rows = json.loads(capsys.readouterr().out)
     assert rows and {r["agency"] for r in rows} == {"fcs"}
-    issues = ["batches", "--issues", *STEWARD, "--hub", str(hub), "--control", control, "--json"]
+    issues = ["batches", "--issues", *steward, "--hub", str(hub), "--control", control, "--json"]
     assert run(issues) == 0
     flagged = json.loads(capsys.readouterr().out)
     assert {r["agency"] for r in flagged} <= {"fcs"}
@@ -51,19 +54,22 @@ def test_a_steward_sees_only_their_own_agency_and_it_is_audited(hub, control, ca
     assert all(e["user"] == "fcs.steward" and e["objects"]["agency"] == "fcs" for e in reads)
 
 
-def test_another_agencys_batch_shows_no_issues(hub, control, capsys):
+def test_another_agencys_batch_shows_no_issues(hub, control, capsys, steward):
     con = duckdb.connect(str(hub), read_only=True)
     [(sud_batch,)] = con.execute("SELECT batch_id FROM batch WHERE agency = 'sud'").fetchall()
     con.close()
-    argv = ["batches", "--issues", "--batch", sud_batch, *STEWARD, "--hub", str(hub),
+    argv = ["batches", "--issues", "--batch", sud_batch, *steward, "--hub", str(hub),
             "--control", control, "--json"]  # fmt: skip
     assert run(argv) == 0
     assert json.loads(capsys.readouterr().out) == []
 
 
-def test_a_caseworker_may_not_read_lineage_and_the_refusal_is_audited(hub, control, capsys):
-    argv = ["batches", "--user", "ana", "--agency", "fcs", "--role", "caseworker",
-            "--purpose", "care_coordination", "--hub", str(hub), "--control", control]  # fmt: skip
+def test_a_caseworker_may_not_read_lineage_and_the_refusal_is_audited(
+    hub, control, capsys, signed_in
+):
+    ana = signed_in("ana", "fcs", "caseworker", control=control)
+    argv = ["batches", *ana, "--purpose", "care_coordination", "--hub", str(hub),
+            "--control", control]  # fmt: skip
     assert run(argv) == 3
     assert capsys.readouterr().out == ""
     [denied] = [e for e in entries(control) if e["action"] == "data.denied"]
@@ -102,9 +108,17 @@ def test_a_crafted_truth_file_cannot_ask_whether_a_client_is_in_treatment(hub, c
     assert scored.records == 1 and scored.true_pairs == 0 and scored.true_positive_pairs == 0
 
 
-def test_link_evaluate_names_a_linkage_steward_before_the_run(hub, tmp_path, capsys):
+def test_link_evaluate_signs_in_as_a_linkage_steward_before_the_run(
+    hub, tmp_path, capsys, control, signed_in
+):
     copy = tmp_path / "hub.duckdb"
     copy.write_bytes(hub.read_bytes())
     truth = hub.parent / "state" / "truth"
-    assert run(["link", "--hub", str(copy), "--evaluate", str(truth)]) == 2
-    assert "--user" in capsys.readouterr().err
+    argv = ["link", "--hub", str(copy), "--evaluate", str(truth), "--control", control]
+    assert run(argv) == 3
+    assert "not signed in" in capsys.readouterr().err
+    ada = signed_in("ada", "hfs", "analyst", control=control)
+    assert run([*argv, *ada]) == 3  # an analyst's purposes do not include linkage review
+    assert "no clause of the agreement lets ada" in " ".join(capsys.readouterr().err.split())
+    runs = [e for e in entries(control) if e["action"].startswith("identity.link")]
+    assert runs == []  # refused before the run: no linkage

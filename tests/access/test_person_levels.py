@@ -94,14 +94,14 @@ def test_a_missing_person_and_an_unseen_person_get_the_same_answer(hub, sud_only
 
 
 def test_cli_person_prints_each_value_under_its_header(
-    hub: Path, plain_person: str, control: str, capsys, monkeypatch
+    hub: Path, plain_person: str, control: str, capsys, monkeypatch, signed_in
 ) -> None:
     """The attack: headers built from a set printed values under the wrong columns,
     differently each run; withheld services printed as blank rows."""
     monkeypatch.setenv("COLUMNS", "400")
     answer = Gate(hub, control).person(HFS_CASEWORKER, "care_coordination", plain_person)
     code = run(
-        ["person", plain_person, "--user", "ana", "--agency", "hfs", "--role", "caseworker",
+        ["person", plain_person, *signed_in("ana", "hfs", "caseworker", control=control),
          "--purpose", "care_coordination", "--hub", str(hub), "--control", control]
     )  # fmt: skip
     assert code == 0

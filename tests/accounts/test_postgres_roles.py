@@ -16,8 +16,10 @@ from crosswalk.errors import ConfigError
 
 
 @pytest.fixture
-def as_service(postgres_database, tmp_path):
-    """The control plane migrated by its owner, and a URL that connects as the service."""
+def as_service(postgres_database, tmp_path, monkeypatch):
+    """The control plane migrated by its owner, and a URL that connects as the service
+    (the grant is audited as the host operator, with the log's key in ``secrets``)."""
+    monkeypatch.setenv("CROSSWALK_SECRETS", str(tmp_path / "secrets"))
     owner = sa.create_engine(postgres_database)
     migrations.upgrade(owner)
     role = f"crosswalk_service_{uuid.uuid4().hex[:8]}"  # roles belong to the whole server
@@ -34,7 +36,9 @@ def test_the_service_role_appends_and_reads_but_cannot_rewrite_the_audit_log(as_
     log = AuditLog(engine, secrets=secrets, checkpoint_every=0)
     for i in range(3):
         log.record(DataRead(f"user{i}", "fcs", "caseworker", "care_coordination"))
-    assert log.verify().ok and log.verify().entries == 3
+    first = log.entries()[0]
+    assert (first["action"], first["user"][:9]) == ("operator.command", "operator:")
+    assert log.verify().ok and log.verify().entries == 4
     for statement in (
         "UPDATE audit_entry SET agency = 'hfs' WHERE seq = 2",
         "DELETE FROM audit_entry WHERE seq = 3",
@@ -46,7 +50,7 @@ def test_the_service_role_appends_and_reads_but_cannot_rewrite_the_audit_log(as_
             pytest.raises(sa.exc.ProgrammingError, match=r"permission denied|must be owner"),
         ):
             conn.execute(sa.text(statement))
-    assert log.verify().ok and log.verify().entries == 3
+    assert log.verify().ok and log.verify().entries == 4
 
 
 def test_the_service_role_does_the_services_work(as_service):

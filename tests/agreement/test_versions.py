@@ -5,6 +5,7 @@ import pytest
 
 from crosswalk.agreement import agreement_in_force
 from crosswalk.agreement.versions import store_version
+from crosswalk.audit import AuditLog
 from crosswalk.cli import run
 from crosswalk.errors import AgreementError
 
@@ -29,16 +30,20 @@ def test_amendment_applies_from_its_effective_date(tmp_path):
         store_version(v1, control)
 
 
-def test_cli_check_and_load_are_audited(tmp_path, capsys):
+def test_cli_check_and_load_are_audited(tmp_path, capsys, signed_in):
     control = f"sqlite:///{tmp_path}/control.db"
     path = tmp_path / "v1.yaml"
     path.write_text(SHIPPED)
+    steward = signed_in("cdo.steward", "cdo", "steward", control=control)
     assert run(["agreement", "check", str(path)]) == 0
-    assert run(["agreement", "load", str(path), "--user", "cdo.steward", "--control", control]) == 0
+    assert run(["agreement", "load", str(path), *steward, "--control", control]) == 0
     assert run(["audit", "verify", "--control", control]) == 0
-    assert "1 entries" in capsys.readouterr().out
+    assert "3 entries" in capsys.readouterr().out  # the account, its token, the load
+    loads = [e for e in AuditLog(control).entries() if e["action"] == "agreement.version"]
+    assert [(e["user"], e["outcome"]) for e in loads] == [("cdo.steward", "ok")]
 
 
-def test_cli_read_needs_an_explicit_principal(capsys):
-    assert run(["person", "P0000000001"]) == 2
-    assert "--user --agency --role --purpose" in capsys.readouterr().err
+def test_cli_read_needs_a_signed_in_account(capsys):
+    assert run(["person", "P0000000001", "--purpose", "care_coordination"]) == 3
+    err = " ".join(capsys.readouterr().err.split())
+    assert "not signed in: set CROSSWALK_TOKEN" in err

@@ -9,14 +9,17 @@ import pytest
 
 from crosswalk.cli import run
 
-ANALYST = ["--user", "ada", "--agency", "hfs", "--role", "analyst", "--purpose"]
+
+@pytest.fixture
+def analyst(signed_in, control: str) -> list[str]:
+    return [*signed_in("ada", "hfs", "analyst", control=control), "--purpose"]
 
 
-def test_overlap_to_json_and_charts(state_hub: Path, control: str, tmp_path: Path) -> None:
+def test_overlap_to_json_and_charts(state_hub: Path, control: str, tmp_path: Path, analyst) -> None:
     out, png, html = tmp_path / "o.json", tmp_path / "o.png", tmp_path / "o.html"
     code = run(
         ["analyze", "overlap", "--start", "2015-01-01", "--end", "2020-12-31",
-         "--program", "medicaid", "--program", "SNAP", *ANALYST, "program_evaluation",
+         "--program", "medicaid", "--program", "SNAP", *analyst, "program_evaluation",
          "--hub", str(state_hub), "--control", control, "--out", str(out),
          "--chart", str(png), "--chart", str(html)]
     )  # fmt: skip
@@ -31,11 +34,11 @@ def test_overlap_to_json_and_charts(state_hub: Path, control: str, tmp_path: Pat
 
 
 def test_denied_purpose_exits_3_and_writes_nothing(
-    state_hub: Path, control: str, tmp_path: Path
+    state_hub: Path, control: str, tmp_path: Path, analyst
 ) -> None:
     out = tmp_path / "o.csv"
     code = run(
-        ["analyze", "overlap", *ANALYST, "care_coordination", "--hub", str(state_hub),
+        ["analyze", "overlap", *analyst, "care_coordination", "--hub", str(state_hub),
          "--control", control, "--out", str(out)]
     )  # fmt: skip
     assert code == 3

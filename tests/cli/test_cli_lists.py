@@ -14,16 +14,30 @@ from rich.console import Console
 from crosswalk.cli import run
 from crosswalk.cli.output import table
 
-ANALYST = ["--user", "ada", "--agency", "hfs", "--role", "analyst"]
-OFFICER = ["--user", "cdo.privacy", "--agency", "cdo", "--role", "privacy_officer",
-           "--purpose", "oversight"]  # fmt: skip
-LINKAGE = ["--user", "cdo.linkage", "--agency", "cdo", "--role", "linkage_steward",
-           "--purpose", "linkage_review"]  # fmt: skip
+
+@pytest.fixture
+def analyst(signed_in, control: str) -> list[str]:
+    return signed_in("ada", "hfs", "analyst", control=control)
 
 
-def steward_of(agency: str) -> list[str]:
-    return ["--user", f"{agency}.steward", "--agency", agency, "--role", "steward",
-            "--purpose", "operations"]  # fmt: skip
+@pytest.fixture
+def officer(signed_in, control: str) -> list[str]:
+    return signed_in("cdo.privacy", "cdo", "privacy_officer", control=control)
+
+
+@pytest.fixture
+def steward_of(signed_in, control: str):
+    def sign_in(agency: str) -> list[str]:
+        return [*signed_in(f"{agency}.steward", agency, "steward", control=control),
+                "--control", control]  # fmt: skip
+
+    return sign_in
+
+
+@pytest.fixture
+def linkage(signed_in, control: str) -> list[str]:
+    return [*signed_in("cdo.linkage", "cdo", "linkage_steward", control=control),
+            "--control", control]  # fmt: skip
 
 
 def _out(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
@@ -39,7 +53,9 @@ def _csv(capsys, argv):
     return list(csv.DictReader(io.StringIO(_out(capsys, [*argv, "--csv"]))))
 
 
-def test_batches_as_json_and_csv_carry_every_batch_of_the_agency(linked_hub: Path, capsys):
+def test_batches_as_json_and_csv_carry_every_batch_of_the_agency(
+    linked_hub: Path, capsys, steward_of
+):
     argv = ["batches", *steward_of("fcs"), "--hub", str(linked_hub)]
     as_json, as_csv = _json(capsys, argv), _csv(capsys, argv)
     assert len(as_json) == 1 and {r["agency"] for r in as_json} == {"fcs"}
@@ -50,7 +66,7 @@ def test_batches_as_json_and_csv_carry_every_batch_of_the_agency(linked_hub: Pat
 
 @pytest.mark.parametrize("columns", ["80", "60", "40"])
 def test_batch_ids_are_whole_at_any_terminal_width(
-    linked_hub: Path, capsys, monkeypatch, columns: str
+    linked_hub: Path, capsys, monkeypatch, columns: str, steward_of
 ) -> None:
     argv = ["batches", *steward_of("fcs"), "--hub", str(linked_hub)]
     ids = [r["batch_id"] for r in _json(capsys, argv)]
@@ -65,7 +81,7 @@ AGENCIES = ["hfs", "fcs", "sud", "mh", "dd", "dcfs", "aging", "idph", "doc", "dj
             "dva", "housing"]  # fmt: skip
 
 
-def test_quarantine_as_json_names_row_field_and_rule(linked_hub: Path, capsys) -> None:
+def test_quarantine_as_json_names_row_field_and_rule(linked_hub: Path, capsys, steward_of) -> None:
     agency = next(
         a
         for a in AGENCIES
@@ -81,9 +97,9 @@ def test_quarantine_as_json_names_row_field_and_rule(linked_hub: Path, capsys) -
 
 
 def test_review_list_keys_are_whole_and_machine_readable(
-    linked_hub: Path, capsys, monkeypatch
+    linked_hub: Path, capsys, monkeypatch, linkage
 ) -> None:
-    argv = ["review", "list", *LINKAGE, "--hub", str(linked_hub), "--limit", "5"]
+    argv = ["review", "list", *linkage, "--hub", str(linked_hub), "--limit", "5"]
     rows = _json(capsys, argv)
     assert rows and all(":" in r["record_a"] and ":" in r["record_b"] for r in rows)
     assert all(isinstance(r["fields"], dict) for r in rows)
@@ -93,7 +109,9 @@ def test_review_list_keys_are_whole_and_machine_readable(
     assert all(r["record_a"] in shown and r["record_b"] in shown for r in rows)
 
 
-def test_consent_and_audit_lists_as_json(linked_hub: Path, control: str, capsys) -> None:
+def test_consent_and_audit_lists_as_json(
+    linked_hub: Path, control: str, capsys, signed_in, officer, analyst
+) -> None:
     con = duckdb.connect(str(linked_hub), read_only=True)
     [(client,)] = con.execute(
         "SELECT min(enterprise_id) FROM person_index WHERE agency = 'sud'"
@@ -102,27 +120,28 @@ def test_consent_and_audit_lists_as_json(linked_hub: Path, control: str, capsys)
     assert run(
         ["consent", "add", client, "--discloser", "sud", "--recipient", "fcs",
          "--purpose", "care_coordination", "--information", "treatment records",
-         "--signed", "2025-01-02", "--expires", "2026-01-02", "--user", "sud.steward",
+         "--signed", "2025-01-02", "--expires", "2026-01-02",
+         *signed_in("sud.steward", "sud", "steward", control=control),
          "--hub", str(linked_hub), "--control", control]
     ) == 0, capsys.readouterr().err  # fmt: skip
     capsys.readouterr()
-    listing = ["consent", "list", *OFFICER, "--control", control]
+    listing = ["consent", "list", *officer, "--control", control]
     consents = _json(capsys, listing)
     assert [(c["person"], c["signed"], c["revoked"]) for c in consents] == [
         (client, "2025-01-02", None)
     ]
     assert _csv(capsys, listing)[0]["id"] == consents[0]["id"]
-    _out(capsys, ["analyze", "overlap", *ANALYST, "--purpose", "program_evaluation",
+    _out(capsys, ["analyze", "overlap", *analyst, "--purpose", "program_evaluation",
                   "--hub", str(linked_hub), "--control", control, "--json"])  # fmt: skip
-    reads = _json(capsys, ["audit", "purposes", *OFFICER, "--control", control])
+    reads = _json(capsys, ["audit", "purposes", *officer, "--control", control])
     assert {"purpose": "program_evaluation", "reads": 1} in reads
-    assert isinstance(_json(capsys, ["audit", "denials", *OFFICER, "--control", control]), list)
+    assert isinstance(_json(capsys, ["audit", "denials", *officer, "--control", control]), list)
 
 
 def test_analytic_answers_as_json_and_csv_keep_hidden_cells_null(
-    linked_hub: Path, control: str, capsys
+    linked_hub: Path, control: str, capsys, analyst
 ) -> None:
-    argv = ["analyze", "lifetime", "--by", "age_group", *ANALYST, "--purpose",
+    argv = ["analyze", "lifetime", "--by", "age_group", *analyst, "--purpose",
             "program_evaluation", "--hub", str(linked_hub), "--control", control]  # fmt: skip
     rows = _json(capsys, argv)
     hidden = [r for r in rows if r["people_suppressed"]]
@@ -132,7 +151,7 @@ def test_analytic_answers_as_json_and_csv_keep_hidden_cells_null(
     assert all(r["people"] == "" for r in as_csv if r["people_suppressed"] == "True")
 
 
-def test_json_and_csv_together_is_an_error(linked_hub: Path, capsys) -> None:
+def test_json_and_csv_together_is_an_error(linked_hub: Path, capsys, steward_of) -> None:
     argv = ["batches", *steward_of("fcs"), "--hub", str(linked_hub), "--json", "--csv"]
     assert run(argv) == 2
     assert "not both" in capsys.readouterr().err
@@ -153,8 +172,10 @@ def test_a_table_too_wide_for_the_terminal_shows_each_row_as_a_block() -> None:
     assert max(len(line.rstrip()) for line in text.splitlines()) <= 50
 
 
-def test_lifetime_groups_come_youngest_first(linked_hub: Path, control: str, capsys) -> None:
-    argv = ["analyze", "lifetime", "--by", "age_group", *ANALYST, "--purpose",
+def test_lifetime_groups_come_youngest_first(
+    linked_hub: Path, control: str, capsys, analyst
+) -> None:
+    argv = ["analyze", "lifetime", "--by", "age_group", *analyst, "--purpose",
             "program_evaluation", "--hub", str(linked_hub), "--control", control]  # fmt: skip
     groups = list(dict.fromkeys(r["group"] for r in _json(capsys, argv)))
     order = ["0-5", "6-17", "18-24", "25-44", "45-64", "65+", "unknown", "ALL"]

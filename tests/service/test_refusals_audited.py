@@ -59,3 +59,19 @@ def test_a_token_without_the_scope_is_refused_and_audited(any_service, sud_perso
     assert len(after) == before + 1
     assert after[-1]["purpose"] == "oversight"
     assert after[-1]["objects"] == {"operation": f"GET /persons/{sud_person}"}
+
+
+def test_a_failed_token_is_audited_with_its_cause_never_its_secret(service):
+    """A forged bearer token gets the same 401 as any other bad token; the log says why."""
+    _, secret = service.accounts.create_token(OPERATOR, "ana")
+    forged = secret[:-1] + ("A" if secret[-1] != "A" else "B")
+    r = service.client.get("/me", headers={"Authorization": f"Bearer {forged}"})
+    assert r.status_code == 401
+    failed = [
+        json.loads(e["body"])
+        for e in service.hub.audit.entries()
+        if e["action"] == "session.failed"
+    ]
+    assert failed[-1]["user"] == "ana" and failed[-1]["objects"]["why"] == "wrong secret"
+    assert failed[-1]["objects"]["token"] == secret.split("_")[1]
+    assert secret.split("_")[2] not in json.dumps(failed)

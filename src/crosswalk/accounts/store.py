@@ -22,6 +22,7 @@ from crosswalk import clock, migrations
 from crosswalk.accounts import credentials
 from crosswalk.accounts.tables import account, account_role, api_token, sign_in_attempt
 from crosswalk.agreement import Agreement, Principal, agreement_in_force
+from crosswalk.audit import AccessDenied as DataDenied
 from crosswalk.audit import AccountChanged, AuditLog, Login, SignInFailed, TokenChanged
 from crosswalk.errors import (
     AccessDenied,
@@ -486,24 +487,70 @@ class Accounts:
 
     # -- signing in --------------------------------------------------------------------
 
-    def authenticate(self, token: str) -> Caller:
+    def authenticate(self, token: str, source: str = "") -> Caller:
         """The caller a token stands for; ``Unauthenticated`` for a malformed, forged,
-        expired or revoked token or a disabled account (one answer for every case)."""
+        expired or revoked token or a disabled account (one answer for every case, and
+        each refusal audited as ``session.failed`` with why: the answer says nothing, the
+        log says it all). ``source`` says where the token came from (an address, the CLI)."""
         parsed = credentials.parse_token(token)
         if parsed is None:
-            raise Unauthenticated(NOT_SIGNED_IN)
+            raise self._not_signed_in(None, None, "malformed token", source)
         token_id, digest = parsed
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(api_token).where(api_token.c.token_id == token_id)).first()
-        if row is None or not credentials.same_digest(row.secret_sha256, digest):
-            raise Unauthenticated(NOT_SIGNED_IN)
+        if row is None:
+            raise self._not_signed_in(None, token_id, "unknown token", source)
+        if not credentials.same_digest(row.secret_sha256, digest):
+            raise self._not_signed_in(row.username, token_id, "wrong secret", source)
         found = _token(row)
+        if found.revoked_at is not None:
+            raise self._not_signed_in(row.username, token_id, "revoked token", source)
         if not found.active(now()):
-            raise Unauthenticated(NOT_SIGNED_IN)
+            raise self._not_signed_in(row.username, token_id, "expired token", source)
         who = self.get(found.username)
         if who.disabled:
-            raise Unauthenticated(NOT_SIGNED_IN)
+            raise self._not_signed_in(row.username, token_id, "disabled account", source)
         return Caller(who, found)
+
+    def _not_signed_in(
+        self, username: str | None, token_id: str | None, why: str, source: str
+    ) -> Unauthenticated:
+        objects: dict[str, object] = {"why": why, "source": source[:64]}
+        if token_id is not None:
+            objects["token"] = token_id  # the id only: never the secret
+        self.audit.record(SignInFailed(username or "(unknown)", objects=objects))
+        return Unauthenticated(NOT_SIGNED_IN)
+
+    def principal(
+        self, caller: Caller, purpose: str, role: str | None = None, operation: str = ""
+    ) -> Principal:
+        """The caller as the principal of a read for ``purpose`` (``Caller.principal``,
+        against the agreement in force today); a refusal (a role not held, no clause for
+        the purpose, no data scope) is audited before it is raised."""
+        agreement = agreement_in_force(clock.today(), self.engine)
+        try:
+            return caller.principal(agreement, purpose, role)
+        except AccessDenied as e:
+            raise self.refused(caller, str(e), purpose, operation) from None
+
+    def refused(
+        self, caller: Caller, message: str, purpose: str | None, operation: str
+    ) -> AccessDenied:
+        """Audit a refusal decided before the gate (``data.denied`` with the authenticated
+        account, the purpose asked and the operation); the error to raise."""
+        self.audit.record(
+            DataDenied(
+                caller.account.username,
+                caller.account.agency,
+                None,
+                purpose,
+                {"operation": operation},
+                {"decision": "deny", "reasons": [message]},
+                0,
+                "denied",
+            )
+        )
+        return AccessDenied(message)
 
     def sign_in(self, username: str, password: str, source: str = "") -> tuple[Token, str]:
         """Check a password and make a sign-in token (12 hours, the account's scopes).

@@ -143,6 +143,15 @@ class TokenChanged(AuditEvent):
     administrative: ClassVar[bool] = True
 
 
+@dataclass(frozen=True)
+class OperatorCommand(AuditEvent):
+    """The host operator ran one of their own commands (a control-plane migration, the
+    service's database role, the service starting or stopping); ``objects`` names the
+    command. These commands read no person data."""
+
+    action: ClassVar[str] = "operator.command"
+
+
 EVENT_KINDS: tuple[type[AuditEvent], ...] = (
     DataRead,
     AccessDenied,
@@ -159,4 +168,5 @@ EVENT_KINDS: tuple[type[AuditEvent], ...] = (
     SignInFailed,
     AccountChanged,
     TokenChanged,
+    OperatorCommand,
 )

@@ -152,7 +152,7 @@ EXIT_UNAVAILABLE = 4
 
 
 def exit_code(error: CrosswalkError) -> int:
-    if error.status == 403:
+    if error.status in (401, 403):  # not signed in, or signed in and refused
         return EXIT_DENIED
     if error.status >= 500:
         return EXIT_UNAVAILABLE

@@ -1,6 +1,7 @@
 """``crosswalk person``, ``agreement``, ``consent``, ``audit``: reads through the gate,
-and the agreement's and audit log's own commands. Every data read names its principal
-and purpose explicitly: there is no anonymous or implicit superuser read."""
+and the agreement's and audit log's own commands. Every data read and every
+administrative act is the signed-in account's (``crosswalk.cli.principal``): there is no
+anonymous, self-named or implicit superuser read."""
 
 from __future__ import annotations
 
@@ -18,35 +19,23 @@ from crosswalk import audit as audit_lib
 from crosswalk.access import Gate
 from crosswalk.cli.ingest import HubOption
 from crosswalk.cli.output import Csv, Json, emit
-from crosswalk.cli.principal import (
-    Agency,
-    Control,
-    ProfileFile,
-    Purpose,
-    Role,
-    User,
-    principal_from,
-)
+from crosswalk.cli.principal import Asker, Control, SignedIn, acts, reads
 from crosswalk.errors import ConfigError, IntegrityError
 
 
+@reads()
 def person(
+    who: Asker,
     enterprise_id: Annotated[str, typer.Argument(help="Enterprise person id, e.g. P0000000042.")],
-    user: User = None,
-    agency: Agency = None,
-    role: Role = None,
-    purpose: Purpose = None,
-    profile: ProfileFile = None,
     level: Annotated[str, typer.Option(help="identified or pseudonymised.")] = "identified",
     hub: HubOption = None,
     control: Control = None,
 ) -> None:
     """Show one person's records and services across agencies, as the agreement allows.
 
-    Example: crosswalk person P0000000042 --user ana --agency fcs --role caseworker --purpose care_coordination
+    Example: CROSSWALK_TOKEN=$(cat demo-out/tokens/caseworker) crosswalk person P0000000042 --purpose care_coordination
     """
-    principal, why = principal_from(user, agency, role, purpose, profile)
-    answer = Gate(hub, control).person(principal, why, enterprise_id, level)
+    answer = Gate(hub, control).person(who.principal, who.purpose, enterprise_id, level)
     console = Console()
     console.print(_rows(f"Person {answer.person} ({level})", answer.records, answer.record_columns))
     console.print(_rows("Services", answer.events, answer.event_columns))
@@ -81,31 +70,35 @@ def agreement_check(file: Annotated[Path, typer.Argument(help="Agreement YAML.")
 
 
 @agreement_app.command("load")
+@acts()
 def agreement_load(
+    who: SignedIn,
     file: Annotated[Path, typer.Argument(help="Agreement YAML with a higher version.")],
-    user: Annotated[str, typer.Option(help="Who loads it: a steward of the hub operator.")],
     control: Control = None,
 ) -> None:
-    """Store an agreement version (an amendment) in the control plane; it applies from its effective date.
+    """Store an agreement version (an amendment) in the control plane; it applies from its
+    effective date. Signed in as a steward of the hub operator.
 
-    Example: crosswalk agreement load emou-v2.yaml --user cdo.steward
+    Example: CROSSWALK_TOKEN=$(cat demo-out/tokens/operator-steward) crosswalk agreement load emou-v2.yaml
     """
-    a = Gate(control=control).agreement_load(user, file)
+    a = Gate(control=control).agreement_load(who.user, file)
     Console().print(f"agreement version {a.version} stored; in force from {a.effective_from}")
 
 
 @agreement_app.command("withdraw")
+@acts()
 def agreement_withdraw(
+    who: SignedIn,
     party: Annotated[str, typer.Argument(help="The party that withdraws, e.g. doc.")],
     on: Annotated[str, typer.Option(help="From this day (YYYY-MM-DD), today or later.")],
-    user: Annotated[str, typer.Option(help="A steward of that party or of the hub operator.")],
     control: Control = None,
 ) -> None:
-    """Record a party's withdrawal: a new agreement version that excludes its data from that day.
+    """Record a party's withdrawal: a new agreement version that excludes its data from
+    that day. Signed in as a steward of that party or of the hub operator.
 
-    Example: crosswalk agreement withdraw doc --on 2026-07-01 --user doc.steward
+    Example: crosswalk agreement withdraw doc --on 2026-07-01 --token-file ~/doc-steward.token
     """
-    a = Gate(control=control).agreement_withdraw(user, party, _day(on))
+    a = Gate(control=control).agreement_withdraw(who.user, party, _day(on))
     Console().print(f"agreement version {a.version} stored: {party} withdraws on {on}")
 
 
@@ -154,7 +147,9 @@ consent_app = typer.Typer(help="The consent registry (42 CFR Part 2).", no_args_
 
 
 @consent_app.command("add")
+@acts()
 def consent_add(
+    who: SignedIn,
     enterprise_id: Annotated[str, typer.Argument()],
     discloser: Annotated[str, typer.Option()],
     recipient: Annotated[str, typer.Option()],
@@ -162,54 +157,54 @@ def consent_add(
     information: Annotated[str, typer.Option()],
     signed: Annotated[str, typer.Option(help="YYYY-MM-DD")],
     expires: Annotated[str, typer.Option(help="YYYY-MM-DD")],
-    user: Annotated[
-        str, typer.Option(help="Who records it: a steward or privacy officer of the discloser.")
-    ],
     hub: HubOption = None,
     control: Control = None,
 ) -> None:
-    """Record a written consent.
+    """Record a written consent, signed in as a steward or privacy officer of the discloser.
 
-    Example: crosswalk consent add P0000000042 --discloser sud --recipient fcs --purpose care_coordination --information "treatment records" --signed 2025-01-02 --expires 2026-01-02 --user sud.steward
+    Example: CROSSWALK_TOKEN=$(cat demo-out/tokens/sud-steward) crosswalk consent add P0000000042 --discloser sud --recipient fcs --purpose care_coordination --information "treatment records" --signed 2025-01-02 --expires 2026-01-02
     """
     c = Gate(hub, control).consent_add(
-        user, enterprise_id, discloser, recipient, purpose, information, _day(signed), _day(expires)
+        who.user,
+        enterprise_id,
+        discloser,
+        recipient,
+        purpose,
+        information,
+        _day(signed),
+        _day(expires),
     )
     Console().print(f"consent {c.consent_id} recorded")
 
 
 @consent_app.command("revoke")
+@acts()
 def consent_revoke(
+    who: SignedIn,
     consent_id: Annotated[str, typer.Argument()],
-    user: Annotated[
-        str, typer.Option(help="A steward or privacy officer of the disclosing party.")
-    ],
     control: Control = None,
 ) -> None:
-    """Revoke a consent from today.
+    """Revoke a consent from today, signed in as a steward or privacy officer of the
+    disclosing party.
 
-    Example: crosswalk consent revoke 1a2b3c4d5e6f --user sud.steward
+    Example: CROSSWALK_TOKEN=$(cat demo-out/tokens/sud-steward) crosswalk consent revoke 1a2b3c4d5e6f
     """
-    Gate(control=control).consent_revoke(user, consent_id)
+    Gate(control=control).consent_revoke(who.user, consent_id)
     Console().print(f"consent {consent_id} revoked")
 
 
 @consent_app.command("list")
+@reads(purpose="oversight")
 def consent_list(
-    user: User = None,
-    agency: Agency = None,
-    role: Role = None,
-    purpose: Purpose = None,
-    profile: ProfileFile = None,
+    who: Asker,
     control: Control = None,
     as_json: Json = False,
     as_csv: Csv = False,
 ) -> None:
     """List consents (a privacy officer of the hub operator, for oversight).
 
-    Example: crosswalk consent list --user cdo.privacy --agency cdo --role privacy_officer --purpose oversight
+    Example: CROSSWALK_TOKEN=$(cat demo-out/tokens/privacy-officer) crosswalk consent list
     """
-    principal, why = principal_from(user, agency, role, purpose, profile)
     rows = [
         {
             "id": c.consent_id,
@@ -221,7 +216,7 @@ def consent_list(
             "expires": c.expires_on,
             "revoked": c.revoked_on,
         }
-        for c in Gate(control=control).consent_list(principal, why)
+        for c in Gate(control=control).consent_list(who.principal, who.purpose)
     ]
     emit(rows, title="consents", as_json=as_json, as_csv=as_csv)
 
@@ -307,68 +302,56 @@ def audit_public_key(
 
 
 @audit_app.command("who-accessed")
+@reads(purpose="oversight")
 def audit_who(
+    who: Asker,
     enterprise_id: Annotated[str, typer.Argument()],
-    user: User = None,
-    agency: Agency = None,
-    role: Role = None,
-    purpose: Purpose = None,
-    profile: ProfileFile = None,
     control: Control = None,
     as_json: Json = False,
     as_csv: Csv = False,
 ) -> None:
     """Every read of one person's data (a privacy officer, for oversight).
 
-    Example: crosswalk audit who-accessed P0000000042 --user cdo.privacy --agency cdo --role privacy_officer --purpose oversight
+    Example: CROSSWALK_TOKEN=$(cat demo-out/tokens/privacy-officer) crosswalk audit who-accessed P0000000042
     """
-    principal, why = principal_from(user, agency, role, purpose, profile)
     columns = ("seq", "at", "user", "agency", "role", "purpose", "outcome", "rows")
     rows = [
         {k: r[k] for k in columns}
-        for r in Gate(control=control).who_accessed(principal, why, enterprise_id)
+        for r in Gate(control=control).who_accessed(who.principal, who.purpose, enterprise_id)
     ]
     emit(rows, title=f"reads of {enterprise_id}", as_json=as_json, as_csv=as_csv)
 
 
 @audit_app.command("purposes")
+@reads(purpose="oversight")
 def audit_purposes(
-    user: User = None,
-    agency: Agency = None,
-    role: Role = None,
-    purpose: Purpose = None,
-    profile: ProfileFile = None,
+    who: Asker,
     control: Control = None,
     as_json: Json = False,
     as_csv: Csv = False,
 ) -> None:
     """Data reads per purpose (a privacy officer, for oversight).
 
-    Example: crosswalk audit purposes --profile privacy.yaml
+    Example: crosswalk audit purposes --token-file ~/.config/crosswalk/privacy.token
     """
-    principal, why = principal_from(user, agency, role, purpose, profile)
-    counts = Gate(control=control).audit_purposes(principal, why)
+    counts = Gate(control=control).audit_purposes(who.principal, who.purpose)
     rows = [{"purpose": k, "reads": v} for k, v in counts.items()]
     emit(rows, title="reads per purpose", as_json=as_json, as_csv=as_csv)
 
 
 @audit_app.command("denials")
+@reads(purpose="oversight")
 def audit_denials(
-    user: User = None,
-    agency: Agency = None,
-    role: Role = None,
-    purpose: Purpose = None,
-    profile: ProfileFile = None,
+    who: Asker,
     control: Control = None,
     as_json: Json = False,
     as_csv: Csv = False,
 ) -> None:
     """Denials per day (a privacy officer, for oversight).
 
-    Example: crosswalk audit denials --profile privacy.yaml
+    Example: crosswalk audit denials --token-file ~/.config/crosswalk/privacy.token
     """
-    principal, why = principal_from(user, agency, role, purpose, profile)
-    counts = Gate(control=control).audit_denials(principal, why)
+    counts = Gate(control=control).audit_denials(who.principal, who.purpose)
     rows = [{"day": k, "denials": v} for k, v in counts.items()]
     emit(rows, title="denials per day", as_json=as_json, as_csv=as_csv)
 

@@ -2,33 +2,25 @@
 plane's schema.
 
 Each command is a shell over ``crosswalk.accounts`` or ``crosswalk.migrations``, which
-decide and audit the act. The actor is the account of ``$CROSSWALK_TOKEN`` when it is
-set, else the host operator (recorded as ``operator:<login>``).
+decide and audit the act. The actor is the account of the CLI's token (``--token-file``,
+``$CROSSWALK_TOKEN`` or the token file) when there is one, else the host operator
+(recorded as ``operator:<login>``), who bootstraps the first administrator.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from crosswalk import migrations, settings, stores
-from crosswalk.accounts import ADMINISTRATOR, Accounts, Actor
-from crosswalk.audit import AuditLog
-from crosswalk.cli.access import Control
+from crosswalk import stores
+from crosswalk.accounts import ADMINISTRATOR, operator
+from crosswalk.accounts.credentials import save_token
 from crosswalk.cli.output import Csv, Json, emit
-
-
-def _accounts(control: str | None) -> Accounts:
-    engine = stores.control_engine(control)
-    return Accounts(engine, AuditLog(engine))
-
-
-def _actor(accounts: Accounts) -> Actor:
-    token = settings.TOKEN.value()
-    return accounts.authenticate(token).actor if token else Actor.host_operator()
-
+from crosswalk.cli.principal import Administrator, Control, administers
+from crosswalk.errors import ConfigError
 
 account_app = typer.Typer(
     help="Accounts: who may sign in, their agency and roles.", no_args_is_help=True
@@ -36,7 +28,9 @@ account_app = typer.Typer(
 
 
 @account_app.command("add")
+@administers
 def account_add(
+    who: Administrator,
     username: Annotated[str, typer.Argument(help="Lower-case letters, digits, . _ -")],
     agency: Annotated[str, typer.Option(help="The account's agency (party code).")],
     role: Annotated[
@@ -53,38 +47,43 @@ def account_add(
 
     Example: crosswalk account add ana --agency fcs --role caseworker --name "Ana Diaz" --password
     """
-    accounts = _accounts(control)
     secret = (
         typer.prompt("Password", hide_input=True, confirmation_prompt=True) if password else None
     )
-    a = accounts.add(_actor(accounts), username, agency, role, name, secret)
+    a = who.accounts.add(who.actor, username, agency, role, name, secret)
     Console().print(f"account {a.username} ({a.agency}: {', '.join(a.roles)}) created")
 
 
 @account_app.command("disable")
-def account_disable(username: Annotated[str, typer.Argument()], control: Control = None) -> None:
+@administers
+def account_disable(
+    who: Administrator, username: Annotated[str, typer.Argument()], control: Control = None
+) -> None:
     """Disable an account: its tokens stop working at once.
 
     Example: crosswalk account disable ana
     """
-    accounts = _accounts(control)
-    accounts.set_disabled(_actor(accounts), username, True)
+    who.accounts.set_disabled(who.actor, username, True)
     Console().print(f"account {username} disabled")
 
 
 @account_app.command("enable")
-def account_enable(username: Annotated[str, typer.Argument()], control: Control = None) -> None:
+@administers
+def account_enable(
+    who: Administrator, username: Annotated[str, typer.Argument()], control: Control = None
+) -> None:
     """Enable a disabled account again.
 
     Example: crosswalk account enable ana
     """
-    accounts = _accounts(control)
-    accounts.set_disabled(_actor(accounts), username, False)
+    who.accounts.set_disabled(who.actor, username, False)
     Console().print(f"account {username} enabled")
 
 
 @account_app.command("grant")
+@administers
 def account_grant(
+    who: Administrator,
     username: Annotated[str, typer.Argument()],
     role: Annotated[str, typer.Argument(help="The role to grant.")],
     control: Control = None,
@@ -93,13 +92,14 @@ def account_grant(
 
     Example: crosswalk account grant ana steward
     """
-    accounts = _accounts(control)
-    a = accounts.grant(_actor(accounts), username, role)
+    a = who.accounts.grant(who.actor, username, role)
     Console().print(f"{a.username} now holds {', '.join(a.roles)}")
 
 
 @account_app.command("revoke")
+@administers
 def account_revoke(
+    who: Administrator,
     username: Annotated[str, typer.Argument()],
     role: Annotated[str, typer.Argument(help="The role to take away.")],
     control: Control = None,
@@ -108,13 +108,14 @@ def account_revoke(
 
     Example: crosswalk account revoke ana steward
     """
-    accounts = _accounts(control)
-    a = accounts.revoke_role(_actor(accounts), username, role)
+    a = who.accounts.revoke_role(who.actor, username, role)
     Console().print(f"{a.username} now holds {', '.join(a.roles) or 'no role'}")
 
 
 @account_app.command("list")
+@administers
 def account_list(
+    who: Administrator,
     agency: Annotated[str | None, typer.Option(help="Only this agency's accounts.")] = None,
     control: Control = None,
     as_json: Json = False,
@@ -124,8 +125,7 @@ def account_list(
 
     Example: crosswalk account list --agency fcs
     """
-    accounts = _accounts(control)
-    found, _ = accounts.list_accounts(_actor(accounts), agency, 0, 10_000)
+    found, _ = who.accounts.list_accounts(who.actor, agency, 0, 10_000)
     rows = [
         {
             "username": a.username,
@@ -146,7 +146,9 @@ token_app = typer.Typer(
 
 
 @token_app.command("create")
+@administers
 def token_create(
+    who: Administrator,
     username: Annotated[str, typer.Argument(help="The account the token signs in as.")],
     scope: Annotated[
         list[str] | None,
@@ -154,25 +156,38 @@ def token_create(
     ] = None,
     days: Annotated[int, typer.Option(help="Days until it expires (1 to 365).")] = 30,
     label: Annotated[str, typer.Option(help="What the token is for.")] = "",
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Write the token to this new file (mode 600) instead of printing it."),
+    ] = None,
     control: Control = None,
 ) -> None:
-    """Make an API token and print it once (it is not kept, only its hash).
+    """Make an API token and print it once (it is not kept, only its hash), or write it
+    to an owner-only file the CLI signs in with.
 
     Example: crosswalk token create ana --scope data --days 7 --label "laptop"
+    Example: crosswalk token create ana --out ~/.config/crosswalk/token   (as ana's own login)
     """
-    accounts = _accounts(control)
-    token, secret = accounts.create_token(
-        _actor(accounts), username, scopes=scope, days=days, label=label
+    if out is not None and out.expanduser().exists():
+        raise ConfigError(f"{out} exists: the token would not be written there")
+    token, secret = who.accounts.create_token(
+        who.actor, username, scopes=scope, days=days, label=label
     )
     Console(stderr=True).print(
         f"token {token.token_id} for {username} ({' '.join(token.scopes)}), expires "
-        f"{token.expires_at}; it is shown only now:"
+        f"{token.expires_at}"
+        + (f"; written to {out}" if out is not None else "; it is shown only now:")
     )
-    typer.echo(secret)
+    if out is None:
+        typer.echo(secret)
+        return
+    save_token(out.expanduser(), secret)
 
 
 @token_app.command("revoke")
+@administers
 def token_revoke(
+    who: Administrator,
     token_id: Annotated[str, typer.Argument(help="The token's id (not its secret).")],
     control: Control = None,
 ) -> None:
@@ -180,13 +195,14 @@ def token_revoke(
 
     Example: crosswalk token revoke 1a2b3c4d5e6f
     """
-    accounts = _accounts(control)
-    accounts.revoke_token(_actor(accounts), token_id)
+    who.accounts.revoke_token(who.actor, token_id)
     Console().print(f"token {token_id} revoked")
 
 
 @token_app.command("list")
+@administers
 def token_list(
+    who: Administrator,
     username: Annotated[str, typer.Argument()],
     control: Control = None,
     as_json: Json = False,
@@ -196,7 +212,6 @@ def token_list(
 
     Example: crosswalk token list ana
     """
-    accounts = _accounts(control)
     rows = [
         {
             "id": t.token_id,
@@ -206,7 +221,7 @@ def token_list(
             "expires": t.expires_at,
             "revoked": t.revoked_at,
         }
-        for t in accounts.tokens(_actor(accounts), username)
+        for t in who.accounts.tokens(who.actor, username)
     ]
     emit(rows, title=f"tokens of {username}", as_json=as_json, as_csv=as_csv)
 
@@ -218,13 +233,12 @@ control_app = typer.Typer(
 
 @control_app.command("migrate")
 def control_migrate(control: Control = None) -> None:
-    """Bring the control plane's schema to the newest revision (SQLite or PostgreSQL).
+    """Bring the control plane's schema to the newest revision (SQLite or PostgreSQL);
+    the host operator's, audited as them.
 
     Example: crosswalk control migrate
     """
-    engine = stores.control_engine(control)
-    before = migrations.revision(engine)
-    after = migrations.upgrade(engine)
+    before, after = operator.migrate(stores.control_engine(control))
     Console().print(f"control plane at revision {after} (was {before or 'empty'})")
 
 
@@ -238,7 +252,7 @@ def control_grant_service_role(
 
     Example: crosswalk control grant-service-role crosswalk_service --control postgresql+psycopg://owner@db/crosswalk
     """
-    migrations.grant_service_role(stores.control_engine(control), role)
+    operator.grant_service_role(stores.control_engine(control), role)
     Console().print(f"role {role} may now use the control plane (audit log: insert and read only)")
 
 

@@ -1,7 +1,7 @@
 """``crosswalk analyze …``: cross-agency questions, answered under the agreement.
 
 Each command builds a question from the crosswalk.analytics library and asks it as a
-named principal for a purpose: aggregates come back under disclosure control, row-level
+signed-in account for a purpose: aggregates come back under disclosure control, row-level
 answers only where the agreement allows them. ``--sql`` prints the query instead.
 """
 
@@ -21,8 +21,7 @@ from rich.console import Console, RenderableType
 from crosswalk import analytics
 from crosswalk.cli import output
 from crosswalk.cli.ingest import HubOption
-from crosswalk.cli.principal import Agency, Control, Purpose, Role, User, principal_from
-from crosswalk.cli.principal import ProfileFile as Profile
+from crosswalk.cli.principal import READ_OPTIONS, asker_from
 from crosswalk.disclosure import Protected
 from crosswalk.errors import ConfigError, Problem
 
@@ -119,12 +118,8 @@ def protection_note(protected: Protected) -> str:
 def _deliver(
     question: analytics.Question | analytics.HeavyUsers,
     title: str,
+    sign_in: dict[str, Any],
     *,
-    user: str | None,
-    agency: str | None,
-    role: str | None,
-    purpose: str | None,
-    profile: Path | None,
     hub: Path | None,
     control: str | None,
     out: Path | None,
@@ -135,11 +130,14 @@ def _deliver(
     as_csv: bool = False,
     level: str = "pseudonymised",
 ) -> None:
-    """Print the SQL, or ask the question as the principal and deliver the answer."""
+    """Print the SQL (no sign-in: it reads nothing), or sign in, ask the question as the
+    account and deliver the answer."""
     if sql:
         Console().print(question.render(dialect=dialect), markup=False, highlight=False)
         return
-    principal, why = principal_from(user, agency, role, purpose, profile)
+    operation = sign_in.pop("operation")
+    who = asker_from({**sign_in, "control": control}, operation=operation)
+    principal, why = who.principal, who.purpose
     if isinstance(question, analytics.HeavyUsers):
         table = analytics.ask_rows(question, principal, why, level, hub=hub, control=control)
         note = None
@@ -169,13 +167,8 @@ FILTERS: dict[str, tuple[Any, Any]] = {
     "sex": (Sexes, None),
 }
 SHARED: dict[str, tuple[Any, Any]] = {
-    "user": (User, None),
-    "agency": (Agency, None),
-    "role": (Role, None),
-    "purpose": (Purpose, None),
-    "profile": (Profile, None),
+    **READ_OPTIONS,
     "hub": (HubOption, None),
-    "control": (Control, None),
     "out": (Out, None),
     "chart": (ChartOut, None),
     "sql": (Sql, False),
@@ -206,14 +199,19 @@ def question_command(
             if n in FILTERS or n in shared
         ]
 
-        def command(**options: Any) -> None:
+        def command(ctx: typer.Context, **options: Any) -> None:
             f = filters_from(*(options.pop(n) for n in FILTERS))
             given = {n: options.pop(n, SHARED[n][1]) for n in SHARED}
+            sign_in = {n: given.pop(n) for n in READ_OPTIONS if n != "control"}
+            sign_in["operation"] = ctx.command_path
             level = options.get("level", "pseudonymised")
             question, title = build(f, **options)
-            _deliver(question, title, **given, level=level)
+            _deliver(question, title, sign_in, **given, level=level)
 
-        params = own + added
+        context = inspect.Parameter(
+            "ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context
+        )
+        params = [context, *own, *added]
         command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
         command.__annotations__ = {p.name: p.annotation for p in params}
         command.__doc__ = build.__doc__
@@ -227,7 +225,7 @@ def question_command(
 def overlap(f: analytics.Filters) -> tuple[analytics.Question, str]:
     """People in each pair of programs (N x N, with the share of the row's program).
 
-    Example: crosswalk analyze overlap --start 2019-01-01 --end 2019-12-31 --user ada --agency hfs --role analyst --purpose program_evaluation --chart overlap.html
+    Example: crosswalk analyze overlap --start 2019-01-01 --end 2019-12-31 --purpose program_evaluation --chart overlap.html
     """
     return analytics.ProgramOverlap(f), "People in both programs"
 
@@ -331,7 +329,7 @@ def heavy_users(
 ) -> tuple[analytics.HeavyUsers, str]:
     """The heaviest multi-system users (row-level: only where the agreement allows).
 
-    Example: crosswalk analyze heavy-users --limit 50 --program MEDICAID --program SNAP --program TANF --user rae --agency cdo --role researcher --purpose research
+    Example: crosswalk analyze heavy-users --limit 50 --program MEDICAID --program SNAP --program TANF --purpose research --token-file ~/.config/crosswalk/researcher.token
     """
     return analytics.HeavyUsers(f, limit=limit), f"Heaviest multi-system users ({level})"
 

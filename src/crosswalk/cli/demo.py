@@ -6,13 +6,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from crosswalk import demo as demo_lib
 from crosswalk.cli.analyze import answer_table, protection_note
 from crosswalk.cli.identity import evaluation_table
+from crosswalk.cli.output import table
 from crosswalk.cli.synth import summary
 from crosswalk.synth import true_overlap
 
@@ -76,6 +77,33 @@ def demo(
     check = result.audit
     state = "intact" if check.ok else f"BROKEN at entry {check.first_bad}"
     console.print(f"Audit log: {check.entries} entries, chain {state}.")
+    console.print(accounts_table(result.accounts))
+    tokens = result.out / "tokens"
+    console.print(
+        "Use the demo's stores, and sign the CLI in as one of these accounts:\n"
+        f"  export CROSSWALK_HUB={result.hub} CROSSWALK_CONTROL=sqlite:///"
+        f"{result.out / 'control.db'} CROSSWALK_SECRETS={result.out / 'secrets'}\n"
+        f"  CROSSWALK_TOKEN=$(cat {tokens / 'analyst'}) crosswalk analyze overlap "
+        "--purpose program_evaluation\n"
+        f"  crosswalk audit purposes --token-file {tokens / 'privacy-officer'}\n"
+        f"The tokens expire in {demo_lib.TOKEN_DAYS} days.",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def accounts_table(accounts: list[demo_lib.DemoAccount]) -> RenderableType:
+    """The demo's accounts, each with its token (synthetic data: shown, and kept in
+    owner-only files beside the hub); tokens and paths are never cut."""
+    rows = [
+        (a.username, a.agency, ", ".join(a.roles), str(a.token_file), a.token) for a in accounts
+    ]
+    return table(
+        ("account", "agency", "roles", "token file", "token"),
+        rows,
+        title="Demo accounts, one per role",
+        ids=("token file", "token"),
+    )
 
 
 def register(app: typer.Typer) -> None:

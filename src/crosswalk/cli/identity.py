@@ -13,15 +13,7 @@ from crosswalk import identity
 from crosswalk.access import Gate
 from crosswalk.cli.ingest import HubOption
 from crosswalk.cli.output import Csv, Json, emit, table
-from crosswalk.cli.principal import (
-    Agency,
-    Control,
-    ProfileFile,
-    Purpose,
-    Role,
-    User,
-    principal_from,
-)
+from crosswalk.cli.principal import Asker, Control, SignedIn, acts, reads
 from crosswalk.cli.progress import progress_bar
 from crosswalk.errors import ConfigError, NotFound
 
@@ -49,7 +41,9 @@ def evaluation_table(e: identity.Evaluation) -> Table:
     return table
 
 
+@reads(purpose="linkage_review", only_with="evaluate")
 def link(
+    who: Asker | None,
     hub: HubOption = None,
     evaluate: Annotated[
         Path | None,
@@ -62,26 +56,17 @@ def link(
         Path | None, typer.Option(help="Folder for the model's charts (PNG and HTML).")
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed for the training samples.")] = 1,
-    user: User = None,
-    agency: Agency = None,
-    role: Role = None,
-    purpose: Purpose = None,
-    profile: ProfileFile = None,
     control: Control = None,
 ) -> None:
     """Link every person record into enterprise persons and write the person index.
 
-    The evaluation reads the index and the records through the gate: it names a linkage
-    steward (--user --agency --role --purpose, or --profile).
+    The host operator's run; the evaluation reads the index and the records through the
+    gate, so --evaluate signs in as a linkage steward (checked before the run starts).
 
     Example: crosswalk link --hub hub.duckdb --charts charts
-    Example: crosswalk link --evaluate state/truth --user cdo.linkage --agency cdo --role linkage_steward --purpose linkage_review
+    Example: CROSSWALK_TOKEN=$(cat demo-out/tokens/linkage-steward) crosswalk link --evaluate state/truth
     """
     console = Console()
-    # Who evaluates is checked before the run, so a missing principal costs no linkage.
-    evaluator = (
-        principal_from(user, agency, role, purpose, profile) if evaluate is not None else None
-    )
     with progress_bar("link") as progress:
         result = identity.link(hub, seed=seed, charts=charts, progress=progress, control=control)
     summary = Table(
@@ -103,10 +88,11 @@ def link(
     for message in result.messages:
         summary.add_row("note", message)
     console.print(summary)
-    if evaluate is not None and evaluator is not None:
-        principal, why = evaluator
+    if evaluate is not None and who is not None:
         console.print(
-            evaluation_table(Gate(hub, control).evaluate_linkage(principal, why, evaluate))
+            evaluation_table(
+                Gate(hub, control).evaluate_linkage(who.principal, who.purpose, evaluate)
+            )
         )
 
 
@@ -114,12 +100,9 @@ review_app = typer.Typer(help="Clerical review of uncertain pairs.", no_args_is_
 
 
 @review_app.command("list")
+@reads(purpose="linkage_review")
 def review_list(
-    user: User = None,
-    agency: Agency = None,
-    role: Role = None,
-    purpose: Purpose = None,
-    profile: ProfileFile = None,
+    who: Asker,
     hub: HubOption = None,
     control: Control = None,
     limit: Annotated[int, typer.Option(help="At most this many pairs.")] = 50,
@@ -128,9 +111,8 @@ def review_list(
 ) -> None:
     """List pairs awaiting review with both records, most likely matches first.
 
-    Example: crosswalk review list --user cdo.linkage --agency cdo --role linkage_steward --purpose linkage_review --limit 20
+    Example: CROSSWALK_TOKEN=$(cat demo-out/tokens/linkage-steward) crosswalk review list --limit 20
     """
-    principal, why = principal_from(user, agency, role, purpose, profile)
     rows = [
         {
             "record_a": item["record_key_l"],
@@ -145,7 +127,7 @@ def review_list(
             "records": [item["record_l"], item["record_r"]],
             "persons": item.get("persons"),
         }
-        for item in Gate(hub, control).review_list(principal, why, limit)
+        for item in Gate(hub, control).review_list(who.principal, who.purpose, limit)
     ]
     emit(
         rows,
@@ -175,18 +157,15 @@ def _summary(record: dict[str, object]) -> str:
 
 
 @review_app.command("show")
+@reads(purpose="linkage_review")
 def review_show(
+    who: Asker,
     record_key: Annotated[
         str, typer.Argument(help="A record key of the pair, e.g. fcs:FC00000340.")
     ],
     other: Annotated[
         str | None, typer.Argument(help="The other record key (default: every pair of the first).")
     ] = None,
-    user: User = None,
-    agency: Agency = None,
-    role: Role = None,
-    purpose: Purpose = None,
-    profile: ProfileFile = None,
     hub: HubOption = None,
     control: Control = None,
     chart: Annotated[
@@ -200,15 +179,16 @@ def review_show(
     """Show a pair under review: both records side by side, each comparison's level and
     partial match weight, and what a decision would merge or split.
 
-    Example: crosswalk review show fcs:FC00000340 --user cdo.linkage --agency cdo --role linkage_steward --purpose linkage_review --chart pair.html
+    Example: CROSSWALK_TOKEN=$(cat demo-out/tokens/linkage-steward) crosswalk review show fcs:FC00000340 --chart pair.html
     """
     from crosswalk.identity.charts import pair_steps, write_waterfall
     from crosswalk.identity.review import Side, effects
 
-    principal, why = principal_from(user, agency, role, purpose, profile)
     pairs = [
         p
-        for p in Gate(hub, control).review_list(principal, why, REVIEW_LOOKUP, record_key)
+        for p in Gate(hub, control).review_list(
+            who.principal, who.purpose, REVIEW_LOOKUP, record_key
+        )
         if other is None or other in (p["record_key_l"], p["record_key_r"])
     ]
     if not pairs:
@@ -269,10 +249,11 @@ def _pair_view(view: dict[str, Any]) -> RenderableType:
 
 
 @review_app.command("decide")
+@acts()
 def review_decide(
+    who: SignedIn,
     record_a: Annotated[str, typer.Argument(help="Record key, e.g. fcs:FC00000340.")],
     record_b: Annotated[str, typer.Argument(help="The other record key.")],
-    user: Annotated[str, typer.Option(help="Who decides: a steward of the hub operator.")],
     match: Annotated[bool, typer.Option("--match/--no-match", help="Same person or not.")] = ...,  # type: ignore[assignment]
     note: Annotated[
         str | None, typer.Option(help="Why: kept with the decision and in its audit entry.")
@@ -280,12 +261,13 @@ def review_decide(
     hub: HubOption = None,
     control: Control = None,
 ) -> None:
-    """Decide a pair; the next `crosswalk link` honours it.
+    """Decide a pair, signed in as a steward of the hub operator; the next `crosswalk link`
+    honours it.
 
-    Example: crosswalk review decide fcs:FC00000340 hfs:R000001875 --no-match --user cdo.linkage --note "different mothers on the birth records"
+    Example: CROSSWALK_TOKEN=$(cat demo-out/tokens/linkage-steward) crosswalk review decide fcs:FC00000340 hfs:R000001875 --no-match --note "different mothers on the birth records"
     """
     decision = "match" if match else "no-match"
-    Gate(hub, control).review_decide(user, record_a, record_b, decision, note)
+    Gate(hub, control).review_decide(who.user, record_a, record_b, decision, note)
     Console().print(
         f"recorded: {record_a} and {record_b} {'are' if match else 'are not'} the same person"
     )
@@ -295,24 +277,20 @@ export_app = typer.Typer(help="Export the person index (audited).", no_args_is_h
 
 
 @export_app.command("person-index")
+@reads(purpose="linkage_review")
 def export_person_index(
+    who: Asker,
     out: Annotated[Path, typer.Option(help="File to write: .csv or .parquet.")],
-    user: User = None,
-    agency: Agency = None,
-    role: Role = None,
-    purpose: Purpose = None,
-    profile: ProfileFile = None,
     hub: HubOption = None,
     control: Control = None,
 ) -> None:
     """Write the person index (agency, source_record_id, enterprise_id) through the gate.
 
-    Example: crosswalk export person-index --out index.csv --user cdo.linkage --agency cdo --role linkage_steward --purpose linkage_review
+    Example: CROSSWALK_TOKEN=$(cat demo-out/tokens/linkage-steward) crosswalk export person-index --out index.csv
     """
     if out.suffix.lower() not in (".csv", ".parquet"):
         raise ConfigError(f"--out {out}: write .csv or .parquet")
-    principal, why = principal_from(user, agency, role, purpose, profile)
-    index = Gate(hub, control).person_index(principal, why)
+    index = Gate(hub, control).person_index(who.principal, who.purpose)
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 

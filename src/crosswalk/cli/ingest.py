@@ -11,15 +11,7 @@ from rich.text import Text
 
 from crosswalk import ingest as lib
 from crosswalk.cli.output import Csv, Json, emit, table
-from crosswalk.cli.principal import (
-    Agency,
-    Control,
-    ProfileFile,
-    Purpose,
-    Role,
-    User,
-    principal_from,
-)
+from crosswalk.cli.principal import Asker, Control, reads
 from crosswalk.cli.progress import progress_bar
 from crosswalk.errors import QualityGateError
 
@@ -148,12 +140,9 @@ def _report(results: list[lib.IngestResult]) -> None:
         )
 
 
+@reads(purpose="operations")
 def batches(
-    user: User = None,
-    agency: Agency = None,
-    role: Role = None,
-    purpose: Purpose = None,
-    profile: ProfileFile = None,
+    who: Asker,
     hub: HubOption = None,
     control: Control = None,
     issues: Annotated[
@@ -166,15 +155,15 @@ def batches(
     """List your agency's batches with lineage and row counts (read = accepted +
     quarantined), through the gate (an agency's stewards, for operations).
 
-    Example: crosswalk batches --user fcs.steward --agency fcs --role steward --purpose operations
-    Example: crosswalk batches --issues --batch B1234abcd5678 --profile fcs-steward.yaml
+    Example: CROSSWALK_TOKEN=$(cat demo-out/tokens/fcs-steward) crosswalk batches
+    Example: crosswalk batches --issues --batch B1234abcd5678 --token-file ~/.config/crosswalk/steward.token
     """
     import pyarrow as pa
 
     from crosswalk.access import lineage
     from crosswalk.hub import Hub
 
-    principal, why = principal_from(user, agency, role, purpose, profile)
+    principal, why = who.principal, who.purpose
     columns: tuple[str, ...]
     with Hub(hub, control, shared=False) as the_hub:
         if issues:
@@ -200,12 +189,9 @@ def batches(
     emit(rows, title=title, as_json=as_json, as_csv=as_csv)
 
 
+@reads(purpose="operations")
 def quarantine(
-    user: User = None,
-    agency: Agency = None,
-    role: Role = None,
-    purpose: Purpose = None,
-    profile: ProfileFile = None,
+    who: Asker,
     hub: HubOption = None,
     control: Control = None,
     batch: Annotated[str | None, typer.Option(help="Only this batch.")] = None,
@@ -215,12 +201,11 @@ def quarantine(
 ) -> None:
     """List quarantined rows with file, row, field, value and rule (an agency's stewards).
 
-    Example: crosswalk quarantine --user fcs.steward --agency fcs --role steward --purpose operations --batch B1234abcd5678
+    Example: CROSSWALK_TOKEN=$(cat demo-out/tokens/fcs-steward) crosswalk quarantine --batch B1234abcd5678
     """
     from crosswalk.access import Gate  # the gate loads linkage: not for every ingest
 
-    principal, why = principal_from(user, agency, role, purpose, profile)
-    rows = Gate(hub, control).quarantine(principal, why, batch, limit)
+    rows = Gate(hub, control).quarantine(who.principal, who.purpose, batch, limit)
     emit(rows, title="quarantined rows", as_json=as_json, as_csv=as_csv)
 
 

@@ -1,5 +1,8 @@
 """``crosswalk serve``: the REST API (FastAPI, uvicorn) over one hub object.
 
+The host operator's command: it reads no person data itself (each request is its
+account's), and its start and stop are audited as ``operator:<login>``.
+
 The service process opens the hub read-only and keeps it open: while it runs, a command
 that writes the hub (``ingest``, ``link``) is told the hub is busy and which process holds
 it (stop the service first; background jobs inside the service come next).
@@ -11,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from crosswalk import settings
 from crosswalk.cli.access import Control
 from crosswalk.cli.ingest import HubOption
 
@@ -27,7 +31,7 @@ def serve(
     """
     import uvicorn
 
-    from crosswalk import settings
+    from crosswalk.accounts import operator
     from crosswalk.hub import Hub
     from crosswalk.service import create_app
 
@@ -36,16 +40,25 @@ def serve(
     proxies = settings.SERVICE_FORWARDED_ALLOW_IPS.value().strip()
     with Hub(hub, control) as the_hub:
         app = create_app(the_hub)
-        uvicorn.run(
-            app,
-            host=host,
-            port=port,
-            log_level="info",
-            server_header=False,
-            proxy_headers=bool(proxies),
-            forwarded_allow_ips=proxies or None,
-            timeout_keep_alive=5,
-        )
+        where = {
+            "host": host,
+            "port": port,
+            "hub": settings.HUB.value(None if hub is None else str(hub)),
+        }
+        operator.record(the_hub.audit, "serve", state="started", **where)
+        try:
+            uvicorn.run(
+                app,
+                host=host,
+                port=port,
+                log_level="info",
+                server_header=False,
+                proxy_headers=bool(proxies),
+                forwarded_allow_ips=proxies or None,
+                timeout_keep_alive=5,
+            )
+        finally:
+            operator.record(the_hub.audit, "serve", state="stopped", **where)
 
 
 def register(app: typer.Typer) -> None:

@@ -15,7 +15,6 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from crosswalk import audit
 from crosswalk.accounts import Accounts, Caller
 from crosswalk.agreement import Agreement, Principal
 from crosswalk.errors import AccessDenied, Unauthenticated
@@ -40,25 +39,20 @@ def caller(
     token or a disabled account."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthenticated("sign in: send Authorization: Bearer <token>")
-    return accounts(request).authenticate(credentials.credentials)
+    source = request.client.host if request.client else ""
+    return accounts(request).authenticate(credentials.credentials, source)
 
 
 def refuse(request: Request, who: Caller, message: str, purpose: str | None = None) -> AccessDenied:
-    """Audit a refusal decided here, before the gate: a ``data.denied`` entry with the
-    authenticated account, the purpose asked and the operation; the error to raise."""
-    hub(request).audit.record(
-        audit.AccessDenied(
-            who.account.username,
-            who.account.agency,
-            None,
-            purpose if purpose is not None else request.query_params.get("purpose"),
-            {"operation": f"{request.method} {request.url.path}"},
-            {"decision": "deny", "reasons": [message]},
-            0,
-            "denied",
-        )
+    """Audit a refusal decided here, before the gate (``Accounts.refused``: a
+    ``data.denied`` entry with the authenticated account, the purpose asked and the
+    operation); the error to raise."""
+    return accounts(request).refused(
+        who,
+        message,
+        purpose if purpose is not None else request.query_params.get("purpose"),
+        f"{request.method} {request.url.path}",
     )
-    return AccessDenied(message)
 
 
 def needs(*roles: str, scope: str) -> Callable[..., Caller]:
