@@ -42,7 +42,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "batches": (
         "ingest",
-        "List batches with lineage and row counts (read = accepted + quarantined).",
+        "List your agency's batches with lineage and row counts (read = accepted + "
+        "quarantined), through the gate (an agency's stewards, for operations).",
     ),
     "quarantine": (
         "ingest",
