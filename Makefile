@@ -5,7 +5,7 @@ BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 DEMO_DIR ?= demo-out
 
-.PHONY: demo test test-slow lint bench lock clean postgres
+.PHONY: demo test test-slow lint bench lock clean postgres chromium
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,11 +21,15 @@ demo: $(STAMP)
 postgres:
 	@bash .ci/install-postgres
 
-test: $(STAMP) postgres
+# The web UI's browser tests drive Debian's Chromium (never a browser download).
+chromium:
+	@bash .ci/install-chromium
+
+test: $(STAMP) postgres chromium
 	$(BIN)/python -m pytest -q
 
 # Long runs, in the reduced size that CI can afford.
-test-slow: $(STAMP)
+test-slow: $(STAMP) chromium
 	$(BIN)/python -m pytest -q -m slow || test $$? -eq 5
 
 lint: $(STAMP)

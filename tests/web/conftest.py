@@ -2,6 +2,7 @@ import re
 import shutil
 from datetime import date
 
+import duckdb
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
@@ -29,15 +30,45 @@ PEOPLE = {
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
+FACTS: dict = {}
+
+
 @pytest.fixture(scope="session")
 def web_hub(tmp_path_factory):
-    """A small linked hub (a synthetic state of 1,500 people), built once."""
+    """A small linked hub (a synthetic state of 1,500 people), built once; what the tests
+    look for in it is read now, before any service holds it (``hub_facts``)."""
     root = tmp_path_factory.mktemp("web-hub")
     small_state(str(root / "state"), people=1500, seed=11)
     hub = root / "hub.duckdb"
     ingest_state(root / "state", hub=hub, control=f"sqlite:///{root}/build-control.db")
     link(hub, control=f"sqlite:///{root}/build-control.db")
+    con = duckdb.connect(str(hub), read_only=True)
+
+    def one(having: str) -> str:
+        return con.execute(
+            f"SELECT enterprise_id FROM person_index GROUP BY 1 HAVING {having} ORDER BY 1 LIMIT 1"
+        ).fetchone()[0]
+
+    try:
+        names = con.execute(
+            "SELECT DISTINCT first_name || ' ' || last_name FROM person_record "
+            "WHERE first_name IS NOT NULL AND last_name IS NOT NULL"
+        ).fetchall()
+        FACTS.update(
+            names={r[0] for r in names},
+            sud=one("bool_or(agency = 'sud') AND bool_or(agency = 'fcs')"),
+            plain=one("NOT bool_or(agency = 'sud') AND bool_or(agency = 'fcs')"),
+            hfs=one("bool_or(agency = 'hfs')"),
+        )
+    finally:
+        con.close()
     return hub
+
+
+@pytest.fixture(scope="session")
+def hub_facts(web_hub):
+    """Names in the hub and people to look up (see ``web_hub``)."""
+    return FACTS
 
 
 class UI:

@@ -6,38 +6,12 @@ import io
 import json
 import re
 
-import duckdb
 import pytest
 
 from crosswalk.access import REDISCLOSURE_NOTICE, WITHHOLDING_NOTICE
 
 COUNT_CELL = re.compile(r'<td class="num count">([^<]*)</td>')
 RELEASE = re.compile(r'href="(/ui/releases/[^"]+)\.csv"')
-
-
-@pytest.fixture(scope="session")
-def hub_facts(web_hub):
-    """Names in the hub and people to look up, read before any service holds the hub."""
-    con = duckdb.connect(str(web_hub), read_only=True)
-
-    def one(having: str) -> str:
-        return con.execute(
-            f"SELECT enterprise_id FROM person_index GROUP BY 1 HAVING {having} ORDER BY 1 LIMIT 1"
-        ).fetchone()[0]
-
-    try:
-        names = con.execute(
-            "SELECT DISTINCT first_name || ' ' || last_name FROM person_record "
-            "WHERE first_name IS NOT NULL AND last_name IS NOT NULL"
-        ).fetchall()
-        return {
-            "names": {r[0] for r in names},
-            "sud": one("bool_or(agency = 'sud') AND bool_or(agency = 'fcs')"),
-            "plain": one("NOT bool_or(agency = 'sud') AND bool_or(agency = 'fcs')"),
-            "hfs": one("bool_or(agency = 'hfs')"),
-        }
-    finally:
-        con.close()
 
 
 def _small(text: str) -> bool:

@@ -41,7 +41,7 @@ def test_every_page_carries_the_security_headers(ui):
         assert h["content-security-policy"] == CSP, path
         assert h["strict-transport-security"].startswith("max-age=31536000")
         assert h["x-content-type-options"] == "nosniff"
-        assert h["referrer-policy"] == "no-referrer"
+        assert h["referrer-policy"] == "same-origin"
         assert h.get_list("content-security-policy") == [CSP]  # one policy, not two
 
 

@@ -38,10 +38,12 @@ PAGE_HEADERS = (
     (b"cross-origin-resource-policy", b"same-origin"),
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=()"),
 )
-# Headers the service sets on every response; the UI's pages get them too.
+# The service's own headers, as the UI's pages need them: a referrer only within the
+# UI (with none at all, a browser sends a form's Origin as "null", and the UI refuses
+# forms whose origin it cannot see to be its own).
 SERVICE_HEADERS = (
     (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
+    (b"referrer-policy", b"same-origin"),
 )
 
 

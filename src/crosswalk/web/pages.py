@@ -9,6 +9,7 @@ ended session into a trip to the sign-in page.
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,17 @@ PAGES: tuple[tuple[str, str, frozenset[str], frozenset[str]], ...] = (
     ("Batches", "/ui/batches", frozenset({"operations"}), ANY_LEVEL),
     ("Audit", "/ui/audit", frozenset({"oversight"}), ANY_LEVEL),
 )
+
+
+def day(value: str, name: str) -> date | None:
+    """A date field of a form: empty is none (a browser sends an empty date field as
+    ``name=``), anything else must be a day (YYYY-MM-DD)."""
+    if not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidRequest(f"{name}: {value!r} is not a date (YYYY-MM-DD)") from None
 
 
 def agreement_now(request: Request) -> Agreement:

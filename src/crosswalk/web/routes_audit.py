@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -17,7 +16,7 @@ from crosswalk.access import Gate
 from crosswalk.accounts import PRIVACY_OFFICER
 from crosswalk.audit import checkpoints
 from crosswalk.service import auth
-from crosswalk.web.pages import WebRoute, agreement_now, render
+from crosswalk.web.pages import WebRoute, agreement_now, day, render
 from crosswalk.web.session import Session, current
 
 router = APIRouter(route_class=WebRoute)
@@ -35,8 +34,8 @@ def _search(
     purpose: str,
     action: str,
     outcome: str,
-    since: date | None,
-    until: date | None,
+    since: str,
+    until: str,
 ) -> list[dict[str, Any]]:
     if not s.caller.has(PRIVACY_OFFICER) or "audit" not in s.caller.token.scopes:
         raise auth.refuse(request, s.caller, "the audit log is for privacy officers", PURPOSE)
@@ -50,8 +49,8 @@ def _search(
         of_purpose=purpose.strip() or None,
         outcome=outcome.strip() or None,
         enterprise_id=person.strip() or None,
-        since=None if since is None else since.isoformat(),
-        until=None if until is None else until.isoformat(),
+        since=None if (d := day(since, "from")) is None else d.isoformat(),
+        until=None if (d := day(until, "to")) is None else d.isoformat(),
     )
 
 
@@ -69,14 +68,14 @@ def audit(
     purpose: Text = "",
     action: Text = "",
     outcome: Text = "",
-    since: date | None = None,
-    until: date | None = None,
+    since: Annotated[str, Query(max_length=10)] = "",
+    until: Annotated[str, Query(max_length=10)] = "",
 ) -> Response:
     found = _search(request, s, person, user, purpose, action, outcome, since, until)
     verification = request.app.state.hub.audit.verify()
     filters = {
         "person": person, "user": user, "purpose": purpose, "action": action,
-        "outcome": outcome, "since": since or "", "until": until or "",
+        "outcome": outcome, "since": since, "until": until,
     }  # fmt: skip
     query = "&".join(f"{k}={v}" for k, v in filters.items() if v)
     return render(
@@ -102,8 +101,8 @@ def export(
     purpose: Text = "",
     action: Text = "",
     outcome: Text = "",
-    since: date | None = None,
-    until: date | None = None,
+    since: Annotated[str, Query(max_length=10)] = "",
+    until: Annotated[str, Query(max_length=10)] = "",
 ) -> Response:
     """Every entry the search finds, oldest first, with its whole body (JSON)."""
     found = _search(request, s, person, user, purpose, action, outcome, since, until)

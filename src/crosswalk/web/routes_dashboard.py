@@ -24,7 +24,7 @@ from crosswalk.analytics.filters import AGE_GROUPS, SERVICE_PROGRAMS, SEXES
 from crosswalk.errors import ConfigError, CrosswalkError, InvalidRequest
 from crosswalk.service import auth
 from crosswalk.web.charts import svg
-from crosswalk.web.pages import WebRoute, agreement_now, render, usable_purposes
+from crosswalk.web.pages import WebRoute, agreement_now, day, render, usable_purposes
 from crosswalk.web.releases import Release, Releases
 from crosswalk.web.session import Session, current
 
@@ -193,16 +193,16 @@ def dashboard(
     s: SignedIn,
     view: Annotated[str, Query(max_length=16)] = "overlap",
     purpose: Text = "",
-    start: date | None = None,
-    end: date | None = None,
+    start: Annotated[str, Query(max_length=10)] = "",
+    end: Annotated[str, Query(max_length=10)] = "",
     programs: Annotated[list[str] | None, Query(max_length=64)] = None,
     county: Text = "",
     age_group: Text = "",
     sex: Annotated[str, Query(max_length=1)] = "",
     program: Text = "",
     event: Literal["entry", "exit"] = "entry",
-    cohort_start: date = date(2015, 1, 1),
-    cohort_end: date = date(2017, 12, 31),
+    cohort_start: Annotated[str, Query(max_length=10)] = "2015-01-01",
+    cohort_end: Annotated[str, Query(max_length=10)] = "2017-12-31",
     years: Annotated[int, Query(ge=1, le=30)] = 4,
     outcomes: Annotated[list[str] | None, Query(max_length=32)] = None,
     by: Literal["age_group", "sex", "county", "all"] = "age_group",
@@ -223,10 +223,13 @@ def dashboard(
         )
     purpose = purpose if purpose in purposes else purposes[0]
     defaults = DEFAULTS[view]
+    first, last = day(start, "from"), day(end, "to")
     if not asked:  # the view's first look: its defaults
-        start, end = defaults["start"], defaults["end"]
+        first, last = defaults["start"], defaults["end"]
         programs = list(defaults["programs"])
-    f = _filters(start, end, programs or [], county, age_group, sex)
+    f = _filters(first, last, programs or [], county, age_group, sex)
+    cohort_from = day(cohort_start, "between") or date(2015, 1, 1)
+    cohort_to = day(cohort_end, "and") or date(2017, 12, 31)
     answers: list[Shown] = []
     if view == "overlap":
         span = f"{f.start or 'the start'} to {f.end or 'today'}"
@@ -255,8 +258,8 @@ def dashboard(
                 analytics.Filters(counties=f.counties, age_groups=f.age_groups, sexes=f.sexes),
                 program=program,
                 event=event,
-                cohort_start=cohort_start,
-                cohort_end=cohort_end,
+                cohort_start=cohort_from,
+                cohort_end=cohort_to,
                 years=years,
                 outcomes=wanted,
             )
@@ -264,7 +267,7 @@ def dashboard(
             raise InvalidRequest(f"invalid cohort: {e}") from None
         answers.append(
             _answer(request, s, purpose, question, "cohort",
-                    f"After {program} {event} ({cohort_start.year}-{cohort_end.year}): "
+                    f"After {program} {event} ({cohort_from.year}-{cohort_to.year}): "
                     f"share entering each program within {years} years")
         )  # fmt: skip
     elif view == "trends":
@@ -292,8 +295,8 @@ def dashboard(
         sexes=SEXES,
         program=(program or ("TANF" if view == "pathways" else "UI_CLAIM")).upper(),
         event=event,
-        cohort_start=cohort_start,
-        cohort_end=cohort_end,
+        cohort_start=cohort_from,
+        cohort_end=cohort_to,
         years=years,
         outcomes=[
             o.upper() for o in (outcomes or ["SNAP", "TANF", "MEDICAID", "HOMELESS_SERVICES"])

@@ -111,7 +111,11 @@ def keep_sign_in_token(response: Response, value: str) -> None:
 
 
 def check_origin(request: Request) -> None:
-    """Refuse a state-changing request sent from another site's page."""
+    """Refuse a state-changing request sent from another site's page (its ``Origin``, or
+    the browser's own ``Sec-Fetch-Site``, says so)."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None and site not in ("same-origin", "none"):
+        raise AccessDenied("this form was sent from another site's page: refused")
     origin = request.headers.get("origin")
     if origin is None:  # not sent by this browser: the CSRF token still decides
         return
