@@ -16,6 +16,7 @@ the CLI in afterwards (``CROSSWALK_TOKEN=$(cat demo-out/tokens/analyst)``).
 
 from __future__ import annotations
 
+import secrets as secrets_module
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -99,6 +100,7 @@ class DemoResult:
     analytics_examples: list[AnalyticsExample]
     audit: Verification
     accounts: list[DemoAccount]
+    password_file: Path | None = None  # every demo account's password, for the web UI
 
 
 def demo(
@@ -117,7 +119,10 @@ def demo(
     # One folder of keys for every step, so the whole audit chain is signed by one key.
     secrets = out / "secrets"
     say("making one account per role, with a token each")
-    accounts = make_accounts(control, secrets, out / "tokens")
+    # One password for every demo account (synthetic data), to sign in to the web UI.
+    password = secrets_module.token_urlsafe(12)
+    password_file = save_token(out / "password", password)
+    accounts = make_accounts(control, secrets, out / "tokens", password)
     say("ingesting the 13 agencies' extracts")
     ingested = ingest_state(out / "state", hub=hub, control=control, secrets=secrets)
     say("linking person records across agencies")
@@ -143,12 +148,16 @@ def demo(
         questions,
         AuditLog(control, secrets=secrets).verify(),
         accounts,
+        password_file,
     )
 
 
-def make_accounts(control: str, secrets: Path, folder: Path) -> list[DemoAccount]:
+def make_accounts(
+    control: str, secrets: Path, folder: Path, password: str | None = None
+) -> list[DemoAccount]:
     """The control plane migrated, then ``DEMO_ACCOUNTS`` made by the host operator, each
-    with a token of the scopes its roles use, written to ``folder/<name>`` (0600)."""
+    with a token of the scopes its roles use, written to ``folder/<name>`` (0600), and
+    ``password`` (to sign in to the web UI), if given."""
     engine = stores.control_engine(control)
     try:
         migrations.upgrade(engine)
@@ -156,7 +165,7 @@ def make_accounts(control: str, secrets: Path, folder: Path) -> list[DemoAccount
         operator = Actor.host_operator()
         made = []
         for name, username, agency, roles in DEMO_ACCOUNTS:
-            accounts.add(operator, username, agency, list(roles), f"demo {name}")
+            accounts.add(operator, username, agency, list(roles), f"demo {name}", password)
             _, token = accounts.create_token(
                 operator, username, days=TOKEN_DAYS, label="crosswalk demo"
             )

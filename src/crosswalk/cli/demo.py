@@ -90,6 +90,15 @@ def demo(
         highlight=False,
         soft_wrap=True,
     )
+    if result.password_file is not None:
+        console.print(
+            "The web UI: serve the demo's stores (with the exports above)\n"
+            f"  crosswalk serve --hub {result.hub}\n"
+            "and open http://localhost:8000/ as any account above, with the password in "
+            f"{result.password_file}.",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def accounts_table(accounts: list[demo_lib.DemoAccount]) -> RenderableType:
