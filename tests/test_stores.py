@@ -91,3 +91,52 @@ def test_the_holder_command_is_shortened_to_crosswalk(monkeypatch, tmp_path):
     assert stores._command_of(1) == "crosswalk ingest fcs c.csv"
     cmdline.write_bytes(b"python3\0-m\0crosswalk\0link\0--hub\0h.duckdb\0")
     assert stores._command_of(1) == "crosswalk link --hub h.duckdb"
+
+
+SERVE = textwrap.dedent(
+    """
+    import sys, time
+    from crosswalk import stores
+    from crosswalk.hub import Hub
+    hub = Hub(sys.argv[1], f"sqlite:///{sys.argv[1]}.control.db", writable=True)
+    with hub.read():
+        pass
+    with stores.service_note(sys.argv[1], "http://127.0.0.1:8765"):
+        print("serving", flush=True)
+        time.sleep(60)
+    """
+)
+
+
+@pytest.mark.parametrize("argv", [["ingest", "fcs", "clients.csv"], ["link"], ["batches"]])
+def test_a_command_meeting_the_service_says_to_submit_through_it(tmp_path, capsys, argv):
+    """While `crosswalk serve` owns the hub, a command that needs it names the service
+    and how to submit through it, in one line, instead of a lock error."""
+    hub = tmp_path / "hub.duckdb"
+    (tmp_path / "clients.csv").write_text("Client ID\nFC1\n")
+    service = subprocess.Popen(
+        [sys.executable, "-c", SERVE, str(hub)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert service.stdout is not None and service.stdout.readline().strip() == "serving"
+        args = [a if a != "clients.csv" else str(tmp_path / a) for a in argv]
+        assert run([*args, "--hub", str(hub)]) == 4
+        err = " ".join(capsys.readouterr().err.split())
+        assert "Traceback" not in err and "IOException" not in err
+        assert (
+            f"Error: the hub {hub} is held by the Crosswalk service at http://127.0.0.1:8765 "
+            f"(pid {service.pid})"
+        ) in err
+        assert "POST http://127.0.0.1:8765/uploads" in err
+        assert "POST http://127.0.0.1:8765/link-runs" in err
+    finally:
+        service.kill()
+        service.wait()
+
+
+def test_a_note_left_by_a_service_that_is_gone_is_not_believed(held_hub):
+    hub, pid = held_hub
+    (hub.parent / "hub.duckdb.service").write_text('{"pid": 1, "url": "http://gone"}')
+    with pytest.raises(HubBusy) as caught:
+        stores.connect_hub(hub)
+    assert "gone" not in str(caught.value) and f"pid {pid}" in str(caught.value)

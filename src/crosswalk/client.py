@@ -12,6 +12,9 @@ the service returns is raised as the Crosswalk error it names (``AccessDenied``,
 
 from __future__ import annotations
 
+import time
+from contextlib import ExitStack
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -88,6 +91,122 @@ class Client:
             if not page["items"] or offset >= page["total"]:
                 return pa.Table.from_pylist(rows)
 
+    # -- ingest: uploads run as background jobs ------------------------------------------
+
+    def upload(
+        self,
+        *files: str | Path,
+        kinds: list[str] | None = None,
+        replace: str | None = None,
+        wait: bool = True,
+        timeout: float = 3600.0,
+        every: float = 1.0,
+    ) -> dict[str, Any]:
+        """Upload a batch of your agency's extract files (CSV, Parquet, Excel). With
+        ``wait`` (default), poll its job until it ends and return it (``result`` holds
+        the batch id and its accepted and quarantined counts); a failed job raises the
+        error it failed with. Without, return the queued job at once."""
+        data: dict[str, Any] = {}
+        if kinds:
+            data["kinds"] = kinds
+        if replace:
+            data["replace"] = replace
+        with ExitStack() as stack:
+            parts = [
+                ("files", (Path(f).name, stack.enter_context(Path(f).open("rb")))) for f in files
+            ]
+            job = self._call("POST", "/uploads", files=parts, data=data)
+        return self.wait(job["job_id"], timeout, every) if wait else job
+
+    def link_run(
+        self, seed: int = 1, wait: bool = True, timeout: float = 3600.0, every: float = 1.0
+    ) -> dict[str, Any]:
+        """Start a linkage run (the hub operator's stewards); as ``upload`` for ``wait``."""
+        job = self._call("POST", "/link-runs", json={"seed": seed})
+        return self.wait(job["job_id"], timeout, every) if wait else job
+
+    def job(self, job_id: str) -> dict[str, Any]:
+        """One of your jobs: status, step, progress, and its result or problem."""
+        return self._call("GET", f"/jobs/{job_id}")
+
+    def jobs(self, kind: str | None = None) -> pa.Table:
+        """Your jobs, newest first, every page, as a table."""
+        return self._table("/jobs", {"kind": kind} if kind else {}, drop=("params",))
+
+    def wait(self, job_id: str, timeout: float = 3600.0, every: float = 1.0) -> dict[str, Any]:
+        """Poll a job until it is done (return it) or failed (raise its error)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            job = self.job(job_id)
+            if job["status"] == "done":
+                return job
+            if job["status"] == "failed":
+                raise _error_of(job.get("problem") or {}, 500)
+            if time.monotonic() > deadline:
+                raise errors.CrosswalkError(
+                    f"job {job_id} is still {job['status']} ({job['step']}) after {timeout:.0f} s"
+                )
+            time.sleep(every)
+
+    def batches(self, purpose: str = "operations", role: str | None = None) -> pa.Table:
+        """Your agency's batches with their row counts (its stewards), as a table."""
+        return self._table("/batches", {"purpose": purpose, **({"role": role} if role else {})})
+
+    def batch(self, batch_id: str, purpose: str = "operations") -> dict[str, Any]:
+        """One batch of your agency: status, lineage, read/accepted/quarantined."""
+        return self._call("GET", f"/batches/{batch_id}", params={"purpose": purpose})
+
+    def quarantine(self, batch_id: str, purpose: str = "operations") -> pa.Table:
+        """A batch's quarantined rows (file, row, field, value, rule), as a table."""
+        return self._table(f"/batches/{batch_id}/quarantine", {"purpose": purpose})
+
+    # -- clerical review, consents, the audit log ----------------------------------------
+
+    def review(self, purpose: str = "linkage_review") -> list[dict[str, Any]]:
+        """Pairs awaiting clerical review, each with both records (linkage stewards)."""
+        return self._items("/review", {"purpose": purpose})
+
+    def review_decide(
+        self, record_a: str, record_b: str, decision: str, note: str | None = None
+    ) -> dict[str, Any]:
+        """Decide a review pair (``match`` or ``no-match``); the next linkage run honours it."""
+        body = {"record_a": record_a, "record_b": record_b, "decision": decision, "note": note}
+        return self._call("POST", "/review/decisions", json=body)
+
+    def consents(self, purpose: str = "oversight") -> pa.Table:
+        """The consent registry (the hub operator's privacy officers), as a table."""
+        return self._table("/consents", {"purpose": purpose})
+
+    def consent_add(self, **consent: Any) -> dict[str, Any]:
+        """Record a consent: ``enterprise_id``, ``recipient``, ``purpose``, ``information``,
+        ``signed_on``, ``expires_on`` (and ``discloser``, default your agency)."""
+        body = {k: str(v) if k.endswith("_on") else v for k, v in consent.items()}
+        return self._call("POST", "/consents", json=body)
+
+    def consent_revoke(self, consent_id: str) -> None:
+        """Revoke a consent from today."""
+        self._call("POST", f"/consents/{consent_id}/revoke")
+
+    def audit_verify(self) -> dict[str, Any]:
+        """Check the audit log's chain, signatures and checkpoints (privacy officers)."""
+        return self._call("GET", "/audit/verify")
+
+    def audit_checkpoint(self) -> dict[str, Any]:
+        """Write a signed checkpoint of the audit log now."""
+        return self._call("POST", "/audit/checkpoints")
+
+    def _items(self, path: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        while True:
+            page = self._call("GET", path, params={**params, "offset": len(rows), "limit": 500})
+            rows += page["items"]
+            if not page["items"] or len(rows) >= page["total"]:
+                return rows
+
+    def _table(self, path: str, params: dict[str, Any], drop: tuple[str, ...] = ()) -> pa.Table:
+        rows = [{k: v for k, v in r.items() if k not in drop} for r in self._items(path, params)]
+        return pa.Table.from_pylist(rows)
+
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self._http.request(method, path, headers=self._headers, **kwargs)
         if response.status_code >= 400:
@@ -101,11 +220,16 @@ def _error(response: httpx.Response) -> errors.CrosswalkError:
         body = response.json()
     except ValueError:
         body = {}
+    return _error_of(body if isinstance(body, dict) else {}, response.status_code)
+
+
+def _error_of(body: dict[str, Any], status: int) -> errors.CrosswalkError:
+    """The Crosswalk error of a problem+json body (a response's, or a failed job's)."""
     name = str(body.get("type", "")).rpartition(":")[2]
     kind = getattr(errors, name, None)
     if not (isinstance(kind, type) and issubclass(kind, errors.CrosswalkError)):
         kind = errors.CrosswalkError
-    detail = str(body.get("detail") or f"the service answered {response.status_code}")
+    detail = str(body.get("detail") or f"the service answered {status}")
     problems = [errors.Problem(**p) for p in body.get("problems", []) if isinstance(p, dict)]
     if kind is errors.AccessDenied:
         return errors.AccessDenied(detail, body.get("decision"))

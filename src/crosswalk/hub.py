@@ -34,7 +34,7 @@ import sqlalchemy as sa
 from crosswalk import settings, stores
 from crosswalk.agreement.consent import ConsentRegistry
 from crosswalk.audit import AuditLog
-from crosswalk.errors import ReadTimedOut
+from crosswalk.errors import ConfigError, HubBusy, ReadTimedOut
 
 # Settings of every read connection of the hub: read-only is set on opening; these keep a
 # statement from reaching anything outside the hub (see crosswalk.access.confine).
@@ -69,21 +69,36 @@ class DuckDBEngine:
     reads are cursors, safe to use from several threads at once. ``shared=False`` (a
     one-shot CLI command, a test that writes the hub between reads) opens the file for
     each read and closes it after, so the process does not hold the file between reads.
+
+    ``writable=True`` (the service, which owns the hub) opens the file once for writing,
+    still with ``READ_CONFIG`` and its configuration locked: reads are cursors in a
+    read-only transaction (a snapshot: a read while a batch loads sees the hub as it was
+    before the batch, never half of it, and waits for no lock); ``write()`` hands one
+    writer at a time a cursor of the same connection (ingest, linkage, review decisions).
+    Nothing written through it reads a file: an upload is read on a connection of its
+    own and handed over as Arrow (``crosswalk.ingest``).
     """
 
     dialect = "duckdb"
 
     def __init__(
-        self, path: str | Path | None = None, *, shared: bool = True, timeout: float = 0
+        self,
+        path: str | Path | None = None,
+        *,
+        shared: bool = True,
+        timeout: float = 0,
+        writable: bool = False,
     ) -> None:
         self.path = settings.HUB.value(None if path is None else str(path))
-        self.shared = shared
+        self.shared = shared or writable
         self.timeout = timeout  # seconds one read may take; 0: no limit
+        self.writable = writable
         self._con: duckdb.DuckDBPyConnection | None = None
         self._opening = threading.Lock()
+        self._writer = threading.Lock()
 
     def _open(self) -> duckdb.DuckDBPyConnection:
-        con = stores.connect_hub(self.path, read_only=True, config=READ_CONFIG)
+        con = stores.connect_hub(self.path, read_only=not self.writable, config=READ_CONFIG)
         # Locked before any question runs: no statement can turn external access back on.
         con.execute("SET lock_configuration = true")
         return con
@@ -106,6 +121,8 @@ class DuckDBEngine:
             timer.daemon = True
             timer.start()
         try:
+            if self.writable:
+                con.execute("BEGIN TRANSACTION READ ONLY")
             yield con
         except duckdb.InterruptException:
             raise ReadTimedOut(
@@ -116,6 +133,28 @@ class DuckDBEngine:
             if timer is not None:
                 timer.cancel()
             con.close()
+
+    @contextmanager
+    def write(self, wait: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor for the one writer of the hub at a time: the others wait their turn,
+        or at most ``wait`` seconds, after which ``HubBusy`` says a job is writing."""
+        if not self.writable:
+            raise ConfigError(
+                "this hub was opened for reading only: open it with writable=True to write"
+            )
+        if not self._writer.acquire(timeout=-1 if wait is None else wait):
+            raise HubBusy(
+                f"the hub {self.path} is being written by a background job (an ingest or a "
+                "linkage run); try again when it has finished (GET /jobs shows yours)"
+            )
+        try:
+            con = self._shared().cursor()
+            try:
+                yield con
+            finally:
+                con.close()
+        finally:
+            self._writer.release()
 
     def close(self) -> None:
         with self._opening:
@@ -133,6 +172,8 @@ class Hub:
         secrets: the folder of keys (default ``$CROSSWALK_SECRETS``).
         shared: keep one read connection open for the life of the hub (see
             ``DuckDBEngine``).
+        writable: open the hub for writing too, as the one process that owns it (the
+            service: see ``DuckDBEngine``); ``write()`` then gives its writer's cursor.
     """
 
     def __init__(
@@ -142,9 +183,10 @@ class Hub:
         secrets: str | Path | None = None,
         *,
         shared: bool = True,
+        writable: bool = False,
     ) -> None:
         if hub is None or isinstance(hub, str | Path):
-            self.engine: ReadEngine = DuckDBEngine(hub, shared=shared)
+            self.engine: ReadEngine = DuckDBEngine(hub, shared=shared, writable=writable)
         else:
             self.engine = hub
         self._owns_control = not isinstance(control, sa.Engine)
@@ -167,6 +209,18 @@ class Hub:
         if seconds < 0:
             raise ValueError("a read limit is a number of seconds, 0 or more")
         self.engine.timeout = seconds
+
+    @property
+    def writable(self) -> bool:
+        """Whether this process owns the hub for writing (``write()``)."""
+        return isinstance(self.engine, DuckDBEngine) and self.engine.writable
+
+    def write(self, wait: float | None = None) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+        """The writer's cursor of the data plane: one writer at a time (waiting at most
+        ``wait`` seconds for the one before); reads go on meanwhile."""
+        if not isinstance(self.engine, DuckDBEngine):
+            raise ConfigError(f"the {self.dialect} engine is written by its own jobs")
+        return self.engine.write(wait)
 
     def close(self) -> None:
         """Close the data plane and release the control plane's pooled connections."""

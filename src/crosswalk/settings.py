@@ -102,6 +102,11 @@ SERVICE_FORWARDED_ALLOW_IPS = Setting(
     "Addresses of the reverse proxies whose X-Forwarded-For/-Proto headers the service "
     "believes (comma-separated, as uvicorn takes them); empty: none, the peer is the client.",
 )
+SERVICE_UPLOADS = Setting(
+    "service_uploads",
+    "",
+    "Folder where uploads wait for their ingest job; empty: <hub>.uploads beside the hub.",
+)
 THREADS = Setting("threads", "0", "DuckDB worker threads; 0 lets DuckDB choose.")
 MEMORY_LIMIT = Setting("memory_limit", "", "DuckDB memory limit such as '6GB'; empty for default.")
 
@@ -121,6 +126,7 @@ SETTINGS: tuple[Setting, ...] = (
     SERVICE_MAX_JSON_KB,
     SERVICE_READ_TIMEOUT,
     SERVICE_FORWARDED_ALLOW_IPS,
+    SERVICE_UPLOADS,
     THREADS,
     MEMORY_LIMIT,
 )

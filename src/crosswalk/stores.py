@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
 import struct
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -113,7 +116,43 @@ def _running_for(pid: int) -> str | None:
     return f"{seconds} s" if seconds < 120 else f"{seconds // 60} min"
 
 
+def _note_path(hub: str | Path) -> Path:
+    return Path(f"{hub}.service")
+
+
+@contextmanager
+def service_note(hub: str | Path, url: str) -> Iterator[None]:
+    """While the service runs, a note beside the hub names its process and address, so
+    that a command meeting the hub's lock can say where to submit instead."""
+    note = _note_path(hub)
+    note.write_text(json.dumps({"pid": os.getpid(), "url": url}), encoding="utf-8")
+    try:
+        yield
+    finally:
+        note.unlink(missing_ok=True)
+
+
+def _service_of(hub: str, pid: int) -> str | None:
+    """The address of the service holding the hub, if the holder left its note."""
+    try:
+        note = json.loads(_note_path(hub).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(note, dict) or note.get("pid") != pid:
+        return None  # a note left by a service that is gone, or of another process
+    return str(note.get("url") or "") or None
+
+
 def _busy_message(hub: str, pid: int) -> str:
+    url = _service_of(hub, pid)
+    if url is not None:
+        return (
+            f"the hub {hub} is held by the Crosswalk service at {url} (pid {pid}), which "
+            "owns it while it runs: submit through the service instead (an upload: "
+            f"POST {url}/uploads; a linkage run: POST {url}/link-runs; reads: the same "
+            f"questions at {url}; from Python: crosswalk.client.Client({url!r}, token)), "
+            "or stop the service to use this command"
+        )
     command = _command_of(pid)
     what = f"`{command[:120]}`" if command else "another process"
     running = _running_for(pid)

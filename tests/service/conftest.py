@@ -42,6 +42,9 @@ def on_day(clock_at):
 
 # -- the service ------------------------------------------------------------------------
 
+import shutil  # noqa: E402
+import time  # noqa: E402
+
 import sqlalchemy as sa  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 
@@ -90,11 +93,38 @@ class Service:
     def delete(self, path: str, who: str | None, **kw):
         return self.client.delete(path, headers=self.as_(who), **kw)
 
+    def finished(self, job_id: str, who: str, timeout: float = 120.0) -> dict:
+        """Poll a job until it is done or failed."""
+        deadline = time.monotonic() + timeout
+        while True:
+            job = self.get(f"/jobs/{job_id}", who).json()
+            if job["status"] in ("done", "failed") or time.monotonic() > deadline:
+                return job
+            time.sleep(0.05)
 
-def start_service(hub_path, control_url: str, secrets) -> Service:
+    def idle(self, timeout: float = 120.0) -> None:
+        """Wait until the service's jobs have all finished."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.hub.control.connect() as conn:
+                busy = conn.execute(
+                    sa.text("SELECT count(*) FROM job WHERE status IN ('queued', 'running')")
+                ).scalar_one()
+            if not busy:
+                return
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.app.state.jobs.close()
+        self.hub.close()
+
+
+def start_service(hub_path, control_url: str, secrets, *, writable: bool = False) -> Service:
+    """The service over ``hub_path``; ``writable``: owning it, as ``crosswalk serve`` does
+    (give it a copy of the shared hub: its jobs write it)."""
     engine = sa.create_engine(control_url)
     migrations.upgrade(engine)
-    hub = Hub(hub_path, engine, secrets)
+    hub = Hub(hub_path, engine, secrets, writable=writable)
     accounts = Accounts(engine, hub.audit)
     tokens = {}
     for name, (agency, roles) in PEOPLE.items():
@@ -125,3 +155,14 @@ def any_service(request, linked_hub, tmp_path, on_day):
     yield s
     s.hub.close()
     s.hub.control.dispose()
+
+
+@pytest.fixture
+def owned(linked_hub, tmp_path, on_day):
+    """The service owning (writing) a copy of the linked hub, as ``crosswalk serve`` does."""
+    hub = tmp_path / "owned.duckdb"
+    shutil.copy(linked_hub, hub)
+    s = start_service(hub, f"sqlite:///{tmp_path}/control.db", tmp_path / "secrets", writable=True)
+    s.state = linked_hub.parent / "state"
+    yield s
+    s.stop()

@@ -26,3 +26,26 @@ def test_a_privacy_officer_reads_the_audit_as_a_table(service):
     )
     audit = Client(token=service.tokens["cdo.privacy"], http=service.client).audit(user="ada")
     assert audit.column("action").to_pylist() == ["data.read"]
+
+
+def test_a_steward_uploads_from_python_and_gets_the_batch_and_its_quarantine(owned, tmp_path):
+    from tests.service.test_jobs import clients_csv
+
+    extract = tmp_path / "clients.csv"
+    extract.write_bytes(clients_csv(12))
+    cw = Client(token=owned.tokens["fcs.steward"], http=owned.client)
+    job = cw.upload(extract, every=0.05)
+    batch_id = job["result"]["batch_id"]
+    assert cw.batch(batch_id)["accepted"] == 11
+    quarantine = cw.quarantine(batch_id)
+    assert quarantine.column("field").to_pylist() == ["Client ID"]
+    assert batch_id in cw.batches().column("batch_id").to_pylist()
+    assert cw.jobs().column("job_id").to_pylist() == [job["job_id"]]
+
+
+def test_a_failed_job_raises_the_error_it_failed_with(owned):
+    from crosswalk.errors import NotFound
+
+    cw = Client(token=owned.tokens["fcs.steward"], http=owned.client)
+    with pytest.raises(NotFound, match="no batch"):
+        cw.upload(owned.state / "agencies/fcs/clients.csv", replace="B000000000000", every=0.05)

@@ -36,7 +36,13 @@ OPERATIONS = {
         )
     ),
     "GET /batches",
+    "GET /batches/{batch_id}",
     "GET /batches/{batch_id}/quarantine",
+    "POST /uploads",
+    "POST /link-runs",
+    "GET /jobs",
+    "GET /jobs/{job_id}",
+    "POST /review/decisions",
     "GET /review",
     "GET /consents",
     "POST /consents",
@@ -153,6 +159,7 @@ def test_openapi_names_every_operation_and_its_authentication(service):
         "/batches",
         "/batches/{batch_id}/quarantine",
         "/review",
+        "/jobs",
     }
 
 

@@ -7,6 +7,8 @@ audited by the library itself (never by its caller):
 | ``agreement_withdraw`` (a party leaves) | a steward of that party or of the operator | ``agreement.version`` |
 | ``consent_add`` / ``consent_revoke`` | a steward or privacy officer of the disclosing party | ``consent.change`` |
 | ``review_decide`` (a clerical-review pair) | a steward of the hub operator | ``identity.review`` |
+| ``ingest`` (a batch of an agency's extract) | a steward of that agency | ``ingest.*`` |
+| ``link`` (a linkage run) | a steward of the hub operator | ``identity.link*`` |
 
 Authority comes from the version in force *before* the act, so an amendment cannot
 grant its own loader the right to load it. A refused act is audited (outcome
@@ -19,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 
@@ -28,10 +30,22 @@ from crosswalk.access.core import GateCore
 from crosswalk.access.oversight import review_agencies, review_elements
 from crosswalk.agreement import Agreement, Consent, Principal, Request, decide, parse_agreement
 from crosswalk.agreement.versions import latest_version, store_text
-from crosswalk.audit import AgreementChanged, AuditEvent, ConsentChanged, ReviewDecided
+from crosswalk.audit import (
+    AccessDenied as Refused,
+)
+from crosswalk.audit import (
+    AgreementChanged,
+    AuditEvent,
+    ConsentChanged,
+    ReviewDecided,
+)
 from crosswalk.errors import AccessDenied, AgreementError, ConfigError, NotFound
 from crosswalk.hub import DuckDBEngine
 from crosswalk.identity.index import review_decide as record_review_decision
+
+if TYPE_CHECKING:
+    from crosswalk.identity.link import LinkResult
+    from crosswalk.ingest.batch import IngestResult, Progress
 
 T = TypeVar("T")
 REVIEW_PURPOSE = "linkage_review"  # what a review pair is shown for (clause 7.1)
@@ -218,7 +232,8 @@ class Administration(GateCore):
         )
         if not isinstance(self._hub.engine, DuckDBEngine):
             raise ConfigError("review decisions are written to a DuckDB hub")
-        path = self._hub.engine.path
+        # The process that owns the hub (the service) writes through its writer's cursor.
+        target = self._hub if self._hub.writable else self._hub.engine.path
         # Only records the review queue would show this steward (never a Part 2 record):
         # any other is refused as if it did not exist.
         reviewer = Principal(user, who.agency, "linkage_steward")
@@ -235,6 +250,63 @@ class Administration(GateCore):
                 decided_by=user,
                 note=note,
                 agencies=agencies,
-                hub=path,
+                hub=target,
             ),
         )
+
+    def _owned_hub(self, act: str) -> None:
+        if not self._hub.writable:
+            raise ConfigError(
+                f"{act}: this process opened the hub for reading only (the service opens it "
+                "for writing; the CLI's own command writes the hub's file)"
+            )
+
+    def ingest(
+        self,
+        user: str,
+        agency: str,
+        files: list[str | Path],
+        *,
+        kinds: list[str] | None = None,
+        replace: str | None = None,
+        progress: Progress | None = None,
+        names: list[str] | None = None,
+    ) -> IngestResult:
+        """Load a batch of ``agency``'s extract files (``crosswalk.ingest.ingest``) into
+        the hub this process owns, as ``user``: a steward the agreement in force names for
+        that agency. A refusal is audited; the batch audits its own intent and outcome.
+        ``names`` are the files' names in the batch's lineage (an upload's own names)."""
+        from crosswalk.ingest.batch import ingest
+
+        self.ingest_allowed(user, agency, names or [Path(f).name for f in files])
+        return ingest(
+            agency,
+            files,
+            hub=self._hub,
+            kinds=kinds,
+            replace=replace,
+            loaded_by=user,
+            progress=progress,
+            names=names,
+        )
+
+    def ingest_allowed(self, user: str, agency: str, files: list[str]) -> None:
+        """Refuse (audited) unless ``user`` may load a batch of ``agency`` into this hub."""
+        objects: dict[str, Any] = {"agency": agency, "files": files}
+        self._authorise(user, Refused, f"load a batch of {agency}", [agency], objects)
+        self._owned_hub("ingest")
+
+    def link_allowed(self, user: str) -> None:
+        """Refuse (audited) unless ``user`` may run linkage on this hub."""
+        agreement, _ = self._in_force()
+        self._authorise(user, Refused, "run linkage", [agreement.operator], {"link_run": None})
+        self._owned_hub("link")
+
+    def link(self, user: str, *, seed: int = 1, progress: Progress | None = None) -> LinkResult:
+        """A linkage run (``crosswalk.identity.link``) on the hub this process owns, as
+        ``user``: a steward the agreement in force names for the hub operator. A refusal
+        is audited; the run audits its own intent and outcome."""
+        from crosswalk.identity.link import link
+
+        self.link_allowed(user)
+        return link(self._hub, seed=seed, run_by=user, progress=progress)

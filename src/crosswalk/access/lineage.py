@@ -53,16 +53,22 @@ def batches(
     agency: str,
     offset: int = 0,
     limit: int | None = 50,
+    batch_id: str | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
     """An agency's batches, newest first, with their row counts; and how many there are
-    (``limit`` None: every one)."""
+    (``limit`` None: every one; with ``batch_id``, that one batch if it is the agency's:
+    none otherwise)."""
     objects: dict[str, Any] = {"lineage": "batches", "agency": agency}
+    if batch_id is not None:
+        objects["batch_ids"] = [batch_id]
     decision = _allowed(hub, principal, purpose, agency, objects)
+    only = "" if batch_id is None else " AND b.batch_id = ?"
+    binds = [agency] if batch_id is None else [agency, batch_id]
     with hub.read() as con:
         if not {"batch", "batch_file"} <= _tables(con):
             rows, total = [], 0
         else:
-            counted = con.execute("SELECT count(*) FROM batch WHERE agency = ?", [agency])
+            counted = con.execute(f"SELECT count(*) FROM batch b WHERE b.agency = ?{only}", binds)
             total = int(counted.fetchone()[0])
             cursor = con.execute(
                 """SELECT b.batch_id, b.agency, b.status,
@@ -72,9 +78,11 @@ def batches(
                           coalesce(sum(f.rows_accepted), 0) AS accepted,
                           coalesce(sum(f.rows_quarantined), 0) AS quarantined
                    FROM batch b LEFT JOIN batch_file f USING (batch_id)
-                   WHERE b.agency = ?
+                   WHERE b.agency = ?"""
+                + only
+                + """
                    GROUP BY ALL ORDER BY 4 DESC, 1 LIMIT ? OFFSET ?""",
-                [agency, total if limit is None else limit, offset],
+                [*binds, total if limit is None else limit, offset],
             )
             names = [d[0] for d in cursor.description]
             rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]

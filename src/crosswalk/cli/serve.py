@@ -3,9 +3,11 @@
 The host operator's command: it reads no person data itself (each request is its
 account's), and its start and stop are audited as ``operator:<login>``.
 
-The service process opens the hub read-only and keeps it open: while it runs, a command
-that writes the hub (``ingest``, ``link``) is told the hub is busy and which process holds
-it (stop the service first; background jobs inside the service come next).
+The service process owns the hub: it opens it for writing and keeps it open, writes it
+only through its background jobs (uploads, linkage runs) and review decisions, and while
+it runs leaves a note beside it (``<hub>.service``: its process and address) so that a
+CLI command meeting the hub's lock says which service holds it and how to submit
+through it.
 """
 
 from __future__ import annotations
@@ -38,8 +40,10 @@ def serve(
     # X-Forwarded-For and -Proto are believed only from the proxies the operator names:
     # otherwise any client could choose the address that sign-in limits and audits.
     proxies = settings.SERVICE_FORWARDED_ALLOW_IPS.value().strip()
-    with Hub(hub, control) as the_hub:
-        app = create_app(the_hub)
+    with Hub(hub, control, writable=True) as the_hub:
+        with the_hub.read():  # take the hub now: a command holding it stops the start here
+            pass
+        app = create_app(the_hub, address=f"http://{host}:{port}")
         where = {
             "host": host,
             "port": port,

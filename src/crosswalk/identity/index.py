@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
@@ -14,6 +14,9 @@ import pyarrow as pa
 from crosswalk import stores
 from crosswalk.errors import ConfigError, NotFound
 from crosswalk.identity import store
+
+if TYPE_CHECKING:
+    from crosswalk.hub import Hub
 
 
 @dataclass(frozen=True)
@@ -168,6 +171,9 @@ def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {name for (name,) in rows.fetchall()}
 
 
+REQUEST_WAIT = 10.0  # seconds a review decision waits for the hub's writer
+
+
 def review_decide(
     record_key_a: str,
     record_key_b: str,
@@ -176,7 +182,7 @@ def review_decide(
     decided_by: str,
     note: str | None = None,
     agencies: Iterable[str],
-    hub: str | Path | None = None,
+    hub: str | Path | Hub | None = None,
 ) -> None:
     """Record a steward's decision on a pair of records of ``agencies`` (those the
     steward may review); the next linkage run honours it. A record of another agency is
@@ -186,19 +192,40 @@ def review_decide(
     if decision not in ("match", "no-match"):
         raise ConfigError(f"decision must be 'match' or 'no-match', not {decision!r}")
     left, right = sorted((record_key_a, record_key_b))
+    if not isinstance(hub, str | Path | None):
+        # A request waits a little for a running job to finish writing, then says so.
+        with hub.write(wait=REQUEST_WAIT) as writer:
+            _record_decision(writer, left, right, decision, decided_by, note, agencies)
+        return
     con = stores.connect_hub(hub)
     try:
-        store.migrate(con)
-        known = con.execute(
-            """SELECT count(*) FROM person_record
-            WHERE record_key IN (?, ?) AND agency IN (SELECT unnest(?::VARCHAR[]))""",
-            [left, right, sorted(agencies)],
-        ).fetchall()[0][0]
-        if known != 2:
-            raise NotFound(f"both records must exist in the hub: {left}, {right}")
-        con.execute("BEGIN TRANSACTION")
+        _record_decision(con, left, right, decision, decided_by, note, agencies)
+    finally:
+        con.close()
+
+
+def _record_decision(
+    con: duckdb.DuckDBPyConnection,
+    left: str,
+    right: str,
+    decision: str,
+    decided_by: str,
+    note: str | None,
+    agencies: Iterable[str],
+) -> None:
+    store.migrate(con)
+    known = con.execute(
+        """SELECT count(*) FROM person_record
+        WHERE record_key IN (?, ?) AND agency IN (SELECT unnest(?::VARCHAR[]))""",
+        [left, right, sorted(agencies)],
+    ).fetchall()[0][0]
+    if known != 2:
+        raise NotFound(f"both records must exist in the hub: {left}, {right}")
+    con.execute("BEGIN TRANSACTION")
+    try:
         con.execute(
-            "DELETE FROM review_decision WHERE record_key_l = ? AND record_key_r = ?", [left, right]
+            "DELETE FROM review_decision WHERE record_key_l = ? AND record_key_r = ?",
+            [left, right],
         )
         con.execute(
             """INSERT INTO review_decision
@@ -210,5 +237,6 @@ def review_decide(
             "DELETE FROM review_queue WHERE record_key_l = ? AND record_key_r = ?", [left, right]
         )
         con.execute("COMMIT")
-    finally:
-        con.close()
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise

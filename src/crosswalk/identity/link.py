@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 from splink import DuckDBAPI, Linker
@@ -18,7 +18,7 @@ from splink.internals.exceptions import SplinkException
 
 from crosswalk import settings, stores
 from crosswalk.audit import AuditLog, LinkageFailed, LinkageRun, LinkageStarted
-from crosswalk.errors import LinkageError, Problem
+from crosswalk.errors import ConfigError, LinkageError, Problem
 from crosswalk.identity import linked, model, profile, store
 from crosswalk.identity.charts import write_charts
 from crosswalk.identity.cluster import (
@@ -29,6 +29,9 @@ from crosswalk.identity.cluster import (
     cluster,
 )
 from crosswalk.identity.features import build_features
+
+if TYPE_CHECKING:
+    from crosswalk.hub import Hub
 
 Progress = Callable[[str, float], None]
 log = logging.getLogger(__name__)
@@ -111,7 +114,7 @@ def memory_budget(records: int) -> str:
 
 
 def link(
-    hub: str | Path | None = None,
+    hub: str | Path | Hub | None = None,
     *,
     seed: int = 1,
     charts: str | Path | None = None,
@@ -122,10 +125,23 @@ def link(
 ) -> LinkResult:
     """Link every person record in the hub and (re)write the person index.
 
+    ``hub`` is the hub's file, or the ``Hub`` object of a process that owns it for
+    writing (the service): the run then writes through its writer's cursor, reads go on
+    meanwhile (they see the person index of the last run until this one commits), and
+    Splink's work tables stay in memory (that connection reaches no file).
+
     Example:
         >>> link(hub="hub.duckdb")  # doctest: +SKIP
     """
     report = progress or (lambda stage, done: None)
+    if not isinstance(hub, str | Path | None):
+        if charts is not None:
+            raise ConfigError("charts are written by a run on the hub's file, not its object")
+        user = run_by or getpass.getuser()
+        with hub.write() as writer:
+            store.migrate(writer)
+            _reconcile(writer, hub.audit, user)
+            return _run(writer, seed, None, report, hub.audit, user)
     con = stores.connect_hub(hub)
     try:
         store.migrate(con)
@@ -181,7 +197,8 @@ def _run(
     ).fetchall()[0]
     # A file beside the hub (so DuckDB can evict its pages under the memory budget), never
     # a table in the hub; removed after the run, and before it if a killed run left one.
-    scratch = Path(f"{hub_path}.link-scratch") if hub_path else None
+    confined = not con.execute("SELECT current_setting('enable_external_access')").fetchall()[0][0]
+    scratch = Path(f"{hub_path}.link-scratch") if hub_path and not confined else None
     if scratch is not None:
         scratch.unlink(missing_ok=True)
     con.execute("ATTACH ? AS " + SCRATCH, [str(scratch) if scratch else ":memory:"])
@@ -217,7 +234,8 @@ def _link(
             [Problem("ingest agency extracts first (crosswalk ingest)", field="person_record")],
         )
     records = build_features(con)
-    if not settings.MEMORY_LIMIT.value():
+    locked = con.execute("SELECT current_setting('lock_configuration')").fetchall()[0][0]
+    if not settings.MEMORY_LIMIT.value() and not locked:
         con.execute(f"SET memory_limit = '{memory_budget(records)}'")
     coverage = profile.measure(con)
     chosen = model.plan(con, coverage)

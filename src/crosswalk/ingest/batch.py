@@ -14,17 +14,28 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from crosswalk import stores
 from crosswalk.audit import AuditLog, BatchFailed, BatchLoaded, BatchStarted
-from crosswalk.errors import IntegrityError, MappingError, NotFound, Problem, QualityGateError
+from crosswalk.errors import (
+    ConfigError,
+    IntegrityError,
+    MappingError,
+    NotFound,
+    Problem,
+    QualityGateError,
+)
 from crosswalk.ingest import hub as hub_schema
 from crosswalk.ingest import quality, standardise
 from crosswalk.ingest.mapping import ClientSpec, FileSpec, Mapping, load_mapping, source_columns
 from crosswalk.ingest.quality import Issue
 from crosswalk.ingest.readers import Extract, check_file, read_into
+
+if TYPE_CHECKING:
+    from crosswalk.hub import Hub
 
 Progress = Callable[[str, float], None]
 
@@ -94,7 +105,7 @@ def ingest(
     agency: str,
     files: Sequence[str | Path],
     *,
-    hub: str | Path | None = None,
+    hub: str | Path | Hub | None = None,
     mapping: str | Path | Mapping | None = None,
     kinds: Sequence[str] | None = None,
     replace: str | None = None,
@@ -103,6 +114,7 @@ def ingest(
     secrets: str | Path | None = None,
     progress: Progress | None = None,
     check: bool = False,
+    names: Sequence[str] | None = None,
 ) -> IngestResult:
     """Load one batch of an agency's extract files into the hub.
 
@@ -110,13 +122,61 @@ def ingest(
     the quality gate against what the hub holds, and nothing is written (no hub change,
     no audit entry; a hub that does not exist is not created).
 
+    ``hub`` is the hub's file, or the ``Hub`` object of a process that owns it for
+    writing (the service): the batch is then written through its writer's cursor while
+    reads go on, and audited in its audit log; the files are read on a connection of
+    their own, since the hub's connection reaches no file. ``names`` are the files' names
+    in the batch's lineage and quarantine (default: the paths given), as an upload's
+    names are its own rather than where the service keeps it.
+
     Example:
         >>> ingest("fcs", ["clients.csv", "events.csv"], hub="hub.duckdb")  # doctest: +SKIP
     """
     report = progress or (lambda stage, done: None)
+    m, jobs, guessed, shown = _plan(agency, files, mapping, kinds, names)
+    if not isinstance(hub, str | Path | None):
+        if check:
+            raise ConfigError("a check opens the hub itself: give the hub's path, not its object")
+        user = loaded_by or getpass.getuser()
+        with hub.write() as con, duckdb.connect(":memory:") as reader:
+            hub_schema.migrate(con)
+            standardise.install(con)
+            _reconcile(con, hub.audit, user)
+            return _load(
+                con, agency, m, jobs, guessed, replace, user, hub.audit, report, reader, shown
+            )
+    if check:
+        con = hub_schema.open_shadow(hub, agency)
+    else:
+        con = stores.connect_hub(hub)
+        hub_schema.migrate(con)
+    try:
+        standardise.install(con)
+        user = loaded_by or getpass.getuser()
+        if check:  # a dry run writes no audit entry, not even a reconciliation
+            return _load(con, agency, m, jobs, guessed, replace, user, None, report, None, shown)
+        audit = AuditLog(control, secrets=secrets)
+        _reconcile(con, audit, user)
+        return _load(con, agency, m, jobs, guessed, replace, user, audit, report, None, shown)
+    finally:
+        con.close()
+
+
+def _plan(
+    agency: str,
+    files: Sequence[str | Path],
+    mapping: str | Path | Mapping | None,
+    kinds: Sequence[str] | None,
+    names: Sequence[str] | None,
+) -> tuple[Mapping, list[tuple[str, str]], set[str], dict[str, str]]:
+    """The mapping, each file with its kind, the files whose kind was guessed from their
+    name, and each file's name as shown."""
     m = mapping if isinstance(mapping, Mapping) else load_mapping(mapping or agency)
     if m.agency != agency:
         raise MappingError(f"mapping {m.source} is for agency {m.agency!r}, not {agency!r}")
+    if names is not None and len(names) != len(files):
+        raise MappingError("give one name per file, or none")
+    shown = dict(zip([str(f) for f in files], names or [str(f) for f in files], strict=True))
     names = [str(f) for f in files]
     if kinds is not None and len(kinds) != len(names):
         raise MappingError("give one --kind per file, or none")
@@ -128,21 +188,28 @@ def ingest(
             raise MappingError(f"{name}: kind must be clients or events, not {kind!r}")
         if kind == "events" and m.events is None:
             raise MappingError(f"{name}: mapping {m.source} has no events section")
-    if check:
-        con = hub_schema.open_shadow(hub, agency)
-    else:
-        con = stores.connect_hub(hub)
-        hub_schema.migrate(con)
-    try:
-        standardise.install(con)
-        user = loaded_by or getpass.getuser()
-        if check:  # a dry run writes no audit entry, not even a reconciliation
-            return _load(con, agency, m, jobs, guessed, replace, user, None, report)
-        audit = AuditLog(control, secrets=secrets)
-        _reconcile(con, audit, user)
-        return _load(con, agency, m, jobs, guessed, replace, user, audit, report)
-    finally:
-        con.close()
+    return m, jobs, guessed, shown
+
+
+def preflight(
+    agency: str,
+    files: Sequence[str | Path],
+    *,
+    mapping: str | Path | Mapping | None = None,
+    kinds: Sequence[str] | None = None,
+    names: Sequence[str] | None = None,
+) -> None:
+    """Read each file as ``ingest`` would and check its columns against the mapping, on a
+    connection of its own: an unreadable file, a header with no rows or a column the
+    mapping does not know raises the error ``ingest`` would (naming file, row and
+    field), before anything is queued or written. Rows are judged by ``ingest`` itself."""
+    m, jobs, guessed, shown = _plan(agency, files, mapping, kinds, names)
+    with duckdb.connect(":memory:") as reader:
+        for i, (name, kind) in enumerate(jobs):
+            spec: FileSpec = m.clients if kind == "clients" else m.events  # type: ignore[assignment]
+            extract = read_into(reader, f"raw_{i}", name, spec)
+            _columns_of(shown.get(name, name), kind, name in guessed, extract.columns, spec, m)
+            reader.execute(f"DROP TABLE raw_{i}")
 
 
 def _reconcile(con: duckdb.DuckDBPyConnection, audit: AuditLog, user: str) -> None:
@@ -175,7 +242,10 @@ def _load(
     loaded_by: str,
     audit: AuditLog | None,
     report: Progress,
+    reader: duckdb.DuckDBPyConnection | None = None,
+    shown: dict[str, str] | None = None,
 ) -> IngestResult:
+    label = shown or {}
     hashes = {
         name: _content_id(name, m.clients if kind == "clients" else m.events) for name, kind in jobs
     }
@@ -188,7 +258,9 @@ def _load(
         ).fetchall()
         if row and not replace:
             seen[name] = row[0][0]
-    skipped = tuple(FileResult(n, k, hashes[n], 0, 0, 0, seen[n]) for n, k in jobs if n in seen)
+    skipped = tuple(
+        FileResult(label.get(n, n), k, hashes[n], 0, 0, 0, seen[n]) for n, k in jobs if n in seen
+    )
     todo = [(n, k) for n, k in jobs if n not in seen]
     if not todo:
         return IngestResult(agency, None, skipped)
@@ -198,22 +270,18 @@ def _load(
     for i, (name, kind) in enumerate(todo):
         spec: FileSpec = m.clients if kind == "clients" else m.events  # type: ignore[assignment]
         raw = f"raw_{i}"
-        extract = read_into(con, raw, name, spec)
-        try:
-            _check_columns(name, extract.columns, spec, m)
-        except MappingError as e:
-            if name not in guessed:
-                raise
-            other = "events" if kind == "clients" else "clients"
-            raise MappingError(
-                f"{e.message} — its kind was guessed as {kind} because its name does not say;"
-                f" if it is {other}, pass --kind {other} (once per file)",
-                e.problems,
-            ) from None
+        extract = read_into(con if reader is None else reader, raw, name, spec)
+        if reader is not None:
+            _hand_over(reader, con, raw)
+        _columns_of(label.get(name, name), kind, name in guessed, extract.columns, spec, m)
         staged.append((name, kind, raw, extract))
         report(f"read {Path(name).name}", (i + 1) / (len(todo) + 1) * 0.5)
     batch_id = "B" + uuid.uuid4().hex[:12]
-    objects = {"batch_ids": [batch_id], "replaces": replace, "files": [s[0] for s in staged]}
+    objects = {
+        "batch_ids": [batch_id],
+        "replaces": replace,
+        "files": [label.get(s[0], s[0]) for s in staged],
+    }
     # Intent before the hub's commit and outcome after it: the log never claims a batch the
     # hub does not hold, and a batch that cannot be audited is not loaded.
     if audit is not None:
@@ -228,7 +296,19 @@ def _load(
         )
         results = []
         for j, (name, kind, raw, extract) in enumerate(staged):
-            results.append(_stage(con, agency, m, batch_id, name, kind, raw, extract, hashes[name]))
+            results.append(
+                _stage(
+                    con,
+                    agency,
+                    m,
+                    batch_id,
+                    label.get(name, name),
+                    kind,
+                    raw,
+                    extract,
+                    hashes[name],
+                )
+            )
             report(f"loaded {Path(name).name}", 0.5 + (j + 1) / len(staged) * 0.5)
         warnings, refusals = _gate(m, results)
         if audit is None:  # a check: report everything, keep nothing
@@ -254,6 +334,17 @@ def _load(
     return IngestResult(agency, batch_id, (*skipped, *results), replace, tuple(warnings))
 
 
+def _hand_over(reader: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPyConnection, raw: str) -> None:
+    """Move the temp table ``raw`` from the reader's connection to the hub's, as Arrow."""
+    table = reader.sql(f"SELECT * FROM {raw}").to_arrow_table()
+    reader.execute(f"DROP TABLE {raw}")
+    con.register("_raw_in", table)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {raw} AS SELECT * FROM _raw_in")
+    finally:
+        con.unregister("_raw_in")
+
+
 def _gate(m: Mapping, results: list[FileResult]) -> tuple[list[Problem], list[Problem]]:
     """(warnings, refusals) of the mapping's quality gate over every file of the batch."""
     gate = m.quality
@@ -265,6 +356,23 @@ def _gate(m: Mapping, results: list[FileResult]) -> tuple[list[Problem], list[Pr
         if gate.empty_field != "ignore":
             (refusals if gate.empty_field == "refuse" else warnings).extend(empties)
     return warnings, refusals
+
+
+def _columns_of(
+    name: str, kind: str, guessed: bool, columns: list[str], spec: FileSpec, m: Mapping
+) -> None:
+    """``_check_columns``, saying so when the file's kind was only guessed from its name."""
+    try:
+        _check_columns(name, columns, spec, m)
+    except MappingError as e:
+        if not guessed:
+            raise
+        other = "events" if kind == "clients" else "clients"
+        raise MappingError(
+            f"{e.message} — its kind was guessed as {kind} because its name does not say;"
+            f" if it is {other}, pass --kind {other} (once per file)",
+            e.problems,
+        ) from None
 
 
 def _check_columns(name: str, columns: list[str], spec: FileSpec, m: Mapping) -> None:

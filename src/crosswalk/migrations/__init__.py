@@ -80,6 +80,7 @@ SERVICE_PRIVILEGES: dict[str, tuple[str, ...]] = {
     "api_token": ("SELECT", "INSERT", "UPDATE"),
     "sign_in_attempt": ("SELECT", "INSERT", "DELETE"),
     "disclosure_release": ("SELECT", "INSERT", "UPDATE"),
+    "job": ("SELECT", "INSERT", "UPDATE"),
     "alembic_version": ("SELECT",),
 }
 # Sequences behind SERVICE_PRIVILEGES' tables whose ids the database numbers.

@@ -24,7 +24,8 @@ from crosswalk.access import Gate
 from crosswalk.accounts import Accounts
 from crosswalk.errors import ConfigError, CrosswalkError, PayloadTooLarge
 from crosswalk.hub import Hub
-from crosswalk.service import problems, routes_accounts, routes_audit, routes_data
+from crosswalk.jobs import Jobs
+from crosswalk.service import problems, routes_accounts, routes_audit, routes_data, routes_jobs
 
 MB = 1024 * 1024
 
@@ -198,6 +199,11 @@ def create_app(
             ``$CROSSWALK_SERVICE_MAX_JSON_KB``).
         read_timeout: seconds one read of the hub may take (default
             ``$CROSSWALK_SERVICE_READ_TIMEOUT``; 0: no limit).
+
+    Uploads and linkage runs are background jobs (``crosswalk.jobs``) that write through
+    the hub's writer: they need a hub opened with ``writable=True`` (``crosswalk serve``
+    opens it so); over a read-only hub they are refused. The worker finishes its job
+    when the service stops.
     """
     origins = (
         cors_origins
@@ -221,6 +227,7 @@ def create_app(
         finally:
             if stop is not None:
                 stop.set()
+            app.state.jobs.close()
             try:
                 hub.audit.checkpoint_if_moved()  # the last entries, as the service stops
             except CrosswalkError:
@@ -245,8 +252,10 @@ def create_app(
     app.state.hub = hub
     app.state.accounts = Accounts(hub.control, hub.audit)
     app.state.gate = Gate(hub)
+    app.state.jobs = Jobs(hub.control)
+    app.state.upload_folder = routes_jobs.upload_folder(hub)
     problems.install(app)
-    for part in (routes_accounts, routes_data, routes_audit):
+    for part in (routes_accounts, routes_data, routes_jobs, routes_audit):
         app.include_router(part.router)
     if origins:
         app.add_middleware(
