@@ -160,6 +160,14 @@ class Client:
         """A batch's quarantined rows (file, row, field, value, rule), as a table."""
         return self._table(f"/batches/{batch_id}/quarantine", {"purpose": purpose})
 
+    def batch_issues(self, batch_id: str, purpose: str = "operations") -> pa.Table:
+        """A batch's flagged and quarantined rows per file, field and rule (counts)."""
+        return self._table(f"/batches/{batch_id}/issues", {"purpose": purpose})
+
+    def person_index(self, purpose: str = "linkage_review") -> pa.Table:
+        """The person index (linkage stewards), every page, as a table."""
+        return self._table("/person-index", {"purpose": purpose})
+
     # -- clerical review, consents, the audit log ----------------------------------------
 
     def review(self, purpose: str = "linkage_review") -> list[dict[str, Any]]:
@@ -186,6 +194,22 @@ class Client:
     def consent_revoke(self, consent_id: str) -> None:
         """Revoke a consent from today."""
         self._call("POST", f"/consents/{consent_id}/revoke")
+
+    def review_show(self, record_key: str) -> list[dict[str, Any]]:
+        """One record's pairs under review, with what each decision would do."""
+        return self._items(f"/review/{record_key}", {})
+
+    def who_accessed(self, enterprise_id: str) -> pa.Table:
+        """Every audited request for one person's data (privacy officers)."""
+        return self._table(f"/audit/who-accessed/{enterprise_id}", {})
+
+    def audit_purposes(self) -> pa.Table:
+        """Data reads per purpose (privacy officers)."""
+        return self._table("/audit/purposes", {})
+
+    def audit_denials(self) -> pa.Table:
+        """Denials per day (privacy officers)."""
+        return self._table("/audit/denials", {})
 
     def audit_verify(self) -> dict[str, Any]:
         """Check the audit log's chain, signatures and checkpoints (privacy officers)."""

@@ -161,6 +161,17 @@ CASES = {
         {"fcs.steward"},
         {"sud.steward"},  # another agency's batch: as one that does not exist
     ),
+    # another agency's batch has no issues for them, as one that does not exist
+    "GET /batches/{batch_id}/issues": (
+        lambda s: ("GET", f"/batches/{s.fcs_batch}/issues", None),
+        {"fcs.steward", "sud.steward"},
+        set(),
+    ),
+    "GET /person-index": (
+        lambda s: ("GET", "/person-index?limit=5", None),
+        {"cdo.linkage"},
+        set(),
+    ),
     "POST /uploads": (
         lambda s: ("POST", "/uploads", _files(s)),
         {"fcs.steward"},
@@ -192,6 +203,18 @@ CASES = {
         set(),
     ),
     "GET /audit/entries": (lambda s: ("GET", "/audit/entries", None), {"cdo.privacy"}, set()),
+    "GET /audit/who-accessed/{enterprise_id}": (
+        lambda s: ("GET", f"/audit/who-accessed/{s.person}", None),
+        {"cdo.privacy"},
+        set(),
+    ),
+    "GET /audit/purposes": (lambda s: ("GET", "/audit/purposes", None), {"cdo.privacy"}, set()),
+    "GET /audit/denials": (lambda s: ("GET", "/audit/denials", None), {"cdo.privacy"}, set()),
+    "GET /review/{record_key}": (
+        lambda s: ("GET", f"/review/{s.pair[0]}", None),
+        {"cdo.linkage"},
+        set(),
+    ),
     "GET /audit/verify": (
         lambda s: ("GET", "/audit/verify", None),
         {"cdo.privacy", "sud.privacy"},

@@ -43,6 +43,12 @@ OPERATIONS = {
     "GET /jobs",
     "GET /jobs/{job_id}",
     "POST /review/decisions",
+    "GET /review/{record_key}",
+    "GET /batches/{batch_id}/issues",
+    "GET /person-index",
+    "GET /audit/who-accessed/{enterprise_id}",
+    "GET /audit/purposes",
+    "GET /audit/denials",
     "GET /review",
     "GET /consents",
     "POST /consents",
@@ -160,6 +166,12 @@ def test_openapi_names_every_operation_and_its_authentication(service):
         "/batches/{batch_id}/quarantine",
         "/review",
         "/jobs",
+        "/review/{record_key}",
+        "/batches/{batch_id}/issues",
+        "/person-index",
+        "/audit/who-accessed/{enterprise_id}",
+        "/audit/purposes",
+        "/audit/denials",
     }
 
 

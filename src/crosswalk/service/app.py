@@ -25,7 +25,14 @@ from crosswalk.accounts import Accounts
 from crosswalk.errors import ConfigError, CrosswalkError, PayloadTooLarge
 from crosswalk.hub import Hub
 from crosswalk.jobs import Jobs
-from crosswalk.service import problems, routes_accounts, routes_audit, routes_data, routes_jobs
+from crosswalk.service import (
+    problems,
+    routes_accounts,
+    routes_audit,
+    routes_data,
+    routes_jobs,
+    routes_oversight,
+)
 
 MB = 1024 * 1024
 
@@ -255,7 +262,7 @@ def create_app(
     app.state.jobs = Jobs(hub.control)
     app.state.upload_folder = routes_jobs.upload_folder(hub)
     problems.install(app)
-    for part in (routes_accounts, routes_data, routes_jobs, routes_audit):
+    for part in (routes_accounts, routes_data, routes_jobs, routes_oversight, routes_audit):
         app.include_router(part.router)
     if origins:
         app.add_middleware(

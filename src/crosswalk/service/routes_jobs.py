@@ -15,7 +15,7 @@ import re
 import shutil
 import uuid
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 
@@ -25,23 +25,28 @@ from crosswalk.accounts import STEWARD, Caller
 from crosswalk.agreement import agreement_in_force
 from crosswalk.errors import CrosswalkError, InvalidRequest, NotFound, Problem
 from crosswalk.hub import DuckDBEngine
-from crosswalk.identity.link import LinkResult
-from crosswalk.ingest.batch import IngestResult, preflight
+from crosswalk.ingest.batch import preflight
 from crosswalk.jobs import Job, Jobs
 from crosswalk.service import auth
 from crosswalk.service.auth import Authenticated, HubDep, needs
 from crosswalk.service.schemas import BatchOut, Page
 from crosswalk.service.schemas_jobs import (
+    BatchIssueOut,
     FileSummary,
     IngestSummary,
     JobOut,
     LinkRunIn,
     LinkSummary,
+    PersonIndexRow,
     ProblemItem,
     ProblemOut,
     ReviewDecisionIn,
     ReviewDecisionOut,
 )
+
+if TYPE_CHECKING:
+    from crosswalk.identity.link import LinkResult
+    from crosswalk.ingest.batch import IngestResult
 
 router = APIRouter()
 LINKAGE_STEWARD = "linkage_steward"
@@ -209,8 +214,10 @@ def upload(
     if kinds is not None and len(kinds) != len(files):
         raise InvalidRequest("give one kind per file, or none", [Problem("", field="kinds")])
     gate.ingest_allowed(who.account.username, agency, names)
-    folder = request.app.state.upload_folder / uuid.uuid4().hex
-    folder.mkdir(parents=True, mode=0o700)
+    root: Path = request.app.state.upload_folder
+    root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    folder = root / uuid.uuid4().hex
+    folder.mkdir(mode=0o700)
     try:
         paths = []
         for f, name in zip(files, names, strict=True):
@@ -308,6 +315,50 @@ def get_batch(
     if not rows:
         raise NotFound(f"no batch {batch_id!r}")
     return BatchOut(**rows[0])
+
+
+@router.get("/batches/{batch_id}/issues", response_model=Page[BatchIssueOut], tags=["ingest"])
+def get_batch_issues(
+    batch_id: str,
+    request: Request,
+    who: Data,
+    hub: HubDep,
+    purpose: Annotated[str, Query(max_length=64, examples=["operations"])] = "operations",
+    role: Annotated[str | None, Query(max_length=32)] = None,
+    offset: Offset = 0,
+    limit: Limit = 50,
+) -> Page[BatchIssueOut]:
+    """A batch's flagged and quarantined rows per file, field and rule, with the share of
+    the file's rows (counts only; ``crosswalk batches --issues``). Another agency's batch
+    has none."""
+    agreement = agreement_in_force(clock.today(), hub.control)
+    principal = auth.principal(request, who, agreement, purpose, role)
+    found = lineage.batch_issues(hub, principal, purpose, principal.agency, batch_id)
+    items = [BatchIssueOut(**r) for r in found[offset : offset + limit]]
+    return Page(items=items, offset=offset, limit=limit, total=len(found))
+
+
+@router.get("/person-index", response_model=Page[PersonIndexRow], tags=["linkage"])
+def person_index(
+    request: Request,
+    who: Data,
+    hub: HubDep,
+    gate: GateDep,
+    purpose: Annotated[str, Query(max_length=64)] = "linkage_review",
+    role: Annotated[str | None, Query(max_length=32)] = None,
+    offset: Offset = 0,
+    limit: Limit = 500,
+) -> Page[PersonIndexRow]:
+    """The person index: each record's enterprise person (``crosswalk export
+    person-index``), for the hub operator's linkage stewards; Part 2 records left out.
+    Every page is an audited read."""
+    agreement = agreement_in_force(clock.today(), hub.control)
+    principal = auth.principal(request, who, agreement, purpose, role)
+    table = gate.person_index(principal, purpose)
+    rows = table.slice(offset, limit).to_pylist()
+    return Page(
+        items=[PersonIndexRow(**r) for r in rows], offset=offset, limit=limit, total=table.num_rows
+    )
 
 
 @router.post(

@@ -147,3 +147,24 @@ class ReviewDecisionOut(BaseModel):
     record_keys: list[str]
     decision: Literal["match", "no-match"]
     decided_by: str
+
+
+class BatchIssueOut(BaseModel):
+    """Rows of one file flagged or quarantined by one rule of one field (counts only)."""
+
+    batch_id: str
+    agency: str
+    file: str
+    field: str | None
+    rule: str
+    rows: int
+    share: float = Field(description="Of the file's rows read.")
+    outcome: Literal["flagged", "quarantined"]
+
+
+class PersonIndexRow(BaseModel):
+    agency: str
+    source_record_id: str
+    enterprise_id: str
+    match_probability: float | None
+    link_run_id: str | None
