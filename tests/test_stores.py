@@ -108,7 +108,9 @@ SERVE = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("argv", [["ingest", "fcs", "clients.csv"], ["link"], ["batches"]])
+@pytest.mark.parametrize(
+    "argv", [["ingest", "fcs", "clients.csv"], ["link"], ["batches", *STEWARD]]
+)
 def test_a_command_meeting_the_service_says_to_submit_through_it(tmp_path, capsys, argv):
     """While `crosswalk serve` owns the hub, a command that needs it names the service
     and how to submit through it, in one line, instead of a lock error."""

@@ -13,17 +13,17 @@ from __future__ import annotations
 
 import threading
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from crosswalk import __version__, settings, web
+from crosswalk import __version__, settings, stores, web
 from crosswalk.access import Gate
 from crosswalk.accounts import Accounts
 from crosswalk.errors import ConfigError, CrosswalkError, PayloadTooLarge
-from crosswalk.hub import Hub
+from crosswalk.hub import DuckDBEngine, Hub
 from crosswalk.jobs import Jobs
 from crosswalk.service import (
     problems,
@@ -194,6 +194,7 @@ def create_app(
     max_body_mb: int | None = None,
     max_json_kb: int | None = None,
     read_timeout: float | None = None,
+    address: str | None = None,
 ) -> FastAPI:
     """The service over ``hub`` (its control plane migrated to the newest revision).
 
@@ -206,6 +207,8 @@ def create_app(
             ``$CROSSWALK_SERVICE_MAX_JSON_KB``).
         read_timeout: seconds one read of the hub may take (default
             ``$CROSSWALK_SERVICE_READ_TIMEOUT``; 0: no limit).
+        address: where the service listens (``crosswalk serve``): while it runs, a note
+            beside the hub names it, for a CLI command that meets the hub's lock.
 
     Uploads and linkage runs are background jobs (``crosswalk.jobs``) that write through
     the hub's writer: they need a hub opened with ``writable=True`` (``crosswalk serve``
@@ -229,8 +232,14 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop = checkpoint_schedule(hub, every) if every > 0 else None
+        note = (
+            stores.service_note(hub.engine.path, address)
+            if address is not None and isinstance(hub.engine, DuckDBEngine)
+            else nullcontext()
+        )
         try:
-            yield
+            with note:
+                yield
         finally:
             if stop is not None:
                 stop.set()
