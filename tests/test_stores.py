@@ -108,14 +108,19 @@ SERVE = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize(
-    "argv", [["ingest", "fcs", "clients.csv"], ["link"], ["batches", *STEWARD]]
-)
-def test_a_command_meeting_the_service_says_to_submit_through_it(tmp_path, capsys, argv):
+@pytest.mark.parametrize("argv", [["ingest", "fcs", "clients.csv"], ["link"], ["batches"]])
+def test_a_command_meeting_the_service_says_to_submit_through_it(
+    tmp_path, capsys, argv, signed_in, monkeypatch
+):
     """While `crosswalk serve` owns the hub, a command that needs it names the service
     and how to submit through it, in one line, instead of a lock error."""
     hub = tmp_path / "hub.duckdb"
     (tmp_path / "clients.csv").write_text("Client ID\nFC1\n")
+    if argv == ["batches"]:
+        control = f"sqlite:///{tmp_path}/control.db"
+        monkeypatch.setenv("CROSSWALK_SECRETS", str(tmp_path / "secrets"))
+        argv = [*argv, *signed_in("fcs.steward", "fcs", "steward", control=control)]
+        argv += ["--control", control]
     service = subprocess.Popen(
         [sys.executable, "-c", SERVE, str(hub)], stdout=subprocess.PIPE, text=True
     )
