@@ -259,11 +259,7 @@ def create_app(
             "problem+json."
         ),
         debug=False,
-        responses={
-            401: {"description": "Not signed in", "content": {problems.MEDIA_TYPE: {}}},
-            403: {"description": "Denied", "content": {problems.MEDIA_TYPE: {}}},
-            422: {"description": "Invalid request", "content": {problems.MEDIA_TYPE: {}}},
-        },
+        responses=problems.documented(*problems.EVERY_OPERATION),
     )
     app.state.hub = hub
     app.state.accounts = Accounts(hub.control, hub.audit)

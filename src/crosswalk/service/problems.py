@@ -10,6 +10,7 @@ log and never into a response.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -29,6 +30,67 @@ from crosswalk.errors import (
 log = logging.getLogger("crosswalk.service")
 MEDIA_TYPE = "application/problem+json"
 
+WHEN = {
+    400: "Refused as given (a value the operation cannot use; the detail says which)",
+    401: "Not signed in (no token, or a malformed, forged, expired or revoked one)",
+    403: "Denied (the role, the token's scope or the agreement does not allow it; audited)",
+    404: "No such object, or none you may see",
+    409: "Conflicts with what is stored (already exists, or the audit log failed a check)",
+    413: "The request body is over the service's limit",
+    422: "The request does not have the form this operation takes",
+    429: "Too many attempts: try again later",
+    500: "The service failed; the operator's log has the details",
+    503: "A store is unavailable, or the read took longer than allowed",
+}
+EVERY_OPERATION = (400, 401, 403, 404, 413, 422, 500, 503)
+"""What any operation may answer: a request the library refuses, one that is not signed
+in or not allowed, an object that is not there (or not the caller's to see), a body over
+the limit or of the wrong form, a failure of the service or of a store."""
+
+
+_TEXT = {"type": "string"}
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "An RFC 9457 problem details body: every error of the service.",
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string", "examples": ["urn:crosswalk:error:AccessDenied"]},
+        "title": _TEXT,
+        "status": {"type": "integer"},
+        "detail": _TEXT,
+        "problems": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["message"],
+                "properties": {
+                    "message": _TEXT,
+                    "file": _TEXT,
+                    "row": {"type": "integer"},
+                    "field": _TEXT,
+                    "value": _TEXT,
+                    "rule": _TEXT,
+                },
+            },
+        },
+        "decision": {"type": "object", "description": "The policy decision and its reasons."},
+        "holder": _TEXT,
+        "holder_pid": {"type": "integer"},
+    },
+}
+
+
+def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI ``responses`` of these statuses, each a problem+json body."""
+    return {
+        code: {
+            "description": WHEN[code],
+            "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for code in statuses
+    }
+
 
 def problem_response(error: CrosswalkError) -> JSONResponse:
     headers = {"WWW-Authenticate": 'Bearer realm="crosswalk"'} if error.status == 401 else None
@@ -47,7 +109,16 @@ def _invalid(exc: RequestValidationError) -> InvalidRequest:
 
 
 def install(app: FastAPI) -> None:
-    """Register the handlers that turn every error into a problem+json body."""
+    """Register the handlers that turn every error into a problem+json body, and put the
+    body's schema (``Problem``) in the OpenAPI schema."""
+    made = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = made()
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     @app.exception_handler(CrosswalkError)
     async def _crosswalk(request: Request, exc: CrosswalkError) -> JSONResponse:

@@ -14,6 +14,7 @@ from crosswalk import clock
 from crosswalk.accounts import ADMINISTRATOR, Account, Caller, Token, purposes_for
 from crosswalk.agreement import agreement_in_force
 from crosswalk.errors import NotFound
+from crosswalk.service import problems
 from crosswalk.service.auth import AccountsDep, Authenticated, HubDep, needs
 from crosswalk.service.schemas import (
     AccountOut,
@@ -80,7 +81,9 @@ def _visible(accounts: AccountsDep, who: Caller, username: str) -> Account:
     return target
 
 
-@router.post("/auth/sign-in", response_model=NewToken, tags=["auth"])
+@router.post(
+    "/auth/sign-in", response_model=NewToken, tags=["auth"], responses=problems.documented(429)
+)
 def sign_in(body: SignIn, request: Request, accounts: AccountsDep) -> NewToken:
     """Sign in with a password: a token for 12 hours. Failures are audited; after 5 within
     15 minutes the username is refused for the rest of the window (429)."""
@@ -117,7 +120,11 @@ def list_accounts(
 
 
 @router.post(
-    "/accounts", response_model=AccountOut, status_code=status.HTTP_201_CREATED, tags=["accounts"]
+    "/accounts",
+    response_model=AccountOut,
+    status_code=status.HTTP_201_CREATED,
+    tags=["accounts"],
+    responses=problems.documented(409),
 )
 def add_account(body: NewAccount, who: Admin, accounts: AccountsDep) -> AccountOut:
     """Create an account in the administrator's agency."""
@@ -147,7 +154,12 @@ def enable_account(username: str, who: Admin, accounts: AccountsDep) -> AccountO
     return account_out(accounts.set_disabled(who.actor, username, False))
 
 
-@router.post("/accounts/{username}/roles", response_model=AccountOut, tags=["accounts"])
+@router.post(
+    "/accounts/{username}/roles",
+    response_model=AccountOut,
+    tags=["accounts"],
+    responses=problems.documented(409),
+)
 def grant_role(username: str, body: RoleGrant, who: Admin, accounts: AccountsDep) -> AccountOut:
     _visible(accounts, who, username)
     return account_out(accounts.grant(who.actor, username, body.role))

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from crosswalk import clock
 from crosswalk.accounts import PRIVACY_OFFICER, Caller
 from crosswalk.agreement import agreement_in_force
-from crosswalk.service import auth
+from crosswalk.service import auth, problems
 from crosswalk.service.auth import HubDep, needs
 from crosswalk.service.schemas import AuditEntryOut, CheckpointOut, Page, VerificationOut
 
@@ -22,7 +22,7 @@ router = APIRouter(prefix="/audit", tags=["audit"])
 Officer = Annotated[Caller, Depends(needs(PRIVACY_OFFICER, scope="audit"))]
 
 
-@router.get("/entries", response_model=Page[AuditEntryOut])
+@router.get("/entries", response_model=Page[AuditEntryOut], responses=problems.documented(409))
 def search(
     request: Request,
     who: Officer,
