@@ -3,9 +3,10 @@ as a low-privilege account: no 500, and every response within the schema (its st
 declared, its content type and body as declared).
 
 The default run makes a few examples per operation; the slow run (``make test-slow``)
-makes many more."""
+makes many more, and every case of the coverage phase."""
 
 import tempfile
+from datetime import date
 from pathlib import Path
 
 import hypothesis
@@ -18,8 +19,9 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from tests.service.conftest import start_service
 
-from crosswalk import migrations
+from crosswalk import clock, migrations
 from crosswalk.hub import Hub
 from crosswalk.service import create_app
 
@@ -31,7 +33,7 @@ CHECKS = [
 ]
 ADMINISTRATOR, LOW = "fran", "ana"  # an administrator; a caseworker with no other role
 FAST = hypothesis.settings(
-    max_examples=3,
+    max_examples=2,
     deadline=None,
     derandomize=True,
     suppress_health_check=list(hypothesis.HealthCheck),
@@ -51,7 +53,25 @@ def _schema_app():
     return create_app(Hub(root / "hub.duckdb", engine, root / "secrets"), cors_origins=[])
 
 
-schema = schemathesis.openapi.from_asgi("/openapi.json", _schema_app())
+APP = _schema_app()
+# The default run: the schema's examples and a few generated cases per operation. The slow
+# run adds the coverage phase (every boundary and missing or wrong-typed value the schema
+# implies) and many more generated cases.
+quick = schemathesis.openapi.from_asgi("/openapi.json", APP)
+quick.config.phases.update(phases=["examples", "fuzzing"])
+schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
+
+
+@pytest.fixture(scope="module")
+def service(linked_hub, tmp_path_factory):
+    """One service for every operation of a test module (the fuzzed cases share it: an
+    account one case disables stays disabled for the next, as on a real service)."""
+    root = tmp_path_factory.mktemp("fuzz")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(clock, "today", lambda: date(2025, 6, 1))
+        s = start_service(linked_hub, f"sqlite:///{root}/control.db", root / "secrets")
+        yield s
+        s.hub.close()
 
 
 def _call(service, case, who):
@@ -62,13 +82,13 @@ def _call(service, case, who):
     )
 
 
-@schema.parametrize()
+@quick.parametrize()
 @FAST
 def test_every_operation_as_an_administrator(case, service):
     _call(service, case, ADMINISTRATOR)
 
 
-@schema.parametrize()
+@quick.parametrize()
 @FAST
 def test_every_operation_as_a_low_privilege_account(case, service):
     _call(service, case, LOW)
