@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import getpass
 import re
+import threading
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -40,6 +41,8 @@ STEWARD = "steward"
 SCOPES = ("data", "audit", "admin")
 MAX_FAILURES = 5  # failed sign-ins of one username ...
 FAILURE_WINDOW = timedelta(minutes=15)  # ... within this long lock it for the rest of it
+MAX_SOURCE_FAILURES = 20  # failed sign-ins from one address, whatever the usernames, ...
+# ... within FAILURE_WINDOW refuse that address (password spraying across many accounts)
 SIGN_IN_HOURS = 12  # a token from a password sign-in lasts this long
 MAX_TOKEN_DAYS = 365
 USERNAME = re.compile(r"[a-z][a-z0-9._-]{1,63}")
@@ -167,6 +170,7 @@ class Accounts:
         migrations.require_current(engine)
         self.engine = engine
         self.audit = audit
+        self._sources = SourceLimiter(MAX_SOURCE_FAILURES, FAILURE_WINDOW)
 
     # -- reading -----------------------------------------------------------------------
 
@@ -556,14 +560,33 @@ class Accounts:
         """Check a password and make a sign-in token (12 hours, the account's scopes).
 
         After ``MAX_FAILURES`` failures within ``FAILURE_WINDOW`` the username is refused
-        until the window has passed, even with the right password. Every refusal and
-        every sign-in is audited.
+        until the window has passed, even with the right password; after
+        ``MAX_SOURCE_FAILURES`` failures from one source (the client's address), whatever
+        usernames it tried, so is that source (kept in this process: the service's one
+        ``Accounts``). Each attempt is counted before its password is checked, so attempts
+        made at once cannot all pass the count. Every refusal and every sign-in is
+        audited.
         """
         name = username[:64]
         at = now()
+        objects = {"account": name, "source": source[:64]}
+        if source and self._sources.blocked(source, at):
+            self.audit.record(
+                SignInFailed(name, objects={**objects, "why": "too many attempts from this source"})
+            )
+            raise RateLimited(
+                "too many failed sign-ins from this address: try again in "
+                f"{int(FAILURE_WINDOW.total_seconds() // 60)} minutes"
+            )
+        attempt = uuid.uuid4().hex
+        with self.engine.begin() as conn:
+            conn.execute(
+                sign_in_attempt.insert().values(attempt_id=attempt, username=name, at=_iso(at))
+            )
         since = _iso(at - FAILURE_WINDOW)
         with self.engine.connect() as conn:
-            failures = conn.execute(
+            # This attempt counts too: with N already made, it is attempt N + 1.
+            attempts = conn.execute(
                 sa.select(sa.func.count())
                 .select_from(sign_in_attempt)
                 .where(sign_in_attempt.c.username == name, sign_in_attempt.c.at > since)
@@ -573,8 +596,7 @@ class Accounts:
                     account.c.username == name
                 )
             ).first()
-        objects = {"account": name, "source": source[:64]}
-        if failures >= MAX_FAILURES:
+        if attempts > MAX_FAILURES:
             self.audit.record(SignInFailed(name, objects={**objects, "why": "too many attempts"}))
             raise RateLimited(
                 f"too many failed sign-ins for {name!r}: try again in "
@@ -582,12 +604,8 @@ class Accounts:
             )
         matches = credentials.password_matches(None if row is None else row.password_hash, password)
         if not matches or row is None or row.disabled_at is not None:
-            with self.engine.begin() as conn:
-                conn.execute(
-                    sign_in_attempt.insert().values(
-                        attempt_id=uuid.uuid4().hex, username=name, at=_iso(at)
-                    )
-                )
+            if source:
+                self._sources.failed(source, at)
             why = "disabled" if matches and row is not None else "wrong username or password"
             self.audit.record(SignInFailed(name, objects={**objects, "why": why}))
             raise Unauthenticated(NOT_SIGNED_IN)
@@ -599,6 +617,35 @@ class Accounts:
         scopes = default_scopes(who.roles)
         change = {"account": name, "change": "created", "scopes": scopes}
         return self._issue(actor, name, scopes, timedelta(hours=SIGN_IN_HOURS), "sign-in", change)
+
+
+class SourceLimiter:
+    """Failed sign-ins per source in a sliding window, in memory (one process's view)."""
+
+    def __init__(self, limit: int, window: timedelta, sources: int = 100_000) -> None:
+        self.limit = limit
+        self.window = window
+        self.sources = sources  # at most this many sources remembered (oldest forgotten)
+        self._failures: dict[str, list[datetime]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, source: str, at: datetime) -> list[datetime]:
+        kept = [t for t in self._failures.get(source, []) if t > at - self.window]
+        if kept:
+            self._failures[source] = kept
+        else:
+            self._failures.pop(source, None)
+        return kept
+
+    def blocked(self, source: str, at: datetime) -> bool:
+        with self._lock:
+            return len(self._recent(source, at)) >= self.limit
+
+    def failed(self, source: str, at: datetime) -> None:
+        with self._lock:
+            if source not in self._failures and len(self._failures) >= self.sources:
+                self._failures.pop(next(iter(self._failures)))
+            self._failures.setdefault(source, []).append(at)
 
 
 def default_scopes(roles: tuple[str, ...] | list[str]) -> list[str]:
