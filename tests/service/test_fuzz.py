@@ -40,7 +40,7 @@ FAST = hypothesis.settings(
     phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate],
 )
 LONG = hypothesis.settings(
-    max_examples=40, deadline=None, suppress_health_check=list(hypothesis.HealthCheck)
+    max_examples=15, deadline=None, suppress_health_check=list(hypothesis.HealthCheck)
 )
 
 
