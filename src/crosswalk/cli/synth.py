@@ -28,10 +28,20 @@ def synth(
             " used as first, compound given names)."
         ),
     ] = "standard",
+    weeks: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            max=520,
+            help="Also write this many weekly update batches (new people and records,"
+            " corrected names and dates, moves, marriages, deaths) in OUT/weeks/NN, each"
+            " with the truth after it; load one with `crosswalk ingest-state OUT/weeks/01`.",
+        ),
+    ] = 0,
 ) -> None:
     """Generate a synthetic state: people, 13 agencies' extracts and the ground truth.
 
-    Example: crosswalk synth --people 100000 --seed 7 --out state --profile hard
+    Example: crosswalk synth --people 100000 --seed 7 --out state --profile hard --weeks 10
     """
     if profile not in synth_lib.PROFILES:
         raise ConfigError(
@@ -45,8 +55,18 @@ def synth(
             out=out,
             config=synth_lib.PROFILES[profile](),
             progress=progress,
+            weeks=weeks,
         )
     console.print(summary(manifest))
+    for week in manifest.weeks:
+        changes = ", ".join(
+            f"{n:,} {kind.replace('_', ' ')}" for kind, n in week["changes"].items()
+        )
+        console.print(
+            f"week {week['week']:02d} ({week['date']}): {week['new_records']:,} new records,"
+            f" {week['updated_records']:,} new versions of held records ({changes})",
+            highlight=False,
+        )
 
 
 def summary(manifest: synth_lib.Manifest) -> Table:

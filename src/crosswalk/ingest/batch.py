@@ -115,8 +115,14 @@ def ingest(
     progress: Progress | None = None,
     check: bool = False,
     names: Sequence[str] | None = None,
+    updates: bool = False,
 ) -> IngestResult:
     """Load one batch of an agency's extract files into the hub.
+
+    With ``updates``, a client the hub already holds is a new version of that record
+    (a corrected name or date, a new address or surname): it replaces the stored row,
+    which is kept in ``person_record_version``. Without it such a row is quarantined as
+    a duplicate source id.
 
     With ``check``, a dry run: everything is read, standardised, counted and judged by
     the quality gate against what the hub holds, and nothing is written (no hub change,
@@ -143,8 +149,9 @@ def ingest(
             standardise.install(con)
             _reconcile(con, hub.audit, user)
             return _load(
-                con, agency, m, jobs, guessed, replace, user, hub.audit, report, reader, shown
-            )
+                con, agency, m, jobs, guessed, replace, user, hub.audit, report, reader, shown,
+                updates,
+            )  # fmt: skip
     if check:
         con = hub_schema.open_shadow(hub, agency)
     else:
@@ -154,10 +161,14 @@ def ingest(
         standardise.install(con)
         user = loaded_by or getpass.getuser()
         if check:  # a dry run writes no audit entry, not even a reconciliation
-            return _load(con, agency, m, jobs, guessed, replace, user, None, report, None, shown)
+            return _load(
+                con, agency, m, jobs, guessed, replace, user, None, report, None, shown, updates
+            )
         audit = AuditLog(control, secrets=secrets)
         _reconcile(con, audit, user)
-        return _load(con, agency, m, jobs, guessed, replace, user, audit, report, None, shown)
+        return _load(
+            con, agency, m, jobs, guessed, replace, user, audit, report, None, shown, updates
+        )
     finally:
         con.close()
 
@@ -244,6 +255,7 @@ def _load(
     report: Progress,
     reader: duckdb.DuckDBPyConnection | None = None,
     shown: dict[str, str] | None = None,
+    updates: bool = False,
 ) -> IngestResult:
     label = shown or {}
     hashes = {
@@ -277,11 +289,13 @@ def _load(
         staged.append((name, kind, raw, extract))
         report(f"read {Path(name).name}", (i + 1) / (len(todo) + 1) * 0.5)
     batch_id = "B" + uuid.uuid4().hex[:12]
-    objects = {
+    objects: dict[str, object] = {
         "batch_ids": [batch_id],
         "replaces": replace,
         "files": [label.get(s[0], s[0]) for s in staged],
     }
+    if updates:
+        objects["updates"] = True
     # Intent before the hub's commit and outcome after it: the log never claims a batch the
     # hub does not hold, and a batch that cannot be audited is not loaded.
     if audit is not None:
@@ -307,6 +321,7 @@ def _load(
                     raw,
                     extract,
                     hashes[name],
+                    updates,
                 )
             )
             report(f"loaded {Path(name).name}", 0.5 + (j + 1) / len(staged) * 0.5)
@@ -434,6 +449,7 @@ def _stage(
     raw: str,
     extract: Extract,
     sha: str,
+    updates: bool = False,
 ) -> FileResult:
     staged = f"stage_{raw}"
     if kind == "clients":
@@ -441,10 +457,11 @@ def _stage(
         binds = standardise.Binds()
         sql = standardise.client_sql(m.clients, agency, batch_id, raw, binds, extract.typed_dates)
         con.execute(f"CREATE OR REPLACE TEMP TABLE {staged} AS {sql}", binds.values)
-        con.execute(
-            f"""UPDATE {staged} AS s SET q_rule = 'duplicate_source_id'
-            FROM person_record AS p WHERE s.q_rule IS NULL AND p.record_key = s.record_key"""
-        )
+        if not updates:
+            con.execute(
+                f"""UPDATE {staged} AS s SET q_rule = 'duplicate_source_id'
+                FROM person_record AS p WHERE s.q_rule IS NULL AND p.record_key = s.record_key"""
+            )
         standardise.finish_people(
             con, staged, "full_address" in m.clients.columns, m.clients.country
         )
@@ -465,6 +482,18 @@ def _stage(
         r[0] for r in con.execute(f"SELECT name FROM pragma_table_info('{target}')").fetchall()
     ]
     cols = ", ".join(columns)
+    if kind == "clients" and updates:
+        # The stored version of each record sent again is kept, then replaced.
+        sent_again = (
+            f"SELECT record_key FROM {staged} WHERE q_rule IS NULL"
+            " AND record_key IN (SELECT record_key FROM person_record)"
+        )
+        con.execute(
+            f"""INSERT INTO person_record_version ({cols}, superseded_by, superseded_at)
+            SELECT {cols}, ?, now()::TIMESTAMP FROM person_record WHERE record_key IN ({sent_again})""",
+            [batch_id],
+        )
+        con.execute(f"DELETE FROM person_record WHERE record_key IN ({sent_again})")
     accepted = con.execute(
         f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {staged} WHERE q_rule IS NULL"
     ).fetchall()

@@ -29,6 +29,13 @@ def _add_columns(table: str, columns: tuple[Column, ...], names: tuple[str, ...]
     )
 
 
+# A record as it stood before an update batch sent a new version of it.
+_VERSION = (
+    *PERSON_RECORD,
+    Column("superseded_by", "VARCHAR", "Update batch that sent the next version.", True),
+    Column("superseded_at", "TIMESTAMP", "When that batch was loaded.", True),
+)
+
 _BATCH_TABLES = """
     CREATE TABLE IF NOT EXISTS batch (
       batch_id VARCHAR PRIMARY KEY,
@@ -78,6 +85,8 @@ MIGRATIONS: tuple[str, ...] = (
       rows BIGINT NOT NULL,
       quarantined BOOLEAN NOT NULL          -- true: the rows went to quarantine
     )""",
+    # 4: earlier versions of records that an update batch sent again (nothing is lost).
+    ddl("person_record_version", _VERSION),
 )
 
 
@@ -89,6 +98,8 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
 # The tables as the current migrations leave them.
 _CURRENT = (
     MIGRATIONS[2]
+    + ";\n"
+    + MIGRATIONS[3]
     + ";\n"
     + ddl("person_record", PERSON_RECORD)
     + ";\n"

@@ -52,7 +52,9 @@ def ingest_state(
     secrets: str | Path | None = None,
     progress: Progress | None = None,
 ) -> list[IngestResult]:
-    """Load every agency of a synthetic state with the shipped mappings."""
+    """Load every agency of a synthetic state with the shipped mappings; or a weekly
+    update batch the generator wrote (``crosswalk synth --weeks``, folder ``weeks/NN``),
+    whose clients files also send new versions of records the hub holds."""
     state = Path(state_dir)
     manifest_path = state / "manifest.json"
     try:
@@ -63,19 +65,21 @@ def ingest_state(
         ) from None
     results = []
     agencies = manifest["agencies"]
+    updates = bool(manifest.get("updates", False))
     for i, a in enumerate(agencies):
         if progress:
             progress(f"{a['agency']} (agency {i + 1} of {len(agencies)})", i / len(agencies))
-        files = [str(state / a["clients"]), str(state / a["events"])]
+        jobs = [(a[k], k) for k in ("clients", "events") if a.get(k)]
         results.append(
             ingest(
                 a["agency"],
-                files,
+                [str(state / f) for f, _ in jobs],
                 hub=hub,
-                kinds=["clients", "events"],
+                kinds=[k for _, k in jobs],
                 loaded_by="synthetic-state",
                 control=control,
                 secrets=secrets,
+                updates=updates,
             )
         )
     if progress:

@@ -17,6 +17,7 @@ from crosswalk.synth.population import households
 from crosswalk.synth.programs import service_events
 from crosswalk.synth.records import client_records
 from crosswalk.synth.sink import Sink
+from crosswalk.synth.weekly import Moving, write_weeks
 
 Progress = Callable[[str, float], None]
 
@@ -43,6 +44,7 @@ class Manifest:
     agencies: tuple[AgencyFiles, ...]
     config: dict
     out: str
+    weeks: tuple[dict, ...] = ()
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -80,8 +82,11 @@ def synth(
     out: str | Path = "synthetic-state",
     config: SynthConfig | None = None,
     progress: Progress | None = None,
+    weeks: int = 0,
 ) -> Manifest:
-    """Generate a synthetic state into ``out`` and return its manifest.
+    """Generate a synthetic state into ``out`` and return its manifest; with ``weeks``,
+    also that many weekly update batches after it (``out/weeks/NN``, see
+    ``crosswalk.synth.weekly``).
 
     Example:
         >>> synth(people=2000, seed=7, out="state")  # doctest: +SKIP
@@ -97,6 +102,7 @@ def synth(
     offset_person = households_seen = records_seen = events_seen = 0
     n_chunks = max(1, -(-people // config.chunk_people))
     steps = list(_STEP_SHARE)
+    kept: list[tuple[pl.DataFrame, pl.DataFrame]] = []  # people and records, for weeks
     for i in range(n_chunks):
         size = min(config.chunk_people, people - offset_person)
 
@@ -131,6 +137,8 @@ def synth(
             )
         step("truth", f"ground truth of {len(persons):,} people")
         _write_truth(sink, out, persons, records, events)
+        if weeks:
+            kept.append((persons, records))
         offset_person += size
         households_seen += persons["household_id"].n_unique()
         records_seen += len(records)
@@ -150,6 +158,13 @@ def synth(
         )
         for agency, e in EXTRACTS.items()
     ]
+    summaries: list[dict] = []
+    if weeks:
+        report(f"{weeks} weekly update batches", 1 - _CLOSE_SHARE / 2)
+        moving = Moving(
+            pl.concat([p for p, _ in kept]), pl.concat([r for _, r in kept]), offsets, offset_person
+        )
+        summaries = write_weeks(moving, config, weeks, out, _renumber)
     manifest = Manifest(
         people=offset_person,
         seed=seed,
@@ -159,6 +174,7 @@ def synth(
         agencies=tuple(files),
         config=config.model_dump(),
         out=str(out),
+        weeks=tuple(summaries),
     )
     (out / "manifest.json").write_text(json.dumps(manifest.to_dict(), indent=2) + "\n")
     report("done", 1.0)
