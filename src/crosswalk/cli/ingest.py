@@ -65,6 +65,14 @@ def ingest(
             help="Dry run: read, standardise, count flags and apply the quality gate; write nothing.",
         ),
     ] = False,
+    updates: Annotated[
+        bool,
+        typer.Option(
+            "--updates",
+            help="An update batch: a client the hub already holds is a new version of its"
+            " record (the earlier one is kept), not a duplicate.",
+        ),
+    ] = False,
 ) -> None:
     """Load one batch of an agency's extract files, atomically and idempotently.
 
@@ -81,6 +89,7 @@ def ingest(
             replace=replace,
             progress=progress,
             check=check,
+            updates=updates,
         )
     _report([result])
     if result.refusals:
