@@ -37,7 +37,7 @@ def test_link_reports_the_training_steps(linked_hub: Path, tmp_path: Path) -> No
     hub = tmp_path / "hub.duckdb"
     shutil.copy(linked_hub, hub)
     seen, report = _collect()
-    link(hub, progress=report)
+    link(hub, progress=report, full=True)
     steps = [w for w, _ in seen]
     assert any(w.startswith("training: u from") for w in steps)
     assert any(w.startswith("training: m by EM on block 1 of") for w in steps)

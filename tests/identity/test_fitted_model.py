@@ -55,7 +55,7 @@ def _hub_state(hub):
 def test_any_subset_of_identifiers_links(linked_copy, columns, left_out, f1):
     root, hub = linked_copy
     _blank(hub, *columns)
-    result = link(hub)
+    result = link(hub, full=True)
     for name in left_out:
         assert f"{name}: empty in every agency's records, left out" in result.messages
     assert all(result.coverage["share"][c] == 0 for c in columns)
@@ -80,7 +80,7 @@ def test_records_that_cannot_be_linked_fail_clearly_and_leave_the_hub_as_it_was(
         "address_line", "zip", "county", "phone", "medicaid_id", "name_suffix", "sex", "other_ids",
     )  # fmt: skip
     with pytest.raises(LinkageError, match="fewer than two usable fields") as raised:
-        link(hub)
+        link(hub, full=True)
     assert "dob: empty in every agency's records, left out" in str(raised.value)
     assert _hub_state(hub) == before
 
@@ -99,7 +99,7 @@ def test_a_run_stopped_midway_leaves_nothing_behind(linked_copy, monkeypatch):
 
     monkeypatch.setattr("crosswalk.identity.linked.refresh", stop)
     with pytest.raises(KeyboardInterrupt):
-        link(hub)
+        link(hub, full=True)
     after = _hub_state(hub)
     assert after == before
     assert not [t for t in after["tables"] if t.startswith("__splink__") or t == "link_input"]
@@ -118,7 +118,7 @@ def test_cli_names_the_cause(tmp_path, monkeypatch, capsys):
 def test_typed_identifiers_are_compared_and_block(linked_copy):
     root, hub = linked_copy
     _blank(hub, "ssn", "ssn_last4", "medicaid_id", "other_ids")
-    link(hub)
+    link(hub, full=True)
     without = evaluate_index(root / "state" / "truth", hub)
     con = duckdb.connect(str(hub))
     # A state id on most records (the true person's), one character off on a few.
@@ -130,7 +130,7 @@ def test_typed_identifiers_are_compared_and_block(linked_copy):
         [str(root / "state" / "truth" / "records.parquet")],
     )
     con.close()
-    result = link(hub)
+    result = link(hub, full=True)
     assert result.coverage["share"]["other_ids"] > 0.6
     e = evaluate_index(root / "state" / "truth", hub)
     con = duckdb.connect(str(hub), read_only=True)
@@ -159,7 +159,7 @@ def test_a_killed_run_leaves_the_hub_as_it_was(linked_copy):
     scratch = Path(f"{hub}.link-scratch")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     proc = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from crosswalk.identity import link; link(sys.argv[1])", str(hub)],
+        [sys.executable, "-c", "import sys; from crosswalk.identity import link; link(sys.argv[1], full=True)", str(hub)],
         env=env,
     )  # fmt: skip
     deadline = time.monotonic() + 120
@@ -173,4 +173,4 @@ def test_a_killed_run_leaves_the_hub_as_it_was(linked_copy):
     assert after == before  # no link_run row, no model version, the index untouched
     assert not [t for t in after["tables"] if t.startswith("__splink__") or t == "link_input"]
     result = link(hub)  # the next run clears what the killed one left beside the hub
-    assert result.records and not scratch.exists()
+    assert result.run_id and not scratch.exists()

@@ -46,7 +46,7 @@ def test_ids_are_stable_across_reruns(linked_copy):
     con = duckdb.connect(str(hub), read_only=True)
     before = dict(con.execute("SELECT record_key, enterprise_id FROM person_index").fetchall())
     con.close()
-    link(hub)
+    link(hub, full=True)
     con = duckdb.connect(str(hub), read_only=True)
     after = dict(con.execute("SELECT record_key, enterprise_id FROM person_index").fetchall())
     same = sum(before[k] == after[k] for k in before)

@@ -57,6 +57,20 @@ def link(
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed for the training samples.")] = 1,
     control: Control = None,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="Retrain the model and cluster every record again (default: link only the"
+            " records new or changed since the last run, with the saved model).",
+        ),
+    ] = False,
+    yes: Annotated[
+        bool,
+        typer.Option(
+            "--yes", help="With --full: commit without asking (the id changes are still shown)."
+        ),
+    ] = False,
 ) -> None:
     """Link every person record into enterprise persons and write the person index.
 
@@ -67,12 +81,34 @@ def link(
     Example: CROSSWALK_TOKEN=$(cat demo-out/tokens/linkage-steward) crosswalk link --evaluate state/truth
     """
     console = Console()
+
+    def confirm(changes: Any) -> bool:
+        console.print(f"The full run {changes.sentence()}.", highlight=False)
+        return yes or typer.confirm("Commit it?", default=False, err=True)
+
     with progress_bar("link") as progress:
-        result = identity.link(hub, seed=seed, charts=charts, progress=progress, control=control)
+        result = identity.link(
+            hub,
+            seed=seed,
+            charts=charts,
+            progress=progress,
+            full=full,
+            confirm=confirm if full else None,
+            control=control,
+        )
+    kind = "Incremental linkage" if result.kind == "incremental" else "Linkage"
     summary = Table(
-        "", "", title=f"Linkage run {result.run_id} (model version {result.model_version})"
+        "", "", title=f"{kind} run {result.run_id} (model version {result.model_version})"
     )
-    summary.add_row("records", f"{result.records:,}")
+    if result.kind == "incremental":
+        summary.add_row("new and changed records linked", f"{result.records:,}")
+        summary.add_row(
+            "records gone (deleted by a correction batch)", f"{result.deleted_records:,}"
+        )
+    else:
+        summary.add_row("records", f"{result.records:,}")
+    for what, n in result.changes.items():
+        summary.add_row(f"ids {what.replace('_', ' ')}", f"{n:,}")
     summary.add_row("candidate pairs scored", f"{result.candidate_pairs:,}")
     summary.add_row(
         "accept links at match weight ≥",

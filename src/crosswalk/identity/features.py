@@ -32,13 +32,16 @@ FIELDS = (
 )
 
 
-def build_features(con: duckdb.DuckDBPyConnection, table: str = "link_input") -> int:
-    """Create the temporary ``table`` from person_record; return its row count."""
+def build_features(
+    con: duckdb.DuckDBPyConnection, table: str = "link_input", source: str = "person_record"
+) -> int:
+    """Create the temporary ``table`` from person_record (or ``source``, a relation of
+    its rows: the records an incremental run links); return its row count."""
     names = [
         r[0]
         for r in con.execute(
-            "SELECT DISTINCT n FROM (SELECT first_name AS n FROM person_record UNION "
-            "SELECT last_name FROM person_record UNION SELECT middle_name FROM person_record) "
+            f"SELECT DISTINCT n FROM (SELECT first_name AS n FROM {source} UNION "
+            f"SELECT last_name FROM {source} UNION SELECT middle_name FROM {source}) "
             "WHERE n IS NOT NULL"
         ).fetchall()
     ]
@@ -87,7 +90,7 @@ def build_features(con: duckdb.DuckDBPyConnection, table: str = "link_input") ->
                -- the first, for blocking by a plain equi-join (no list explosion)
                list_sort(list_transform({ids}, lambda x: x.kind || ':' || x.value))[1] AS other_key_1,
                p.address_line, p.zip, p.county, p.phone
-        FROM person_record p
+        FROM {source} p
         LEFT JOIN phonetic fp ON fp.name = p.first_name
         LEFT JOIN phonetic lp ON lp.name = p.last_name
         LEFT JOIN phonetic mp ON mp.name = p.middle_name"""

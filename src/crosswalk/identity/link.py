@@ -19,7 +19,7 @@ from splink.internals.exceptions import SplinkException
 from crosswalk import settings, stores
 from crosswalk.audit import AuditLog, LinkageFailed, LinkageRun, LinkageStarted
 from crosswalk.errors import ConfigError, LinkageError, Problem
-from crosswalk.identity import linked, model, profile, store
+from crosswalk.identity import history, incremental, linked, model, profile, store
 from crosswalk.identity.charts import write_charts
 from crosswalk.identity.cluster import (
     Threshold,
@@ -50,6 +50,13 @@ class LinkResult:
     model_version: int = 0
     coverage: dict[str, Any] = field(default_factory=dict)
     messages: tuple[str, ...] = ()
+    kind: str = "full"  # or "incremental": only new and changed records, the saved model
+    changes: dict[str, int] = field(default_factory=dict)  # history.IdChanges
+    deleted_records: int = 0
+
+
+class LinkCancelled(LinkageError):
+    """A full run whose id changes were not confirmed: nothing was written."""
 
 
 def _evidence_sql(linker: Linker, pairs: str, records: str) -> str:
@@ -122,8 +129,16 @@ def link(
     control: str | None = None,
     secrets: str | Path | None = None,
     progress: Progress | None = None,
+    full: bool = False,
+    confirm: Callable[[history.IdChanges], bool] | None = None,
 ) -> LinkResult:
-    """Link every person record in the hub and (re)write the person index.
+    """Link the hub's person records and update the person index.
+
+    On a hub that already has an index, only the records new or changed since the last
+    run are linked, against the index, with the saved model (``incremental``). With
+    ``full`` (and on the first run) the model is retrained and every record clustered
+    again; ``confirm``, if given, is shown what the run would do to enterprise ids before
+    it commits (kept, merged, split, retired) and cancels it by returning False.
 
     ``hub`` is the hub's file, or the ``Hub`` object of a process that owns it for
     writing (the service): the run then writes through its writer's cursor, reads go on
@@ -140,14 +155,16 @@ def link(
         user = run_by or getpass.getuser()
         with hub.write() as writer:
             store.migrate(writer)
+            history.migrate(writer)
             _reconcile(writer, hub.audit, user)
-            return _run(writer, seed, None, report, hub.audit, user)
+            return _run(writer, seed, None, report, hub.audit, user, full, confirm)
     con = stores.connect_hub(hub)
     try:
         store.migrate(con)
+        history.migrate(con)
         audit, user = AuditLog(control, secrets=secrets), run_by or getpass.getuser()
         _reconcile(con, audit, user)
-        return _run(con, seed, charts, report, audit, user)
+        return _run(con, seed, charts, report, audit, user, full, confirm)
     finally:
         con.close()
 
@@ -191,6 +208,8 @@ def _run(
     report: Progress,
     audit: AuditLog,
     run_by: str,
+    full: bool = True,
+    confirm: Callable[[history.IdChanges], bool] | None = None,
 ) -> LinkResult:
     hub_catalog, hub_path = con.execute(
         "SELECT database_name, path FROM duckdb_databases() WHERE database_name = current_database()"
@@ -203,7 +222,12 @@ def _run(
         scratch.unlink(missing_ok=True)
     con.execute("ATTACH ? AS " + SCRATCH, [str(scratch) if scratch else ":memory:"])
     try:
-        return _link(con, hub_catalog, seed, charts, report, audit, run_by)
+        saved = None if full else incremental.saved_model(con)
+        if saved is not None:
+            return incremental.run(
+                con, saved, SCRATCH, lambda: _scratch(con, hub_catalog), report, audit, run_by
+            )
+        return _link(con, hub_catalog, seed, charts, report, audit, run_by, confirm)
     finally:
         con.execute(f"USE {_quote(hub_catalog)}")
         con.execute(f"DETACH DATABASE IF EXISTS {SCRATCH}")
@@ -220,6 +244,7 @@ def _link(
     report: Progress,
     audit: AuditLog,
     run_by: str,
+    confirm: Callable[[history.IdChanges], bool] | None = None,
 ) -> LinkResult:
     run_id = "L" + uuid.uuid4().hex[:12]
     started = con.execute("SELECT now()::TIMESTAMP").fetchall()[0][0]
@@ -301,7 +326,18 @@ def _link(
     con.execute("BEGIN TRANSACTION")
     try:
         version = _save_model(con, linker, training)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE previous_index AS SELECT record_key, enterprise_id FROM person_index"
+        )
         assign_enterprise_ids(con, "clusters", run_id)
+        changes = history.diff(con, "previous_index", "person_index")
+        if confirm is not None and not confirm(changes):
+            raise LinkCancelled(
+                f"the full run was not confirmed ({changes.sentence()}); nothing was written"
+            )
+        history.record(con, run_id, started, "full run")
+        incremental.keep_features(con)
+        incremental.keep_edges(con, run_id, version)
         con.execute(
             """CREATE OR REPLACE TEMP TABLE record_strength AS
             WITH a AS (SELECT d.record_key_l, d.record_key_r, d.match_probability
@@ -352,8 +388,9 @@ def _link(
         # The run is recorded in the same transaction: a run that stops records nothing.
         con.execute(
             """INSERT INTO link_run (started_at, finished_at, model_version, records, candidate_pairs,
-                threshold_weight, review_floor_weight, clusters, split_components, summary, run_id)
-            VALUES (?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                threshold_weight, review_floor_weight, clusters, split_components, summary, run_id,
+                kind, changes)
+            VALUES (?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'full', ?)""",
             [
                 started,
                 version,
@@ -365,6 +402,7 @@ def _link(
                 split,
                 json.dumps(summary),
                 run_id,
+                json.dumps(changes.to_dict()),
             ],
         )
         con.execute("COMMIT")
@@ -388,6 +426,7 @@ def _link(
         version,
         coverage.to_dict(),
         chosen.messages,
+        changes=changes.to_dict(),
     )
 
 

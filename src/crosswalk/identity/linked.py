@@ -68,3 +68,27 @@ def sources(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     if not {"person_index", "person_record", "service_event"} <= _tables(con):
         raise NotFound("the hub has no person index yet: run `crosswalk link` after ingesting")
     return {table: f"({_select(table)})" for table in TABLES}
+
+
+def refresh_records(con: duckdb.DuckDBPyConnection, relinked: str, dropped: str) -> None:
+    """Bring the analytic tables up to date after an incremental run (inside its
+    transaction): rows of the records in ``relinked`` (whose person may have changed) and
+    ``dropped`` (no longer in the hub) are rewritten or removed, and events of batches
+    loaded since the last run are added; the batches are noted as for ``refresh``."""
+    touched = f"(SELECT record_key FROM {relinked} UNION ALL SELECT record_key FROM {dropped})"
+    con.execute(f"DELETE FROM linked_record WHERE record_key IN {touched}")
+    con.execute(
+        f"INSERT INTO linked_record {_select('linked_record')}"
+        f" WHERE s.record_key IN (SELECT record_key FROM {relinked})"
+    )
+    con.execute(
+        f"""DELETE FROM linked_event WHERE record_key IN {touched}
+        OR batch_id NOT IN (SELECT batch_id FROM batch WHERE status = 'loaded')"""
+    )
+    con.execute(
+        f"""INSERT INTO linked_event {_select("linked_event")}
+        WHERE s.record_key IN (SELECT record_key FROM {relinked})
+           OR s.batch_id NOT IN (SELECT batch_id FROM linked_batch)"""
+    )
+    con.execute("DELETE FROM linked_batch")
+    con.execute("INSERT INTO linked_batch SELECT batch_id FROM batch WHERE status = 'loaded'")

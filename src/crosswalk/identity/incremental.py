@@ -1,0 +1,571 @@
+"""Incremental linking: only what is new or changed since the last run, against the
+existing index, with the saved model and without retraining.
+
+A full run (``crosswalk link --full``, and the first run of a hub) keeps the linkage
+features of every record (``link_feature``, with a fingerprint of the fields they come
+from) and the decided pairs (``link_edge``). An incremental run then:
+
+1. finds the records that are new or whose fields changed (fingerprint), and those gone
+   (deleted by a correction batch), and the review decisions made since the last run;
+2. scores the new and changed records against every other record and among themselves
+   (Splink's ``predict_between`` and ``predict_within``) with the saved model, at the
+   saved threshold;
+3. re-clusters the persons the new evidence touches — those holding a changed or deleted
+   record, those a new link reaches, those a new decision names — with the same
+   conflict rules as a full run, steward decisions overriding the model both ways;
+4. keeps ids stable by the same rule as a full run and records every change of id
+   (``crosswalk.identity.history``), the analytic tables and the review queue updated
+   for those records only, all in one transaction.
+
+Each decided pair records the model version that scored it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import sqlglot
+from splink import DuckDBAPI, Linker
+from sqlglot import exp
+
+from crosswalk.errors import LinkageError, Problem
+from crosswalk.identity import history
+from crosswalk.identity.cluster import cannot_link_sql, cluster, enterprise_id_sql
+from crosswalk.identity.features import build_features
+
+Progress = Callable[[str, float], None]
+
+# The person_record fields linkage features are built from: a record whose fingerprint
+# of these changes is linked again.
+FINGERPRINTED = (
+    "first_name",
+    "middle_name",
+    "last_name",
+    "name_suffix",
+    "first_name_canonical",
+    "dob",
+    "sex",
+    "ssn",
+    "ssn_last4",
+    "medicaid_id",
+    "other_ids",
+    "address_line",
+    "zip",
+    "county",
+    "phone",
+)
+
+
+def fingerprint_sql(con: duckdb.DuckDBPyConnection, alias: str = "p") -> str:
+    """SQL for the fingerprint of a person_record row ``alias``."""
+    present = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'person_record'"
+        ).fetchall()
+    }
+    return "hash(" + ", ".join(f"{alias}.{c}" for c in FINGERPRINTED if c in present) + ")"
+
+
+def keep_features(con: duckdb.DuckDBPyConnection, features: str = "link_input") -> None:
+    """Keep every record's features and fingerprint (a full run, in its transaction)."""
+    con.execute(
+        f"""CREATE OR REPLACE TABLE link_feature AS
+        SELECT f.*, {fingerprint_sql(con)} AS fingerprint
+        FROM {features} f JOIN person_record p ON p.record_key = f.unique_id"""
+    )
+
+
+def keep_edges(con: duckdb.DuckDBPyConnection, run_id: str, version: int) -> None:
+    """Keep a full run's decided pairs, accepted or not (in its transaction)."""
+    con.execute("DELETE FROM link_edge")
+    con.execute(
+        """INSERT INTO link_edge SELECT d.record_key_l, d.record_key_r, d.match_weight,
+            d.match_probability, a.record_key_l IS NOT NULL, ?, ?
+        FROM decided d LEFT JOIN accepted a USING (record_key_l, record_key_r)""",
+        [run_id, version],
+    )
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    rows = con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'")
+    return {name for (name,) in rows.fetchall()}
+
+
+@dataclass(frozen=True)
+class SavedModel:
+    version: int
+    settings: dict[str, Any]
+    threshold_weight: float
+    review_floor: float
+    expected_precision: float
+    expected_recall: float
+
+
+def saved_model(con: duckdb.DuckDBPyConnection) -> SavedModel | None:
+    """The model of the last full run and its threshold; None when the hub has no index
+    to link against (no full run yet, or one from before features were kept)."""
+    if not {"link_feature", "link_edge", "person_index", "link_model"} <= _tables(con):
+        return None
+    columns = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'link_feature'"
+        ).fetchall()
+    }
+    if "fingerprint" not in columns or len(columns) < 3:
+        return None
+    if not con.execute("SELECT count(*) FROM person_index").fetchall()[0][0]:
+        return None
+    rows = con.execute(
+        """SELECT r.model_version, m.settings, r.threshold_weight, r.review_floor_weight, r.summary
+        FROM link_run r JOIN link_model m ON m.version = r.model_version
+        WHERE r.kind = 'full' ORDER BY r.started_at DESC LIMIT 1"""
+    ).fetchall()
+    if not rows:
+        return None
+    version, settings, weight, floor, summary = rows[0]
+    threshold = json.loads(summary).get("threshold", {})
+    return SavedModel(
+        int(version),
+        json.loads(settings),
+        float(weight),
+        float(floor),
+        float(threshold.get("expected_precision", 0.0)),
+        float(threshold.get("expected_recall", 0.0)),
+    )
+
+
+def _model_columns(settings: dict[str, Any]) -> set[str]:
+    """Every feature column the saved model reads: its comparisons and blocking rules."""
+    names: set[str] = {settings.get("unique_id_column_name", "unique_id")}
+    sqls: list[str] = []
+    for comparison in settings.get("comparisons", []):
+        for level in comparison.get("comparison_levels", []):
+            sqls.append(level.get("sql_condition", ""))
+    for rule in settings.get("blocking_rules_to_generate_predictions", []):
+        sqls.append(rule["blocking_rule"] if isinstance(rule, dict) else str(rule))
+    for sql in sqls:
+        if not sql or sql.strip().upper() == "ELSE":
+            continue
+        for column in sqlglot.parse_one(sql, read="duckdb").find_all(exp.Column):
+            name = column.name
+            for side in ("_l", "_r"):
+                if name.endswith(side):
+                    name = name[: -len(side)]
+            names.add(name)
+    return names
+
+
+def check_model(con: duckdb.DuckDBPyConnection, model: SavedModel, features: str) -> None:
+    """Refuse a saved model that reads columns the hub's features do not have (a model
+    from another version of the features, or a hub migrated since): nothing is changed."""
+    have = {r[0] for r in con.execute(f"DESCRIBE {features}").fetchall()}
+    kept = {r[0] for r in con.execute("DESCRIBE link_feature").fetchall()} - {"fingerprint"}
+    missing = sorted(_model_columns(model.settings) - have)
+    stale = sorted(have ^ kept)
+    if missing or stale:
+        problems = [
+            Problem(f"the model reads column {c!r}, which the records' features lack", field=c)
+            for c in missing
+        ] + [
+            Problem(f"column {c!r} is in one of the new and the kept features only", field=c)
+            for c in stale
+        ]
+        raise LinkageError(
+            f"the saved model (version {model.version}) does not match the hub's records;"
+            " nothing was changed: run `crosswalk link --full` to retrain",
+            problems,
+        )
+
+
+def run_id() -> str:
+    return "L" + uuid.uuid4().hex[:12]
+
+
+def score(
+    con: duckdb.DuckDBPyConnection,
+    model: SavedModel,
+    scratch: str,
+    use_scratch: Callable[[], Any],
+) -> tuple[int, Linker | None]:
+    """Score the new and changed records (``link_new``) against the others
+    (``link_existing``) and among themselves; create ``new_decided`` (pairs from the
+    review floor up). Returns the candidate pairs scored and the linker (for evidence)."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE new_decided (record_key_l VARCHAR, record_key_r VARCHAR,"
+        " match_weight DOUBLE, match_probability DOUBLE)"
+    )
+    if not con.execute("SELECT count(*) FROM link_new").fetchall()[0][0]:
+        return 0, None
+    with use_scratch():
+        db = DuckDBAPI(con)
+        linker = Linker(db.register("link_all"), model.settings, log_level=logging.ERROR)
+        for column in linker._settings_obj._term_frequency_columns:
+            linker.table_management.compute_tf_table(column.unquote().name)
+        new, existing = db.register("link_new"), db.register("link_existing")
+        floor = model.review_floor
+        between = linker.inference.predict_between(
+            new, existing, threshold_match_weight=floor - 1e-9, warning_mode="never"
+        )
+        within = linker.inference.predict_within(
+            new, threshold_match_weight=floor - 1e-9, warning_mode="never"
+        )
+    scored = [f"{scratch}.{p.physical_name}" for p in (between, within)]
+    union = " UNION ALL ".join(
+        f"SELECT unique_id_l, unique_id_r, match_weight, match_probability FROM {t}" for t in scored
+    )
+    pairs = con.execute(f"SELECT count(*) FROM ({union})").fetchall()[0][0]
+    con.execute(
+        f"""INSERT INTO new_decided
+        SELECT least(unique_id_l, unique_id_r), greatest(unique_id_l, unique_id_r),
+               max(match_weight), max(match_probability)
+        FROM ({union}) WHERE match_weight >= {floor} GROUP BY 1, 2"""
+    )
+    with use_scratch():
+        between.drop_table_from_database_and_remove_from_cache()
+        within.drop_table_from_database_and_remove_from_cache()
+    return int(pairs), linker
+
+
+def prepare(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Create ``changed_keys``, ``deleted_keys``, ``new_decisions`` and the feature tables
+    ``link_new`` (new and changed records), ``link_existing`` and ``link_all``."""
+    fingerprint = fingerprint_sql(con)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE changed_keys AS
+        SELECT p.record_key FROM person_record p LEFT JOIN link_feature f ON f.unique_id = p.record_key
+        WHERE f.unique_id IS NULL OR f.fingerprint <> {fingerprint}"""
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE deleted_keys AS
+        SELECT unique_id AS record_key FROM link_feature
+        WHERE unique_id NOT IN (SELECT record_key FROM person_record)"""
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE new_decisions AS SELECT * FROM review_decision
+        WHERE decided_at > coalesce((SELECT max(finished_at) FROM link_run), TIMESTAMP '1900-01-01')"""
+    )
+    build_features(
+        con,
+        "link_new",
+        "(SELECT * FROM person_record WHERE record_key IN (SELECT record_key FROM changed_keys))",
+    )
+    # Qualified: Splink reads the views from its scratch database.
+    catalog = con.execute("SELECT current_database()").fetchall()[0][0]
+    features = '"' + catalog.replace('"', '""') + '".link_feature'
+    con.execute(
+        f"""CREATE OR REPLACE TEMP VIEW link_existing AS
+        SELECT * EXCLUDE (fingerprint) FROM {features}
+        WHERE unique_id NOT IN (SELECT record_key FROM changed_keys)
+          AND unique_id NOT IN (SELECT record_key FROM deleted_keys)"""
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP VIEW link_all AS
+        SELECT * FROM link_existing UNION ALL BY NAME SELECT * FROM link_new"""
+    )
+    return {
+        "changed": _count(con, "changed_keys"),
+        "deleted": _count(con, "deleted_keys"),
+        "decisions": _count(con, "new_decisions"),
+    }
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    return int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
+
+
+def recluster(con: duckdb.DuckDBPyConnection, model: SavedModel) -> int:
+    """Accept the new pairs, find the persons the new evidence touches and cluster their
+    records again; create ``new_accepted``, ``affected`` (record_key) and ``regrouped``
+    (record_key, cluster). Returns the components split by conflict checks."""
+    decisions = """EXISTS (SELECT 1 FROM review_decision r WHERE r.decision = '{d}'
+                   AND r.record_key_l = d.record_key_l AND r.record_key_r = d.record_key_r)"""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE new_accepted AS
+        SELECT d.* FROM new_decided d
+        JOIN link_all a ON a.unique_id = d.record_key_l JOIN link_all b ON b.unique_id = d.record_key_r
+        WHERE (d.match_weight >= {model.threshold_weight} AND NOT {cannot_link_sql()}
+               OR {decisions.format(d="match")})
+          AND NOT {decisions.format(d="no-match")}"""
+    )
+    gone = "(SELECT record_key FROM changed_keys UNION ALL SELECT record_key FROM deleted_keys)"
+    # Every accepted link as it stands now: kept ones not touching a changed or deleted
+    # record, the new ones, and the stewards' decisions over both.
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE edges_now AS
+        WITH e AS (
+          SELECT record_key_l, record_key_r, match_weight, match_probability FROM link_edge
+          WHERE accepted AND record_key_l NOT IN {gone} AND record_key_r NOT IN {gone}
+          UNION ALL SELECT record_key_l, record_key_r, match_weight, match_probability FROM new_accepted
+          UNION ALL SELECT record_key_l, record_key_r, 100.0, 1.0 FROM review_decision
+          WHERE decision = 'match' AND record_key_l IN (SELECT record_key FROM person_record)
+            AND record_key_r IN (SELECT record_key FROM person_record))
+        SELECT record_key_l, record_key_r, max(match_weight) AS match_weight,
+               max(match_probability) AS match_probability FROM e d
+        WHERE NOT {decisions.format(d="no-match")} GROUP BY 1, 2"""
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE affected AS
+        WITH seeds AS (
+          SELECT record_key FROM changed_keys UNION SELECT record_key FROM deleted_keys
+          UNION SELECT record_key_l FROM new_accepted UNION SELECT record_key_r FROM new_accepted
+          UNION SELECT record_key_l FROM new_decisions UNION SELECT record_key_r FROM new_decisions),
+        persons AS (SELECT DISTINCT enterprise_id FROM person_index WHERE record_key IN (SELECT record_key FROM seeds))
+        SELECT record_key FROM person_index
+        WHERE enterprise_id IN (SELECT enterprise_id FROM persons) AND record_key NOT IN (SELECT record_key FROM deleted_keys)
+        UNION SELECT record_key FROM changed_keys"""
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE affected_records AS
+        SELECT unique_id AS record_key, * EXCLUDE (unique_id) FROM link_all
+        WHERE unique_id IN (SELECT record_key FROM affected)"""
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE affected_edges AS SELECT * FROM edges_now
+        WHERE record_key_l IN (SELECT record_key FROM affected)
+          AND record_key_r IN (SELECT record_key FROM affected)"""
+    )
+    groups, split = cluster(con, "affected_records", "affected_edges", cannot_link_sql())
+    con.register("_regrouped", groups)
+    con.execute("CREATE OR REPLACE TEMP TABLE regrouped AS SELECT * FROM _regrouped")
+    con.unregister("_regrouped")
+    return split
+
+
+def reassign(con: duckdb.DuckDBPyConnection, run: str) -> history.IdChanges:
+    """Give the regrouped records their ids by the full run's rule (a cluster keeps the
+    oldest earlier id among those it holds most records of; an id split across clusters
+    stays with the one holding most of its records); write them to person_index; return
+    what changed (``history.diff``, for the history)."""
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE scope_before AS SELECT record_key, enterprise_id
+        FROM person_index WHERE record_key IN (SELECT record_key FROM affected)
+           OR record_key IN (SELECT record_key FROM deleted_keys)"""
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE kept AS
+        WITH votes AS (
+          SELECT c.cluster, p.enterprise_id, count(*) AS n
+          FROM regrouped c JOIN scope_before p USING (record_key) GROUP BY ALL),
+        won AS (
+          SELECT *, row_number() OVER (PARTITION BY enterprise_id ORDER BY n DESC, cluster) AS rank
+          FROM votes)
+        SELECT cluster, min(enterprise_id) AS enterprise_id FROM won WHERE rank = 1 GROUP BY cluster"""
+    )
+    start = con.execute(
+        "SELECT coalesce(max(next_value), 1) FROM enterprise_id_counter"
+    ).fetchall()[0][0]
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE assigned AS
+        WITH fresh AS (
+          SELECT cluster, {start} - 1 + row_number() OVER (ORDER BY min(record_key)) AS seq
+          FROM regrouped WHERE cluster NOT IN (SELECT cluster FROM kept) GROUP BY cluster)
+        SELECT cluster, enterprise_id FROM kept
+        UNION ALL SELECT cluster, {enterprise_id_sql("seq")} FROM fresh"""
+    )
+    fresh = con.execute(
+        "SELECT count(DISTINCT cluster) FROM regrouped WHERE cluster NOT IN (SELECT cluster FROM kept)"
+    ).fetchall()[0][0]
+    con.execute("DELETE FROM enterprise_id_counter")
+    con.execute("INSERT INTO enterprise_id_counter VALUES (?)", [start + fresh])
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE record_strength AS
+        SELECT record_key, max(match_probability) AS p FROM (
+          SELECT record_key_l AS record_key, match_probability FROM affected_edges
+          UNION ALL SELECT record_key_r, match_probability FROM affected_edges) GROUP BY 1"""
+    )
+    con.execute(
+        "DELETE FROM person_index WHERE record_key IN (SELECT record_key FROM scope_before)"
+    )
+    con.execute(
+        """INSERT INTO person_index
+        SELECT c.record_key, split_part(c.record_key, ':', 1),
+               substr(c.record_key, strpos(c.record_key, ':') + 1),
+               a.enterprise_id, ?, coalesce(s.p, 1.0)
+        FROM regrouped c JOIN assigned a USING (cluster) LEFT JOIN record_strength s USING (record_key)""",
+        [run],
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE scope_after AS SELECT record_key, enterprise_id
+        FROM person_index WHERE record_key IN (SELECT record_key FROM affected)"""
+    )
+    return history.diff(con, "scope_before", "scope_after")
+
+
+def write_evidence(
+    con: duckdb.DuckDBPyConnection, linker: Linker | None, run: str, version: int
+) -> None:
+    """The new pairs: into link_edge (replacing those of changed and deleted records),
+    link_evidence (with each comparison's level) and the review queue."""
+    from crosswalk.identity.link import _evidence_sql  # the full run's evidence, shared
+
+    gone = "(SELECT record_key FROM changed_keys UNION ALL SELECT record_key FROM deleted_keys)"
+    con.execute(f"DELETE FROM link_edge WHERE record_key_l IN {gone} OR record_key_r IN {gone}")
+    con.execute(
+        """INSERT INTO link_edge SELECT d.record_key_l, d.record_key_r, d.match_weight,
+            d.match_probability, a.record_key_l IS NOT NULL, ?, ?
+        FROM new_decided d LEFT JOIN new_accepted a USING (record_key_l, record_key_r)""",
+        [run, version],
+    )
+    con.execute(
+        f"DELETE FROM review_queue WHERE record_key_l IN {gone} OR record_key_r IN {gone}"
+        " OR EXISTS (SELECT 1 FROM review_decision r WHERE r.record_key_l = review_queue.record_key_l"
+        " AND r.record_key_r = review_queue.record_key_r)"
+    )
+    if linker is None:
+        return
+    con.execute(
+        f"""INSERT INTO link_evidence SELECT '{run}', d.record_key_l, d.record_key_r, d.match_weight,
+            d.match_probability, a.record_key_l IS NOT NULL, d.fields
+        FROM ({_evidence_sql(linker, "new_decided", "link_all")}) d
+        LEFT JOIN new_accepted a USING (record_key_l, record_key_r)"""
+    )
+    con.execute(
+        f"""INSERT INTO review_queue SELECT '{run}', d.record_key_l, d.record_key_r, d.match_weight,
+            d.match_probability, d.fields FROM link_evidence d
+        WHERE d.run_id = '{run}' AND NOT d.accepted
+          AND NOT EXISTS (SELECT 1 FROM review_decision r WHERE r.record_key_l = d.record_key_l
+                          AND r.record_key_r = d.record_key_r)"""
+    )
+
+
+def keep_new_features(con: duckdb.DuckDBPyConnection) -> None:
+    gone = "(SELECT record_key FROM changed_keys UNION ALL SELECT record_key FROM deleted_keys)"
+    con.execute(f"DELETE FROM link_feature WHERE unique_id IN {gone}")
+    con.execute(
+        f"""INSERT INTO link_feature BY NAME
+        SELECT f.*, {fingerprint_sql(con)} AS fingerprint
+        FROM link_new f JOIN person_record p ON p.record_key = f.unique_id"""
+    )
+
+
+def orphaned_decisions(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Steward decisions naming a record no longer in the hub (a correction batch deleted
+    it): kept, but they decide nothing until the record returns."""
+    rows = con.execute(
+        """SELECT record_key_l, record_key_r, decision FROM review_decision
+        WHERE record_key_l IN (SELECT record_key FROM deleted_keys)
+           OR record_key_r IN (SELECT record_key FROM deleted_keys) ORDER BY 1, 2"""
+    ).fetchall()
+    return [
+        f"the {d} decision on {a} ~ {b} names a record no longer in the hub (deleted by a"
+        " correction batch): kept, it decides nothing while the record is gone"
+        for a, b, d in rows
+    ]
+
+
+def run(
+    con: duckdb.DuckDBPyConnection,
+    model: SavedModel,
+    scratch: str,
+    use_scratch: Callable[[], Any],
+    report: Progress,
+    audit: Any,
+    run_by: str,
+) -> Any:
+    """An incremental run (see the module's docstring); returns a ``LinkResult``."""
+    from crosswalk.audit import LinkageFailed, LinkageRun, LinkageStarted
+    from crosswalk.identity import linked
+    from crosswalk.identity.cluster import Threshold
+    from crosswalk.identity.link import LinkResult
+
+    run = run_id()
+    started = con.execute("SELECT now()::TIMESTAMP").fetchall()[0][0]
+    report("finding new and changed records", 0.05)
+    counts = prepare(con)
+    check_model(con, model, "link_new")
+    messages = orphaned_decisions(con)
+    report(f"scoring {counts['changed']:,} new and changed records", 0.2)
+    pairs, linker = score(con, model, scratch, use_scratch)
+    report("re-checking the persons the new evidence touches", 0.6)
+    split = recluster(con, model)
+    audit.record(LinkageStarted(run_by, objects={"link_run": run}, rows=counts["changed"]))
+    con.execute("BEGIN TRANSACTION")
+    try:
+        report("writing the person index and its history", 0.75)
+        changes = reassign(con, run)
+        history.record(con, run, started, "incremental run")
+        write_evidence(con, linker, run, model.version)
+        keep_new_features(con)
+        report("updating the analytic tables", 0.9)
+        con.execute("CREATE OR REPLACE TEMP TABLE relinked AS SELECT record_key FROM scope_after")
+        linked.refresh_records(con, "relinked", "deleted_keys")
+        n_clusters = con.execute(
+            "SELECT count(DISTINCT enterprise_id) FROM person_index"
+        ).fetchall()[0][0]
+        review = con.execute("SELECT count(*) FROM review_queue").fetchall()[0][0]
+        by_agency = dict(
+            con.execute(
+                "SELECT agency, count(DISTINCT enterprise_id) FROM person_index GROUP BY 1 ORDER BY 1"
+            ).fetchall()
+        )
+        threshold = Threshold(
+            model.threshold_weight,
+            model.review_floor,
+            model.expected_precision,
+            model.expected_recall,
+        )
+        summary = {
+            "threshold": threshold.__dict__,
+            "persons_by_agency": by_agency,
+            "counts": counts,
+            "affected_records": _count(con, "affected"),
+            "messages": messages,
+        }
+        con.execute(
+            """INSERT INTO link_run (started_at, finished_at, model_version, records, candidate_pairs,
+                threshold_weight, review_floor_weight, clusters, split_components, summary, run_id,
+                kind, changes)
+            VALUES (?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'incremental', ?)""",
+            [
+                started,
+                model.version,
+                counts["changed"],
+                pairs,
+                model.threshold_weight,
+                model.review_floor,
+                n_clusters,
+                split,
+                json.dumps(summary),
+                run,
+                json.dumps(changes.to_dict()),
+            ],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        audit.record_failed(
+            LinkageFailed(run_by, objects={"link_run": run}, rows=counts["changed"])
+        )
+        raise
+    audit.record_committed(
+        LinkageRun(
+            run_by,
+            objects={"link_run": run, "model_version": model.version, "kind": "incremental"},
+            rows=counts["changed"],
+        )
+    )
+    report("done", 1.0)
+    return LinkResult(
+        run,
+        counts["changed"],
+        pairs,
+        threshold,
+        n_clusters,
+        split,
+        review,
+        by_agency,
+        model.version,
+        {},
+        tuple(messages),
+        kind="incremental",
+        changes=changes.to_dict(),
+        deleted_records=counts["deleted"],
+    )
