@@ -28,6 +28,7 @@ import pyarrow as pa
 
 from crosswalk.access.admin import Administration
 from crosswalk.access.confine import check_question_sql, relations
+from crosswalk.access.history import IdHistory
 from crosswalk.access.oversight import Oversight
 from crosswalk.access.scope import CELL_KEY_SECRET, Scope, granted_scope, run_counts
 from crosswalk.agreement import (
@@ -41,7 +42,14 @@ from crosswalk.audit import AccessDenied as DeniedEvent
 from crosswalk.audit import DataRead, load_key
 from crosswalk.disclosure import Protected, StoredHistory, TableSpec, protect
 from crosswalk.errors import AccessDenied, ConfigError, NotFound
-from crosswalk.identity.index import EVENT_ELEMENTS, RECORD_ELEMENTS, PersonView, person_records
+from crosswalk.identity.history import successors
+from crosswalk.identity.index import (
+    EVENT_ELEMENTS,
+    RECORD_ELEMENTS,
+    PersonView,
+    has_history,
+    person_records,
+)
 
 REDISCLOSURE_NOTICE = (
     "42 CFR part 2 prohibits unauthorized use or disclosure of these records. "
@@ -79,6 +87,7 @@ class PersonAnswer:
     events: list[dict[str, Any]]
     decision: Decision
     notices: list[str] = field(default_factory=list)
+    followed_from: str | None = None  # the retired id asked for, when it was followed
 
     @property
     def record_columns(self) -> list[str]:
@@ -139,7 +148,7 @@ class Aggregate:
 ROW_LEVELS = ("identified", "pseudonymised")
 
 
-class Gate(Oversight, Administration):
+class Gate(Oversight, Administration, IdHistory):
     """Reads agency data for a principal and purpose, under the agreement.
 
     ``Gate(hub, control, secrets)``: the agreement in force and the day come from the
@@ -189,11 +198,27 @@ class Gate(Oversight, Administration):
                 f"{principal.user} ({principal.role}, {principal.agency}) may not read person-level data for {purpose}",
                 decision,
             )
+        asked = enterprise_id
         with self._read() as con:
             try:
                 view = person_records(con, enterprise_id)
             except NotFound:
                 view = PersonView(enterprise_id, [])
+                # A retired id is followed to the person its records are in now.
+                later = successors(con, enterprise_id) if has_history(con) else []
+                if len(later) == 1:
+                    enterprise_id = later[0]
+                    objects["enterprise_ids"] = [asked, enterprise_id]
+                    view = person_records(con, enterprise_id)
+                elif later:
+                    self._record(DeniedEvent, principal, purpose, objects, decision, 0, "denied")
+                    shown_ids = [
+                        i if level == "identified" else self.pseudonym(i, purpose) for i in later
+                    ]
+                    raise NotFound(
+                        f"person {asked!r} was retired: its records are now in "
+                        f"{', '.join(shown_ids)}; ask for one of them"
+                    ) from None
         granted = set(decision.granted)
         year_only = set(decision.year_only)
         # Datasets granted only for persons whose consent covers this disclosure: withheld
@@ -259,7 +284,11 @@ class Gate(Oversight, Administration):
         shown_person = (
             enterprise_id if level == "identified" else self.pseudonym(enterprise_id, purpose)
         )
-        return PersonAnswer(shown_person, records, events, decision, notices)
+        followed = None
+        if asked != enterprise_id:
+            followed = asked if level == "identified" else self.pseudonym(asked, purpose)
+            notices.insert(0, f"{followed} was retired (merged): shown is {shown_person}")
+        return PersonAnswer(shown_person, records, events, decision, notices, followed)
 
     def aggregate(
         self, principal: Principal, purpose: str, question: AggregateQuestion

@@ -29,7 +29,12 @@ from crosswalk.access.core import GateCore
 from crosswalk.agreement import Agreement, Consent, Decision, Principal
 from crosswalk.audit import queries as audit_queries
 from crosswalk.identity.evaluate import Evaluation, evaluation
-from crosswalk.identity.index import RECORD_ELEMENTS, person_index_rows, review_pairs
+from crosswalk.identity.index import (
+    RECORD_ELEMENTS,
+    REVIEW_FIRST,
+    person_index_rows,
+    review_pairs,
+)
 from crosswalk.identity.quality import link_quality
 from crosswalk.ingest.queries import quarantined
 
@@ -75,7 +80,7 @@ class Oversight(GateCore):
     def review_list(
         self, principal: Principal, purpose: str, limit: int = 50, record_key: str | None = None
     ) -> list[dict[str, Any]]:
-        """Pairs awaiting clerical review, most likely matches first (only those of
+        """Pairs awaiting clerical review, those that matter most first (only those of
         ``record_key``, if given), with both records (only the elements granted), where
         both records may be shown."""
         agreement, _ = self._in_force()
@@ -87,7 +92,9 @@ class Oversight(GateCore):
         granted = set(decision.granted) - set(decision.consent_required)
         agencies = review_agencies(agreement, decision)
         with self._read() as con:
-            pairs = review_pairs(con, agencies, limit, record_key)
+            # Child welfare and Part 2 programmes first, of those the reader may see.
+            part2 = {d.id.split(".")[0] for d in agreement.datasets if d.part2}
+            pairs = review_pairs(con, agencies, limit, record_key, {*REVIEW_FIRST, *part2})
         for pair in pairs:
             for side in ("record_l", "record_r"):
                 r = pair[side]

@@ -54,6 +54,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Link every person record into enterprise persons and write the person index.",
     ),
     "review": ("identity", "Clerical review of uncertain pairs."),
+    "history": (
+        "identity",
+        "The history of enterprise ids: merges, splits, retirements, and who was who on a date.",
+    ),
     "export": ("identity", "Export the person index (audited)."),
     "person": (
         "access",

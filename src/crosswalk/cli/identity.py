@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -145,7 +146,7 @@ def review_list(
     as_json: Json = False,
     as_csv: Csv = False,
 ) -> None:
-    """List pairs awaiting review with both records, most likely matches first.
+    """List pairs awaiting review with both records, those that matter most first.
 
     Example: CROSSWALK_TOKEN=$(cat demo-out/tokens/linkage-steward) crosswalk review list --limit 20
     """
@@ -158,6 +159,7 @@ def review_list(
             "a": _summary(item["record_l"]),
             "b": _summary(item["record_r"]),
             "persons today": _today(item),
+            "impact": _impact(item),
             "evidence": "; ".join(f"{k}: {v['level']}" for k, v in item["fields"].items()),
             "fields": item["fields"],
             "records": [item["record_l"], item["record_r"]],
@@ -170,8 +172,27 @@ def review_list(
         title="pairs awaiting review (crosswalk review show KEY for the evidence)",
         as_json=as_json,
         as_csv=as_csv,
-        columns=("record_a", "record_b", "weight", "probability", "a", "b", "persons today"),
+        columns=(
+            "record_a",
+            "record_b",
+            "impact",
+            "weight",
+            "probability",
+            "a",
+            "b",
+            "persons today",
+        ),
     )
+
+
+def _impact(item: dict[str, Any]) -> str:
+    """What deciding the pair would change: a merge or a split of so many records, and
+    whether it touches child-welfare or Part 2 records (those come first)."""
+    impact = item.get("impact") or {}
+    if not impact:
+        return ""
+    text = f"{impact['decides']} {impact['records']}"
+    return f"{text}, child welfare/Part 2" if impact.get("first") else text
 
 
 def _today(item: dict[str, Any]) -> str:
@@ -339,7 +360,122 @@ def export_person_index(
     )
 
 
+history_app = typer.Typer(
+    help="The history of enterprise ids: merges, splits, retirements, and who was who on a date.",
+    no_args_is_help=True,
+)
+
+
+@history_app.command("person")
+def history_person(
+    enterprise_id: Annotated[str, typer.Argument(help="Enterprise person id, e.g. P0000000042.")],
+    as_of: Annotated[
+        datetime | None,
+        typer.Option("--as-of", formats=["%Y-%m-%d"], help="Also list its records on this date."),
+    ] = None,
+    user: User = None,
+    agency: Agency = None,
+    role: Role = None,
+    purpose: Purpose = None,
+    profile: ProfileFile = None,
+    hub: HubOption = None,
+    control: Control = None,
+    as_json: Json = False,
+) -> None:
+    """What happened to an enterprise id (each merge, split and retirement, with its cause
+    and time), the id(s) its records are in now, and its records on a date.
+
+    Example: crosswalk history person P0000000042 --as-of 2026-01-07 --user cdo.linkage --agency cdo --role linkage_steward --purpose linkage_review
+    """
+    principal, why = principal_from(user, agency, role, purpose, profile)
+    on = as_of.date() if as_of else None
+    found = Gate(hub, control).person_history(principal, why, enterprise_id, on)
+    if as_json:
+        emit(
+            [
+                {
+                    "enterprise_id": found.enterprise_id,
+                    "successors": found.successors,
+                    "as_of": None if on is None else on.isoformat(),
+                    "records": found.records,
+                    "events": [
+                        {k: str(v) if v is not None else None for k, v in e.items()}
+                        for e in found.events
+                    ],
+                }
+            ],
+            as_json=True,
+        )
+        return
+    console = Console()
+    rows = [
+        {
+            "when": str(e["changed_at"])[:19],
+            "what": e["kind"],
+            "id": e["enterprise_id"],
+            "other id": e["other_id"] or "",
+            "cause": e["cause"] + (f" ({e['decided_by']})" if e["decided_by"] else ""),
+            "run": e["run_id"],
+        }
+        for e in found.events
+    ]
+    emit(
+        rows,
+        title=f"History of {found.enterprise_id}",
+        columns=("when", "what", "id", "other id", "cause", "run"),
+    )
+    if found.successors:
+        console.print(
+            f"{found.enterprise_id} is retired; its records are now in {', '.join(found.successors)}",
+            highlight=False,
+        )
+    if on is not None:
+        console.print(
+            f"records of {found.enterprise_id} on {on}: {', '.join(found.records) or 'none you may see'}",
+            highlight=False,
+        )
+
+
+@history_app.command("record")
+def history_record(
+    record_key: Annotated[str, typer.Argument(help="Record key, e.g. fcs:FC00000340.")],
+    as_of: Annotated[
+        datetime | None,
+        typer.Option("--as-of", formats=["%Y-%m-%d"], help="The id it had on this date."),
+    ] = None,
+    user: User = None,
+    agency: Agency = None,
+    role: Role = None,
+    purpose: Purpose = None,
+    profile: ProfileFile = None,
+    hub: HubOption = None,
+    control: Control = None,
+    as_json: Json = False,
+    as_csv: Csv = False,
+) -> None:
+    """Every enterprise id a record has had, and the one it had on a date.
+
+    Example: crosswalk history record fcs:FC00000340 --as-of 2026-01-07 --user cdo.linkage --agency cdo --role linkage_steward --purpose linkage_review
+    """
+    principal, why = principal_from(user, agency, role, purpose, profile)
+    on = as_of.date() if as_of else None
+    found = Gate(hub, control).record_history(principal, why, record_key, on)
+    rows = [
+        {
+            "enterprise_id": r["enterprise_id"],
+            "from": str(r["valid_from"])[:19],
+            "to": "" if r["valid_to"] is None else str(r["valid_to"])[:19],
+            "run": r["run_id"],
+        }
+        for r in found.ids
+    ]
+    emit(rows, title=f"Enterprise ids of {record_key}", as_json=as_json, as_csv=as_csv)
+    if on is not None and not (as_json or as_csv):
+        Console().print(f"on {on}: {found.id_on or 'not linked then'}", highlight=False)
+
+
 def register(app: typer.Typer) -> None:
     app.command("link")(link)
+    app.add_typer(history_app, name="history")
     app.add_typer(review_app, name="review")
     app.add_typer(export_app, name="export")

@@ -135,6 +135,16 @@ def cannot_link_sql(a: str = "a", b: str = "b") -> str:
     return f"(({generations} OR {twins} OR {siblings}) AND NOT {same_id})"
 
 
+def unless_decided_match(pair_rule: str, a: str = "a", b: str = "b") -> str:
+    """``pair_rule`` over records ``a`` and ``b`` (with ``record_key``), except for a pair a
+    steward decided is one person: the decision overrides the model's lookalike rules."""
+    return (
+        f"({pair_rule} AND NOT EXISTS (SELECT 1 FROM review_decision x WHERE x.decision = 'match'"
+        f" AND x.record_key_l = least({a}.record_key, {b}.record_key)"
+        f" AND x.record_key_r = greatest({a}.record_key, {b}.record_key)))"
+    )
+
+
 def cluster(
     con: duckdb.DuckDBPyConnection, records: str, links: str, pair_rule: str | None = None
 ) -> tuple[pa.Table, int]:

@@ -284,3 +284,27 @@ def changes_by_cause(con: duckdb.DuckDBPyConnection, run_ids: list[str]) -> dict
         [run_ids],
     ).fetchall()
     return {k: int(n) for k, n in rows}
+
+
+def migrate_readonly_check(con: duckdb.DuckDBPyConnection) -> None:
+    """Raise ``NotFound`` when the hub keeps no history yet (a reader cannot migrate)."""
+    from crosswalk.errors import NotFound
+
+    present = {
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'"
+        ).fetchall()
+    }
+    if not {"person_index_history", "enterprise_id_event", "enterprise_id_retired"} <= present:
+        raise NotFound("the hub keeps no history of its person index yet: run `crosswalk link`")
+
+
+def record_ids(con: duckdb.DuckDBPyConnection, record_key: str) -> list[dict[str, Any]]:
+    """Every enterprise id a record has had, oldest first."""
+    names = ("enterprise_id", "valid_from", "valid_to", "run_id")
+    rows = con.execute(
+        f"SELECT {', '.join(names)} FROM person_index_history WHERE record_key = ? ORDER BY valid_from",
+        [record_key],
+    ).fetchall()
+    return [dict(zip(names, r, strict=True)) for r in rows]

@@ -36,7 +36,12 @@ from sqlglot import exp
 
 from crosswalk.errors import LinkageError, Problem
 from crosswalk.identity import history
-from crosswalk.identity.cluster import cannot_link_sql, cluster, enterprise_id_sql
+from crosswalk.identity.cluster import (
+    cannot_link_sql,
+    cluster,
+    enterprise_id_sql,
+    unless_decided_match,
+)
 from crosswalk.identity.features import build_features
 
 Progress = Callable[[str, float], None]
@@ -332,7 +337,9 @@ def recluster(con: duckdb.DuckDBPyConnection, model: SavedModel) -> int:
         WHERE record_key_l IN (SELECT record_key FROM affected)
           AND record_key_r IN (SELECT record_key FROM affected)"""
     )
-    groups, split = cluster(con, "affected_records", "affected_edges", cannot_link_sql())
+    groups, split = cluster(
+        con, "affected_records", "affected_edges", unless_decided_match(cannot_link_sql())
+    )
     con.register("_regrouped", groups)
     con.execute("CREATE OR REPLACE TEMP TABLE regrouped AS SELECT * FROM _regrouped")
     con.unregister("_regrouped")

@@ -69,10 +69,19 @@ def person_records(con: duckdb.DuckDBPyConnection, enterprise_id: str) -> Person
         WHERE record_key IN (SELECT unnest(?)) ORDER BY start_date, agency""",
         [keys],
     ).fetchall()
+    # The pairs accepted as they stand, each from the run that scored it last (a hub
+    # linked before incremental runs: those of its last run).
+    current = (
+        "JOIN link_edge c USING (run_id, record_key_l, record_key_r)"
+        if "link_edge" in _tables(con)
+        else "WHERE e.run_id = (SELECT max_by(run_id, started_at) FROM link_run"
+        " WHERE finished_at IS NOT NULL)"
+    )
     links = con.execute(
-        """SELECT record_key_l, record_key_r, match_weight, match_probability, fields FROM link_evidence
-        WHERE accepted AND run_id = (SELECT max_by(run_id, started_at) FROM link_run WHERE finished_at IS NOT NULL)
-          AND record_key_l IN (SELECT unnest(?)) AND record_key_r IN (SELECT unnest(?))
+        f"""SELECT * FROM (
+            SELECT e.record_key_l, e.record_key_r, e.match_weight, e.match_probability, e.fields,
+                   e.accepted FROM link_evidence e {current})
+        WHERE accepted AND record_key_l IN (SELECT unnest(?)) AND record_key_r IN (SELECT unnest(?))
         ORDER BY match_weight DESC""",
         [keys, keys],
     ).fetchall()
@@ -87,7 +96,7 @@ def person_records(con: duckdb.DuckDBPyConnection, enterprise_id: str) -> Person
                 "match_probability": p,
                 "fields": json.loads(f),
             }
-            for a, b, w, p, f in links
+            for a, b, w, p, f, _ in links
         ],
         [dict(zip(("record_key", "agency", *EVENT_ELEMENTS), e, strict=True)) for e in events],
     )
@@ -104,38 +113,64 @@ def person_index_rows(con: duckdb.DuckDBPyConnection, agencies: Iterable[str]) -
     ).to_arrow_table()
 
 
+# Child welfare: a wrong merge or split there weighs most (placements, investigations).
+REVIEW_FIRST = ("dcfs",)
+
+
 def review_pairs(
     con: duckdb.DuckDBPyConnection,
     agencies: Iterable[str],
     limit: int = 50,
     record_key: str | None = None,
+    first: Iterable[str] = REVIEW_FIRST,
 ) -> list[dict[str, Any]]:
-    """Pairs awaiting clerical review whose two records both belong to ``agencies``, most
-    likely matches first (only those of ``record_key``, if given), each with both records
-    and, under ``persons``, the enterprise person each record is in today and its number
-    of records among ``agencies`` (a record of another agency, such as a Part 2 record, is
-    never counted: the count would say it exists). Only the gate calls this
-    (``crosswalk.access.Gate.review_list``), for the agencies a decision granted."""
+    """Pairs awaiting clerical review whose two records both belong to ``agencies``,
+    those that matter most first (only those of ``record_key``, if given), each with both
+    records and, under ``persons``, the enterprise person each record is in today and its
+    number of records among ``agencies`` (a record of another agency, such as a Part 2
+    record, is never counted: the count would say it exists). Only the gate calls this
+    (``crosswalk.access.Gate.review_list``), for the agencies a decision granted.
+
+    Impact orders the queue: a pair touching a record of the ``first`` agencies (child
+    welfare, Part 2 programmes) comes first, then pairs whose decision would merge or
+    split the most records (the two persons' records, among ``agencies``), then the
+    likeliest matches. Each pair says so under ``impact``."""
     wanted = sorted(agencies)
     if not wanted or "review_queue" not in _tables(con):
         return []
     cols = ", ".join(f"r.{c}" for c in _RECORD_COLUMNS)
     rows = con.execute(
-        f"""WITH pair AS (
-              SELECT q.* FROM review_queue q
+        f"""WITH size AS (
+              SELECT enterprise_id, count(*) AS n FROM person_index
+              WHERE agency IN (SELECT unnest(?)) AND enterprise_id IN (
+                SELECT i.enterprise_id FROM person_index i JOIN review_queue q
+                  ON i.record_key IN (q.record_key_l, q.record_key_r))
+              GROUP BY 1),
+            pair AS (
+              SELECT q.*, a.agency IN (SELECT unnest(?)) OR b.agency IN (SELECT unnest(?)) AS first_,
+                     ia.enterprise_id IS NOT NULL AND ia.enterprise_id = ib.enterprise_id AS together,
+                     CASE WHEN ia.enterprise_id = ib.enterprise_id THEN coalesce(sa.n, 1)
+                          ELSE coalesce(sa.n, 1) + coalesce(sb.n, 1) END AS records
+              FROM review_queue q
               JOIN person_record a ON a.record_key = q.record_key_l
               JOIN person_record b ON b.record_key = q.record_key_r
+              LEFT JOIN person_index ia ON ia.record_key = q.record_key_l
+              LEFT JOIN person_index ib ON ib.record_key = q.record_key_r
+              LEFT JOIN size sa ON sa.enterprise_id = ia.enterprise_id
+              LEFT JOIN size sb ON sb.enterprise_id = ib.enterprise_id
               WHERE a.agency IN (SELECT unnest(?)) AND b.agency IN (SELECT unnest(?))
                 AND (CAST(? AS VARCHAR) IS NULL OR ? IN (q.record_key_l, q.record_key_r))
-              ORDER BY q.match_weight DESC, q.record_key_l, q.record_key_r LIMIT ?)
+              ORDER BY first_ DESC, records DESC, q.match_weight DESC, q.record_key_l, q.record_key_r
+              LIMIT ?)
             SELECT p.record_key_l, p.record_key_r, p.match_weight, p.match_probability,
-                   p.fields, {cols}
+                   p.fields, p.first_, p.together, p.records, {cols}
             FROM pair p JOIN person_record r ON r.record_key IN (p.record_key_l, p.record_key_r)
-            ORDER BY p.match_weight DESC, p.record_key_l, p.record_key_r, r.record_key""",
-        [wanted, wanted, record_key, record_key, int(limit)],
+            ORDER BY p.first_ DESC, p.records DESC, p.match_weight DESC, p.record_key_l,
+                     p.record_key_r, r.record_key""",
+        [wanted, list(first), list(first), wanted, wanted, record_key, record_key, int(limit)],
     ).fetchall()
     pairs: dict[tuple[str, str], dict[str, Any]] = {}
-    for a, b, w, p, f, *record in rows:
+    for a, b, w, p, f, first_, together, n, *record in rows:
         pair = pairs.setdefault(
             (a, b),
             {
@@ -144,6 +179,11 @@ def review_pairs(
                 "match_weight": w,
                 "match_probability": p,
                 "fields": json.loads(f),
+                "impact": {
+                    "first": bool(first_),
+                    "decides": "split" if together else "merge",
+                    "records": int(n),
+                },
             },
         )
         r = dict(zip(_RECORD_COLUMNS, record, strict=True))
@@ -164,6 +204,11 @@ def review_pairs(
     for (a, b), pair in pairs.items():
         pair["persons"] = {k: persons.get(k, {"enterprise_id": None, "records": 0}) for k in (a, b)}
     return list(pairs.values())
+
+
+def has_history(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the hub keeps the history of its person index (linked since it does)."""
+    return "enterprise_id_event" in _tables(con)
 
 
 def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:

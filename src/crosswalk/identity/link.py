@@ -27,6 +27,7 @@ from crosswalk.identity.cluster import (
     cannot_link_sql,
     choose_threshold,
     cluster,
+    unless_decided_match,
 )
 from crosswalk.identity.features import build_features
 
@@ -316,7 +317,9 @@ def _link(
     con.execute(
         "CREATE OR REPLACE TEMP TABLE link_records AS SELECT unique_id AS record_key, * EXCLUDE (unique_id) FROM link_input"
     )
-    clusters, split = cluster(con, "link_records", "accepted", cannot_link_sql())
+    clusters, split = cluster(
+        con, "link_records", "accepted", unless_decided_match(cannot_link_sql())
+    )
     con.register("_clusters", clusters)
     con.execute("CREATE OR REPLACE TEMP TABLE clusters AS SELECT * FROM _clusters")
     con.unregister("_clusters")

@@ -345,7 +345,7 @@ def review_queue(
     offset: Offset = 0,
     limit: Limit = 50,
 ) -> Page[dict[str, Any]]:
-    """Pairs awaiting clerical review with both records, most likely matches first (the
+    """Pairs awaiting clerical review with both records, those that matter most first (the
     hub operator's linkage stewards)."""
     principal = _principal(request, who, hub, purpose, role)
     pairs = gate.review_list(principal, purpose, limit=offset + limit)
