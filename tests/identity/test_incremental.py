@@ -5,11 +5,12 @@ import shutil
 
 import duckdb
 import pytest
+from tests.conftest import evaluate_index
 
 from crosswalk.access import Gate
 from crosswalk.agreement import Principal
 from crosswalk.errors import LinkageError, NotFound
-from crosswalk.identity import evaluate, history, link
+from crosswalk.identity import history, link
 from crosswalk.ingest import ingest_state
 from crosswalk.synth import synth
 
@@ -65,7 +66,7 @@ def test_incremental_links_only_the_week_and_agrees_with_a_full_relink(weekly, t
     assert result.records == manifest_rows + changed
     after = _index(hub)
     assert set(after) == set(_index(hub)) and len(after) == len(before) + manifest_rows
-    incremental = evaluate(week / "truth", hub)
+    incremental = evaluate_index(week / "truth", hub, f"sqlite:///{tmp_path}/control.db")
     full = _copy(loaded, tmp_path, "full.duckdb")
     # A full run shows what it would do to ids and writes nothing unless confirmed.
     shown = []
@@ -74,7 +75,7 @@ def test_incremental_links_only_the_week_and_agrees_with_a_full_relink(weekly, t
     assert shown and shown[0].kept > 0 and _index(full) == _index(loaded)
     full_result = link(full, full=True, confirm=lambda changes: True)
     assert full_result.kind == "full" and full_result.model_version == result.model_version + 1
-    relinked = evaluate(week / "truth", full)
+    relinked = evaluate_index(week / "truth", full, f"sqlite:///{tmp_path}/control.db")
     assert abs(incremental.pairwise_f1 - relinked.pairwise_f1) <= 0.002
     # Persons none of whose records changed keep their ids.
     con = duckdb.connect(str(hub), read_only=True)
