@@ -211,7 +211,13 @@ def score(
         return 0, None
     with use_scratch():
         db = DuckDBAPI(con)
-        linker = Linker(db.register("link_all"), model.settings, log_level=logging.ERROR)
+        # The saved model was validated when it was trained (and its columns just now).
+        linker = Linker(
+            db.register("link_all"),
+            model.settings,
+            log_level=logging.ERROR,
+            validate_settings=False,
+        )
         for column in linker._settings_obj._term_frequency_columns:
             linker.table_management.compute_tf_table(column.unquote().name)
         new, existing = db.register("link_new"), db.register("link_existing")
