@@ -306,22 +306,6 @@ def recluster(con: duckdb.DuckDBPyConnection, model: SavedModel) -> int:
                OR {decisions.format(d="match")})
           AND NOT {decisions.format(d="no-match")}"""
     )
-    gone = "(SELECT record_key FROM changed_keys UNION ALL SELECT record_key FROM deleted_keys)"
-    # Every accepted link as it stands now: kept ones not touching a changed or deleted
-    # record, the new ones, and the stewards' decisions over both.
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE edges_now AS
-        WITH e AS (
-          SELECT record_key_l, record_key_r, match_weight, match_probability FROM link_edge
-          WHERE accepted AND record_key_l NOT IN {gone} AND record_key_r NOT IN {gone}
-          UNION ALL SELECT record_key_l, record_key_r, match_weight, match_probability FROM new_accepted
-          UNION ALL SELECT record_key_l, record_key_r, 100.0, 1.0 FROM review_decision
-          WHERE decision = 'match' AND record_key_l IN (SELECT record_key FROM person_record)
-            AND record_key_r IN (SELECT record_key FROM person_record))
-        SELECT record_key_l, record_key_r, max(match_weight) AS match_weight,
-               max(match_probability) AS match_probability FROM e d
-        WHERE NOT {decisions.format(d="no-match")} GROUP BY 1, 2"""
-    )
     con.execute(
         """CREATE OR REPLACE TEMP TABLE affected AS
         WITH seeds AS (
@@ -332,6 +316,23 @@ def recluster(con: duckdb.DuckDBPyConnection, model: SavedModel) -> int:
         SELECT record_key FROM person_index
         WHERE enterprise_id IN (SELECT enterprise_id FROM persons) AND record_key NOT IN (SELECT record_key FROM deleted_keys)
         UNION SELECT record_key FROM changed_keys"""
+    )
+    gone = "(SELECT record_key FROM changed_keys UNION ALL SELECT record_key FROM deleted_keys)"
+    # Every accepted link of the affected records as it stands now: kept ones not touching
+    # a changed or deleted record, the new ones, and the stewards' decisions over both.
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE edges_now AS
+        WITH e AS (
+          SELECT record_key_l, record_key_r, match_weight, match_probability FROM link_edge
+          WHERE accepted AND record_key_l NOT IN {gone} AND record_key_r NOT IN {gone}
+            AND record_key_l IN (SELECT record_key FROM affected)
+          UNION ALL SELECT record_key_l, record_key_r, match_weight, match_probability FROM new_accepted
+          UNION ALL SELECT record_key_l, record_key_r, 100.0, 1.0 FROM review_decision
+          WHERE decision = 'match' AND record_key_l IN (SELECT record_key FROM person_record)
+            AND record_key_r IN (SELECT record_key FROM person_record))
+        SELECT record_key_l, record_key_r, max(match_weight) AS match_weight,
+               max(match_probability) AS match_probability FROM e d
+        WHERE NOT {decisions.format(d="no-match")} GROUP BY 1, 2"""
     )
     con.execute(
         """CREATE OR REPLACE TEMP TABLE affected_records AS
