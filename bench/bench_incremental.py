@@ -27,7 +27,7 @@ FULL_EVERY = {1}  # weeks whose full re-link is measured (and the last)
 
 
 def crosswalk_link(hub: str, control: str, full: bool) -> tuple[int, str, dict[str, int]]:
-    from crosswalk.identity import link
+    from crosswalk.identity.link import link
 
     result = link(hub, control=control, full=full, confirm=(lambda changes: True) if full else None)
     return result.records, result.run_id, result.changes
