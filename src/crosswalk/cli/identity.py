@@ -367,17 +367,14 @@ history_app = typer.Typer(
 
 
 @history_app.command("person")
+@reads(purpose="linkage_review")
 def history_person(
+    who: Asker,
     enterprise_id: Annotated[str, typer.Argument(help="Enterprise person id, e.g. P0000000042.")],
     as_of: Annotated[
         datetime | None,
         typer.Option("--as-of", formats=["%Y-%m-%d"], help="Also list its records on this date."),
     ] = None,
-    user: User = None,
-    agency: Agency = None,
-    role: Role = None,
-    purpose: Purpose = None,
-    profile: ProfileFile = None,
     hub: HubOption = None,
     control: Control = None,
     as_json: Json = False,
@@ -385,11 +382,10 @@ def history_person(
     """What happened to an enterprise id (each merge, split and retirement, with its cause
     and time), the id(s) its records are in now, and its records on a date.
 
-    Example: crosswalk history person P0000000042 --as-of 2026-01-07 --user cdo.linkage --agency cdo --role linkage_steward --purpose linkage_review
+    Example: CROSSWALK_TOKEN=$(cat demo-out/tokens/linkage-steward) crosswalk history person P0000000042 --as-of 2026-01-07
     """
-    principal, why = principal_from(user, agency, role, purpose, profile)
     on = as_of.date() if as_of else None
-    found = Gate(hub, control).person_history(principal, why, enterprise_id, on)
+    found = Gate(hub, control).person_history(who.principal, who.purpose, enterprise_id, on)
     if as_json:
         emit(
             [
@@ -437,17 +433,14 @@ def history_person(
 
 
 @history_app.command("record")
+@reads(purpose="linkage_review")
 def history_record(
+    who: Asker,
     record_key: Annotated[str, typer.Argument(help="Record key, e.g. fcs:FC00000340.")],
     as_of: Annotated[
         datetime | None,
         typer.Option("--as-of", formats=["%Y-%m-%d"], help="The id it had on this date."),
     ] = None,
-    user: User = None,
-    agency: Agency = None,
-    role: Role = None,
-    purpose: Purpose = None,
-    profile: ProfileFile = None,
     hub: HubOption = None,
     control: Control = None,
     as_json: Json = False,
@@ -455,11 +448,10 @@ def history_record(
 ) -> None:
     """Every enterprise id a record has had, and the one it had on a date.
 
-    Example: crosswalk history record fcs:FC00000340 --as-of 2026-01-07 --user cdo.linkage --agency cdo --role linkage_steward --purpose linkage_review
+    Example: CROSSWALK_TOKEN=$(cat demo-out/tokens/linkage-steward) crosswalk history record fcs:FC00000340 --as-of 2026-01-07
     """
-    principal, why = principal_from(user, agency, role, purpose, profile)
     on = as_of.date() if as_of else None
-    found = Gate(hub, control).record_history(principal, why, record_key, on)
+    found = Gate(hub, control).record_history(who.principal, who.purpose, record_key, on)
     rows = [
         {
             "enterprise_id": r["enterprise_id"],
