@@ -26,6 +26,7 @@ SECRET = "CANARY-SECRET-42"
 TABLES = {
     "canary",
     "person_record",
+    "person_record_version",
     "service_event",
     "batch",
     "batch_file",
