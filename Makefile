@@ -5,7 +5,7 @@ BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 DEMO_DIR ?= demo-out
 
-.PHONY: demo test test-slow lint bench lock clean postgres chromium
+.PHONY: demo test test-slow lint bench lock clean postgres chromium java
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,11 +25,15 @@ postgres:
 chromium:
 	@bash .ci/install-chromium
 
-test: $(STAMP) postgres chromium
+# The Spark engine's tests start Spark local mode on a Java runtime (Debian's).
+java:
+	@bash .ci/install-java
+
+test: $(STAMP) postgres chromium java
 	$(BIN)/python -m pytest -q
 
 # Long runs, in the reduced size that CI can afford.
-test-slow: $(STAMP) chromium
+test-slow: $(STAMP) chromium java
 	$(BIN)/python -m pytest -q -m slow || test $$? -eq 5
 
 lint: $(STAMP)

@@ -4,10 +4,12 @@ A CLI command, the service or a notebook creates one ``Hub`` and passes it down;
 gate (``crosswalk.access.Gate(hub)``) is the only thing that hands its read side to a
 question. The hub holds:
 
-- the data plane behind a thin engine layer (``ReadEngine``): today DuckDB, where every
-  read gets its own cursor of one shared read-only connection that cannot reach outside
-  the hub (no files, no ATTACH, no extensions) and whose configuration is locked from the
-  moment it is opened; a second engine (Spark) fills the same few methods;
+- the data plane behind a thin engine layer (``ReadEngine``, and the reader hooks of
+  ``crosswalk.engines``): DuckDB, where every read gets its own cursor of one shared
+  read-only connection that cannot reach outside the hub (no files, no ATTACH, no
+  extensions) and whose configuration is locked from the moment it is opened; or Spark
+  (``crosswalk.engines.SparkEngine``: the analytic tables as Parquet in a warehouse),
+  chosen by ``$CROSSWALK_ENGINE`` or passed in as an engine;
 - the control-plane engine (SQLAlchemy; SQLite or PostgreSQL), with the audit log and
   the consent registry over it;
 - the folder of keys kept outside the hub.
@@ -49,9 +51,10 @@ READ_CONFIG: dict[str, str | bool | int | float | list[str]] = {
 class ReadEngine(Protocol):
     """The data plane as the gate sees it: a dialect and a way to read.
 
-    An engine hands out one connection-like object per read (with ``execute`` and
-    ``sql``), never shared between two reads at once; temporary views made during a
-    read stay with it.
+    An engine hands out one read at a time per caller, never shared between two reads at
+    once: a DuckDB connection, or a ``crosswalk.engines.Reader``
+    (``crosswalk.engines.reader`` gives the hooks of either); temporary views made
+    during a read stay with it.
     """
 
     dialect: str
@@ -163,11 +166,38 @@ class DuckDBEngine:
                 self._con = None
 
 
+def engine_for(
+    hub: str | Path | None = None,
+    *,
+    shared: bool = True,
+    writable: bool = False,
+    engine: str | None = None,
+) -> ReadEngine:
+    """The engine of ``$CROSSWALK_ENGINE`` (or ``engine``): ``duckdb`` reads the hub's file
+    (``hub``, default ``$CROSSWALK_HUB``); ``spark`` reads the warehouse (``hub`` names
+    it, default ``$CROSSWALK_WAREHOUSE``) at ``$CROSSWALK_SPARK_MASTER``."""
+    name = settings.ENGINE.value(engine).strip().lower()
+    if name == "duckdb":
+        return DuckDBEngine(hub, shared=shared, writable=writable)
+    if name == "spark":
+        from crosswalk.engines.spark_engine import SparkEngine
+
+        if writable:
+            raise ConfigError(
+                "the Spark engine only reads: ingest and link on the DuckDB hub, then "
+                "crosswalk export-warehouse"
+            )
+        return SparkEngine(hub)
+    raise ConfigError(f"{settings.ENGINE.env} is duckdb or spark, not {name!r}")
+
+
 class Hub:
     """The stores of one process: the data plane, the control plane and the keys.
 
     Args:
-        hub: the hub's DuckDB file (default ``$CROSSWALK_HUB``), or a ``ReadEngine``.
+        hub: the hub's DuckDB file (default ``$CROSSWALK_HUB``) or, with
+            ``CROSSWALK_ENGINE=spark``, the warehouse folder; or an engine
+            (``DuckDBEngine``, ``crosswalk.engines.SparkEngine`` with a session of its own).
         control: the control plane, a URL or an engine (default ``$CROSSWALK_CONTROL``).
         secrets: the folder of keys (default ``$CROSSWALK_SECRETS``).
         shared: keep one read connection open for the life of the hub (see
@@ -186,7 +216,7 @@ class Hub:
         writable: bool = False,
     ) -> None:
         if hub is None or isinstance(hub, str | Path):
-            self.engine: ReadEngine = DuckDBEngine(hub, shared=shared, writable=writable)
+            self.engine: ReadEngine = engine_for(hub, shared=shared, writable=writable)
         else:
             self.engine = hub
         self._owns_control = not isinstance(control, sa.Engine)
@@ -197,7 +227,7 @@ class Hub:
 
     @property
     def dialect(self) -> str:
-        """The SQL dialect questions render for (``duckdb``; ``spark`` later)."""
+        """The SQL dialect questions render for (``duckdb`` or ``spark``)."""
         return self.engine.dialect
 
     def read(self) -> AbstractContextManager[Any]:

@@ -26,6 +26,22 @@ class Setting:
 
 
 HUB = Setting("hub", "hub.duckdb", "Path of the hub's DuckDB file (the data plane).")
+ENGINE = Setting(
+    "engine",
+    "duckdb",
+    "The engine questions run on: duckdb (the hub's file) or spark (the warehouse's Parquet "
+    "tables, read by Spark; needs the spark extra and Java 17 or 21).",
+)
+WAREHOUSE = Setting(
+    "warehouse",
+    "crosswalk-warehouse",
+    "Folder of the Spark engine's warehouse: the hub's analytic tables as Parquet snapshots.",
+)
+SPARK_MASTER = Setting(
+    "spark_master",
+    "local[*]",
+    "Spark master URL of the Spark engine: local[N] on one machine, spark://host:7077, yarn...",
+)
 CONTROL = Setting(
     "control",
     "sqlite:///crosswalk-control.db",
@@ -112,6 +128,9 @@ MEMORY_LIMIT = Setting("memory_limit", "", "DuckDB memory limit such as '6GB'; e
 
 SETTINGS: tuple[Setting, ...] = (
     HUB,
+    ENGINE,
+    WAREHOUSE,
+    SPARK_MASTER,
     CONTROL,
     AGREEMENT,
     SECRETS,

@@ -13,12 +13,19 @@ Counties are COOK unless said otherwise.
 
 from __future__ import annotations
 
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
 
+from crosswalk.engines import export_warehouse
+from crosswalk.hub import DuckDBEngine, Hub, ReadEngine
 from crosswalk.identity import link, linked, store
 from crosswalk.ingest import hub as hub_schema
 from crosswalk.ingest import ingest_state
@@ -109,3 +116,82 @@ def state_hub(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def control(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("CROSSWALK_SECRETS", str(tmp_path / "secrets"))
     return f"sqlite:///{tmp_path}/control.db"
+
+
+# Both engines over the synthetic state: its hub (``state_hub``) for DuckDB, and its
+# analytic tables exported to a Parquet warehouse that Spark reads in local mode. The
+# Spark cases are skipped, saying why, only where no Java runtime can be found; one
+# Spark session serves the whole run.
+
+ENGINES = ("duckdb", "spark")
+
+
+def java_missing() -> str | None:
+    """Why Spark cannot start here, or None."""
+    home = os.environ.get("JAVA_HOME")
+    if shutil.which("java") or (home and (Path(home) / "bin" / "java").is_file()):
+        return None
+    return "no Java runtime (java on PATH or $JAVA_HOME): make test installs Debian's"
+
+
+@dataclass(frozen=True)
+class State:
+    """The hub built for real, its warehouse, and the keys both engines use."""
+
+    hub: Path
+    warehouse: Path
+    secrets: Path
+
+
+@pytest.fixture(scope="session")
+def state(state_hub: Path, tmp_path_factory: pytest.TempPathFactory) -> State:
+    """The synthetic state's hub, and its analytic tables exported to a warehouse."""
+    root = tmp_path_factory.mktemp("warehouse")
+    secrets = root / "secrets"
+    export_warehouse(
+        state_hub, root / "warehouse", control=f"sqlite:///{root}/c.db", secrets=secrets
+    )
+    return State(state_hub, root / "warehouse", secrets)
+
+
+@pytest.fixture(scope="session")
+def spark_session() -> Iterator[Any]:
+    """One local Spark session for the run: one core, one shuffle partition, no UI."""
+    reason = java_missing()
+    if reason:
+        pytest.skip(reason)
+    pyspark_sql = pytest.importorskip("pyspark.sql", reason="PySpark (the spark extra) missing")
+    session = (
+        pyspark_sql.SparkSession.builder.master("local[1]")
+        .appName("crosswalk-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "1")
+        .config("spark.default.parallelism", "1")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.driver.memory", "1g")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+def read_engine(name: str, state: State, request: pytest.FixtureRequest) -> ReadEngine:
+    if name == "duckdb":
+        return DuckDBEngine(state.hub)
+    from crosswalk.engines import SparkEngine
+
+    return SparkEngine(state.warehouse, session=request.getfixturevalue("spark_session"))
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest, state: State, tmp_path: Path) -> Iterator[Hub]:
+    """A hub on each engine, with a control plane of its own (and the state's keys)."""
+    hub = Hub(
+        read_engine(request.param, state, request),
+        f"sqlite:///{tmp_path}/control.db",
+        state.secrets,
+    )
+    yield hub
+    hub.close()

@@ -24,20 +24,22 @@ SQL form slipped past the first.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
-import duckdb
 import sqlglot
 from sqlglot import exp
 
+from crosswalk.engines import reader
 from crosswalk.errors import AccessDenied
 
+# Functions that call out of SQL into the engine's host language (Spark: any static Java
+# method); no question needs them, on any engine.
+HOST_CALLS = frozenset({"reflect", "java_method", "try_reflect"})
 
-def relations(con: duckdb.DuckDBPyConnection) -> set[str]:
-    """Every table and view name the connection can see (lower case)."""
-    rows = con.execute(
-        "SELECT table_name FROM duckdb_tables() UNION SELECT view_name FROM duckdb_views()"
-    ).fetchall()
-    return {str(name).lower() for (name,) in rows}
+
+def relations(con: Any) -> set[str]:
+    """Every table and view name a read of any engine can see (lower case)."""
+    return reader(con).relations()
 
 
 def check_question_sql(
@@ -46,18 +48,20 @@ def check_question_sql(
     existing: Iterable[str],
     *,
     variables: Iterable[str] = (),
+    dialect: str = "duckdb",
 ) -> None:
     """Refuse ``sql`` unless it is one query reading only ``granted`` relations.
 
     ``existing`` are the relations the connection holds (a CTE may not shadow one);
-    ``variables`` the session variables the statement may read with ``getvariable``.
-    Raises AccessDenied naming what was refused.
+    ``variables`` the session variables the statement may read with ``getvariable`` (on
+    Spark: the named parameters it may use). ``dialect`` is the engine's the SQL is
+    written for. Raises AccessDenied naming what was refused.
     """
     allowed = {g.lower() for g in granted}
     real = {e.lower() for e in existing}
     readable = {v.lower() for v in variables}
     try:
-        statements = [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]
+        statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
     except sqlglot.errors.ParseError as e:
         raise AccessDenied(f"the question's SQL cannot be checked: {e}") from None
     if len(statements) != 1 or not isinstance(statements[0], exp.Query):
@@ -71,18 +75,25 @@ def check_question_sql(
     for table in tree.find_all(exp.Table):
         if not isinstance(table.this, exp.Identifier):
             raise AccessDenied(
-                f"the question calls a table function ({table.this.sql('duckdb')[:60]}); "
+                f"the question calls a table function ({table.this.sql(dialect)[:60]}); "
                 "it may read only the views the decision granted"
             )
         if table.args.get("db") or table.args.get("catalog"):
             raise AccessDenied(
-                f"the question names {table.sql('duckdb')}; "
+                f"the question names {table.sql(dialect)}; "
                 "it may read only the views the decision granted"
             )
         if table.name.lower() not in allowed | ctes:
             raise AccessDenied(
                 f"the question reads {table.name!r}, which the decision did not grant"
             )
+    for marker in tree.find_all(exp.Placeholder, exp.Parameter):
+        if marker.name.lower() not in readable:
+            raise AccessDenied("the question reads a parameter it was not given")
+    for call in tree.find_all(exp.Func):
+        called = (call.name if isinstance(call, exp.Anonymous) else call.sql_name()).lower()
+        if called in HOST_CALLS:
+            raise AccessDenied(f"the question calls {called}, which reaches outside SQL")
     for call in tree.find_all(exp.Anonymous):
         if call.name.lower() != "getvariable":
             continue

@@ -23,7 +23,6 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
-import duckdb
 import pyarrow as pa
 
 from crosswalk.access.admin import Administration
@@ -41,6 +40,7 @@ from crosswalk.agreement import (
 from crosswalk.audit import AccessDenied as DeniedEvent
 from crosswalk.audit import DataRead, load_key
 from crosswalk.disclosure import Protected, StoredHistory, TableSpec, protect
+from crosswalk.engines import reader
 from crosswalk.errors import AccessDenied, ConfigError, NotFound
 from crosswalk.identity.history import successors
 from crosswalk.identity.index import (
@@ -157,7 +157,7 @@ class Gate(Oversight, Administration, IdHistory):
 
     def _question_sql(
         self,
-        con: duckdb.DuckDBPyConnection,
+        con: Any,
         principal: Principal,
         purpose: str,
         question: AskedQuestion,
@@ -167,10 +167,15 @@ class Gate(Oversight, Administration, IdHistory):
         nothing else (a refusal is audited); the connection's configuration is locked
         before it runs."""
         scope = granted_scope(con, decision.granted, year_only=decision.year_only)
-        sql = question.render(scope)
+        dialect = reader(con).dialect
+        sql = question.render(scope, dialect)
         try:
             check_question_sql(
-                sql, scope.relations.values(), relations(con), variables=[CELL_KEY_SECRET]
+                sql,
+                scope.relations.values(),
+                relations(con),
+                variables=[CELL_KEY_SECRET],
+                dialect=dialect,
             )
         except AccessDenied as refused:
             objects = _objects(question, sql)
@@ -379,9 +384,7 @@ class Gate(Oversight, Administration, IdHistory):
 
 
 def _arrow(con: Any, sql: str) -> pa.Table:
-    relation = con.sql(sql)
-    assert relation is not None
-    return relation.to_arrow_table()
+    return reader(con).arrow(sql)
 
 
 def _objects(question: AskedQuestion, sql: str | None = None) -> dict[str, Any]:

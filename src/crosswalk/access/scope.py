@@ -12,16 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-import duckdb
 import pyarrow as pa
 
-from crosswalk.identity import linked
+from crosswalk.engines import CELL_KEY_SECRET, reader
 from crosswalk.model import LINKED_EVENT, LINKED_RECORD
-
-# The secret behind cell keys is a session variable set by whoever runs the query; it
-# never appears in SQL text.
-CELL_KEY_SECRET = "crosswalk_cell_key_secret"
 
 HUB_TABLES = ("linked_event", "linked_record")
 
@@ -58,7 +54,7 @@ class Scope:
 
 
 def granted_scope(
-    con: duckdb.DuckDBPyConnection,
+    con: Any,
     granted: Iterable[tuple[str, str]],
     name: str = "granted",
     year_only: Iterable[tuple[str, str]] = (),
@@ -68,12 +64,14 @@ def granted_scope(
 
     A row is kept when its agency's dataset has a granted element; a column when it is
     granted for every agency kept (the gate refuses partial grants before this). A date
-    granted as its ``year_only`` holds the first day of its year.
+    granted as its ``year_only`` holds the first day of its year. ``con`` is a read of
+    any engine (``crosswalk.engines.reader``); the scope reads the secret as it does.
     """
+    read = reader(con)
     granted = set(granted)
     years = {e for _, e in year_only}
     relations = {}
-    sources = linked.sources(con)
+    sources = read.sources()
     for table, (suffix, keys, columns) in _TABLES.items():
         datasets = {d for d, _ in granted if d.endswith(f".{suffix}")}
         agencies = sorted(d.split(".")[0] for d in datasets)
@@ -87,17 +85,15 @@ def granted_scope(
         ]
         where = ", ".join("'" + a.replace("'", "''") + "'" for a in agencies) or "NULL"
         view = f"{name}_{table}"
-        con.execute(
-            f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {', '.join(shown)} "
-            f"FROM {sources[table]} AS t WHERE agency IN ({where})"
+        read.temp_view(
+            view,
+            f"SELECT {', '.join(shown)} FROM {sources[table]} AS t WHERE agency IN ({where})",
         )
         relations[table] = view
-    return Scope(relations)
+    return Scope(relations, secret=read.secret)
 
 
-def run_counts(con: duckdb.DuckDBPyConnection, sql: str, secret: bytes) -> pa.Table:
-    """Run a question's SQL with the cell-key secret set as a session variable."""
-    con.execute(f"SET VARIABLE {CELL_KEY_SECRET} = ?", [secret.hex()])
-    relation = con.sql(sql)
-    assert relation is not None
-    return relation.to_arrow_table()
+def run_counts(con: Any, sql: str, secret: bytes) -> pa.Table:
+    """Run a question's SQL (rendered for the engine of ``con``) with the cell-key secret
+    bound as that engine binds it (a DuckDB session variable, a Spark named parameter)."""
+    return reader(con).arrow(sql, secret)

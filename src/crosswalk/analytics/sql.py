@@ -27,14 +27,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-import sqlglot
 from sqlglot import exp
 
 from crosswalk import clock
 from crosswalk.access.scope import Scope
 from crosswalk.analytics.filters import AGE_GROUPS, Filters
-from crosswalk.disclosure import cell_key_sql, for_dialect, key_of_hash_sql, record_key_sql
-from crosswalk.errors import ConfigError
+from crosswalk.disclosure import cell_key_sql, key_of_hash_sql, record_key_sql
+from crosswalk.engines import to_dialect
 from crosswalk.model import PROGRAMS
 
 
@@ -141,8 +140,4 @@ def cell_key(record_key: str = "rk") -> str:
 
 def render(sql: str, dialect: str = "duckdb") -> str:
     """The query for ``dialect``, through SQLGlot; raises if it cannot be expressed."""
-    try:
-        tree = for_dialect(sqlglot.parse_one(sql, read="duckdb"), dialect)
-        return tree.sql(dialect=dialect, pretty=True, unsupported_level=sqlglot.ErrorLevel.RAISE)
-    except (sqlglot.errors.ParseError, sqlglot.errors.UnsupportedError) as e:
-        raise ConfigError(f"the query cannot be written for {dialect}: {e}") from None
+    return to_dialect(sql, dialect)

@@ -25,6 +25,7 @@ from crosswalk.audit.events import (
     ReviewDecided,
     SignInFailed,
     TokenChanged,
+    WarehouseExported,
 )
 from crosswalk.audit.keys import PublicKey, load_key
 from crosswalk.audit.log import AuditLog, Verification
@@ -52,5 +53,6 @@ __all__ = [
     "SignInFailed",
     "TokenChanged",
     "Verification",
+    "WarehouseExported",
     "load_key",
 ]

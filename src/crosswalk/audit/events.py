@@ -88,6 +88,13 @@ class LinkageFailed(AuditEvent):
 
 
 @dataclass(frozen=True)
+class WarehouseExported(AuditEvent):
+    """The hub's analytic tables were written to a Spark warehouse snapshot, now current."""
+
+    action: ClassVar[str] = "warehouse.export"
+
+
+@dataclass(frozen=True)
 class ReviewDecided(AuditEvent):
     """A steward decided a clerical-review pair."""
 
@@ -161,6 +168,7 @@ EVENT_KINDS: tuple[type[AuditEvent], ...] = (
     LinkageStarted,
     LinkageRun,
     LinkageFailed,
+    WarehouseExported,
     ReviewDecided,
     AgreementChanged,
     ConsentChanged,

@@ -59,6 +59,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "The history of enterprise ids: merges, splits, retirements, and who was who on a date.",
     ),
     "export": ("identity", "Export the person index (audited)."),
+    "export-warehouse": (
+        "warehouse",
+        "Write the hub's analytic tables to the Spark engine's Parquet warehouse (audited).",
+    ),
     "person": (
         "access",
         "Show one person's records and services across agencies, as the agreement allows.",

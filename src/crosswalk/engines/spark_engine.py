@@ -1,0 +1,195 @@
+"""The Spark engine: the hub's analytic tables in a Parquet warehouse, read by Spark.
+
+Every read is a session of its own (``SparkSession.newSession``: its own temporary
+views and settings, the one Spark context shared), holding the warehouse's tables as
+temporary views. Questions reach it as SQL rendered for Spark; the cell-key secret is a
+named parameter bound when the query runs. PySpark is imported only here, when the
+first session starts.
+
+The second wall of ``crosswalk.access.confine`` on Spark: a read's session cannot run
+SQL on a file (``spark.sql.runSQLOnFiles`` off, so ``parquet.`/path``` is no table),
+and the gate refuses every statement but one query over the granted views, so none can
+change that setting back.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from crosswalk import settings
+from crosswalk.engines.base import CELL_KEY_SECRET, to_dialect
+from crosswalk.engines.warehouse import EXPORTED, warehouse_tables
+from crosswalk.errors import ConfigError, NotFound, ReadTimedOut, StoreUnavailable
+from crosswalk.identity import linked
+
+MISSING = (
+    "the Spark engine needs PySpark, an optional extra: pip install 'crosswalk[spark]' "
+    "(and Java 17 or 21)"
+)
+
+# Settings of a session the engine starts itself (a session passed in keeps its own).
+SESSION_CONFIG = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.ui.showConsoleProgress": "false",
+}
+
+
+def spark_schema(columns: tuple[Any, ...]) -> str:
+    """A Spark DDL schema for common-model columns (so a read infers nothing)."""
+    types = {"VARCHAR": "STRING"}
+    return ", ".join(f"{c.name} {types.get(c.type, c.type)}" for c in columns)
+
+
+# The warehouse's tables are read with the model's schema, not one inferred from the files.
+SCHEMAS = {table: spark_schema(columns) for table, (_, columns) in linked.TABLES.items()}
+
+
+def pyspark_sql() -> Any:
+    """The ``pyspark.sql`` module, or an error naming the extra to install."""
+    try:
+        import pyspark.sql
+    except ImportError:
+        raise ConfigError(MISSING) from None
+    return pyspark.sql
+
+
+class SparkRead:
+    """One read: a Spark session of its own over the warehouse's current snapshot."""
+
+    dialect = "spark"
+    secret = f"${CELL_KEY_SECRET}"  # written for Spark as the named parameter marker
+
+    def __init__(self, session: Any, tables: dict[str, Path]) -> None:
+        self.session = session
+        session.conf.set("spark.sql.runSQLOnFiles", "false")
+        session.conf.set("spark.sql.session.timeZone", "UTC")
+        for name, folder in tables.items():
+            source = session.read.schema(SCHEMAS[name]) if name in SCHEMAS else session.read
+            source.parquet(str(folder)).createOrReplaceTempView(name)
+        self._tables = set(tables)
+
+    def relations(self) -> set[str]:
+        return {t.name.lower() for t in self.session.catalog.listTables()}
+
+    def sources(self) -> dict[str, str]:
+        missing = sorted(set(EXPORTED) - self._tables)
+        if missing:
+            raise NotFound(
+                f"the warehouse holds no {', '.join(missing)}: export the hub after linking"
+            )
+        return {table: table for table in EXPORTED}
+
+    def temp_view(self, name: str, select: str) -> None:
+        self.session.sql(to_dialect(select, "spark")).createOrReplaceTempView(name)
+
+    def arrow(self, sql: str, secret: bytes | None = None) -> pa.Table:
+        args = {CELL_KEY_SECRET: secret.hex()} if secret is not None else None
+        table = self.session.sql(sql, args=args).toArrow()
+        assert isinstance(table, pa.Table)
+        return table
+
+    def close(self) -> None:
+        for name in self.relations():
+            self.session.catalog.dropTempView(name)
+
+
+class SparkEngine:
+    """The hub's analytic tables in a Parquet warehouse, read by a Spark session.
+
+    Args:
+        warehouse: the warehouse folder (default ``$CROSSWALK_WAREHOUSE``), written by
+            ``crosswalk.engines.export_warehouse``.
+        session: an existing ``SparkSession`` (a notebook's, a cluster job's); without
+            one the engine starts its own at ``master`` on the first read.
+        master: the Spark master URL (default ``$CROSSWALK_SPARK_MASTER``, ``local[*]``).
+        timeout: seconds one read may take before its Spark jobs are cancelled
+            (``ReadTimedOut``); 0: no limit.
+
+    Example:
+        >>> Hub(SparkEngine("warehouse", session=spark))  # doctest: +SKIP
+    """
+
+    dialect = "spark"
+
+    def __init__(
+        self,
+        warehouse: str | Path | None = None,
+        *,
+        session: Any = None,
+        master: str | None = None,
+        timeout: float = 0,
+    ) -> None:
+        self.warehouse = Path(
+            settings.WAREHOUSE.value(None if warehouse is None else str(warehouse))
+        )
+        self.master = settings.SPARK_MASTER.value(master)
+        self._session = session
+        self._owns_session = session is None
+        self.timeout = timeout
+        self._starting = threading.Lock()
+
+    def session(self) -> Any:
+        """The Spark session reads are made from (started on first use)."""
+        with self._starting:
+            if self._session is None:
+                sql = pyspark_sql()
+                builder = sql.SparkSession.builder.master(self.master).appName("crosswalk")
+                for key, value in SESSION_CONFIG.items():
+                    builder = builder.config(key, value)
+                try:
+                    self._session = builder.getOrCreate()
+                except Exception as e:  # Spark reports a missing Java as a gateway error
+                    first = str(e).splitlines()[0] if str(e) else type(e).__name__
+                    raise StoreUnavailable(
+                        f"cannot start Spark at {self.master} (Java 17 or 21 needed): {first}"
+                    ) from None
+            return self._session
+
+    @contextmanager
+    def read(self) -> Iterator[SparkRead]:
+        """A session of its own for one read, over the warehouse's current snapshot; its
+        jobs are cancelled once the read has taken longer than ``timeout`` seconds."""
+        tables = warehouse_tables(self.warehouse)
+        root = self.session()
+        context = root.sparkContext
+        group = f"crosswalk-read-{uuid.uuid4().hex}"
+        context.setJobGroup(group, "a read of the hub", interruptOnCancel=True)
+        timer = None
+        expired = threading.Event()
+        if self.timeout > 0:
+
+            def cancel() -> None:
+                expired.set()
+                context.cancelJobGroup(group)
+
+            timer = threading.Timer(self.timeout, cancel)
+            timer.daemon = True
+            timer.start()
+        read = SparkRead(root.newSession(), tables)
+        try:
+            yield read
+        except Exception:
+            if expired.is_set():
+                raise ReadTimedOut(
+                    f"the question took longer than the {self.timeout:g} s a read may take: "
+                    "narrow it (a shorter period, fewer programs) or ask the operator"
+                ) from None
+            raise
+        finally:
+            if timer is not None:
+                timer.cancel()
+            read.close()
+            context.setLocalProperty("spark.jobGroup.id", None)
+
+    def close(self) -> None:
+        with self._starting:
+            if self._session is not None and self._owns_session:
+                self._session.stop()
+            self._session = None
