@@ -8,13 +8,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from tests.analytics.conftest import State
 from typer.testing import CliRunner
 
 from crosswalk.audit import AuditLog
 from crosswalk.cli import full_app
 from crosswalk.engines import export_warehouse, warehouse_tables
 from crosswalk.engines.spark_engine import SparkEngine
-from crosswalk.errors import ConfigError, NotFound
+from crosswalk.errors import ConfigError, NotFound, ReadTimedOut
 from crosswalk.hub import DuckDBEngine, Hub, engine_for
 
 
@@ -91,3 +92,13 @@ def test_the_cli_exports_the_warehouse(
     assert result.exit_code == 0, result.output
     assert "linked_event" in result.output
     assert sorted(warehouse_tables(tmp_path / "w")) == ["linked_event", "linked_record"]
+
+
+def test_a_spark_read_past_its_time_is_cancelled(state: State, spark_session: object) -> None:
+    engine = SparkEngine(state.warehouse, session=spark_session, timeout=1)
+    endless = "SELECT count(*) AS n FROM range(1000000000) a CROSS JOIN range(1000000000) b"
+    with pytest.raises(ReadTimedOut, match="longer than the 1 s"), engine.read() as read:
+        read.arrow(endless)
+    # The session's next read runs as usual.
+    with SparkEngine(state.warehouse, session=spark_session).read() as read:
+        assert read.arrow("SELECT 1 AS n").to_pylist() == [{"n": 1}]

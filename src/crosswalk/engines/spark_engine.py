@@ -161,17 +161,21 @@ class SparkEngine:
         context = root.sparkContext
         group = f"crosswalk-read-{uuid.uuid4().hex}"
         context.setJobGroup(group, "a read of the hub", interruptOnCancel=True)
-        timer = None
-        expired = threading.Event()
-        if self.timeout > 0:
+        expired, done = threading.Event(), threading.Event()
 
-            def cancel() -> None:
-                expired.set()
+        def watch() -> None:
+            # Past the limit, cancel the group's jobs until the read ends: one cancel
+            # would miss a job the read had not yet started.
+            if done.wait(self.timeout):
+                return
+            expired.set()
+            while True:
                 context.cancelJobGroup(group)
+                if done.wait(0.2):
+                    return
 
-            timer = threading.Timer(self.timeout, cancel)
-            timer.daemon = True
-            timer.start()
+        if self.timeout > 0:
+            threading.Thread(target=watch, name=group, daemon=True).start()
         read = SparkRead(root.newSession(), tables)
         try:
             yield read
@@ -183,8 +187,7 @@ class SparkEngine:
                 ) from None
             raise
         finally:
-            if timer is not None:
-                timer.cancel()
+            done.set()
             read.close()
             context.setLocalProperty("spark.jobGroup.id", None)
 
