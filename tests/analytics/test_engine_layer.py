@@ -94,6 +94,7 @@ def test_the_cli_exports_the_warehouse(
     assert sorted(warehouse_tables(tmp_path / "w")) == ["linked_event", "linked_record"]
 
 
+@pytest.mark.slow
 def test_a_spark_read_past_its_time_is_cancelled(state: State, spark_session: object) -> None:
     engine = SparkEngine(state.warehouse, session=spark_session, timeout=1)
     endless = "SELECT count(*) AS n FROM range(1000000000) a CROSS JOIN range(1000000000) b"
