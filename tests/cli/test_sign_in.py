@@ -261,3 +261,26 @@ def test_the_host_operators_commands_are_audited_as_the_operator(tmp_path: Path,
         ("operator.command", login, "control migrate"),
         ("account.change", login, None),
     ]
+
+
+def test_the_operator_makes_the_keys_ahead_owner_only_and_audited(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    keys = tmp_path / "keys"
+    monkeypatch.setenv("CROSSWALK_SECRETS", str(keys))
+    control = f"sqlite:///{tmp_path}/control.db"
+    assert run(["control", "keys", "--control", control]) == 0
+    assert capsys.readouterr().out.count("created") == 3
+    names = {"audit-signing.key", "pseudonym.key", "cell-key.key"}
+    assert {p.name for p in keys.iterdir()} == names
+    assert all(p.stat().st_mode & 0o777 == 0o600 for p in keys.iterdir())
+    secrets = [p.read_text().strip() for p in keys.iterdir()]
+    assert run(["control", "keys", "--control", control]) == 0
+    out = capsys.readouterr().out
+    assert "created" not in out and out.count("kept") == 3
+    made = [e for e in _entries(control) if e["action"] == "operator.command"]
+    assert [sorted(m["objects"]["created"]) for m in made] == [sorted(names), []]
+    assert all(m["user"].startswith("operator:") for m in made)
+    assert made[0]["objects"]["audit_key"] == made[1]["objects"]["audit_key"]
+    bodies = json.dumps(made)
+    assert not any(line in bodies for s in secrets for line in s.splitlines() if len(line) > 20)

@@ -18,6 +18,7 @@ from crosswalk import clock
 from crosswalk.agreement import Agreement, Decision, Principal, Request, agreement_in_force, decide
 from crosswalk.audit import AccessDenied as DeniedEvent
 from crosswalk.audit import AuditEvent, DataRead, load_key
+from crosswalk.audit.keys import PSEUDONYM_KEY_FILE
 from crosswalk.errors import AccessDenied
 from crosswalk.hub import Hub
 
@@ -58,7 +59,7 @@ class GateCore:
 
     def pseudonym(self, enterprise_id: str, purpose: str) -> str:
         """Stable within a purpose, different between purposes, never the id itself."""
-        key = load_key(self._secrets / "pseudonym.key")
+        key = load_key(self._secrets / PSEUDONYM_KEY_FILE)
         return (
             "X"
             + hmac.new(key, f"{purpose}|{enterprise_id}".encode(), hashlib.sha256).hexdigest()[:16]

@@ -39,6 +39,7 @@ from crosswalk.agreement import (
 )
 from crosswalk.audit import AccessDenied as DeniedEvent
 from crosswalk.audit import DataRead, load_key
+from crosswalk.audit.keys import CELL_KEY_FILE
 from crosswalk.disclosure import Protected, StoredHistory, TableSpec, protect
 from crosswalk.engines import reader
 from crosswalk.errors import AccessDenied, ConfigError, NotFound
@@ -301,7 +302,7 @@ class Gate(Oversight, Administration, IdHistory):
         """Answer ``question`` as aggregates under disclosure control, or refuse it whole."""
         decision = self._decide_whole(principal, purpose, question, "aggregate")
         assert decision.min_cell is not None
-        secret = load_key(self._secrets / "cell-key.key")
+        secret = load_key(self._secrets / CELL_KEY_FILE)
         with self._read() as con:
             sql = self._question_sql(con, principal, purpose, question, decision)
             exact = run_counts(con, sql, secret)

@@ -153,8 +153,8 @@ class TokenChanged(AuditEvent):
 @dataclass(frozen=True)
 class OperatorCommand(AuditEvent):
     """The host operator ran one of their own commands (a control-plane migration, the
-    service's database role, the service starting or stopping); ``objects`` names the
-    command. These commands read no person data."""
+    service's database role, the keys made ahead, the service starting or stopping);
+    ``objects`` names the command. These commands read no person data."""
 
     action: ClassVar[str] = "operator.command"
 

@@ -21,6 +21,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from crosswalk.errors import ConfigError, IntegrityError
 
 SIGNING_KEY_FILE = "audit-signing.key"
+# The symmetric keys in the same folder: per-purpose pseudonyms and the cell keys of
+# disclosure control (``load_key``).
+PSEUDONYM_KEY_FILE = "pseudonym.key"
+CELL_KEY_FILE = "cell-key.key"
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "audit": ("access", "The tamper-evident audit log."),
     "account": ("accounts", "Accounts: who may sign in, their agency and roles."),
     "token": ("accounts", "API tokens: shown once, kept as hashes, scoped, expiring."),
-    "control": ("accounts", "The control plane's schema (the host operator)."),
+    "control": ("accounts", "The control plane's schema and keys (the host operator)."),
     "serve": ("serve", "Serve the REST API over the hub and the control plane."),
     "demo": (
         "demo",

@@ -227,7 +227,7 @@ def token_list(
 
 
 control_app = typer.Typer(
-    help="The control plane's schema (the host operator).", no_args_is_help=True
+    help="The control plane's schema and keys (the host operator).", no_args_is_help=True
 )
 
 
@@ -240,6 +240,24 @@ def control_migrate(control: Control = None) -> None:
     """
     before, after = operator.migrate(stores.control_engine(control))
     Console().print(f"control plane at revision {after} (was {before or 'empty'})")
+
+
+@control_app.command("keys")
+def control_keys(control: Control = None) -> None:
+    """Create the keys kept outside the hub in $CROSSWALK_SECRETS, those missing (audit
+    signing, pseudonyms, cell keys), owner-only; the host operator's, audited as them.
+
+    Example: crosswalk control keys
+    """
+    from crosswalk.audit import AuditLog
+
+    made, kept, fingerprint = operator.create_keys(AuditLog(stores.control_engine(control)))
+    console = Console()
+    for p in made:
+        console.print(f"created {p} (mode 600)", highlight=False)
+    for p in kept:
+        console.print(f"kept {p}", highlight=False)
+    console.print(f"audit key {fingerprint}: publish it with `crosswalk audit public-key`")
 
 
 @control_app.command("grant-service-role")
