@@ -199,8 +199,9 @@ def test_a_file_whose_kind_cannot_be_told_gets_a_hint(tmp_path):
     assert "--kind events" in str(err.value) and "guessed as clients" in str(err.value)
 
 
-def test_the_counts_are_kept_with_the_batch(tmp_path, capsys):
+def test_the_counts_are_kept_with_the_batch(tmp_path, capsys, signed_in):
     import json
+    import os
 
     from crosswalk.access import lineage
     from crosswalk.agreement import Principal
@@ -215,8 +216,8 @@ def test_the_counts_are_kept_with_the_batch(tmp_path, capsys):
     assert {(r["field"], r["rule"], r["rows"], r["share"], r["outcome"]) for r in rows} >= {
         ("dob", "dob_unparseable", 38, 0.95, "flagged")
     }
-    flags = ["--user", "fcs.steward", "--agency", "fcs", "--role", "steward",
-             "--purpose", "operations"]  # fmt: skip
+    control = os.environ["CROSSWALK_CONTROL"]
+    flags = [*signed_in("fcs.steward", "fcs", "steward", control=control), "--control", control]
     argv = ["batches", "--issues", "--batch", result.batch_id, "--hub", str(hub), *flags]
     assert run([*argv, "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
