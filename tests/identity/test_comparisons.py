@@ -91,6 +91,13 @@ def level(comparison_name, left, right):
             "Jaro-Winkler distance of first_name >= 0.92",
         ),
         ({}, {"first_name": None}, "first_name is NULL"),
+        # names swapped, one of them misspelt
+        (
+            {"first_name": "SMIHT", "first_canonical": "SMIHT", "first_phonetic": "SMT",
+             "first_token": "SMIHT", "last_name": "WILLIAM"},
+            {},
+            "one name in the other's other place",
+        ),
         # one person known by the middle name: SCOTT SMITH and WILLIAM S SMITH
         (
             {"first_name": "SCOTT", "first_canonical": "SCOTT", "first_phonetic": "SKT", "first_token": "SCOTT"},
@@ -219,3 +226,16 @@ def test_middle_name_used_as_first():
         {"middle_name": "JAMES"},
     )
     assert got == "middle name used as first"
+
+
+@pytest.mark.parametrize(
+    ("right", "expected"),
+    [
+        ({}, "Exact match on address_line"),
+        ({"address_line": "1 MAIN SR"}, "Damerau-Levenshtein distance of address_line <= 1"),
+        ({"address_line": "1 MIAN ST"}, "Damerau-Levenshtein distance of address_line <= 1"),
+        ({"address_line": "17 ELM AVE"}, "Exact match on zip"),
+    ],
+)
+def test_address(right, expected):
+    assert level("address", {}, right) == expected

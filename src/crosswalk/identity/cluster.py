@@ -5,7 +5,9 @@ Clustering is connected components over accepted links, followed by a check of e
 component for records that cannot be one person (two different full SSNs, a JR and a SR,
 a steward's "not a match"). A component with such a conflict is rebuilt greedily from its
 strongest links, never joining two groups that conflict, so one wrong link cannot merge
-two people and all their records.
+two people and all their records. Two records that look like members of one household
+keep their groups apart unless the groups hold an identifier in common, or a record
+tied to one of them by an identifier shows it to be a variant of the same person.
 """
 
 from __future__ import annotations
@@ -79,9 +81,16 @@ def middle_initial_as_first_sql(a: str, b: str, suffixed: bool = False) -> str:
     )
 
 
+def transposed_sql(x: str, y: str) -> str:
+    """SQL true when ``x`` and ``y`` differ by one transposition of adjacent characters
+    (one Damerau-Levenshtein edit that is two Levenshtein edits)."""
+    return f"coalesce(damerau_levenshtein({x}, {y}) = 1 AND levenshtein({x}, {y}) = 2, false)"
+
+
 def cannot_link_sql(a: str = "a", b: str = "b") -> str:
     """SQL true when records ``a`` and ``b`` look like two people of one household rather
-    than one person recorded twice, unless an identifier agrees (SSN, Medicaid id):
+    than one person recorded twice, unless an identifier agrees (SSN, Medicaid id, a
+    typed identifier; equal or one transposition apart):
 
     - a generation apart: birth years 12 or more apart (a parent and a child given the same
       name, with no JR/SR in the data);
@@ -94,9 +103,15 @@ def cannot_link_sql(a: str = "a", b: str = "b") -> str:
     - siblings: different first names (not a nickname) and dates of birth that no single
       recording error (a swap, a year, a month or a day wrong) explains.
     """
+    # An identifier equal, or one adjacent transposition apart (a typing slip; the
+    # identifiers of a household's members, issued in turn, differ otherwise).
     same_id = (
         f"(coalesce({a}.ssn = {b}.ssn, false) OR coalesce({a}.medicaid_id = {b}.medicaid_id, false)"
-        f" OR coalesce(list_has_any({a}.other_keys, {b}.other_keys), false))"
+        f" OR coalesce(list_has_any({a}.other_keys, {b}.other_keys), false)"
+        f" OR {transposed_sql(f'{a}.ssn', f'{b}.ssn')}"
+        f" OR {transposed_sql(f'{a}.medicaid_id', f'{b}.medicaid_id')}"
+        f" OR (coalesce(split_part({a}.other_key_1, ':', 1) = split_part({b}.other_key_1, ':', 1), false)"
+        f" AND {transposed_sql(f'{a}.other_key_1', f'{b}.other_key_1')}))"
     )
     first_explained = f"""coalesce({a}.first_canonical = {b}.first_canonical, false)
         OR coalesce(jaro_winkler_similarity({a}.first_name, {b}.first_name) >= 0.8, false)
@@ -237,16 +252,24 @@ def _split(
     # Pairs the household rules refuse: two people of one household unless an identifier
     # agrees, between the records or (below) between the groups that hold them.
     household: set[tuple[str, str]] = set()
+    whole: set[str] = set()  # records holding a first name and a DOB
+    middle: set[str] = set()  # records holding a middle name
     ids: dict[str, set[str]] = {k: set() for k, *_ in members}
     if pair_rule:
-        for key, ssn, medicaid, others in con.execute(
-            f"""SELECT c.record_key, p.ssn, p.medicaid_id, p.other_keys FROM component c
+        for key, ssn, medicaid, others, complete, has_middle in con.execute(
+            f"""SELECT c.record_key, p.ssn, p.medicaid_id, p.other_keys,
+                   p.dob IS NOT NULL AND p.first_name IS NOT NULL, p.middle_name IS NOT NULL
+            FROM component c
             JOIN {records} p USING (record_key) WHERE c.component IN (SELECT unnest(?))""",
             [sorted(conflicted)],
         ).fetchall():
             ids[key] = {f"ssn:{ssn}"} if ssn else set()
             ids[key] |= {f"medicaid:{medicaid}"} if medicaid else set()
             ids[key] |= set(others or ())
+            if complete:
+                whole.add(key)
+            if has_middle:
+                middle.add(key)
         household = {
             (x, y)
             for x, y in con.execute(
@@ -257,6 +280,7 @@ def _split(
                 [sorted(conflicted)],
             ).fetchall()
         }
+    held = {k: set(v) for k, v in ids.items()}  # each record's own identifiers
     parent: dict[str, str] = {k: k for k, *_ in members}
     ssns: dict[str, set[str]] = {k: ({s} if s else set()) for k, _, s, _ in members}
     suffixes: dict[str, set[str]] = {
@@ -283,7 +307,32 @@ def _split(
         # or a DOB recorded wrongly) does not keep them apart.
         if ids[a] & ids[b]:
             return False
-        return any((x, y) in household or (y, x) in household for x, y in pairs)
+        return any(lookalike(x, y, a, b) for x, y in pairs)
+
+    def refuses(x: str, y: str) -> bool:
+        return (x, y) in household or (y, x) in household
+
+    def lookalike(x: str, y: str, a: str, b: str) -> bool:
+        """Records ``x`` of group ``a`` and ``y`` of ``b`` look like two people of one
+        household, and no record that an identifier ties to one of them says otherwise:
+        a record of ``y``'s group holding ``y``'s identifier that the household rules do
+        not refuse against ``x`` (so ``y``'s name or DOB is one of that person's
+        variants), or the same the other way round. The rules cannot refuse what a record
+        lacks, so such a witness holds a first name and a DOB, and a middle name if ``x``
+        has one."""
+        if not refuses(x, y):
+            return False
+        return not (witness(x, y, b) or witness(y, x, a))
+
+    def witness(x: str, y: str, group: str) -> bool:
+        return any(
+            w != y
+            and held[w] & held[y]
+            and w in whole
+            and (x not in middle or w in middle)
+            and not refuses(x, w)
+            for w in group_members[group]
+        )
 
     for key_l, key_r in edges:  # strongest first
         a, b = find(key_l), find(key_r)

@@ -62,6 +62,12 @@ def build_features(
     ids = "p.other_ids" if has_ids else "NULL::STRUCT(kind VARCHAR, value VARCHAR)[]"
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {table} AS
+        SELECT *,
+               -- each half of the first typed identifier (with its kind): a one-character
+               -- typo leaves one half whole, so blocking on either finds the pair
+               split_part(other_key_1, ':', 1) || ':' || left(other_value_1, length(other_value_1) // 2) AS other_key_head,
+               split_part(other_key_1, ':', 1) || ':' || substr(other_value_1, length(other_value_1) // 2 + 1) AS other_key_tail
+        FROM (SELECT *, substr(other_key_1, strpos(other_key_1, ':') + 1) AS other_value_1 FROM (
         SELECT p.record_key AS unique_id, p.agency,
                p.first_name, p.last_name, p.middle_name, p.name_suffix,
                coalesce(p.first_name_canonical, p.first_name) AS first_canonical,
@@ -77,6 +83,8 @@ def build_features(
                -- every record of the same name (few records, so few pairs)
                CASE WHEN p.dob IS NULL THEN coalesce(p.first_name_canonical, p.first_name)
                     || ' ' || p.last_name END AS full_name_no_dob,
+               left(p.first_name, 1) || ' ' || p.last_name || ' ' || p.zip AS last_zip,
+               CASE WHEN p.dob IS NULL THEN left(p.first_name, 1) || ' ' || p.last_name || ' ' || p.zip END AS last_zip_no_dob,
                p.dob, year(p.dob) AS dob_year, month(p.dob) AS dob_month, day(p.dob) AS dob_day,
                -- two overlapping two-year windows: birth years one apart share one of them
                year(p.dob) // 2 AS dob_year_even, (year(p.dob) + 1) // 2 AS dob_year_odd,
@@ -93,6 +101,6 @@ def build_features(
         FROM {source} p
         LEFT JOIN phonetic fp ON fp.name = p.first_name
         LEFT JOIN phonetic lp ON lp.name = p.last_name
-        LEFT JOIN phonetic mp ON mp.name = p.middle_name"""
+        LEFT JOIN phonetic mp ON mp.name = p.middle_name))"""
     )
     return con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]

@@ -53,9 +53,13 @@ _SOURCE: dict[str, str] = {
     "other_keys": "other_ids",
     "other_kinds": "other_ids",
     "other_key_1": "other_ids",
+    "other_key_head": "other_ids",
+    "other_key_tail": "other_ids",
     "other_ids_held": "other_ids",
     "full_name": "last_name",
     "full_name_no_dob": "dob",
+    "last_zip": "zip",
+    "last_zip_no_dob": "dob",
 }
 
 
@@ -109,6 +113,13 @@ def _first_name(fields: frozenset[str]) -> _Comparison:
             _level(
                 f"{middle_initial_as_first_sql('l', 'r', True)} OR {middle_initial_as_first_sql('r', 'l', True)}",
                 "middle initial used as first",
+            )
+        )
+    if "last_name" in fields:
+        levels.append(
+            _level(
+                "first_name_l = last_name_r OR last_name_l = first_name_r",
+                "one name in the other's other place",
             )
         )
     levels += [
@@ -231,7 +242,14 @@ def _address(fields: frozenset[str]) -> _Comparison:
         "address",
         [
             _level(f"{side} OR {other}", "missing").configure(is_null_level=True),
-            *(cll.ExactMatchLevel(f) for f in parts),
+            *(cll.ExactMatchLevel(f) for f in parts[:1]),
+            # a typo in the street line (the street number is compared too)
+            *(
+                [cll.DamerauLevenshteinLevel("address_line", 1)]
+                if parts[0] == "address_line"
+                else []
+            ),
+            *(cll.ExactMatchLevel(f) for f in parts[1:]),
             cll.ElseLevel(),
         ],
     )
@@ -371,6 +389,9 @@ CANDIDATE_RULES: tuple[Rule, ...] = (
     Rule("Medicaid id", ("medicaid_id",)),
     # Typed identifiers: the first (in sorted order) of each record.
     Rule("other identifier", ("other_key_1",)),
+    # A one-character typo leaves one half of an identifier whole.
+    Rule("first half of the other identifier + surname initial", ("other_key_head", "last_initial")),
+    Rule("second half of the other identifier + surname initial", ("other_key_tail", "last_initial")),
     Rule("DOB + surname sound", ("dob", "last_phonetic")),
     Rule("DOB + first name", ("dob", "first_canonical")),
     Rule("names + birth year", ("first_canonical", "last_name", "dob_year")),
@@ -383,6 +404,9 @@ CANDIDATE_RULES: tuple[Rule, ...] = (
     Rule("address + surname", ("address_line", "last_name")),
     Rule("names, no DOB on the left", (), (("full_name_no_dob", "full_name"),)),
     Rule("names, no DOB on the right", (), (("full_name", "full_name_no_dob"),)),
+    # ... and by surname and postcode (a first name misspelt as well)
+    Rule("surname + postcode, no DOB on the left", (), (("last_zip_no_dob", "last_zip"),)),
+    Rule("surname + postcode, no DOB on the right", (), (("last_zip", "last_zip_no_dob"),)),
     Rule("phone", ("phone",)),
     Rule("address + first name", ("address_line", "first_canonical")),
     Rule("SSN last four + first name", ("ssn_last4", "first_canonical")),
