@@ -13,6 +13,8 @@ def test_demo_generates_ingests_links_asks_and_reports(tmp_path, capsys, monkeyp
     assert "True cross-agency overlap" in text
     assert "B-cubed F1" in text and "Linked" in text
     assert "Requests through the gate" in text and "DENIED" in text
+    assert "A data request for research" in text and "; granted" in text
+    assert "under the grant: 20 rows (pseudonym," in text
     for title in ("pair of programs", "before and after TANF", "unemployment claim"):
         assert title in text
     assert "counts hidden (·)" in text

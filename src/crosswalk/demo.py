@@ -2,7 +2,9 @@
 
 ``crosswalk demo`` (and ``make demo``) generates a synthetic state, ingests all 13
 agencies into a fresh hub, links person records into enterprise persons, asks the gate
-for a person's records as different accounts, and asks cross-agency questions
+for a person's records as different accounts, takes a researcher's data request
+through the stewards' approvals to a grant and answers a research question under it,
+and asks cross-agency questions
 (program overlap, a pathway, a cohort's outcomes) as an analyst under disclosure
 control, writing their charts. It reports what each step produced, with the linkage
 scored against the ground truth. Each step is the library function a user would call;
@@ -89,6 +91,20 @@ TOKEN_DAYS = 30
 
 
 @dataclass(frozen=True)
+class GrantExample:
+    """A data request for a purpose used only by request, from asking to an answer."""
+
+    request_id: str
+    purpose: str
+    level: str
+    agencies: list[str]
+    approved_by: list[str]
+    before: str  # what the gate answered the question before the grant
+    rows: int  # rows of the question answered under the grant
+    columns: list[str]
+
+
+@dataclass(frozen=True)
 class DemoResult:
     out: Path
     hub: Path
@@ -97,6 +113,7 @@ class DemoResult:
     linked: LinkResult
     evaluation: Evaluation
     gate_examples: list[GateExample]
+    grant_example: GrantExample
     analytics_examples: list[AnalyticsExample]
     audit: Verification
     accounts: list[DemoAccount]
@@ -133,6 +150,8 @@ def demo(
         "linkage_review",
         out / "state" / "truth",
     )
+    say("a researcher's data request: the stewards approve, the grant answers")
+    granted = grant_example(hub, control, secrets, accounts)
     say("asking the gate for data as different agencies and purposes")
     examples = gate_examples(hub, control, secrets, accounts)
     say("asking cross-agency questions as an analyst, under disclosure control")
@@ -145,6 +164,7 @@ def demo(
         linked,
         evaluation,
         examples,
+        granted,
         questions,
         AuditLog(control, secrets=secrets).verify(),
         accounts,
@@ -260,6 +280,60 @@ def analytics_examples(
         ]
         out.append(AnalyticsExample(title, answer, paths))
     return out
+
+
+# Research is used only by request (the agreement's ``by_request``): the researcher asks
+# for these programs' services and their clients' birth year, sex and county.
+RESEARCH_QUESTION = analytics.HeavyUsers(
+    analytics.Filters(programs=("MEDICAID", "SNAP", "TANF")), limit=20
+)
+
+
+def grant_example(
+    hub: Path, control: str, secrets: Path, accounts: list[DemoAccount]
+) -> GrantExample:
+    """The researcher asks the heaviest multi-system users for research (refused: no
+    grant), requests the data, the steward of every agency it names approves, and the
+    same question is answered, pseudonymised, under the grant."""
+    gate = Gate(hub, control, secrets=secrets)
+    today = clock.today()
+    level = "pseudonymised"
+    researcher = _signed_in(control, secrets, accounts, "researcher", "research")
+    try:
+        gate.rows(researcher, "research", RESEARCH_QUESTION, level)
+        before = "answered"
+    except AccessDenied as denied:
+        before = str(denied)
+    agencies = sorted({d.split(".")[0] for d, _ in RESEARCH_QUESTION.elements})
+    elements = [
+        *RESEARCH_QUESTION.elements,
+        *((f"{a}.clients", "county") for a in agencies),
+    ]
+    request = gate.request_data(
+        researcher,
+        "research",
+        elements,
+        level,
+        today,
+        today + timedelta(days=179),
+        "Who uses the most programs, and which, to plan coordinated services",
+    )
+    approved_by = []
+    for agency in request.agencies:
+        steward = next(a.username for a in accounts if a.name == f"{agency}-steward")
+        request = gate.approve_request(steward, request.request_id, "within the agreement")
+        approved_by.append(steward)
+    rows = gate.rows(researcher, "research", RESEARCH_QUESTION, level)
+    return GrantExample(
+        request.request_id,
+        "research",
+        level,
+        list(request.agencies),
+        approved_by,
+        before,
+        rows.num_rows,
+        rows.column_names,
+    )
 
 
 def gate_examples(

@@ -230,6 +230,15 @@ class AlreadyExists(CrosswalkError):
     status = 409
 
 
+class RequestConflict(CrosswalkError):
+    """A data request that cannot take this step in its state: not pending any more,
+    already answered for that agency, no longer permitted by the agreement in force, or
+    not an active grant."""
+
+    title = "Request cannot take this step"
+    status = 409
+
+
 class PayloadTooLarge(CrosswalkError):
     """A request body over the service's size limit."""
 

@@ -11,7 +11,7 @@ question. The hub holds:
   (``crosswalk.engines.SparkEngine``: the analytic tables as Parquet in a warehouse),
   chosen by ``$CROSSWALK_ENGINE`` or passed in as an engine;
 - the control-plane engine (SQLAlchemy; SQLite or PostgreSQL), with the audit log and
-  the consent registry over it;
+  the consent registry and the data requests (and their grants) over it;
 - the folder of keys kept outside the hub.
 
 The hub never decides anything: the gate decides each request against the agreement in
@@ -35,6 +35,7 @@ import sqlalchemy as sa
 
 from crosswalk import settings, stores
 from crosswalk.agreement.consent import ConsentRegistry
+from crosswalk.agreement.requests import RequestRegistry
 from crosswalk.audit import AuditLog
 from crosswalk.errors import ConfigError, HubBusy, ReadTimedOut
 
@@ -224,6 +225,7 @@ class Hub:
         self.secrets = Path(settings.SECRETS.value(None if secrets is None else str(secrets)))
         self.audit = AuditLog(self.control, secrets=self.secrets)
         self.consents = ConsentRegistry(self.control)
+        self.requests = RequestRegistry(self.control)
 
     @property
     def dialect(self) -> str:

@@ -3,6 +3,7 @@ from datetime import date
 import duckdb
 import pytest
 import sqlalchemy as sa
+from tests.grants import granted, person_view_elements
 
 from crosswalk.access import REDISCLOSURE_NOTICE, WITHHOLDING_NOTICE, Gate
 from crosswalk.agreement import Principal
@@ -74,6 +75,9 @@ def test_every_read_is_audited_with_rows(hub, sud_person, control):
 def test_pseudonyms_are_stable_per_purpose_and_hide_identifiers(hub, sud_person, control):
     researcher = Principal("rae", "cdo", "researcher")
     gate = Gate(hub, control)
+    for purpose in ("research", "program_evaluation"):
+        elements = person_view_elements(researcher, purpose, "pseudonymised")
+        granted(gate, researcher, purpose, elements)
     a = gate.person(researcher, "research", sud_person, level="pseudonymised")
     b = gate.person(researcher, "research", sud_person, level="pseudonymised")
     c = gate.person(researcher, "program_evaluation", sud_person, level="pseudonymised")
@@ -100,9 +104,12 @@ def test_gate_hands_out_no_connection(hub, control):
 
 def test_no_row_reveals_a_program_the_reader_may_not_see(hub, sud_person, control):
     """A researcher may see quasi-identifiers, but not rows that show substance-use treatment."""
-    answer = Gate(hub, control).person(
-        Principal("rae", "cdo", "researcher"), "research", sud_person, level="pseudonymised"
+    researcher = Principal("rae", "cdo", "researcher")
+    gate = Gate(hub, control)
+    granted(
+        gate, researcher, "research", person_view_elements(researcher, "research", "pseudonymised")
     )
+    answer = gate.person(researcher, "research", sud_person, level="pseudonymised")
     assert answer.records, "other agencies' records are shown"
     assert all(r["agency"] != "sud" for r in answer.records)
     assert all(e["agency"] != "sud" for e in answer.events)

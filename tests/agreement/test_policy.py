@@ -4,16 +4,26 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crosswalk.agreement import Level, Principal, Request, decide, load_agreement
+from crosswalk.agreement import Grant, Level, Principal, Request, decide, load_agreement
 from crosswalk.agreement.model import Pseudonymised
 
 AGREEMENT = load_agreement()
 TODAY = date(2025, 6, 1)
 
 
-def ask(agency, role, purpose, elements, level):
+def grant_of(agency, role, purpose, elements, level, gid="R1", start=TODAY, end=TODAY, user="u"):
+    """A grant (an approved data request) of user ``u``."""
+    return Grant(
+        gid, Principal(user, agency, role), purpose, frozenset(elements), level, start, end
+    )
+
+
+def ask(agency, role, purpose, elements, level, grants=()):
     return decide(
-        AGREEMENT, Request(Principal("u", agency, role), purpose, tuple(elements), level), at=TODAY
+        AGREEMENT,
+        Request(Principal("u", agency, role), purpose, tuple(elements), level),
+        at=TODAY,
+        grants=grants,
     )
 
 
@@ -66,9 +76,10 @@ def ask(agency, role, purpose, elements, level):
             False,
             None,
         ),
-        ("cdo", "researcher", "research", ("hfs.events", "program"), "pseudonymised", True, "4.2"),
+        # used only by request: without a grant, denied, citing the clause
+        ("cdo", "researcher", "research", ("hfs.events", "program"), "pseudonymised", False, "4.2"),
         ("cdo", "researcher", "research", ("ides.events", "amount"), "pseudonymised", False, None),
-        ("cdo", "researcher", "research", ("ides.events", "amount"), "aggregate", True, "4.3"),
+        ("cdo", "researcher", "research", ("ides.events", "amount"), "aggregate", False, "4.3"),
         ("sud", "steward", "operations", ("sud.clients", "ssn_last4"), "identified", True, "6.1"),
         ("sud", "steward", "operations", ("hfs.clients", "ssn_last4"), "identified", False, None),
         (
@@ -178,8 +189,9 @@ def test_withdrawn_agency_is_excluded_from_its_date():
 
 
 # An independent oracle: expand every clause into the set of (recipient, role, purpose,
-# class, level, own data only, needs consent) tuples it grants, then look requests up in
-# that set, applying the level's rules as docs/agreement.md states them.
+# class, level, own data only, needs consent, by request) tuples it grants, then look
+# requests up in that set, applying the level's rules as docs/agreement.md states them.
+# A tuple used only by request counts only when the request's grant covers the element.
 def _oracle_table():
     granted = set()
     parties = [p.code for p in AGREEMENT.parties]
@@ -199,6 +211,7 @@ def _oracle_table():
                                         level.name,
                                         r.own_data_only,
                                         r.requires_consent,
+                                        r.by_request or purpose in AGREEMENT.by_request,
                                     )
                                 )
     return granted
@@ -208,8 +221,9 @@ ORACLE = _oracle_table()
 DIRECT = {"direct_identifier", "case_identifier"}
 
 
-def oracle(agency, role, purpose, dataset_id, element, level):
-    """(allowed, needs consent, year only) as the agreement's text says."""
+def oracle(agency, role, purpose, dataset_id, element, level, granted_by_request=False):
+    """(allowed, needs consent, year only) as the agreement's text says; with
+    ``granted_by_request``, a grant covers the element."""
     dataset = AGREEMENT.dataset(dataset_id)
     cls = dataset.elements[element]
     if level == "pseudonymised" and (
@@ -217,31 +231,35 @@ def oracle(agency, role, purpose, dataset_id, element, level):
     ):
         return False, False, False
     matches = [
-        (own, consent)
-        for (a, ro, pu, c, lv, own, consent) in ORACLE
+        (own, consent, by_request)
+        for (a, ro, pu, c, lv, own, consent, by_request) in ORACLE
         if (a, ro, pu, c, lv) == (agency, role, purpose, cls, level)
         and (not own or dataset.party == agency)
     ]
-    if not matches:
+    standing = [m for m in matches if not m[2]]
+    usable = standing or (matches if granted_by_request else [])
+    if not usable:
         return False, False, False
     person_level = level != "aggregate"
     needs = all(
-        person_level and (consent or (dataset.part2 and not own)) for own, consent in matches
+        person_level and (consent or (dataset.part2 and not own)) for own, consent, _ in usable
     )
     year = level == "pseudonymised" and element in AGREEMENT.levels.pseudonymised.year_only
     return True, needs, year
 
 
 ELEMENTS = [(d.id, e) for d in AGREEMENT.datasets for e in d.elements]
+LEVELS = [lv.name for lv in Level]
+PARTIES = [p.code for p in AGREEMENT.parties]
 
 
 @settings(max_examples=3000, deadline=None)
 @given(
-    agency=st.sampled_from([p.code for p in AGREEMENT.parties]),
+    agency=st.sampled_from(PARTIES),
     role=st.sampled_from(list(AGREEMENT.roles)),
     purpose=st.sampled_from(list(AGREEMENT.purposes)),
     element=st.sampled_from(ELEMENTS),
-    level=st.sampled_from([lv.name for lv in Level]),
+    level=st.sampled_from(LEVELS),
 )
 def test_every_decision_matches_the_oracle(agency, role, purpose, element, level):
     d = ask(agency, role, purpose, [element], level)
@@ -249,6 +267,159 @@ def test_every_decision_matches_the_oracle(agency, role, purpose, element, level
     assert d.allowed == allowed
     assert d.consent_required == ((element,) if needs_consent else ())
     assert d.year_only == ((element,) if year_only else ())
+
+
+@settings(max_examples=800, deadline=None)
+@given(
+    agency=st.sampled_from(PARTIES),
+    role=st.sampled_from(list(AGREEMENT.roles)),
+    purpose=st.sampled_from(list(AGREEMENT.purposes)),
+    element=st.sampled_from(ELEMENTS),
+    level=st.sampled_from(LEVELS),
+    grant_level=st.sampled_from(LEVELS),
+    covers=st.booleans(),
+    days=st.integers(-3, 3),
+)
+def test_every_decision_with_a_grant_matches_the_oracle(
+    agency, role, purpose, element, level, grant_level, covers, days
+):
+    """A grant of this principal and purpose, covering the element or not, at some level,
+    in force today or not (``days`` from today: its period is that day alone)."""
+    day = date.fromordinal(TODAY.toordinal() + days)
+    other = ("hfs.events", "amount") if element != ("hfs.events", "amount") else ELEMENTS[0]
+    grant = grant_of(
+        agency, role, purpose, [element if covers else other], grant_level, start=day, end=day
+    )
+    d = ask(agency, role, purpose, [element], level, [grant])
+    serves = covers and days == 0 and Level[grant_level] >= Level[level]
+    allowed, needs_consent, year_only = oracle(agency, role, purpose, *element, level, serves)
+    assert d.allowed == allowed
+    assert d.consent_required == ((element,) if needs_consent else ())
+    assert d.year_only == ((element,) if year_only else ())
+    assert (d.grant is not None) == (
+        allowed and not oracle(agency, role, purpose, *element, level)[0]
+    )
+
+
+def _standing_only(agreement):
+    """The agreement as if nothing were used only by request: every clause standing."""
+    rules = [r.model_copy(update={"by_request": False}) for r in agreement.rules]
+    return agreement.model_copy(update={"rules": rules, "by_request": []})
+
+
+STANDING = _standing_only(AGREEMENT)
+
+
+@st.composite
+def grants(draw, principal):
+    """Any grants at all: of this principal or another, any purpose, elements, level and
+    period (the attacker's wish list)."""
+    out = []
+    for i in range(draw(st.integers(0, 3))):
+        who = draw(
+            st.sampled_from([principal, Principal("other", principal.agency, principal.role)])
+        )
+        start = date.fromordinal(TODAY.toordinal() + draw(st.integers(-400, 10)))
+        end = date.fromordinal(start.toordinal() + draw(st.integers(0, 800)))
+        out.append(
+            Grant(
+                f"R{i}",
+                who,
+                draw(st.sampled_from(list(AGREEMENT.purposes))),
+                frozenset(draw(st.lists(st.sampled_from(ELEMENTS), max_size=12))),
+                draw(st.sampled_from(LEVELS)),
+                start,
+                end,
+            )
+        )
+    return out
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    agency=st.sampled_from(PARTIES),
+    role=st.sampled_from(list(AGREEMENT.roles)),
+    purpose=st.sampled_from(list(AGREEMENT.purposes)),
+    elements=st.lists(st.sampled_from(ELEMENTS), min_size=1, max_size=8, unique=True),
+    level=st.sampled_from(LEVELS),
+    data=st.data(),
+)
+def test_a_grant_only_narrows_what_the_clauses_permit(agency, role, purpose, elements, level, data):
+    """Adding grants never turns a clause's deny into a permit: whatever grants a principal
+    holds, nothing is granted that the clauses would not grant if no clause needed one;
+    and grants take away nothing the standing clauses give."""
+    principal = Principal("u", agency, role)
+    request = Request(principal, purpose, tuple(elements), level)
+    held = data.draw(grants(principal))
+    with_grants = decide(AGREEMENT, request, at=TODAY, grants=held)
+    clauses_alone = decide(STANDING, request, at=TODAY)
+    without = decide(AGREEMENT, request, at=TODAY)
+    assert set(with_grants.granted) <= set(clauses_alone.granted)
+    assert set(without.granted) <= set(with_grants.granted)
+    assert with_grants.allowed <= clauses_alone.allowed
+    # what a grant added is in that one grant, which serves this request today
+    added = set(with_grants.granted) - set(without.granted)
+    if added:
+        [used] = [g for g in held if g.grant_id == with_grants.grant]
+        assert used.principal == principal and used.purpose == purpose
+        assert used.starts_on <= TODAY <= used.ends_on and Level[used.level] >= Level[level]
+        assert added <= used.elements
+
+
+def test_an_aggregate_grant_allows_no_person_level_read():
+    """The attack: a grant approved for aggregates used for a pseudonymised read."""
+    elements = [("hfs.events", "program"), ("hfs.clients", "dob")]
+    grants = [grant_of("cdo", "researcher", "research", elements, "aggregate")]
+    assert ask("cdo", "researcher", "research", elements, "aggregate", grants).allowed
+    d = ask("cdo", "researcher", "research", elements, "pseudonymised", grants)
+    assert not d.allowed and d.grant is None
+    assert all("used only by request" in r.text for r in d.reasons)
+
+
+def test_an_element_outside_the_grant_is_dropped():
+    program, amount = ("hfs.events", "program"), ("hfs.events", "amount")
+    grants = [grant_of("cdo", "researcher", "research", [program], "pseudonymised")]
+    d = ask("cdo", "researcher", "research", [program, amount], "pseudonymised", grants)
+    assert d.granted == (program,) and d.dropped == (amount,) and d.grant == "R1"
+    assert any(r.clause == "4.2" and "under grant R1" in r.text for r in d.reasons)
+
+
+def test_a_grant_of_another_person_or_out_of_its_period_counts_for_nothing():
+    program = ("hfs.events", "program")
+    for grant in (
+        grant_of("cdo", "researcher", "research", [program], "pseudonymised", user="eve"),
+        grant_of("cdo", "analyst", "research", [program], "pseudonymised"),
+        grant_of("cdo", "researcher", "program_evaluation", [program], "pseudonymised"),
+        grant_of(
+            "cdo", "researcher", "research", [program], "pseudonymised", end=date(2025, 5, 31)
+        ),
+        grant_of(
+            "cdo",
+            "researcher",
+            "research",
+            [program],
+            "pseudonymised",
+            start=date(2025, 6, 2),
+            end=date(2025, 7, 1),
+        ),
+    ):
+        assert not ask("cdo", "researcher", "research", [program], "pseudonymised", [grant]).allowed
+
+
+def test_one_answer_uses_one_grant():
+    """Two projects' grants are not combined: an answer is under one of them."""
+    a, b = ("hfs.events", "program"), ("mh.events", "program")
+    grants = [
+        grant_of("cdo", "researcher", "research", [a], "pseudonymised", gid="R1"),
+        grant_of("cdo", "researcher", "research", [b], "pseudonymised", gid="R2"),
+    ]
+    d = ask("cdo", "researcher", "research", [a, b], "pseudonymised", grants)
+    assert d.granted == (a,) and d.dropped == (b,) and d.grant == "R1"
+
+
+def test_standing_use_needs_no_grant():
+    d = ask("cdo", "analyst", "program_evaluation", [("hfs.events", "program")], "aggregate")
+    assert d.allowed and d.grant is None
 
 
 PERSON_LEVEL = ["identified", "pseudonymised"]
@@ -294,8 +465,11 @@ def test_an_amendment_cannot_lower_the_floor_of_either_rule():
 
     d = on("hfs", "caseworker", "care_coordination", ("sud.clients", "last_name"), "pseudonymised")
     assert not d.allowed
-    d = on("cdo", "researcher", "research", ("hfs.clients", "dob"), "pseudonymised")
-    assert d.year_only == (("hfs.clients", "dob"),)
+    dob = ("hfs.clients", "dob")
+    granted = grant_of("cdo", "researcher", "research", [dob], "pseudonymised")
+    request = Request(Principal("u", "cdo", "researcher"), "research", (dob,), "pseudonymised")
+    d = decide(weak, request, at=TODAY, grants=[granted])
+    assert d.year_only == (dob,)
     d = on("hfs", "caseworker", "care_coordination", ("sud.events", "program"), "identified")
     assert d.consent_required == (("sud.events", "program"),)
 
@@ -319,7 +493,9 @@ def test_pseudonymised_never_carries_a_direct_identifier(dataset, element):
 
 
 def test_pseudonymised_birth_dates_are_years():
-    d = ask("cdo", "researcher", "research", [("hfs.clients", "dob")], "pseudonymised")
-    assert d.allowed and d.year_only == (("hfs.clients", "dob"),)
+    dob = ("hfs.clients", "dob")
+    grants = [grant_of("cdo", "researcher", "research", [dob], "pseudonymised")]
+    d = ask("cdo", "researcher", "research", [dob], "pseudonymised", grants)
+    assert d.allowed and d.year_only == (dob,)
     assert "show hfs.clients.dob as its year only" in d.transformations
-    assert not ask("cdo", "researcher", "research", [("hfs.clients", "dob")], "aggregate").year_only
+    assert not ask("cdo", "researcher", "research", [dob], "aggregate", grants).year_only

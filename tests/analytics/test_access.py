@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from tests.grants import granted
 
 from crosswalk.access import Gate, Scope, granted_scope
 from crosswalk.agreement import Principal
@@ -66,6 +67,8 @@ def test_a_question_reading_data_the_purpose_may_not_use_is_refused_whole(
 ) -> None:
     # Research purpose: aggregates only of substance-use and tax data; SNAP is not covered.
     q = ProgramOverlap(F.model_copy(update={"programs": ("SUD_TREATMENT", "SNAP")}))
+    sud = [(d, e) for d, e in q.elements if d.startswith("sud.") and e != "county"]
+    granted(Gate(state_hub, control), ANALYST, "research", sud, "aggregate")
     with pytest.raises(AccessDenied, match=r"fcs\.events"):
         ask(q, ANALYST, "research", hub=state_hub, control=control)
 
@@ -73,6 +76,8 @@ def test_a_question_reading_data_the_purpose_may_not_use_is_refused_whole(
 def test_researcher_gets_pseudonymised_heavy_users(state_hub: Path, control: str) -> None:
     researcher = Principal("rae", "cdo", "researcher")
     q = HeavyUsers(F.model_copy(update={"programs": ROW_PROGRAMS}), limit=5)
+    for purpose in ("research", "program_evaluation"):
+        granted(Gate(state_hub, control), researcher, purpose, q.elements)
     rows = ask_rows(q, researcher, "research", hub=state_hub, control=control)
     assert rows.num_rows == 5
     assert "enterprise_id" not in rows.column_names
@@ -172,8 +177,10 @@ def test_rows_are_audited_before_they_leave(
     monkeypatch.setattr(Gate, "pseudonym", broken)
     researcher = Principal("rae", "cdo", "researcher")
     q = HeavyUsers(F.model_copy(update={"programs": ROW_PROGRAMS}), limit=5)
+    granted(Gate(state_hub, control), researcher, "research", q.elements)
+    before = len(entries(control))
     with pytest.raises(RuntimeError):
         ask_rows(q, researcher, "research", hub=state_hub, control=control)
-    [entry] = entries(control)
+    [entry] = entries(control)[before:]
     assert entry["action"] == "data.read"
     assert "heavy-users" in entry["body"]

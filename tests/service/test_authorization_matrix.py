@@ -7,11 +7,15 @@ import uuid
 from datetime import date
 
 import pytest
+from tests.grants import granted
 from tests.service.conftest import OPERATOR, PEOPLE, person_of, start_service
 from tests.service.test_error_shape import OPERATIONS
 
 from crosswalk import clock
 from crosswalk.accounts.tables import api_token
+from crosswalk.agreement import Principal
+from crosswalk.analytics import Filters
+from crosswalk.analytics.heavy import HeavyUsers
 
 EVERYONE = set(PEOPLE)
 
@@ -52,6 +56,14 @@ def s(linked_hub, tmp_path_factory):
             service.pair = con.execute(
                 "SELECT record_key_l, record_key_r FROM review_queue ORDER BY 1, 2 LIMIT 1"
             ).fetchone()
+        # research is used only by request: rae's heavy-users question under a grant
+        heavy = HeavyUsers(Filters(programs=("MEDICAID", "SNAP")), limit=3)
+        granted(
+            service.app.state.gate,
+            Principal("rae", "cdo", "researcher"),
+            "research",
+            heavy.elements,
+        )
         yield service
         service.stop()
 

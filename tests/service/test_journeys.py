@@ -2,7 +2,12 @@
 very next request; the principal is always the token's account. On SQLite and on a real
 PostgreSQL server."""
 
+from tests.grants import granted
 from tests.service.conftest import PASSWORD
+
+from crosswalk.agreement import Principal
+from crosswalk.analytics import Filters
+from crosswalk.analytics.heavy import HeavyUsers
 
 
 def test_sign_in_ask_and_see_it_in_the_audit(any_service):
@@ -113,6 +118,9 @@ def test_every_analytic_question_of_the_cli_is_answered(service):
         )
         assert r.status_code == 200, (name, r.text)
         assert r.json()["rows"], name
+    question = HeavyUsers(Filters(programs=("MEDICAID", "SNAP", "TANF")), limit=5)
+    rae = Principal("rae", "cdo", "researcher")
+    granted(service.app.state.gate, rae, "research", question.elements)
     heavy = service.post(
         "/analytics/heavy-users",
         "rae",

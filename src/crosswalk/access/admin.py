@@ -28,7 +28,7 @@ import yaml
 from crosswalk import clock
 from crosswalk.access.core import GateCore
 from crosswalk.access.oversight import review_agencies, review_elements
-from crosswalk.agreement import Agreement, Consent, Principal, Request, decide, parse_agreement
+from crosswalk.agreement import Agreement, Consent, Principal, Request, parse_agreement
 from crosswalk.agreement.versions import latest_version, store_text
 from crosswalk.audit import (
     AccessDenied as Refused,
@@ -238,7 +238,7 @@ class Administration(GateCore):
         # any other is refused as if it did not exist.
         reviewer = Principal(user, who.agency, "linkage_steward")
         request = Request(reviewer, REVIEW_PURPOSE, tuple(review_elements(agreement)), "identified")
-        agencies = review_agencies(agreement, decide(agreement, request, at=today))
+        agencies = review_agencies(agreement, self._decide(agreement, request, today))
         self._act(
             who,
             ReviewDecided,

@@ -15,7 +15,15 @@ import duckdb
 import sqlalchemy as sa
 
 from crosswalk import clock
-from crosswalk.agreement import Agreement, Decision, Principal, Request, agreement_in_force, decide
+from crosswalk.agreement import (
+    Agreement,
+    Decision,
+    Grant,
+    Principal,
+    Request,
+    agreement_in_force,
+    decide,
+)
 from crosswalk.audit import AccessDenied as DeniedEvent
 from crosswalk.audit import AuditEvent, DataRead, load_key
 from crosswalk.audit.keys import PSEUDONYM_KEY_FILE
@@ -49,6 +57,11 @@ class GateCore:
         """The agreement in force and the day, read afresh for every request."""
         today = clock.today()
         return agreement_in_force(today, self._audit.engine), today
+
+    def _decide(self, agreement: Agreement, request: Request, today: date) -> Decision:
+        """The policy decision of ``request``, with the principal's grants in force today
+        read afresh (a revocation counts from the very next request)."""
+        return decide_request(self._hub, agreement, request, today)
 
     @contextmanager
     def _read(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -87,8 +100,8 @@ class GateCore:
     ) -> Decision:
         """Decide an identified read of ``elements``; refuse (audited) if none is granted."""
         agreement, today = self._in_force()
-        decision = decide(
-            agreement, Request(principal, purpose, tuple(elements), "identified"), at=today
+        decision = self._decide(
+            agreement, Request(principal, purpose, tuple(elements), "identified"), today
         )
         if not decision.allowed:
             self._record(DeniedEvent, principal, purpose, objects, decision, 0, "denied")
@@ -108,6 +121,20 @@ class GateCore:
     ) -> None:
         """The audit entry of an answered read, written before the answer is returned."""
         self._record(DataRead, principal, purpose, objects, decision, rows)
+
+
+def decide_request(hub: Hub, agreement: Agreement, request: Request, today: date) -> Decision:
+    """Decide ``request`` under ``agreement`` on ``today``: the principal's grants (approved
+    data requests) are read from the control plane only where a clause the purpose could
+    use is used by request, so standing use costs no extra query."""
+    grants: list[Grant] = []
+    if any(
+        agreement.by_request_only(r, request.purpose)
+        for r in agreement.rules
+        if request.purpose in r.purposes and request.principal.role in r.roles
+    ):
+        grants = hub.requests.active_grants(request.principal, request.purpose, today)
+    return decide(agreement, request, at=today, grants=grants)
 
 
 def record(

@@ -25,17 +25,16 @@ from typing import Any, ClassVar, Protocol
 
 import pyarrow as pa
 
-from crosswalk.access.admin import Administration
 from crosswalk.access.confine import check_question_sql, relations
 from crosswalk.access.history import IdHistory
 from crosswalk.access.oversight import Oversight
+from crosswalk.access.requests import DataRequests
 from crosswalk.access.scope import CELL_KEY_SECRET, Scope, granted_scope, run_counts
 from crosswalk.agreement import (
     Agreement,
     Decision,
     Principal,
     Request,
-    decide,
 )
 from crosswalk.audit import AccessDenied as DeniedEvent
 from crosswalk.audit import DataRead, load_key
@@ -149,7 +148,7 @@ class Aggregate:
 ROW_LEVELS = ("identified", "pseudonymised")
 
 
-class Gate(Oversight, Administration, IdHistory):
+class Gate(Oversight, DataRequests, IdHistory):
     """Reads agency data for a principal and purpose, under the agreement.
 
     ``Gate(hub, control, secrets)``: the agreement in force and the day come from the
@@ -196,7 +195,7 @@ class Gate(Oversight, Administration, IdHistory):
         """
         agreement, today = self._in_force()
         elements = person_elements(agreement)
-        decision = decide(agreement, Request(principal, purpose, elements, level), at=today)
+        decision = self._decide(agreement, Request(principal, purpose, elements, level), today)
         objects: dict[str, Any] = {"enterprise_ids": [enterprise_id]}
         if not decision.allowed or level == "aggregate":
             self._record(DeniedEvent, principal, purpose, objects, decision, 0, "denied")
@@ -331,7 +330,7 @@ class Gate(Oversight, Administration, IdHistory):
         if getattr(type(question), "row_level", False) is not True or hasattr(question, "spec"):
             agreement, today = self._in_force()
             request = Request(principal, purpose, question.elements, level)
-            decision = decide(agreement, request, at=today)
+            decision = self._decide(agreement, request, today)
             self._record(DeniedEvent, principal, purpose, _objects(question), decision, 0, "denied")
             raise AccessDenied(
                 f"{question.name!r} is not a row-level question: ask it as aggregates, "
@@ -361,7 +360,7 @@ class Gate(Oversight, Administration, IdHistory):
         reads is granted outright: a question is not answered over less data than it says."""
         agreement, today = self._in_force()
         request = Request(principal, purpose, question.elements, level)
-        decision = decide(agreement, request, at=today)
+        decision = self._decide(agreement, request, today)
         problems = []
         if not decision.allowed:
             what = "aggregates" if level == "aggregate" else f"{level} person-level data"

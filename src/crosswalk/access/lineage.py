@@ -13,8 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from crosswalk import clock
-from crosswalk.access.core import record
-from crosswalk.agreement import Decision, Principal, Request, agreement_in_force, decide
+from crosswalk.access.core import decide_request, record
+from crosswalk.agreement import Decision, Principal, Request, agreement_in_force
 from crosswalk.audit import AccessDenied as DeniedEvent
 from crosswalk.audit import DataRead
 from crosswalk.errors import AccessDenied
@@ -22,9 +22,12 @@ from crosswalk.hub import Hub
 
 
 def _decision(hub: Hub, principal: Principal, purpose: str, agency: str) -> Decision:
-    agreement = agreement_in_force(clock.today(), hub.control)
+    today = clock.today()
+    agreement = agreement_in_force(today, hub.control)
     elements = tuple((d.id, e) for d in agreement.datasets if d.party == agency for e in d.elements)
-    return decide(agreement, Request(principal, purpose, elements, "identified"), at=clock.today())
+    return decide_request(
+        hub, agreement, Request(principal, purpose, elements, "identified"), today
+    )
 
 
 def _allowed(

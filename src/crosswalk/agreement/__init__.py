@@ -10,13 +10,14 @@ and recording a consent are administrative acts: they go through the gate
 from crosswalk.agreement.consent import Consent
 from crosswalk.agreement.load import check_agreement, load_agreement, parse_agreement
 from crosswalk.agreement.model import Agreement, Level
-from crosswalk.agreement.policy import Decision, Principal, Reason, Request, decide
+from crosswalk.agreement.policy import Decision, Grant, Principal, Reason, Request, decide
 from crosswalk.agreement.versions import agreement_in_force
 
 __all__ = [
     "Agreement",
     "Consent",
     "Decision",
+    "Grant",
     "Level",
     "Principal",
     "Reason",

@@ -98,6 +98,12 @@ class Rule(BaseModel):
         "(42 CFR 2.31).",
     )
     min_cell: int | None = Field(None, ge=1)
+    by_request: bool = Field(
+        False,
+        description="Used only by request: the clause permits, and an approved data "
+        "request's grant of the principal must also cover the purpose, element, level and "
+        "day (docs/agreement.md).",
+    )
     effective_from: date | None = None
     effective_to: date | None = None
 
@@ -115,6 +121,11 @@ class Agreement(BaseModel):
     min_cell: int = Field(11, ge=1, description="Smallest count an aggregate may show (0 aside).")
     retention_years: int = Field(6, ge=1)
     purposes: dict[str, str]
+    by_request: list[str] = Field(
+        [],
+        description="Purposes used only by request: every clause is, for them, as if it "
+        "said ``by_request: true``.",
+    )
     roles: dict[str, str]
     levels: Levels
     parties: list[Party]
@@ -130,6 +141,11 @@ class Agreement(BaseModel):
         for d in self.datasets:
             if d.party not in parties:
                 problems.append(f"dataset {d.id} names unknown party {d.party!r}")
+        problems += [
+            f"by_request names unknown purpose {p!r}"
+            for p in self.by_request
+            if p not in self.purposes
+        ]
         for r in self.rules:
             for code in r.recipients:
                 if code != "*" and code not in parties:
@@ -150,6 +166,10 @@ class Agreement(BaseModel):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def by_request_only(self, rule: Rule, purpose: str) -> bool:
+        """Whether ``rule`` permits use for ``purpose`` only under a grant."""
+        return rule.by_request or purpose in self.by_request
 
     def party(self, code: str) -> Party | None:
         return next((p for p in self.parties if p.code == code), None)

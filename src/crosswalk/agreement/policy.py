@@ -17,10 +17,18 @@ Two rules hold whatever the clauses say, so that no amendment can weaken them:
   program itself (an own-data clause).
 
 The constants below are a floor that an amendment's lists can add to but not remove.
+
+Use by request: a clause marked ``by_request`` (or any clause, for a purpose the
+agreement lists under ``by_request``) permits an element only together with a grant (an
+approved data request, ``Grant``) of the principal that covers the purpose, the element,
+the level and the day. Grants are passed in as values, so the function stays pure; a
+grant only narrows what a clause permits: it never grants what no clause does. One
+answer uses one grant: elements of two grants are never combined in one decision.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
@@ -73,6 +81,41 @@ class Request:
 
 
 @dataclass(frozen=True)
+class Grant:
+    """An approved data request: the principal may use these elements for this purpose,
+    at this level or a lower one, from ``starts_on`` to ``ends_on`` (both included)."""
+
+    grant_id: str
+    principal: Principal
+    purpose: str
+    elements: frozenset[tuple[str, str]]
+    level: str
+    starts_on: date
+    ends_on: date
+
+    def serves(self, request: Request, at: date) -> bool:
+        """Whether this grant may answer ``request`` on ``at`` (any of its elements)."""
+        return (
+            self.principal == request.principal
+            and self.purpose == request.purpose
+            and self.level in Level.__members__
+            and request.level in Level.__members__
+            and Level[self.level] >= Level[request.level]
+            and self.starts_on <= at <= self.ends_on
+        )
+
+
+def _grant_for(request: Request, grants: Iterable[Grant], at: date) -> Grant | None:
+    """The one grant that answers ``request``: of those that serve it, the one covering
+    most of its elements (the earliest id on a tie)."""
+    wanted = set(request.elements)
+    serving = sorted((g for g in grants if g.serves(request, at)), key=lambda g: g.grant_id)
+    if not serving:
+        return None
+    return max(serving, key=lambda g: len(wanted & g.elements))
+
+
+@dataclass(frozen=True)
 class Reason:
     clause: str | None  # None where the agreement has no clause for it (default deny)
     text: str
@@ -92,6 +135,7 @@ class Decision:
     transformations: tuple[str, ...] = ()
     reasons: tuple[Reason, ...] = field(default_factory=tuple)
     agreement_version: int | None = None
+    grant: str | None = None  # the grant (an approved data request) the decision used
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -103,8 +147,11 @@ def _in_force(rule: Rule, at: date) -> bool:
     )
 
 
-def decide(agreement: Agreement, request: Request, *, at: date) -> Decision:
-    """Decide ``request`` under ``agreement`` as in force on ``at``."""
+def decide(
+    agreement: Agreement, request: Request, *, at: date, grants: Iterable[Grant] = ()
+) -> Decision:
+    """Decide ``request`` under ``agreement`` as in force on ``at``, with the principal's
+    ``grants`` (approved data requests) for the clauses used only by request."""
     p = request.principal
     reasons: list[Reason] = []
     if request.level not in Level.__members__:
@@ -143,6 +190,8 @@ def decide(agreement: Agreement, request: Request, *, at: date) -> Decision:
     withheld = ALWAYS_WITHHELD | set(agreement.levels.pseudonymised.withheld)
     years = ALWAYS_YEAR_ONLY | set(agreement.levels.pseudonymised.year_only)
     min_cells: list[int] = []
+    grant = _grant_for(request, grants, at)
+    used_grant = False
     for dataset_id, element in request.elements:
         dataset = agreement.dataset(dataset_id)
         if dataset is None or element not in dataset.elements:
@@ -190,6 +239,24 @@ def decide(agreement: Agreement, request: Request, *, at: date) -> Decision:
                 )
             )
             continue
+        standing = [r for r in covering if not agreement.by_request_only(r, request.purpose)]
+        under_grant = ""
+        if not standing:
+            if grant is None or (dataset_id, element) not in grant.elements:
+                dropped.append((dataset_id, element))
+                reasons.append(
+                    Reason(
+                        covering[0].clause,
+                        f"{dataset_id}.{element} ({cls}): {covering[0].title}; used only by "
+                        f"request, and no grant of {p.user} in force on {at} covers it at "
+                        f"{request.level} level for {request.purpose}",
+                    )
+                )
+                continue
+            used_grant = True
+            under_grant = f"; under grant {grant.grant_id}"
+        else:
+            covering = standing
         part2 = dataset.part2 or cls == "substance_use"
         free = [
             r
@@ -205,11 +272,13 @@ def decide(agreement: Agreement, request: Request, *, at: date) -> Decision:
             reasons.append(
                 Reason(
                     rule.clause,
-                    f"{dataset_id}.{element} ({cls}): {rule.title}; only for persons whose consent covers {p.agency} and {request.purpose}",
+                    f"{dataset_id}.{element} ({cls}): {rule.title}{under_grant}; only for persons whose consent covers {p.agency} and {request.purpose}",
                 )
             )
         else:
-            reasons.append(Reason(rule.clause, f"{dataset_id}.{element} ({cls}): {rule.title}"))
+            reasons.append(
+                Reason(rule.clause, f"{dataset_id}.{element} ({cls}): {rule.title}{under_grant}")
+            )
         if want == Level.aggregate:
             min_cells.append(rule.min_cell or agreement.min_cell)
     allowed = bool(granted)
@@ -236,6 +305,7 @@ def decide(agreement: Agreement, request: Request, *, at: date) -> Decision:
         transformations=tuple(transformations),
         reasons=tuple(_dedupe(reasons)),
         agreement_version=agreement.version,
+        grant=grant.grant_id if used_grant and allowed and grant is not None else None,
     )
 
 

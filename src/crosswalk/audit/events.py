@@ -157,6 +157,25 @@ class OperatorCommand(AuditEvent):
     ``objects`` names the command. These commands read no person data."""
 
     action: ClassVar[str] = "operator.command"
+class DataRequested(AuditEvent):
+    """A data request was made (``objects``: its id, purpose, level, period, elements)."""
+
+    action: ClassVar[str] = "request.created"
+
+
+@dataclass(frozen=True)
+class RequestDecided(AuditEvent):
+    """A steward approved or denied a data request for their agency, with a reason."""
+
+    action: ClassVar[str] = "request.decision"
+
+
+@dataclass(frozen=True)
+class GrantChanged(AuditEvent):
+    """A data request became a grant (every involved agency approved) or a grant was
+    revoked (``objects`` names the request, the change and why)."""
+
+    action: ClassVar[str] = "grant.change"
 
 
 EVENT_KINDS: tuple[type[AuditEvent], ...] = (
@@ -177,4 +196,7 @@ EVENT_KINDS: tuple[type[AuditEvent], ...] = (
     AccountChanged,
     TokenChanged,
     OperatorCommand,
+    DataRequested,
+    RequestDecided,
+    GrantChanged,
 )

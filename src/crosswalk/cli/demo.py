@@ -70,6 +70,20 @@ def demo(
         console.print(Text(f"      {g.detail}"))
         if g.clauses:
             console.print(Text(f"      clauses: {', '.join(g.clauses)}"))
+    request = result.grant_example
+    console.print(Text(f"A data request for {request.purpose} ({request.level})", style="bold"))
+    console.print(Text(f"  before: {request.before}"))
+    console.print(
+        Text(
+            f"  request {request.request_id} for the data of {', '.join(request.agencies)}: approved by "
+            f"{', '.join(request.approved_by)}; granted"
+        )
+    )
+    console.print(
+        Text(
+            f"  under the grant: {request.rows} rows ({', '.join(request.columns)}), no enterprise ids"
+        )
+    )
     for q in result.analytics_examples:
         console.print(answer_table(q.answer.question.name, q.answer.table, q.title))
         console.print(Text(f"  {protection_note(q.answer.protected)}", style="dim"))

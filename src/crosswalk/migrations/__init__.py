@@ -81,6 +81,11 @@ SERVICE_PRIVILEGES: dict[str, tuple[str, ...]] = {
     "sign_in_attempt": ("SELECT", "INSERT", "DELETE"),
     "disclosure_release": ("SELECT", "INSERT", "UPDATE"),
     "job": ("SELECT", "INSERT", "UPDATE"),
+    # a request's status changes (pending, granted, revoked); its elements and the
+    # stewards' answers are only ever added
+    "data_request": ("SELECT", "INSERT", "UPDATE"),
+    "data_request_element": ("SELECT", "INSERT"),
+    "data_request_decision": ("SELECT", "INSERT"),
     "alembic_version": ("SELECT",),
 }
 # Sequences behind SERVICE_PRIVILEGES' tables whose ids the database numbers.
