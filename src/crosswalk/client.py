@@ -79,6 +79,62 @@ class Client:
             else pa.table({c: [] for c in columns})
         )
 
+    def request_data(
+        self,
+        purpose: str,
+        elements: list[str],
+        level: str,
+        ends_on: str,
+        justification: str,
+        starts_on: str | None = None,
+        role: str | None = None,
+    ) -> dict[str, Any]:
+        """Ask for data elements (``"hfs.events.program"``: dataset and element) at a
+        level until ``ends_on`` (from ``starts_on``, default today); the stewards of every
+        agency named then answer it. The request, with its ``request_id``."""
+        refs = []
+        for e in elements:
+            dataset, _, element = e.rpartition(".")
+            refs.append({"dataset": dataset, "element": element})
+        body: dict[str, Any] = {
+            "purpose": purpose,
+            "elements": refs,
+            "level": level,
+            "ends_on": ends_on,
+            "justification": justification,
+            **({"starts_on": starts_on} if starts_on else {}),
+            **({"role": role} if role else {}),
+        }
+        return self._call("POST", "/requests", json=body)
+
+    def list_requests(self, state: str | None = None) -> list[dict[str, Any]]:
+        """The data requests this account may see (every page), oldest first."""
+        rows: list[dict[str, Any]] = []
+        while True:
+            params: dict[str, Any] = {"offset": len(rows), "limit": 500}
+            if state:
+                params["state"] = state
+            page = self._call("GET", "/requests", params=params)
+            rows += page["items"]
+            if not page["items"] or len(rows) >= page["total"]:
+                return rows
+
+    def show_request(self, request_id: str) -> dict[str, Any]:
+        """One data request with every agency's answer."""
+        return self._call("GET", f"/requests/{request_id}")
+
+    def approve_request(self, request_id: str, reason: str = "") -> dict[str, Any]:
+        """Approve for the agency this account stewards."""
+        return self._call("POST", f"/requests/{request_id}/approve", json={"reason": reason})
+
+    def deny_request(self, request_id: str, reason: str) -> dict[str, Any]:
+        """Deny for the agency this account stewards (the request is then denied)."""
+        return self._call("POST", f"/requests/{request_id}/deny", json={"reason": reason})
+
+    def revoke_grant(self, request_id: str, reason: str) -> dict[str, Any]:
+        """Revoke a grant: it counts for nothing from the very next request."""
+        return self._call("POST", f"/requests/{request_id}/revoke", json={"reason": reason})
+
     def audit(self, **filters: Any) -> pa.Table:
         """Audit entries (privacy officers), every page, as a table."""
         rows, offset = [], 0

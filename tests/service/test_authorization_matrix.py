@@ -58,6 +58,7 @@ def s(linked_hub, tmp_path_factory):
             ).fetchone()
         # research is used only by request: rae's heavy-users question under a grant
         heavy = HeavyUsers(Filters(programs=("MEDICAID", "SNAP")), limit=3)
+        service.fcs_request = fcs_request(service)
         granted(
             service.app.state.gate,
             Principal("rae", "cdo", "researcher"),
@@ -247,6 +248,67 @@ CASES = {
         set(),
     ),
 }
+RESEARCH = HeavyUsers(Filters(programs=("SNAP",)), limit=3)
+RAE = Principal("rae", "cdo", "researcher")
+
+
+def fcs_request(s, grant: bool = False) -> str:
+    """A fresh research request of rae's naming fcs data only (granted, if asked)."""
+    gate = s.app.state.gate
+    if grant:
+        return granted(gate, RAE, "research", RESEARCH.elements).request_id
+    today = clock.today()
+    made = gate.request_data(
+        RAE, "research", RESEARCH.elements, "pseudonymised", today, today, "a study"
+    )
+    return made.request_id
+
+
+NO_DATA_SCOPE = {"fran", "hank"}  # administrators' tokens carry the admin scope only
+# A request naming fcs data is seen by its requester, fcs's steward and the hub operator's
+# privacy officer; to everyone else it does not exist.
+SEES_FCS_REQUEST = {"rae", "fcs.steward", "cdo.privacy"}
+NOT_THERE = EVERYONE - SEES_FCS_REQUEST - NO_DATA_SCOPE
+CASES["POST /requests"] = (
+    lambda s: (
+        "POST",
+        "/requests",
+        {
+            "purpose": "research",
+            "elements": [{"dataset": d, "element": e} for d, e in RESEARCH.elements],
+            "level": "pseudonymised",
+            "ends_on": "2025-12-31",
+            "justification": "a study",
+        },
+    ),
+    {"rae"},
+    set(),
+)
+CASES["GET /requests"] = (
+    lambda s: ("GET", "/requests", None),
+    EVERYONE - NO_DATA_SCOPE,
+    set(),
+)
+CASES["GET /requests/{request_id}"] = (
+    lambda s: ("GET", f"/requests/{s.fcs_request}", None),
+    SEES_FCS_REQUEST,
+    NOT_THERE,
+)
+CASES["POST /requests/{request_id}/approve"] = (
+    lambda s: ("POST", f"/requests/{fcs_request(s)}/approve", {"reason": "ok"}),
+    {"fcs.steward"},
+    NOT_THERE,
+)
+CASES["POST /requests/{request_id}/deny"] = (
+    lambda s: ("POST", f"/requests/{fcs_request(s)}/deny", {"reason": "no"}),
+    {"fcs.steward"},
+    NOT_THERE,
+)
+CASES["POST /requests/{request_id}/revoke"] = (
+    lambda s: ("POST", f"/requests/{fcs_request(s, grant=True)}/revoke", {"reason": "closed"}),
+    {"fcs.steward", "cdo.privacy"},
+    NOT_THERE,
+)
 ASKS = {
     "overlap": {},
     "combinations": {},

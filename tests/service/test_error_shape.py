@@ -53,6 +53,12 @@ OPERATIONS = {
     "GET /consents",
     "POST /consents",
     "POST /consents/{consent_id}/revoke",
+    "POST /requests",
+    "GET /requests",
+    "GET /requests/{request_id}",
+    "POST /requests/{request_id}/approve",
+    "POST /requests/{request_id}/deny",
+    "POST /requests/{request_id}/revoke",
     "GET /audit/entries",
     "GET /audit/verify",
     "POST /audit/checkpoints",
@@ -172,6 +178,7 @@ def test_openapi_names_every_operation_and_its_authentication(service):
         "/audit/who-accessed/{enterprise_id}",
         "/audit/purposes",
         "/audit/denials",
+        "/requests",
     }
 
 

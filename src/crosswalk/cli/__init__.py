@@ -73,6 +73,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "agreement": ("access", "The data-sharing agreement."),
     "consent": ("access", "The consent registry (42 CFR Part 2)."),
+    "request": (
+        "requests",
+        "Data requests: ask for data, the stewards approve, a time-limited grant.",
+    ),
     "audit": ("access", "The tamper-evident audit log."),
     "account": ("accounts", "Accounts: who may sign in, their agency and roles."),
     "token": ("accounts", "API tokens: shown once, kept as hashes, scoped, expiring."),

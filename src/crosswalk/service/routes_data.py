@@ -67,6 +67,7 @@ def get_agreement(who: Authenticated, hub: HubDep) -> AgreementOut:
         effective_from=a.effective_from,
         min_cell=a.min_cell,
         purposes=a.purposes,
+        by_request=a.by_request,
         roles=a.roles,
         clauses=[
             ClauseOut(
@@ -78,6 +79,7 @@ def get_agreement(who: Authenticated, hub: HubDep) -> AgreementOut:
                 classes=list(r.classes),
                 level=r.level,
                 requires_consent=r.requires_consent,
+                by_request=r.by_request,
             )
             for r in a.rules
         ],

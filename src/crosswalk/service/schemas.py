@@ -101,6 +101,7 @@ class ClauseOut(BaseModel):
     classes: list[str]
     level: str
     requires_consent: bool
+    by_request: bool = Field(False, description="Used only under an approved data request.")
 
 
 class AgreementOut(BaseModel):
@@ -109,6 +110,9 @@ class AgreementOut(BaseModel):
     effective_from: date
     min_cell: int
     purposes: dict[str, str]
+    by_request: list[str] = Field(
+        default_factory=list, description="Purposes used only under an approved data request."
+    )
     roles: dict[str, str]
     clauses: list[ClauseOut]
 
