@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime
 import sqlalchemy as sa
 
 from crosswalk.agreement.policy import Grant, Principal
-from crosswalk.errors import NotFound
+from crosswalk.errors import NotFound, RequestConflict
 
 metadata = sa.MetaData()
 
@@ -227,42 +227,57 @@ class RequestRegistry:
         first denial and granted once every involved agency has approved. Only a pending
         request changes (two stewards answering at once: the second sees the first)."""
         at = _now()
-        with self.engine.begin() as conn:
-            for agency in agencies:
-                conn.execute(
-                    data_request_decision.insert().values(
-                        request_id=request_id,
-                        agency=agency,
-                        steward=steward,
-                        decision=decision,
-                        reason=reason,
-                        decided_at=at,
-                    )
-                )
-            answers = dict(
-                conn.execute(
-                    sa.select(
-                        data_request_decision.c.agency, data_request_decision.c.decision
-                    ).where(data_request_decision.c.request_id == request_id)
-                ).all()
-            )
-            involved = {
-                d.split(".")[0]
-                for d in conn.execute(
-                    sa.select(data_request_element.c.dataset).where(
-                        data_request_element.c.request_id == request_id
-                    )
-                ).scalars()
-            }
-            pending = data_request.c.status == PENDING
-            where = (data_request.c.request_id == request_id, pending)
-            if "denied" in answers.values():
-                conn.execute(data_request.update().where(*where).values(status=DENIED))
-            elif involved <= set(answers):
-                conn.execute(
-                    data_request.update().where(*where).values(status=GRANTED, granted_at=at)
-                )
+        try:
+            with self.engine.begin() as conn:
+                self._decide(conn, request_id, agencies, steward, decision, reason, at)
+        except sa.exc.IntegrityError:  # another steward answered for that agency just now
+            raise RequestConflict(
+                f"data request {request_id} was answered for that agency meanwhile"
+            ) from None
         return self.get(request_id)
+
+    def _decide(
+        self,
+        conn: sa.Connection,
+        request_id: str,
+        agencies: Iterable[str],
+        steward: str,
+        decision: str,
+        reason: str,
+        at: str,
+    ) -> None:
+        for agency in agencies:
+            conn.execute(
+                data_request_decision.insert().values(
+                    request_id=request_id,
+                    agency=agency,
+                    steward=steward,
+                    decision=decision,
+                    reason=reason,
+                    decided_at=at,
+                )
+            )
+        answers = dict(
+            conn.execute(
+                sa.select(data_request_decision.c.agency, data_request_decision.c.decision).where(
+                    data_request_decision.c.request_id == request_id
+                )
+            ).all()
+        )
+        involved = {
+            d.split(".")[0]
+            for d in conn.execute(
+                sa.select(data_request_element.c.dataset).where(
+                    data_request_element.c.request_id == request_id
+                )
+            ).scalars()
+        }
+        pending = data_request.c.status == PENDING
+        where = (data_request.c.request_id == request_id, pending)
+        if "denied" in answers.values():
+            conn.execute(data_request.update().where(*where).values(status=DENIED))
+        elif involved <= set(answers):
+            conn.execute(data_request.update().where(*where).values(status=GRANTED, granted_at=at))
 
     def revoke(self, request_id: str, by: str, reason: str) -> DataRequest:
         with self.engine.begin() as conn:

@@ -226,3 +226,17 @@ def test_revocation_is_for_stewards_and_privacy_officers(gate, control):
     assert gate.revoke_grant("hfs.steward", request.request_id, "misuse").status == "revoked"
     with pytest.raises(RequestConflict):
         gate.revoke_grant("hfs.steward", request.request_id, "again")
+
+
+def test_two_answers_for_one_agency_at_once_conflict(gate, hub, control):
+    """Two stewards of one agency answering at the same moment: the second is refused,
+    not a server error, and the request keeps the first answer."""
+    from crosswalk.hub import Hub
+
+    request = ask(gate)
+    registry = Hub(hub, control).requests
+    registry.decide(request.request_id, ["hfs"], "hfs.steward", "approved", "first")
+    with pytest.raises(RequestConflict, match="meanwhile"):
+        registry.decide(request.request_id, ["hfs"], "hfs.other", "denied", "second")
+    shown = gate.show_request("rae", request.request_id)
+    assert shown.status == "granted" and [d.reason for d in shown.decisions] == ["first"]
