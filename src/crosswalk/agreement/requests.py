@@ -8,7 +8,7 @@ its period, until a steward or a privacy officer revokes it. This module only ke
 records: who may do each step, and its audit entry, is the gate's
 (``crosswalk.access.Gate.request_data`` and the rest).
 
-Times are ISO 8601 UTC text of one fixed form, as in the audit log; the period is dates.
+Times are ISO 8601 UTC text of one fixed form (to the microsecond); the period is dates.
 """
 
 from __future__ import annotations
@@ -82,7 +82,8 @@ def new_request_id() -> str:
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    # to the microsecond: requests made within one second still list in the order made
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 @dataclass(frozen=True)
