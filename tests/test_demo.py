@@ -15,6 +15,7 @@ def test_demo_generates_ingests_links_asks_and_reports(tmp_path, capsys, monkeyp
     assert "Requests through the gate" in text and "DENIED" in text
     assert "A data request for research" in text and "; granted" in text
     assert "under the grant: 20 rows (pseudonym," in text
+    assert "revoked by cdo.privacy; the next request: rae (researcher, cdo) may not" in text
     for title in ("pair of programs", "before and after TANF", "unemployment claim"):
         assert title in text
     assert "counts hidden (·)" in text

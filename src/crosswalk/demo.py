@@ -102,6 +102,8 @@ class GrantExample:
     before: str  # what the gate answered the question before the grant
     rows: int  # rows of the question answered under the grant
     columns: list[str]
+    revoked_by: str
+    after: str  # what the gate answered the very next request after the revocation
 
 
 @dataclass(frozen=True)
@@ -293,8 +295,9 @@ def grant_example(
     hub: Path, control: str, secrets: Path, accounts: list[DemoAccount]
 ) -> GrantExample:
     """The researcher asks the heaviest multi-system users for research (refused: no
-    grant), requests the data, the steward of every agency it names approves, and the
-    same question is answered, pseudonymised, under the grant."""
+    grant), requests the data, the steward of every agency it names approves, the same
+    question is answered, pseudonymised, under the grant; the privacy officer revokes it
+    and the next request is refused again."""
     gate = Gate(hub, control, secrets=secrets)
     today = clock.today()
     level = "pseudonymised"
@@ -324,6 +327,15 @@ def grant_example(
         request = gate.approve_request(steward, request.request_id, "within the agreement")
         approved_by.append(steward)
     rows = gate.rows(researcher, "research", RESEARCH_QUESTION, level)
+    # The project ends: the privacy officer revokes the grant, which counts for nothing
+    # from the very next request.
+    officer = next(a.username for a in accounts if a.name == "privacy-officer")
+    gate.revoke_grant(officer, request.request_id, "the demo's project has ended")
+    try:
+        gate.rows(researcher, "research", RESEARCH_QUESTION, level)
+        after = "answered"
+    except AccessDenied as denied:
+        after = str(denied)
     return GrantExample(
         request.request_id,
         "research",
@@ -333,6 +345,8 @@ def grant_example(
         before,
         rows.num_rows,
         rows.column_names,
+        officer,
+        after,
     )
 
 

@@ -157,7 +157,7 @@ class RequestRegistry:
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
         # As the consent registry does: a control plane that was never migrated gets the
-        # tables here (migration 0004 adopts them as they are).
+        # tables here (migration 0005 adopts them as they are).
         metadata.create_all(engine)
 
     def add(

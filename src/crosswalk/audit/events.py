@@ -157,6 +157,8 @@ class OperatorCommand(AuditEvent):
     ``objects`` names the command. These commands read no person data."""
 
     action: ClassVar[str] = "operator.command"
+
+
 class DataRequested(AuditEvent):
     """A data request was made (``objects``: its id, purpose, level, period, elements)."""
 

@@ -84,6 +84,7 @@ def demo(
             f"  under the grant: {request.rows} rows ({', '.join(request.columns)}), no enterprise ids"
         )
     )
+    console.print(Text(f"  revoked by {request.revoked_by}; the next request: {request.after}"))
     for q in result.analytics_examples:
         console.print(answer_table(q.answer.question.name, q.answer.table, q.title))
         console.print(Text(f"  {protection_note(q.answer.protected)}", style="dim"))

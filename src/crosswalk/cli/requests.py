@@ -1,6 +1,8 @@
 """``crosswalk request``: data requests, the stewards' approvals and the grants they make.
 
-Thin shells over the gate's ``request_data``, ``approve_request``, ``deny_request``,
+Each command is the signed-in account's (the CLI's token, as for every read and act):
+the requester asks in a role whose clauses cover the purpose; the steward or privacy
+officer who answers is the account, as the agreement names it. Thin shells over the gate's ``request_data``, ``approve_request``, ``deny_request``,
 ``revoke_grant``, ``list_requests`` and ``show_request``, which authorise and audit
 every step.
 """
@@ -17,15 +19,7 @@ from crosswalk import clock
 from crosswalk.access import Gate
 from crosswalk.agreement.requests import DataRequest
 from crosswalk.cli.output import Csv, Json, emit
-from crosswalk.cli.principal import (
-    Agency,
-    Control,
-    ProfileFile,
-    Purpose,
-    Role,
-    User,
-    principal_from,
-)
+from crosswalk.cli.principal import Asker, Control, SignedIn, acts, reads
 from crosswalk.errors import ConfigError
 
 request_app = typer.Typer(
@@ -33,7 +27,6 @@ request_app = typer.Typer(
     no_args_is_help=True,
 )
 
-Actor = Annotated[str, typer.Option("--user", help="Who acts (as the agreement names them).")]
 Reason = Annotated[str, typer.Option(help="Why: kept with the answer and in the audit log.")]
 
 
@@ -80,7 +73,9 @@ def _said(r: DataRequest, today: date) -> str:
 
 
 @request_app.command("create")
+@reads()
 def request_create(
+    who: Asker,
     element: Annotated[
         list[str],
         typer.Option(help="A data element as <dataset>.<element>, e.g. hfs.events.program."),
@@ -91,29 +86,31 @@ def request_create(
     end: Annotated[
         str | None, typer.Option(help="Last day, YYYY-MM-DD (a year from the start).")
     ] = None,
-    user: User = None,
-    agency: Agency = None,
-    role: Role = None,
-    purpose: Purpose = None,
-    profile: ProfileFile = None,
     control: Control = None,
 ) -> None:
-    """Ask for data elements at a level for a purpose and a period.
+    """Ask for data elements at a level for a purpose and a period, signed in as the
+    requester.
 
-    Example: crosswalk request create --element hfs.events.program --element hfs.clients.dob --level pseudonymised --justification "Medicaid churn study" --user rae --agency cdo --role researcher --purpose research
+    Example: CROSSWALK_TOKEN=$(cat demo-out/tokens/researcher) crosswalk request create --element hfs.events.program --element hfs.clients.dob --level pseudonymised --justification "Medicaid churn study" --purpose research
     """
-    principal, why = principal_from(user, agency, role, purpose, profile)
     first = clock.today() if start is None else _day(start, "--start")
     last = first + timedelta(days=364) if end is None else _day(end, "--end")
     made = Gate(control=control).request_data(
-        principal, why, [_element(e) for e in element], level, first, last, justification
+        who.principal,
+        who.purpose,
+        [_element(e) for e in element],
+        level,
+        first,
+        last,
+        justification,
     )
     Console().print(_said(made, clock.today()), soft_wrap=True)
 
 
 @request_app.command("list")
+@acts()
 def request_list(
-    user: Actor,
+    who: SignedIn,
     status: Annotated[
         str | None,
         typer.Option(help="pending, denied, granted, revoked, expired or 'not yet in force'."),
@@ -125,10 +122,10 @@ def request_list(
     """List the data requests you may see: your own, those your agency answers, all of
     them for the hub operator's privacy officers.
 
-    Example: crosswalk request list --user hfs.steward --status pending
+    Example: CROSSWALK_TOKEN=$(cat demo-out/tokens/hfs-steward) crosswalk request list --status pending
     """
     today = clock.today()
-    found = Gate(control=control).list_requests(user, status)
+    found = Gate(control=control).list_requests(who.user, status)
     emit(
         [_summary(r, today) for r in found],
         title="data requests",
@@ -138,18 +135,19 @@ def request_list(
 
 
 @request_app.command("show")
+@acts()
 def request_show(
+    who: SignedIn,
     request_id: Annotated[str, typer.Argument(help="The request's id, e.g. R1a2b3c4d5e6.")],
-    user: Actor,
     control: Control = None,
     as_json: Json = False,
 ) -> None:
     """Show one data request: its elements, every agency's answer, any revocation.
 
-    Example: crosswalk request show R1a2b3c4d5e6 --user rae
+    Example: CROSSWALK_TOKEN=$(cat demo-out/tokens/researcher) crosswalk request show R1a2b3c4d5e6
     """
     today = clock.today()
-    r = Gate(control=control).show_request(user, request_id)
+    r = Gate(control=control).show_request(who.user, request_id)
     body = {
         **_summary(r, today),
         "justification": r.justification,
@@ -193,47 +191,50 @@ def request_show(
 
 
 @request_app.command("approve")
+@acts()
 def request_approve(
+    who: SignedIn,
     request_id: Annotated[str, typer.Argument()],
-    user: Actor,
     reason: Reason = "",
     control: Control = None,
 ) -> None:
     """Approve a data request for the agency you steward; the last approval makes the grant.
 
-    Example: crosswalk request approve R1a2b3c4d5e6 --user hfs.steward --reason "within the project's aims"
+    Example: CROSSWALK_TOKEN=$(cat demo-out/tokens/hfs-steward) crosswalk request approve R1a2b3c4d5e6 --reason "within the project's aims"
     """
-    done = Gate(control=control).approve_request(user, request_id, reason)
+    done = Gate(control=control).approve_request(who.user, request_id, reason)
     Console().print(_said(done, clock.today()), soft_wrap=True)
 
 
 @request_app.command("deny")
+@acts()
 def request_deny(
+    who: SignedIn,
     request_id: Annotated[str, typer.Argument()],
-    user: Actor,
     reason: Reason,
     control: Control = None,
 ) -> None:
     """Deny a data request for the agency you steward (it is then denied whole).
 
-    Example: crosswalk request deny R1a2b3c4d5e6 --user mh.steward --reason "no ethics approval on file"
+    Example: CROSSWALK_TOKEN=$(cat demo-out/tokens/hfs-steward) crosswalk request deny R1a2b3c4d5e6 --reason "no ethics approval on file"
     """
-    done = Gate(control=control).deny_request(user, request_id, reason)
+    done = Gate(control=control).deny_request(who.user, request_id, reason)
     Console().print(_said(done, clock.today()), soft_wrap=True)
 
 
 @request_app.command("revoke")
+@acts()
 def request_revoke(
+    who: SignedIn,
     request_id: Annotated[str, typer.Argument()],
-    user: Actor,
     reason: Reason,
     control: Control = None,
 ) -> None:
     """Revoke a grant (a steward or privacy officer): it counts for nothing from the next request.
 
-    Example: crosswalk request revoke R1a2b3c4d5e6 --user cdo.privacy --reason "project closed"
+    Example: CROSSWALK_TOKEN=$(cat demo-out/tokens/privacy-officer) crosswalk request revoke R1a2b3c4d5e6 --reason "project closed"
     """
-    done = Gate(control=control).revoke_grant(user, request_id, reason)
+    done = Gate(control=control).revoke_grant(who.user, request_id, reason)
     Console().print(_said(done, clock.today()), soft_wrap=True)
 
 

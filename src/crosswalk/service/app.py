@@ -268,7 +268,14 @@ def create_app(
     app.state.jobs = Jobs(hub.control)
     app.state.upload_folder = routes_jobs.upload_folder(hub)
     problems.install(app)
-    for part in (routes_accounts, routes_data, routes_jobs, routes_oversight, routes_requests, routes_audit):
+    for part in (
+        routes_accounts,
+        routes_data,
+        routes_jobs,
+        routes_oversight,
+        routes_requests,
+        routes_audit,
+    ):
         app.include_router(part.router)
     if origins:
         app.add_middleware(

@@ -1,15 +1,15 @@
 """Data requests, the elements each names and the stewards' answers (a request every
 involved agency approved is a grant). Tables already there are adopted as they are.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
