@@ -7,8 +7,10 @@ import json
 import re
 
 import pytest
+from tests.grants import granted, person_view_elements
 
-from crosswalk.access import REDISCLOSURE_NOTICE, WITHHOLDING_NOTICE
+from crosswalk.access import REDISCLOSURE_NOTICE, WITHHOLDING_NOTICE, Gate
+from crosswalk.agreement import Principal
 
 COUNT_CELL = re.compile(r'<td class="num count">([^<]*)</td>')
 RELEASE = re.compile(r'href="(/ui/releases/[^"]+)\.csv"')
@@ -104,6 +106,10 @@ def test_a_caseworker_sees_a_persons_time_line_with_the_notices(hub_facts, ui):
 
 def test_a_researcher_sees_a_person_only_pseudonymised(hub_facts, ui):
     pid = hub_facts["hfs"]
+    # research is used only by request: under a grant the stewards approved
+    rae = Principal("rae", "cdo", "researcher")
+    elements = person_view_elements(rae, "research", "pseudonymised")
+    granted(Gate(ui.hub), rae, "research", elements)
     html = ui.sign_in("rae").get(f"/ui/person?id={pid}").text
     assert "pseudonymised" in html
     assert pid not in html.replace(f'value="{pid}"', "")
