@@ -11,11 +11,11 @@ import sys
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
+from tests.web.live import LiveServer
+from tests.web.test_ui_browser import ARGS, CHROMIUM
 
 from crosswalk.hub import Hub
 from crosswalk.service import create_app
-from tests.web.live import LiveServer
-from tests.web.test_ui_browser import ARGS, CHROMIUM
 
 PAGES = (
     ("bob", "dashboard-overlap", "/ui/dashboard?view=overlap"),
