@@ -100,10 +100,12 @@ def csrf_of(html: str) -> str:
     return found.group(1)
 
 
-def start_ui(hub_path, control_url: str, secrets, *, add_accounts: bool = True) -> UI:
+def start_ui(
+    hub_path, control_url: str, secrets, *, add_accounts: bool = True, writable: bool = False
+) -> UI:
     engine = sa.create_engine(control_url)
     migrations.upgrade(engine)
-    hub = Hub(hub_path, engine, secrets)
+    hub = Hub(hub_path, engine, secrets, writable=writable)
     accounts = Accounts(engine, hub.audit)
     if add_accounts:
         for name, (agency, roles) in PEOPLE.items():
@@ -127,15 +129,36 @@ def on_day(clock_at):
     return clock_at(date(2025, 6, 1))
 
 
-@pytest.fixture
-def ui(web_hub, web_control, tmp_path, on_day):
-    shutil.copy(web_control / "control.db", tmp_path / "control.db")
-    shutil.copytree(web_control / "secrets", tmp_path / "secrets")
+def _copy_control(web_control, to) -> None:
+    shutil.copy(web_control / "control.db", to / "control.db")
+    shutil.copytree(web_control / "secrets", to / "secrets")
     for extra in web_control.glob("control.db.*"):  # the audit log's checkpoints
         if extra.is_dir():
-            shutil.copytree(extra, tmp_path / extra.name)
+            shutil.copytree(extra, to / extra.name)
+
+
+@pytest.fixture
+def ui(web_hub, web_control, tmp_path, on_day):
+    _copy_control(web_control, tmp_path)
     u = start_ui(
         web_hub, f"sqlite:///{tmp_path}/control.db", tmp_path / "secrets", add_accounts=False
+    )
+    yield u
+    u.hub.close()
+    u.hub.control.dispose()
+
+
+@pytest.fixture
+def owning_ui(web_hub, web_control, tmp_path, on_day):
+    """The UI of a service that owns (writes) its own copy of the hub."""
+    _copy_control(web_control, tmp_path)
+    shutil.copy(web_hub, tmp_path / "hub.duckdb")
+    u = start_ui(
+        tmp_path / "hub.duckdb",
+        f"sqlite:///{tmp_path}/control.db",
+        tmp_path / "secrets",
+        add_accounts=False,
+        writable=True,
     )
     yield u
     u.hub.close()

@@ -8,6 +8,7 @@ import re
 
 import pytest
 from tests.grants import granted, person_view_elements
+from tests.web.conftest import csrf_of
 
 from crosswalk.access import REDISCLOSURE_NOTICE, WITHHOLDING_NOTICE, Gate
 from crosswalk.agreement import Principal
@@ -152,3 +153,28 @@ def test_a_privacy_officer_searches_verifies_and_exports(ui):
     ]
     assert searches[-1]["objects"]["audit_search"] == {"user": "ada"}
     assert ui.sign_in("ana").get("/ui/audit").status_code == 403
+
+
+def test_a_linkage_steward_decides_a_pair_with_a_note(owning_ui):
+    c = owning_ui.sign_in("cdo.linkage")
+    page = c.get("/ui/linkage").text
+    a = re.search(r'name="record_a" value="([^"]+)"', page).group(1)
+    b = re.search(r'name="record_b" value="([^"]+)"', page).group(1)
+    form = {"record_a": a, "record_b": b, "decision": "no-match", "note": "different mothers"}
+    forged = c.post("/ui/linkage/decide", data={**form, "csrf": "0" * 64})
+    assert forged.status_code == 403
+    r = c.post("/ui/linkage/decide", data={**form, "csrf": csrf_of(page)}, follow_redirects=True)
+    assert r.status_code == 200 and "Recorded:" in r.text and "not the same person" in r.text
+    decided = [
+        json.loads(e["body"])
+        for e in owning_ui.hub.audit.entries()
+        if e["action"] == "identity.review" and e["outcome"] == "ok"
+    ]
+    assert len(decided) == 1
+    assert decided[0]["objects"]["note"] == "different mothers"
+    assert decided[0]["objects"]["record_keys"] == sorted((a, b))
+    # An analyst cannot decide, whatever the form says.
+    analyst = owning_ui.sign_in("ada")
+    home = analyst.get("/ui/").text
+    r = analyst.post("/ui/linkage/decide", data={**form, "csrf": csrf_of(home)})
+    assert r.status_code == 403
