@@ -178,3 +178,47 @@ def test_a_linkage_steward_decides_a_pair_with_a_note(owning_ui):
     home = analyst.get("/ui/").text
     r = analyst.post("/ui/linkage/decide", data={**form, "csrf": csrf_of(home)})
     assert r.status_code == 403
+
+
+def test_a_steward_uploads_an_extract_and_follows_its_job(owning_ui, web_hub):
+    import time
+
+    c = owning_ui.sign_in("fcs.steward")
+    page = c.get("/ui/batches").text
+    clients = web_hub.parent / "state" / "agencies" / "fcs" / "clients.csv"
+    rows = list(csv.reader(io.StringIO(clients.read_text())))
+    # Five new clients (not the loaded ones again), one without its id, one with a date
+    # of birth that is not a date.
+    rows = rows[:6]
+    for n, row in enumerate(rows[1:], start=1):
+        row[rows[0].index("Client ID")] = f"WEB{n:05d}"
+    rows[1][rows[0].index("Client ID")] = ""
+    rows[2][rows[0].index("Date of Birth")] = "not a date"
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    body = out.getvalue()
+    files = {"files": ("clients-fix.csv", body.encode(), "text/csv")}
+    refused = c.post("/ui/batches/upload", data={"csrf": "0" * 64}, files=files)
+    assert refused.status_code == 403
+    r = c.post(
+        "/ui/batches/upload", data={"csrf": csrf_of(page)}, files=files, follow_redirects=False
+    )
+    assert r.status_code == 303, r.text[-800:]
+    job = r.headers["location"]
+    deadline = time.monotonic() + 60
+    while True:
+        html = c.get(job).text
+        if "Status: <strong>done" in html or "Status: <strong>failed" in html:
+            break
+        assert 'hx-trigger="every 1s"' in html
+        assert time.monotonic() < deadline
+        time.sleep(0.3)
+    assert "Status: <strong>done" in html, html[-1500:]
+    summary = re.sub(r"\s+", " ", html.split("<main")[1])[:1500]
+    assert "5 rows read, 4 accepted, 1 quarantined" in summary, summary
+    batch = re.search(r'href="/ui/batches/(B[0-9a-f]+)"', html).group(1)
+    quarantine = c.get(f"/ui/batches/{batch}").text
+    assert quarantine.count("<tr>") == 2, quarantine.split("<main")[1][:1500]  # one row
+    assert "dob_unparseable" in html  # flagged, kept, and said
+    # Another account cannot follow the job.
+    assert owning_ui.sign_in("ana").get(job).status_code == 404

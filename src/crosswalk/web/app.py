@@ -20,6 +20,7 @@ from crosswalk.web import (
     routes_home,
     routes_linkage,
     routes_person,
+    routes_uploads,
 )
 from crosswalk.web.pages import HERE
 from crosswalk.web.releases import Releases
@@ -80,6 +81,7 @@ def mount(app: FastAPI) -> None:
         routes_linkage,
         routes_batches,
         routes_audit,
+        routes_uploads,
     ):
         app.include_router(part.router, include_in_schema=False)
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="ui-static")
