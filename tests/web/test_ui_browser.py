@@ -46,7 +46,9 @@ def shots(tmp_path_factory) -> Path:
     return out
 
 
-@pytest.fixture(scope="session")
+# For this module only: while a service holds the hub, no other may open it (DuckDB
+# refuses a second configuration of one file in a process).
+@pytest.fixture(scope="module")
 def live(web_hub, web_control, tmp_path_factory):
     root = tmp_path_factory.mktemp("live")
     shutil.copy(web_control / "control.db", root / "control.db")
@@ -62,7 +64,7 @@ def live(web_hub, web_control, tmp_path_factory):
     ui.hub.control.dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
 
