@@ -7,20 +7,23 @@ current directory) never touch the repository.
 import os
 import tempfile
 
-_root = tempfile.mkdtemp(prefix="crosswalk-tests-")
-os.environ["CROSSWALK_CONTROL"] = f"sqlite:///{_root}/control.db"
-os.environ["CROSSWALK_SECRETS"] = f"{_root}/secrets"
-os.environ.pop("CROSSWALK_HUB", None)
-os.environ.pop("CROSSWALK_AGREEMENT", None)
-# The CLI signs in only with the tokens a test gives it: never the tester's own.
-os.environ.pop("CROSSWALK_TOKEN", None)
-os.environ["CROSSWALK_TOKEN_FILE"] = f"{_root}/no-token"
-os.environ["CROSSWALK_PROFILE"] = f"{_root}/no-profile.yaml"
+# Once per process: importing this file again (as ``tests.conftest``) must not undo a
+# test's own settings halfway through it. Helpers tests import live in their own modules.
+if "_CROSSWALK_TEST_ROOT" not in os.environ:
+    _root = os.environ["_CROSSWALK_TEST_ROOT"] = tempfile.mkdtemp(prefix="crosswalk-tests-")
+    os.environ["CROSSWALK_CONTROL"] = f"sqlite:///{_root}/control.db"
+    os.environ["CROSSWALK_SECRETS"] = f"{_root}/secrets"
+    os.environ.pop("CROSSWALK_HUB", None)
+    os.environ.pop("CROSSWALK_AGREEMENT", None)
+    # The CLI signs in only with the tokens a test gives it: never the tester's own.
+    os.environ.pop("CROSSWALK_TOKEN", None)
+    os.environ["CROSSWALK_TOKEN_FILE"] = f"{_root}/no-token"
+    os.environ["CROSSWALK_PROFILE"] = f"{_root}/no-profile.yaml"
 
 
-import pytest  # noqa: E402
+import pytest
 
-from crosswalk import clock  # noqa: E402
+from crosswalk import clock
 
 
 @pytest.fixture
@@ -37,15 +40,3 @@ def clock_at(monkeypatch: pytest.MonkeyPatch):
 
 from tests.postgres import postgres_database, postgres_url  # noqa: E402, F401
 from tests.signin import signed_in  # noqa: E402, F401
-
-LINKAGE_STEWARD = ("cdo.linkage", "cdo", "linkage_steward")
-
-
-def evaluate_index(truth, hub, control=None, secrets=None):
-    """Score a hub's person index against ground truth as the hub operator's linkage
-    steward, through the gate (the only way to read the index and its records)."""
-    from crosswalk.access import Gate
-    from crosswalk.agreement import Principal
-
-    gate = Gate(hub, control, secrets)
-    return gate.evaluate_linkage(Principal(*LINKAGE_STEWARD), "linkage_review", truth)

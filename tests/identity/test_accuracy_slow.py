@@ -1,7 +1,7 @@
 """The linkage accuracy target on a larger state, in the reduced size CI can afford."""
 
 import pytest
-from tests.conftest import evaluate_index
+from tests.evaluation import evaluate_index
 
 from crosswalk.identity import link
 from crosswalk.ingest import ingest_state

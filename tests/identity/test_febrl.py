@@ -59,7 +59,7 @@ def test_febrl_through_the_public_interface(tmp_path, monkeypatch, capsys, loade
     assert run(["link", "--hub", hub, "--evaluate", str(truth), *steward]) == 0
     out = capsys.readouterr().out
     assert "records with ssn" in out and "pairwise F1" in out
-    from tests.conftest import evaluate_index
+    from tests.evaluation import evaluate_index
 
     e = evaluate_index(truth, hub)
     assert e.records == len(truth.read_text().splitlines()) - 1

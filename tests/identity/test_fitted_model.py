@@ -5,7 +5,7 @@ import json
 
 import duckdb
 import pytest
-from tests.conftest import evaluate_index
+from tests.evaluation import evaluate_index
 
 from crosswalk.errors import LinkageError
 from crosswalk.identity import link

@@ -1,7 +1,7 @@
 """Linkage of the hard synthetic state: fewer SSNs, more DOB errors, no county, twins with
 different names and no SSN, juniors without suffixes, middle names used as first."""
 
-from tests.conftest import evaluate_index
+from tests.evaluation import evaluate_index
 
 from crosswalk.identity import link
 from crosswalk.ingest import ingest_state

@@ -5,7 +5,7 @@ import shutil
 
 import duckdb
 import pytest
-from tests.conftest import evaluate_index
+from tests.evaluation import evaluate_index
 
 from crosswalk.access import Gate
 from crosswalk.agreement import Principal

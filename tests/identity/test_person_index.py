@@ -1,5 +1,5 @@
 import duckdb
-from tests.conftest import evaluate_index
+from tests.evaluation import evaluate_index
 
 from crosswalk.access import Gate
 from crosswalk.agreement import Principal
