@@ -175,10 +175,16 @@ class Client:
         return self.wait(job["job_id"], timeout, every) if wait else job
 
     def link_run(
-        self, seed: int = 1, wait: bool = True, timeout: float = 3600.0, every: float = 1.0
+        self,
+        seed: int = 1,
+        wait: bool = True,
+        timeout: float = 3600.0,
+        every: float = 1.0,
+        full: bool = False,
     ) -> dict[str, Any]:
-        """Start a linkage run (the hub operator's stewards); as ``upload`` for ``wait``."""
-        job = self._call("POST", "/link-runs", json={"seed": seed})
+        """Start a linkage run (the hub operator's stewards): incremental on an indexed hub,
+        or a full re-link with ``full``; as ``upload`` for ``wait``."""
+        job = self._call("POST", "/link-runs", json={"seed": seed, "full": full})
         return self.wait(job["job_id"], timeout, every) if wait else job
 
     def job(self, job_id: str) -> dict[str, Any]:

@@ -104,7 +104,18 @@ class DuckDBEngine:
     def _open(self) -> duckdb.DuckDBPyConnection:
         con = stores.connect_hub(self.path, read_only=not self.writable, config=READ_CONFIG)
         # Locked before any question runs: no statement can turn external access back on.
-        con.execute("SET lock_configuration = true")
+        # DuckDB shares one database per file within a process: a second engine of the
+        # same hub finds it locked already, which is as good, once that is checked.
+        try:
+            con.execute("SET lock_configuration = true")
+        except duckdb.InvalidInputException:
+            locked, external = con.execute(
+                "SELECT current_setting('lock_configuration'),"
+                " current_setting('enable_external_access')"
+            ).fetchall()[0]
+            if not locked or external:
+                con.close()
+                raise
         return con
 
     def _shared(self) -> duckdb.DuckDBPyConnection:

@@ -80,3 +80,19 @@ def test_a_hub_lets_go_of_the_file_when_closed(linked_hub, tmp_path):
         assert con.execute("SELECT count(*) FROM person_index").fetchone()[0] > 0
     h.close()
     duckdb.connect(str(linked_hub)).close()  # a writer may open it again
+
+
+def test_two_hubs_of_one_file_in_one_process_both_read_locked(linked_hub, tmp_path):
+    """DuckDB shares one database per file within a process: a second hub of the same
+    file (a page's gate beside the service's) reads too, and its configuration is locked."""
+    first = Hub(linked_hub, f"sqlite:///{tmp_path}/a.db", tmp_path / "s")
+    second = Hub(linked_hub, f"sqlite:///{tmp_path}/b.db", tmp_path / "s")
+    try:
+        for h in (first, second):
+            with h.read() as con:
+                assert con.execute("SELECT count(*) FROM person_index").fetchone()[0] > 0
+                with pytest.raises(Exception):  # noqa: B017 (DuckDB's own errors)
+                    con.execute("SET enable_external_access = true")
+    finally:
+        first.close()
+        second.close()

@@ -240,7 +240,7 @@ def test_reads_go_on_while_a_job_writes_and_never_see_half_a_batch(owned):
 def test_a_link_run_job_then_a_review_decision(owned):
     s = owned
     assert s.post("/link-runs", "fcs.steward", {}).status_code == 403
-    r = s.post("/link-runs", "cdo.linkage", {"seed": 3})
+    r = s.post("/link-runs", "cdo.linkage", {"seed": 3, "full": True})
     assert r.status_code == 202, r.text
     job = s.finished(r.json()["job_id"], "cdo.linkage")
     assert job["status"] == "done", job

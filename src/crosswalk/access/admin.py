@@ -302,11 +302,13 @@ class Administration(GateCore):
         self._authorise(user, Refused, "run linkage", [agreement.operator], {"link_run": None})
         self._owned_hub("link")
 
-    def link(self, user: str, *, seed: int = 1, progress: Progress | None = None) -> LinkResult:
+    def link(
+        self, user: str, *, seed: int = 1, full: bool = False, progress: Progress | None = None
+    ) -> LinkResult:
         """A linkage run (``crosswalk.identity.link``) on the hub this process owns, as
         ``user``: a steward the agreement in force names for the hub operator. A refusal
         is audited; the run audits its own intent and outcome."""
         from crosswalk.identity.link import link
 
         self.link_allowed(user)
-        return link(self._hub, seed=seed, run_by=user, progress=progress)
+        return link(self._hub, seed=seed, run_by=user, progress=progress, full=full)

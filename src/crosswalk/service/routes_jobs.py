@@ -269,12 +269,13 @@ def start_link_run(
     see the previous run until it commits."""
     user = who.account.username
     gate.link_allowed(user)
-    seed = (body or LinkRunIn()).seed
+    asked = body or LinkRunIn()
+    seed, full = asked.seed, asked.full
 
     def work(progress: Any) -> dict[str, Any]:
-        return link_summary(gate.link(user, seed=seed, progress=progress))
+        return link_summary(gate.link(user, seed=seed, full=full, progress=progress))
 
-    job = queue.submit("link", user, who.account.agency, {"seed": seed}, work)
+    job = queue.submit("link", user, who.account.agency, {"seed": seed, "full": full}, work)
     return _accepted(response, job)
 
 

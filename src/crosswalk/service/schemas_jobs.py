@@ -120,6 +120,11 @@ class LinkRunIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     seed: int = Field(1, ge=0, le=2**31 - 1, description="Seed of the model's random sampling.")
+    full: bool = Field(
+        False,
+        description="Retrain the model and recluster every record (a full re-link); otherwise "
+        "only records new or changed since the last run are linked, with the saved model.",
+    )
 
 
 class ReviewDecisionIn(BaseModel):
