@@ -366,19 +366,20 @@ def person_number_sql(enterprise_id: str) -> str:
     return f"CAST(substr({enterprise_id}, 2) AS BIGINT)"
 
 
-def assign_enterprise_ids(con: duckdb.DuckDBPyConnection, clusters: str, run_id: str) -> None:
-    """Write person_index for ``clusters`` (record_key, cluster), keeping earlier IDs stable.
-
-    A cluster keeps the oldest earlier ID among those it holds the most records of; an ID
-    split across clusters stays with the cluster that holds most of its records; IDs that
-    no cluster keeps (merges) are retired with the ID they merged into; clusters with no
-    earlier ID get new ones.
-    """
+def allot_enterprise_ids(
+    con: duckdb.DuckDBPyConnection, clusters: str, before: str
+) -> tuple[int, int]:
+    """The temporary table ``assigned`` (cluster, enterprise_id) for ``clusters``
+    (record_key, cluster), by the one rule of stable ids: a cluster keeps the oldest earlier
+    id (``before``: record_key, enterprise_id) among those it holds the most records of; an
+    id split across clusters stays with the cluster holding most of its records; other
+    clusters get new ids, and the counter moves past them. Returns (the first new number,
+    how many new ids)."""
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE kept AS
         WITH votes AS (
           SELECT c.cluster, p.enterprise_id, count(*) AS n
-          FROM {clusters} c JOIN person_index p USING (record_key) GROUP BY ALL),
+          FROM {clusters} c JOIN {before} p USING (record_key) GROUP BY ALL),
         won AS (
           SELECT *, row_number() OVER (PARTITION BY enterprise_id ORDER BY n DESC, cluster) AS rank
           FROM votes)
@@ -398,6 +399,20 @@ def assign_enterprise_ids(con: duckdb.DuckDBPyConnection, clusters: str, run_id:
     new_ids = con.execute(
         f"SELECT count(DISTINCT cluster) FROM {clusters} WHERE cluster NOT IN (SELECT cluster FROM kept)"
     ).fetchall()[0][0]
+    con.execute("DELETE FROM enterprise_id_counter")
+    con.execute("INSERT INTO enterprise_id_counter VALUES (?)", [start + new_ids])
+    return int(start), int(new_ids)
+
+
+def assign_enterprise_ids(con: duckdb.DuckDBPyConnection, clusters: str, run_id: str) -> None:
+    """Write person_index for ``clusters`` (record_key, cluster), keeping earlier IDs stable.
+
+    A cluster keeps the oldest earlier ID among those it holds the most records of; an ID
+    split across clusters stays with the cluster that holds most of its records; IDs that
+    no cluster keeps (merges) are retired with the ID they merged into; clusters with no
+    earlier ID get new ones.
+    """
+    allot_enterprise_ids(con, clusters, "person_index")
     con.execute(
         f"""INSERT INTO enterprise_id_retired
         SELECT p.enterprise_id, arg_max(a.enterprise_id, 1), '{run_id}'
@@ -405,8 +420,6 @@ def assign_enterprise_ids(con: duckdb.DuckDBPyConnection, clusters: str, run_id:
         WHERE p.enterprise_id NOT IN (SELECT enterprise_id FROM assigned)
         GROUP BY p.enterprise_id"""
     )
-    con.execute("DELETE FROM enterprise_id_counter")
-    con.execute("INSERT INTO enterprise_id_counter VALUES (?)", [start + new_ids])
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE new_index AS
         SELECT c.record_key, split_part(c.record_key, ':', 1) AS agency,

@@ -37,9 +37,9 @@ from sqlglot import exp
 from crosswalk.errors import LinkageError, Problem
 from crosswalk.identity import history
 from crosswalk.identity.cluster import (
+    allot_enterprise_ids,
     cannot_link_sql,
     cluster,
-    enterprise_id_sql,
     unless_decided_match,
 )
 from crosswalk.identity.features import build_features
@@ -363,32 +363,7 @@ def reassign(con: duckdb.DuckDBPyConnection, run: str) -> history.IdChanges:
         FROM person_index WHERE record_key IN (SELECT record_key FROM affected)
            OR record_key IN (SELECT record_key FROM deleted_keys)"""
     )
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE kept AS
-        WITH votes AS (
-          SELECT c.cluster, p.enterprise_id, count(*) AS n
-          FROM regrouped c JOIN scope_before p USING (record_key) GROUP BY ALL),
-        won AS (
-          SELECT *, row_number() OVER (PARTITION BY enterprise_id ORDER BY n DESC, cluster) AS rank
-          FROM votes)
-        SELECT cluster, min(enterprise_id) AS enterprise_id FROM won WHERE rank = 1 GROUP BY cluster"""
-    )
-    start = con.execute(
-        "SELECT coalesce(max(next_value), 1) FROM enterprise_id_counter"
-    ).fetchall()[0][0]
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE assigned AS
-        WITH fresh AS (
-          SELECT cluster, {start} - 1 + row_number() OVER (ORDER BY min(record_key)) AS seq
-          FROM regrouped WHERE cluster NOT IN (SELECT cluster FROM kept) GROUP BY cluster)
-        SELECT cluster, enterprise_id FROM kept
-        UNION ALL SELECT cluster, {enterprise_id_sql("seq")} FROM fresh"""
-    )
-    fresh = con.execute(
-        "SELECT count(DISTINCT cluster) FROM regrouped WHERE cluster NOT IN (SELECT cluster FROM kept)"
-    ).fetchall()[0][0]
-    con.execute("DELETE FROM enterprise_id_counter")
-    con.execute("INSERT INTO enterprise_id_counter VALUES (?)", [start + fresh])
+    allot_enterprise_ids(con, "regrouped", "scope_before")
     con.execute(
         """CREATE OR REPLACE TEMP TABLE record_strength AS
         SELECT record_key, max(match_probability) AS p FROM (
