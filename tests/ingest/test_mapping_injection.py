@@ -203,6 +203,8 @@ _QUIET = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 # A source column named like a SQL keyword must stay a column, never the keyword's value.
 @example(value="CURRENT_DATE")
 @example(value="current_user")
+@example(value="X")  # a lambda parameter's name
+@example(value="f")
 def test_hostile_mapping_values_never_run_as_sql(tmp_path, path, kind, value):
     _attack(tmp_path, path, kind, value)
 

@@ -47,7 +47,9 @@ DATE_SEPARATORS = " /-.,:T"
 _DATE_TOKEN = re.compile("|".join(re.escape(d) for d in sorted(DATE_DIRECTIVES, key=len)[::-1]))
 # The common codes a mapping may translate an agency's codes into, per field.
 SEX_CODES = ("M", "F", "U")
-RESERVED_COLUMNS = ("_row", "_cw_raw")
+# Names the standardising SQL gives its own row number, row and lambda parameters: a
+# source column of the same name would be read in their place.
+RESERVED_COLUMNS = ("_row", "_cw_raw", "_cw_x", "_cw_f")
 TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}(\.[A-Za-z_][A-Za-z0-9_]{0,127})?$")
 
 

@@ -175,7 +175,7 @@ def _other_ids(spec: ClientSpec, b: Binds) -> tuple[str, str]:
         f"{{'kind': {b(kind)}::VARCHAR, 'value': CASE WHEN NOT cw_placeholder({v}) THEN {v} END}}"
         for kind, v in values.items()
     )
-    kept = f"list_filter([{entries}], lambda x: x.value IS NOT NULL)"
+    kept = f"list_filter([{entries}], lambda _cw_x: _cw_x.value IS NOT NULL)"
     flag = " OR ".join(f"cw_placeholder({v})" for v in values.values())
     return (
         f"CASE WHEN len({kept}) > 0 THEN {kept} END",
@@ -337,7 +337,7 @@ def client_sql(
       nullif(trim({col("case_id")}), '') AS case_id, nullif(trim({col("household_id")}), '') AS household_id,
       nullif(trim({col("medicaid_id")}), '') AS medicaid_id,
       {other_ids} AS other_ids, {b(spec.country)}::VARCHAR AS country,
-      list_filter([{", ".join(flags)}], lambda f: f IS NOT NULL) AS flags,
+      list_filter([{", ".join(flags)}], lambda _cw_f: _cw_f IS NOT NULL) AS flags,
       CASE WHEN {src_id} IS NULL THEN 'required'
            WHEN row_number() OVER (PARTITION BY {src_id} ORDER BY _row) > 1 THEN 'duplicate_source_id' END AS q_rule,
       {b(_label(c["source_record_id"]))}::VARCHAR AS q_field, {col("source_record_id")} AS q_value,
@@ -414,7 +414,7 @@ def event_sql(
       {program} AS program, nullif(upper(trim({col("service_type")})), '') AS service_type,
       {start} AS start_date, CASE WHEN {end_ok} THEN {end} END AS end_date, {amount} AS amount,
       nullif(upper(trim({col("county")})), '') AS county,
-      list_filter([{", ".join(flags)}], lambda f: f IS NOT NULL) AS flags,
+      list_filter([{", ".join(flags)}], lambda _cw_f: _cw_f IS NOT NULL) AS flags,
       {rule} AS q_rule, {field} AS q_field, {value} AS q_value, {common} AS q_common,
       to_json(_cw_raw) AS q_raw
     FROM {raw} AS _cw_raw
