@@ -1,4 +1,6 @@
-"""Run the benchmarks: ``python -m bench [NAME ...] [--size small|full]``."""
+"""Run the benchmarks: ``python -m bench [NAME ...] [--size tiny|small|full]``.
+
+``tiny`` is the size CI affords (only the benchmarks that have it: ``service``)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from pathlib import Path
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("names", nargs="*", help="benchmarks to run (default: all)")
-    parser.add_argument("--size", choices=["small", "full"], default="full")
+    parser.add_argument("--size", choices=["tiny", "small", "full"], default="full")
     args = parser.parse_args()
     here = Path(__file__).parent
     found = sorted(
