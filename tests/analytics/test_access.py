@@ -90,6 +90,26 @@ def test_researcher_gets_pseudonymised_heavy_users(state_hub: Path, control: str
     )
 
 
+@dataclass(frozen=True)
+class _SecretRows(HeavyUsers):
+    """A row question that tries to hand the cell-key secret to its reader."""
+
+    def sql(self, scope: Scope) -> str:
+        secret = "getvariable('crosswalk_cell_key_secret')"
+        return f"SELECT enterprise_id, {secret} AS k FROM {scope['linked_event']} LIMIT 5"
+
+
+def test_a_row_question_cannot_read_the_cell_key_secret(state_hub: Path, control: str) -> None:
+    """With the secret, a researcher could compute the cell keys and undo the noise of
+    every released table: a row read is rendered without it and may read no variable."""
+    researcher = Principal("rae", "cdo", "researcher")
+    q = _SecretRows(F.model_copy(update={"programs": ROW_PROGRAMS}), limit=5)
+    granted(Gate(state_hub, control), researcher, "research", q.elements)
+    with pytest.raises(AccessDenied, match="session variable"):
+        ask_rows(q, researcher, "research", hub=state_hub, control=control)
+    assert entries(control)[-1]["action"] == "data.denied"
+
+
 @pytest.mark.parametrize("level", ["identified", "pseudonymised"])
 def test_analyst_gets_no_rows(state_hub: Path, control: str, level: str) -> None:
     q = HeavyUsers(F, limit=5)

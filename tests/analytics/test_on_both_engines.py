@@ -122,11 +122,6 @@ def test_the_audit_entry_names_the_sql_the_engine_ran(engine: Hub) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: a row question read by a grant is not yet planned on Spark "
-    "(its SQL names the cell-key parameter that row reads do not bind)",
-)
 def test_row_answers_are_the_same_on_both_engines(
     state: State, request: pytest.FixtureRequest
 ) -> None:

@@ -20,7 +20,7 @@ elements they read and render their SQL against the views the gate grants.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Protocol
 
 import pyarrow as pa
@@ -146,6 +146,8 @@ class Aggregate:
 
 
 ROW_LEVELS = ("identified", "pseudonymised")
+# Where a row question's SQL would read the cell-key secret: no value, on every engine.
+NO_SECRET = "CAST(NULL AS VARCHAR)"
 
 
 class Gate(Oversight, DataRequests, IdHistory):
@@ -162,11 +164,19 @@ class Gate(Oversight, DataRequests, IdHistory):
         purpose: str,
         question: AskedQuestion,
         decision: Decision,
+        *,
+        cell_keys: bool,
     ) -> str:
         """The question's SQL over views of what ``decision`` granted, checked to read
         nothing else (a refusal is audited); the connection's configuration is locked
-        before it runs."""
+        before it runs.
+
+        Only an aggregate reads the cell-key secret (``cell_keys``): a row question is
+        rendered with NULL where the secret would be and may name no parameter, so a row
+        read neither binds the secret nor can reach it."""
         scope = granted_scope(con, decision.granted, year_only=decision.year_only)
+        if not cell_keys:
+            scope = replace(scope, secret=NO_SECRET)
         dialect = reader(con).dialect
         sql = question.render(scope, dialect)
         try:
@@ -174,7 +184,7 @@ class Gate(Oversight, DataRequests, IdHistory):
                 sql,
                 scope.relations.values(),
                 relations(con),
-                variables=[CELL_KEY_SECRET],
+                variables=[CELL_KEY_SECRET] if cell_keys else [],
                 dialect=dialect,
             )
         except AccessDenied as refused:
@@ -303,7 +313,7 @@ class Gate(Oversight, DataRequests, IdHistory):
         assert decision.min_cell is not None
         secret = load_key(self._secrets / CELL_KEY_FILE)
         with self._read() as con:
-            sql = self._question_sql(con, principal, purpose, question, decision)
+            sql = self._question_sql(con, principal, purpose, question, decision, cell_keys=True)
             exact = run_counts(con, sql, secret)
         history = StoredHistory(self._audit.engine)
         protected = protect(exact, question.spec, decision.min_cell, history)
@@ -339,7 +349,7 @@ class Gate(Oversight, DataRequests, IdHistory):
             )
         decision = self._decide_whole(principal, purpose, question, level)
         with self._read() as con:
-            sql = self._question_sql(con, principal, purpose, question, decision)
+            sql = self._question_sql(con, principal, purpose, question, decision, cell_keys=False)
             table = _arrow(con, sql)
         self._record(
             DataRead, principal, purpose, _objects(question, sql), decision, table.num_rows

@@ -57,7 +57,9 @@ class HeavyUsers:
         SELECT any_value(e.enterprise_id) AS enterprise_id,
                count(DISTINCT e.program) AS programs,
                count(DISTINCT e.agency) AS agencies,
-               string_agg(DISTINCT e.program, '+' ORDER BY e.program) AS program_list,
+               -- Sorted distinct list, not string_agg(DISTINCT ... ORDER BY): Spark
+               -- cannot plan an ordered distinct string aggregate.
+               array_to_string(list_sort(list_distinct(list(e.program))), '+') AS program_list,
                count(*) AS episodes,
                sum({clipped}) AS days,
                coalesce(sum(e.amount), 0) AS amount
