@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from crosswalk import csvfile
 from crosswalk.errors import ConfigError
 
 FORMATS = ("csv", "parquet", "json")
@@ -27,7 +27,7 @@ def write_table(table: pa.Table, path: str | Path) -> Path:
         raise ConfigError(f"{p}: unknown table format; use one of {', '.join(FORMATS)}")
     p.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "csv":
-        pacsv.write_csv(table, p)
+        csvfile.write_table_csv(table, p)
     elif fmt == "parquet":
         pq.write_table(table, p)
     else:

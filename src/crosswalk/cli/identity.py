@@ -348,11 +348,12 @@ def export_person_index(
     if out.suffix.lower() not in (".csv", ".parquet"):
         raise ConfigError(f"--out {out}: write .csv or .parquet")
     index = Gate(hub, control).person_index(who.principal, who.purpose)
-    import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
+    from crosswalk import csvfile
+
     if out.suffix.lower() == ".csv":
-        pacsv.write_csv(index, out)
+        csvfile.write_table_csv(index, out)
     else:
         pq.write_table(index, out)
     Console().print(

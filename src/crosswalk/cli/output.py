@@ -10,7 +10,6 @@ column unformatted (dates in ISO form, hidden figures as null / empty).
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -23,6 +22,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from crosswalk import csvfile
 from crosswalk.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -81,6 +81,11 @@ def _text(value: Any) -> str:
     if isinstance(value, Mapping | list | tuple):
         return json.dumps(_plain(value), default=str)
     return str(_plain(value))
+
+
+def _csv_cell(value: Any) -> Any:
+    plain = _plain(value)
+    return plain if isinstance(plain, int | float) and not isinstance(plain, bool) else _text(value)
 
 
 def cell_text(column: str, value: Any) -> str:
@@ -166,9 +171,9 @@ def emit(
         sys.stdout.write(json.dumps([_plain(r) for r in rows], default=str, indent=1) + "\n")
         return
     if as_csv:
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(names)
-        writer.writerows([_text(r[n]) for n in names] for r in rows)
+        # Numbers stay numbers (a negative one is not a formula); text is made safe.
+        cells = ([_csv_cell(r[n]) for n in names] for r in rows)
+        csvfile.write_rows(sys.stdout, names, cells)
         return
     shown = list(columns or names)
     show = cell or cell_text

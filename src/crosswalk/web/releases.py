@@ -8,7 +8,6 @@ are kept (the oldest go first), for as long as the service runs.
 
 from __future__ import annotations
 
-import io
 import json
 import secrets
 import threading
@@ -17,8 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.csv as pacsv
 
+from crosswalk import csvfile
 from crosswalk.errors import NotFound
 
 KEPT = 512
@@ -33,9 +32,7 @@ class Release:
     protection: dict[str, Any]
 
     def csv(self) -> bytes:
-        sink = io.BytesIO()
-        pacsv.write_csv(self.table, sink)
-        return sink.getvalue()
+        return csvfile.table_csv(self.table)
 
     def json(self) -> bytes:
         body = {

@@ -4,7 +4,6 @@ checkpoint, and an export of the entries found (CSV)."""
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from typing import Annotated, Any
@@ -12,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from crosswalk import csvfile
 from crosswalk.access import Gate
 from crosswalk.accounts import PRIVACY_OFFICER
 from crosswalk.audit import checkpoints
@@ -108,10 +108,8 @@ def export(
     found = _search(request, s, person, user, purpose, action, outcome, since, until)
     out = io.StringIO()
     names = ["seq", "at", "action", "user", "agency", "purpose", "outcome", "hash", "body"]
-    writer = csv.DictWriter(out, names, extrasaction="ignore")
-    writer.writeheader()
-    for e in found:
-        writer.writerow({**e, "body": json.dumps(e["body"], sort_keys=True)})
+    rows = ({**e, "body": json.dumps(e["body"], sort_keys=True)} for e in found)
+    csvfile.write_rows(out, names, ([r.get(n) for n in names] for r in rows))
     return Response(
         out.getvalue(),
         media_type="text/csv; charset=utf-8",
