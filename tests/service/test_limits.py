@@ -60,13 +60,18 @@ def test_a_json_body_has_its_own_smaller_limit(service):
         content=chunks,
     )
     assert_problem(streamed, 413)
-    # An upload body of the same size passes the limit (the operation then judges it).
-    upload = client.post(
-        "/analytics/overlap",
-        headers=headers,
-        files={"file": ("clients.csv", b"x" * 20_000, "text/csv")},
-    )
-    assert upload.status_code == 422
+    # An upload body of the same size passes the limit where uploads are taken (the
+    # operation then judges it) ...
+    files = {"files": ("clients.csv", b"x" * 20_000, "text/csv")}
+    upload = client.post("/uploads", headers=service.as_("fcs.steward"), files=files)
+    assert upload.status_code != 413
+    # ... and nowhere else, whatever its type says: an outsider's upload-sized body sent
+    # to the sign-in, or to a question, is refused before it is read whole.
+    for path, who in (("/auth/sign-in", None), ("/analytics/overlap", "ada")):
+        sent = client.post(path, headers=service.as_(who), files=files)
+        assert "16 KB" in assert_problem(sent, 413)["detail"]
+    octets = {**headers, "Content-Type": "application/octet-stream"}
+    assert_problem(client.post("/accounts", headers=octets, content=b"x" * 20_000), 413)
 
 
 def test_forwarded_headers_are_believed_only_from_configured_proxies(

@@ -41,12 +41,15 @@ MB = 1024 * 1024
 KB = 1024
 UPLOAD_TYPES = (b"multipart/form-data", b"application/octet-stream")
 """Bodies that may be as large as an upload; any other body (JSON) has the smaller limit."""
+UPLOAD_PATHS = ("/uploads", "/ui/batches/upload")
+"""The only operations that take an upload: a large body sent anywhere else is refused
+at the smaller limit, whatever its type says (a client chooses its content type)."""
 
 
 class BodyLimit:
     """Refuse a request whose body is over its limit (413), whether it says its length or
-    streams it, before the operation sees any of it: ``limit`` bytes for an upload
-    (``UPLOAD_TYPES``), ``json_limit`` for any other body."""
+    streams it, before the operation sees any of it: ``limit`` bytes for an upload (a POST
+    of ``UPLOAD_TYPES`` to ``UPLOAD_PATHS``), ``json_limit`` for any other body."""
 
     def __init__(self, app: ASGIApp, limit: int, json_limit: int | None = None) -> None:
         self.app = app
@@ -59,25 +62,35 @@ class BodyLimit:
             return
         headers = dict(scope.get("headers", []))
         kind = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
-        upload = kind in UPLOAD_TYPES
+        upload = (
+            kind in UPLOAD_TYPES
+            and scope.get("method") == "POST"
+            and scope.get("path", "").rstrip("/") in UPLOAD_PATHS
+        )
         limit = self.upload_limit if upload else self.json_limit
         declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await self._refuse(scope, receive, send, upload)
             return
         # Read the body up to the limit before the operation runs (so an oversized one
-        # streamed without a length is refused whole), then hand it on as it came.
-        body = b""
+        # streamed without a length is refused whole), then hand it on as it came. The
+        # parts are joined once at the end: adding each to the last would copy the body
+        # so far for every part (quadratic: minutes of the event loop for one upload).
+        parts: list[bytes] = []
+        size = 0
         while True:
             message = await receive()
             if message["type"] != "http.request":
                 break
-            body += message.get("body", b"")
-            if len(body) > limit:
+            part = message.get("body", b"")
+            parts.append(part)
+            size += len(part)
+            if size > limit:
                 await self._refuse(scope, receive, send, upload)
                 return
             if not message.get("more_body", False):
                 break
+        body = b"".join(parts)
         handed = False
 
         async def replay() -> Message:
