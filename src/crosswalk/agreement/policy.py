@@ -35,6 +35,8 @@ from typing import Any
 
 from crosswalk.agreement.model import Agreement, Level, Rule
 
+PRIVACY_OFFICER = "privacy_officer"  # a role whose holders the agreement names, party by party
+
 # Never at the pseudonymised level, whatever an agreement's lists say.
 ALWAYS_WITHHELD = frozenset(
     {
@@ -171,7 +173,8 @@ def decide(
             ),
             agreement_version=agreement.version,
         )
-    if agreement.party(p.agency) is None:
+    party = agreement.party(p.agency)
+    if party is None:
         return Decision(
             False,
             request.level,
@@ -183,6 +186,22 @@ def decide(
             False,
             request.level,
             reasons=(Reason(None, f"{request.purpose!r} is not a permitted purpose"),),
+            agreement_version=agreement.version,
+        )
+    if p.role == PRIVACY_OFFICER and p.user not in party.privacy_officers:
+        # The agreement names each party's privacy officers: an account an administrator
+        # gave the role is not one of them (else any administrator could make one, and
+        # read the audit log and the consent registry, who is in treatment).
+        return Decision(
+            False,
+            request.level,
+            reasons=(
+                Reason(
+                    None,
+                    f"agreement version {agreement.version} does not name {p.user} a privacy "
+                    f"officer of {p.agency}",
+                ),
+            ),
             agreement_version=agreement.version,
         )
     granted, dropped, consent, year_only = [], [], [], []
