@@ -24,6 +24,7 @@ PEOPLE = {
     "ada": ("hfs", ["analyst"]),
     "rae": ("cdo", ["researcher"]),
     "fcs.steward": ("fcs", ["steward"]),
+    "hfs.steward": ("hfs", ["steward"]),
     "cdo.privacy": ("cdo", ["privacy_officer"]),
     "cdo.linkage": ("cdo", ["linkage_steward"]),
 }

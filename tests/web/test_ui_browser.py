@@ -160,7 +160,7 @@ def _small(text: str) -> bool:
 
 def test_an_analyst_sees_charts_never_a_name_or_a_small_count(visit, hub_facts):
     v = visit("ada")
-    assert v.nav() == ["/ui/", "/ui/agreement", "/ui/dashboard"]
+    assert v.nav() == ["/ui/", "/ui/agreement", "/ui/dashboard", "/ui/requests"]
     names = hub_facts["names"]
     for view in ("overlap", "pathways", "cohort", "trends", "lifetime"):
         page = v.go(f"/ui/dashboard?view={view}")

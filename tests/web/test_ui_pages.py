@@ -50,12 +50,12 @@ def test_the_assets_reference_nothing_outside(ui):
 @pytest.mark.parametrize(
     ("who", "pages"),
     [
-        ("ada", {"/ui/dashboard"}),
-        ("rae", {"/ui/dashboard", "/ui/person"}),  # clause 4.2: pseudonymised
+        ("ada", {"/ui/dashboard", "/ui/requests"}),
+        ("rae", {"/ui/dashboard", "/ui/person", "/ui/requests"}),  # clause 4.2: pseudonymised
         ("ana", {"/ui/person"}),
         ("cdo.linkage", {"/ui/linkage"}),
-        ("fcs.steward", {"/ui/batches"}),
-        ("cdo.privacy", {"/ui/audit"}),
+        ("fcs.steward", {"/ui/batches", "/ui/requests"}),
+        ("cdo.privacy", {"/ui/audit", "/ui/requests"}),
         ("fran", set()),
     ],
 )

@@ -20,6 +20,7 @@ from crosswalk.web import (
     routes_home,
     routes_linkage,
     routes_person,
+    routes_requests,
     routes_uploads,
 )
 from crosswalk.web.pages import HERE
@@ -78,6 +79,7 @@ def mount(app: FastAPI) -> None:
         routes_home,
         routes_dashboard,
         routes_person,
+        routes_requests,
         routes_linkage,
         routes_batches,
         routes_audit,

@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 
 from crosswalk import __version__, clock
-from crosswalk.accounts import ADMINISTRATOR, PRIVACY_OFFICER, purposes_for
+from crosswalk.accounts import ADMINISTRATOR, PRIVACY_OFFICER, STEWARD, purposes_for
 from crosswalk.agreement import Agreement, agreement_in_force
 from crosswalk.errors import CrosswalkError, InvalidRequest
 from crosswalk.web.session import Session, SignInNeeded
@@ -48,6 +48,9 @@ PAGES: tuple[tuple[str, str, frozenset[str], frozenset[str]], ...] = (
     ("Batches", "/ui/batches", frozenset({"operations"}), ANY_LEVEL),
     ("Audit", "/ui/audit", frozenset({"oversight"}), ANY_LEVEL),
 )
+
+# Who uses the data requests page: those who ask, and those who answer or revoke.
+REQUEST_ROLES = frozenset({"analyst", "researcher", STEWARD, PRIVACY_OFFICER})
 
 
 def day(value: str, name: str) -> date | None:
@@ -115,6 +118,8 @@ def navigation(session: Session, agreement: Agreement) -> list[tuple[str, str]]:
         ):
             continue
         shown.append((title, href))
+    if "data" in session.caller.token.scopes and REQUEST_ROLES & set(session.caller.account.roles):
+        shown.append(("Requests", "/ui/requests"))
     return shown
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 import pyarrow as pa
 from fastapi import APIRouter, Depends, Query, Request
@@ -21,7 +22,7 @@ from pydantic import ValidationError
 from crosswalk import analytics
 from crosswalk.access import Gate
 from crosswalk.analytics.filters import AGE_GROUPS, SERVICE_PROGRAMS, SEXES
-from crosswalk.errors import ConfigError, CrosswalkError, InvalidRequest
+from crosswalk.errors import AccessDenied, ConfigError, CrosswalkError, InvalidRequest
 from crosswalk.service import auth
 from crosswalk.web.charts import svg
 from crosswalk.web.pages import WebRoute, agreement_now, day, render, usable_purposes
@@ -76,6 +77,7 @@ class Shown:
     hidden: int
     k: int
     problem: str | None = None
+    ask: str | None = None  # a data request for the question's elements, if refused
 
 
 def hidden_reason(k: int) -> str:
@@ -137,11 +139,17 @@ def _answer(
     """Ask ``question`` through the gate as the account, keep the release, draw it."""
     gate: Gate = request.app.state.gate
     releases: Releases = request.app.state.releases
+    agreement = agreement_now(request)
     try:
-        principal = auth.principal(request, s.caller, agreement_now(request), purpose, None)
+        principal = auth.principal(request, s.caller, agreement, purpose, None)
         released = gate.aggregate(principal, purpose, question)
     except CrosswalkError as e:
-        return Shown(title, None, [], [], None, 0, 0, problem=e.message)
+        ask = None
+        if isinstance(e, AccessDenied) and purpose in agreement.by_request:
+            wanted = [("purpose", purpose), ("level", "aggregate")]
+            wanted += [("element", f"{d}.{x}") for d, x in sorted(set(question.elements))]
+            ask = "/ui/requests/new?" + urlencode(wanted)
+        return Shown(title, None, [], [], None, 0, 0, problem=e.message, ask=ask)
     table = released.table
     release = releases.keep(s.username, question.name, table, _plain(released.protected.to_dict()))
     columns, rows, hidden = shown_table(table)

@@ -20,12 +20,14 @@ from crosswalk.agreement.model import Rule
 from crosswalk.errors import CrosswalkError, RateLimited, Unauthenticated
 from crosswalk.web import session as sessions
 from crosswalk.web.pages import WebRoute, account_purposes, agreement_now, render
+from crosswalk.web.routes_requests import clauses_behind
 from crosswalk.web.session import Session, current, read_form
 
 router = APIRouter(route_class=WebRoute)
 Form = Annotated[dict[str, list[str]], Depends(read_form)]
 SignedIn = Annotated[Session, Depends(current)]
 
+SHOWN_STATES = ("granted", "not yet in force", "pending")
 LEVELS = {
     "identified": "identified: names and identifiers, as the clause allows",
     "pseudonymised": "pseudonymised: person-level rows under a pseudonym for this purpose, "
@@ -136,7 +138,30 @@ def home(request: Request, s: SignedIn) -> Response:
         roles=roles,
         levels=LEVELS,
         token=s.caller.token,
+        grants=_grants(request, s, agreement),
     )
+
+
+def _grants(request: Request, s: Session, agreement: Agreement) -> list[dict[str, Any]]:
+    """The account's own grants in force or to come, and its requests still waiting,
+    each with the clauses that permit it (``Gate.list_requests``)."""
+    if "data" not in s.caller.token.scopes:
+        return []
+    today = clock.today()
+    out = []
+    for r in request.app.state.gate.list_requests(s.username):
+        state = r.state(today)
+        if r.requester.user != s.username or state not in SHOWN_STATES:
+            continue
+        out.append(
+            {
+                "r": r,
+                "state": state,
+                "days_left": (r.ends_on - today).days + 1,
+                "clauses": clauses_behind(agreement, r, today),
+            }
+        )
+    return out
 
 
 @router.get("/ui/agreement", response_class=HTMLResponse)

@@ -134,15 +134,22 @@ def check_csrf(request: Request, form: dict[str, list[str]], expected: str) -> N
 
 async def read_form(request: Request) -> dict[str, list[str]]:
     """A URL-encoded form body (what every form of the UI sends), each field's values."""
+    return await parse_form(request, MAX_FIELDS)
+
+
+async def parse_form(request: Request, max_fields: int) -> dict[str, list[str]]:
+    """A URL-encoded form body of at most ``max_fields`` fields."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind != FORM_TYPE:
         raise InvalidRequest(f"a form is sent as {FORM_TYPE}")
     body = await request.body()
     try:
         text = body.decode("utf-8")
-        return parse_qs(text, keep_blank_values=True, max_num_fields=MAX_FIELDS)
+        return parse_qs(text, keep_blank_values=True, max_num_fields=max_fields)
     except (UnicodeDecodeError, ValueError):
-        raise InvalidRequest("the form could not be read (UTF-8, at most 200 fields)") from None
+        raise InvalidRequest(
+            f"the form could not be read (UTF-8, at most {max_fields} fields)"
+        ) from None
 
 
 def first(form: dict[str, list[str]], name: str, default: str = "") -> str:
