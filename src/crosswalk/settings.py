@@ -123,6 +123,13 @@ SERVICE_UPLOADS = Setting(
     "",
     "Folder where uploads wait for their ingest job; empty: <hub>.uploads beside the hub.",
 )
+LINKAGE_TRUTH = Setting(
+    "linkage_truth",
+    "",
+    "A ground truth the web UI's linkage page scores the person index against (a synthetic "
+    "state's truth folder, or a CSV or Parquet of agency, source_record_id, entity_id); "
+    "empty: none.",
+)
 THREADS = Setting("threads", "0", "DuckDB worker threads; 0 lets DuckDB choose.")
 MEMORY_LIMIT = Setting("memory_limit", "", "DuckDB memory limit such as '6GB'; empty for default.")
 
@@ -146,6 +153,7 @@ SETTINGS: tuple[Setting, ...] = (
     SERVICE_READ_TIMEOUT,
     SERVICE_FORWARDED_ALLOW_IPS,
     SERVICE_UPLOADS,
+    LINKAGE_TRUTH,
     THREADS,
     MEMORY_LIMIT,
 )

@@ -240,3 +240,78 @@ def test_a_privacy_officer_verifies_the_chain_and_searches(visit):
     users = page.locator("#entries tbody tr td:nth-child(4)").all_inner_texts()
     assert set(users) <= {"ana"}
     v.check("audit")
+
+
+JOURNEY = (
+    "/ui/dashboard?view=overlap&purpose=research&asked=true&start=2019-01-01&end=2019-12-31"
+    "&programs=SNAP&programs=MEDICAID"
+)
+
+
+def _no_name_nor_small_count(page, names, where: str) -> None:
+    counts = page.locator("td.count").all_inner_texts()
+    assert not [c for c in counts if _small(c)], where
+    text = page.inner_text("body") + page.content()
+    assert not [n for n in names if n in text], where
+
+
+def test_request_approve_then_the_dashboard(visit, hub_facts):
+    """A researcher asks from a refused dashboard answer, the stewards of both agencies
+    approve, and the dashboard answers under the grant; no page of it shows a name or
+    a count of 1 to 10."""
+    names = hub_facts["names"]
+    rae = visit("rae")
+    page = rae.go(JOURNEY)
+    expect(page.locator(".problem").first).to_be_visible()
+    page.locator("a", has_text="ask for the data this question reads").first.click()
+    page.wait_for_url(re.compile(r"/ui/requests/new"))
+    assert page.locator("input[name=element]:checked").count() == 12  # 2 agencies x 6
+    page.fill("#justification", "Which SNAP households are also on Medicaid")
+    rae.check("request-new")
+    page.click("form.request-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/ui/requests/R[0-9a-f]+"))
+    request_path = page.url.split(rae.live.url, 1)[1].split("?")[0]
+    expect(page.locator("h1")).to_contain_text("pending")
+    for who in ("fcs.steward", "hfs.steward"):
+        steward = visit(who)
+        listing = steward.go("/ui/requests")
+        if who == "hfs.steward":
+            steward.check("requests")
+        listing.locator(f'#awaiting ~ table a[href="{request_path}"]').first.click()
+        listing.fill("#approve-reason", "within the agreement")
+        if who == "hfs.steward":
+            steward.check("request")
+        listing.click("form[action$='/approve'] button")
+        expect(listing.locator("p.notice")).to_contain_text("approval is recorded")
+    page = rae.go(request_path)
+    expect(page.locator("h1")).to_contain_text("granted")
+    _no_name_nor_small_count(page, names, "request")
+    page = rae.go(JOURNEY)
+    assert page.locator(".problem").count() == 0
+    assert page.locator("#answers figure svg").count() == 2
+    assert page.locator("td.count").count() > 0
+    _no_name_nor_small_count(page, names, "dashboard")
+    with page.expect_download() as got:
+        page.locator(".downloads a", has_text="CSV").first.click()
+    for row in csv.DictReader(io.StringIO(Path(got.value.path()).read_text())):
+        assert not _small(row.get("people") or ""), row
+    href = page.locator(".downloads a", has_text="JSON").first.get_attribute("href")
+    body = rae.context.request.get(f"{rae.live.url}{href}").text()
+    assert not re.search(r'"people": ([1-9]|10)\b', body)
+    assert not [n for n in names if n in body]
+    page = rae.go("/ui/")
+    expect(page.locator("#grants ~ table")).to_contain_text("granted")
+    _no_name_nor_small_count(page, names, "home")
+    rae.check("home-grants")
+    page = rae.go("/ui/requests")
+    _no_name_nor_small_count(page, names, "requests")
+
+
+def test_a_linkage_steward_reads_the_accuracy(visit, web_hub, monkeypatch):
+    monkeypatch.setenv("CROSSWALK_LINKAGE_TRUTH", str(web_hub.parent / "state" / "truth"))
+    v = visit("cdo.linkage")
+    page = v.go("/ui/linkage")
+    page.click("a[href='/ui/linkage/accuracy']")
+    page.wait_for_url(re.compile(r"/ui/linkage/accuracy"))
+    assert "pairwise F1" in page.inner_text("main")
+    v.check("linkage-accuracy")

@@ -282,3 +282,39 @@ def m_u_chart(parameters: list[dict[str, Any]]) -> Any:
         .encode(y=alt.Y("row:N", sort=order, axis=None))
         .properties(width=180, height=14 * len(order), title="u: among non-matches"),
     ).properties(title=alt.Title("Trained m and u probabilities of each comparison level"))
+
+
+def accuracy_chart(measures: list[dict[str, Any]], misses: list[dict[str, Any]]) -> Any:
+    """Accuracy against a truth set: precision, recall and F1 (pairwise and B-cubed) as
+    bars, and the pairs missed or wrongly joined by their kind."""
+    import altair as alt
+
+    scores = (
+        alt.Chart(alt.Data(values=measures))
+        .mark_bar(color="#1565c0")
+        .encode(
+            y=alt.Y("measure:N", sort=[m["measure"] for m in measures], title=None),
+            x=alt.X("value:Q", scale=alt.Scale(domain=[0, 1]), title="score"),
+        )
+        .properties(width=260, height=18 * len(measures), title="Scores")
+    )
+    if not misses:
+        return scores
+    wrong = (
+        alt.Chart(alt.Data(values=misses))
+        .mark_bar()
+        .encode(
+            y=alt.Y("kind:N", sort="-x", title=None, axis=alt.Axis(labelLimit=260)),
+            x=alt.X("pairs:Q", title="record pairs"),
+            color=alt.Color(
+                "error:N",
+                scale=alt.Scale(
+                    domain=["missed (false negative)", "wrongly joined (false positive)"],
+                    range=["#ef6c00", "#a4161a"],
+                ),
+                legend=alt.Legend(orient="bottom", title=None),
+            ),
+        )
+        .properties(width=300, height=18 * len(misses), title="Errors by kind")
+    )
+    return alt.hconcat(scores, wrong)

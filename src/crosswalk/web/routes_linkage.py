@@ -5,19 +5,28 @@ with the threshold and review floor, the run's counts); the queue is
 ``Gate.review_list`` (both records of each pair, never a Part 2 record); a decision is
 ``Gate.review_decide`` (authorised against the agreement's named stewards, audited, with
 the steward's note). Decisions take one click or one key: m (match), n (not a match),
-j (the next pair).
+j (the next pair). Accuracy against a truth set, where the host operator names one, is
+``Gate.evaluate_linkage``.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from crosswalk import settings
 from crosswalk.access import Gate
 from crosswalk.errors import ConfigError
-from crosswalk.identity.charts import m_u_chart, pair_steps, waterfall, weight_distribution
+from crosswalk.identity.charts import (
+    accuracy_chart,
+    m_u_chart,
+    pair_steps,
+    waterfall,
+    weight_distribution,
+)
 from crosswalk.identity.index import RECORD_ELEMENTS
 from crosswalk.identity.review import Side, effects
 from crosswalk.service import auth
@@ -80,7 +89,54 @@ def linkage(
             if_decided=effects(*sides),
             next_index=(index + 1) % len(pairs),
         )
+    context["truth"] = truth_set()
     return render(request, "linkage.html", s, **context)
+
+
+def truth_set() -> Path | None:
+    """The truth set the host operator named (``CROSSWALK_LINKAGE_TRUTH``), if any: a path
+    on the server, never one a request gives (that would read any file)."""
+    named = settings.LINKAGE_TRUTH.value().strip()
+    return Path(named) if named else None
+
+
+@router.get("/ui/linkage/accuracy", response_class=HTMLResponse)
+def accuracy(request: Request, s: SignedIn) -> Response:
+    """The person index scored against the truth set (``Gate.evaluate_linkage``: linkage
+    stewards only, over the records they may review, audited)."""
+    principal = _principal(request, s)
+    truth = truth_set()
+    context: dict[str, Any] = {"truth": truth, "evaluation": None}
+    if truth is not None:
+        gate: Gate = request.app.state.gate
+        e = gate.evaluate_linkage(principal, PURPOSE, truth)
+        measures = [
+            {"measure": name, "value": value}
+            for name, value in (
+                ("pairwise precision", e.pairwise_precision),
+                ("pairwise recall", e.pairwise_recall),
+                ("pairwise F1", e.pairwise_f1),
+                ("B-cubed precision", e.bcubed_precision),
+                ("B-cubed recall", e.bcubed_recall),
+                ("B-cubed F1", e.bcubed_f1),
+                ("blocking recall", e.blocking_recall),
+            )
+            if value is not None
+        ]
+        misses = [
+            {"kind": k, "pairs": n, "error": "missed (false negative)"}
+            for k, n in e.false_negatives_by_error.items()
+        ] + [
+            {"kind": k, "pairs": n, "error": "wrongly joined (false positive)"}
+            for k, n in e.false_positives_by_lookalike.items()
+        ]
+        context.update(
+            evaluation=e,
+            measures=measures,
+            misses=misses,
+            chart=svg(accuracy_chart(measures, misses), "Accuracy against the truth set"),
+        )
+    return render(request, "accuracy.html", s, **context)
 
 
 @router.post("/ui/linkage/decide")
