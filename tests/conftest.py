@@ -40,3 +40,18 @@ def clock_at(monkeypatch: pytest.MonkeyPatch):
 
 from tests.postgres import postgres_database, postgres_url  # noqa: E402, F401
 from tests.signin import signed_in  # noqa: E402, F401
+
+
+@pytest.fixture(scope="session")
+def spark_session():
+    """One local Spark session for the run (see ``tests.spark``); skipped, saying why,
+    where no Java runtime or no PySpark can be found."""
+    from tests.spark import java_missing, start_session
+
+    reason = java_missing()
+    if reason:
+        pytest.skip(reason)
+    pytest.importorskip("pyspark.sql", reason="PySpark (the spark extra) missing")
+    session = start_session()
+    yield session
+    session.stop()

@@ -13,13 +13,10 @@ Counties are COOK unless said otherwise.
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pytest
@@ -126,14 +123,6 @@ def control(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 ENGINES = ("duckdb", "spark")
 
 
-def java_missing() -> str | None:
-    """Why Spark cannot start here, or None."""
-    home = os.environ.get("JAVA_HOME")
-    if shutil.which("java") or (home and (Path(home) / "bin" / "java").is_file()):
-        return None
-    return "no Java runtime (java on PATH or $JAVA_HOME): make test installs Debian's"
-
-
 @dataclass(frozen=True)
 class State:
     """The hub built for real, its warehouse, and the keys both engines use."""
@@ -152,29 +141,6 @@ def state(state_hub: Path, tmp_path_factory: pytest.TempPathFactory) -> State:
         state_hub, root / "warehouse", control=f"sqlite:///{root}/c.db", secrets=secrets
     )
     return State(state_hub, root / "warehouse", secrets)
-
-
-@pytest.fixture(scope="session")
-def spark_session() -> Iterator[Any]:
-    """One local Spark session for the run: one core, one shuffle partition, no UI."""
-    reason = java_missing()
-    if reason:
-        pytest.skip(reason)
-    pyspark_sql = pytest.importorskip("pyspark.sql", reason="PySpark (the spark extra) missing")
-    session = (
-        pyspark_sql.SparkSession.builder.master("local[1]")
-        .appName("crosswalk-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", "1")
-        .config("spark.default.parallelism", "1")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.driver.memory", "1g")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
 
 
 def read_engine(name: str, state: State, request: pytest.FixtureRequest) -> ReadEngine:

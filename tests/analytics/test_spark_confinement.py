@@ -81,3 +81,16 @@ def test_a_spark_read_runs_sql_on_no_file(state: State, spark_session: object) -
         pytest.raises(Exception, match=r"(?i)parquet|file|table"),
     ):
         read.arrow(f"SELECT count(*) AS n FROM parquet.`{files}`")
+
+
+def test_a_spark_read_sees_no_person_record(state: State, spark_session: object) -> None:
+    """The warehouse holds the standardised records (names, SSNs) for linkage on Spark;
+    a read for a question holds views of the analytic tables only, so no question, even
+    one past the gate's check, can name them."""
+    from crosswalk.engines import SparkEngine, warehouse_tables
+
+    assert "person_record" in warehouse_tables(state.warehouse)
+    with SparkEngine(state.warehouse, session=spark_session).read() as read:
+        assert read.relations() == {"linked_event", "linked_record"}
+        with pytest.raises(Exception, match=r"(?i)person_record"):
+            read.arrow("SELECT count(*) AS n FROM person_record")

@@ -25,6 +25,7 @@ import pyarrow as pa
 
 from crosswalk import settings
 from crosswalk.engines.base import CELL_KEY_SECRET, to_dialect
+from crosswalk.engines.spark_sql import SparkSql, similarity_jar
 from crosswalk.engines.warehouse import EXPORTED, warehouse_tables
 from crosswalk.errors import ConfigError, NotFound, ReadTimedOut, StoreUnavailable
 from crosswalk.identity import linked
@@ -70,10 +71,12 @@ class SparkRead:
         self.session = session
         session.conf.set("spark.sql.runSQLOnFiles", "false")
         session.conf.set("spark.sql.session.timeZone", "UTC")
-        for name, folder in tables.items():
-            source = session.read.schema(SCHEMAS[name]) if name in SCHEMAS else session.read
-            source.parquet(str(folder)).createOrReplaceTempView(name)
-        self._tables = set(tables)
+        # The analytic tables only: a snapshot also holds what linkage reads and writes
+        # (the standardised records, the person index), which no question may see.
+        analytic = {name: folder for name, folder in tables.items() if name in SCHEMAS}
+        for name, folder in analytic.items():
+            session.read.schema(SCHEMAS[name]).parquet(str(folder)).createOrReplaceTempView(name)
+        self._tables = set(analytic)
 
     def relations(self) -> set[str]:
         return {t.name.lower() for t in self.session.catalog.listTables()}
@@ -143,6 +146,9 @@ class SparkEngine:
                 builder = sql.SparkSession.builder.master(self.master).appName("crosswalk")
                 for key, value in SESSION_CONFIG.items():
                     builder = builder.config(key, value)
+                # Linkage's similarity functions (Jaro-Winkler, Damerau-Levenshtein): the
+                # jar shipped with Splink, so nothing is downloaded.
+                builder = builder.config("spark.jars", similarity_jar())
                 try:
                     self._session = builder.getOrCreate()
                 except Exception as e:  # Spark reports a missing Java as a gateway error
@@ -190,6 +196,15 @@ class SparkEngine:
             done.set()
             read.close()
             context.setLocalProperty("spark.jobGroup.id", None)
+
+    @contextmanager
+    def linkage(self) -> Iterator[SparkSql]:
+        """A session of its own for a linkage run (``SparkSql``: linkage's SQL on Spark)."""
+        sql = SparkSql(self.session())
+        try:
+            yield sql
+        finally:
+            sql.close()
 
     def close(self) -> None:
         with self._starting:

@@ -17,8 +17,10 @@ one, never part of either; a failed export leaves the old one in force.
 from __future__ import annotations
 
 import getpass
+import os
 import shutil
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,8 +31,13 @@ from crosswalk.identity import linked
 
 CURRENT = "CURRENT"
 SNAPSHOTS = "snapshots"
-# The tables an export writes: the analytic tables every question reads.
+# The tables an export writes: the analytic tables every question reads ...
 EXPORTED = tuple(linked.TABLES)
+# ... and what linkage on Spark reads (the standardised records, the stewards'
+# decisions) and writes (the person index and the counter of enterprise ids). Reads for
+# questions never see these: a read's session holds the analytic tables only.
+LINKAGE_INPUT = ("person_record", "review_decision")
+LINKAGE_OUTPUT = ("person_index", "enterprise_id_counter", "enterprise_id_retired")
 
 
 def warehouse_tables(warehouse: str | Path) -> dict[str, Path]:
@@ -44,6 +51,56 @@ def warehouse_tables(warehouse: str | Path) -> dict[str, Path]:
         )
     snapshot = root / SNAPSHOTS / pointer.read_text().strip()
     return {p.name: p for p in sorted(snapshot.iterdir()) if p.is_dir()}
+
+
+def _snapshot_name() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    """Parquet files are never changed once written: a hard link shares them."""
+    target.mkdir(parents=True)
+    for part in source.iterdir():
+        try:
+            os.link(part, target / part.name)
+        except OSError:
+            shutil.copy2(part, target / part.name)
+
+
+def commit_snapshot(warehouse: str | Path, write: Callable[[Path], dict[str, int]]) -> str:
+    """Make a new snapshot current: the current snapshot's tables, with those that
+    ``write(staging)`` writes (one folder per table) in their place.
+
+    ``write`` writes into a staging folder readers never look at; the snapshot is
+    committed by renaming it into place and then replacing ``CURRENT`` in one atomic
+    rename, so a reader sees the snapshot before or the new one, never part of either,
+    and a ``write`` that fails leaves the snapshot before in force. Returns the new
+    snapshot's name; ``write``'s counts are its to report.
+    """
+    root = Path(warehouse)
+    name = _snapshot_name()
+    snapshots = root / SNAPSHOTS
+    staging = snapshots / f".staging-{name}"
+    staging.mkdir(parents=True)
+    previous = (root / CURRENT).read_text().strip() if (root / CURRENT).is_file() else None
+    try:
+        written = write(staging)
+        if previous is not None:
+            for table in sorted((snapshots / previous).iterdir()):
+                if table.is_dir() and table.name not in written:
+                    _link_or_copy(table, staging / table.name)
+        staging.rename(snapshots / name)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    pointer = root / f".{CURRENT}-{name}"
+    pointer.write_text(name + "\n")
+    pointer.replace(root / CURRENT)  # the commit: one atomic rename
+    # The snapshot before is kept for reads that began on it; older ones go.
+    for old in snapshots.iterdir():
+        if old.name not in (name, previous) and not old.name.startswith("."):
+            shutil.rmtree(old, ignore_errors=True)
+    return name
 
 
 def export_warehouse(
@@ -65,40 +122,35 @@ def export_warehouse(
         {'linked_event': 41210, 'linked_record': 30577}
     """
     root = Path(settings.WAREHOUSE.value(None if warehouse is None else str(warehouse)))
-    name = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
-    snapshots = root / SNAPSHOTS
-    staging = snapshots / f".staging-{name}"
-    staging.mkdir(parents=True)
     rows: dict[str, int] = {}
-    try:
+
+    def write(staging: Path) -> dict[str, int]:
         con = stores.connect_hub(hub, read_only=True)
         try:
             sources = linked.sources(con)
-            for table in EXPORTED:
+            held = {
+                str(t).lower()
+                for (t,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
+            }
+            for table in EXPORTED + LINKAGE_INPUT + LINKAGE_OUTPUT:
+                if table not in sources and table not in held:
+                    continue
+                relation = sources.get(table, table)
                 folder = staging / table
                 folder.mkdir()
                 target = str(folder / "part-0.parquet")
+                order = "person" if table in EXPORTED else "1"
                 con.execute(
-                    f"COPY (SELECT * FROM {sources[table]} ORDER BY person) TO "
+                    f"COPY (SELECT * FROM {relation} ORDER BY {order}) TO "
                     f"'{target.replace(chr(39), chr(39) * 2)}' (FORMAT parquet)"
                 )
-                rows[table] = int(
-                    con.execute(f"SELECT count(*) FROM {sources[table]}").fetchall()[0][0]
-                )
+                count = con.execute(f"SELECT count(*) FROM {relation}").fetchall()[0][0]
+                rows[table] = int(count)
         finally:
             con.close()
-        staging.rename(snapshots / name)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    previous = (root / CURRENT).read_text().strip() if (root / CURRENT).is_file() else None
-    pointer = root / f".{CURRENT}-{name}"
-    pointer.write_text(name + "\n")
-    pointer.replace(root / CURRENT)  # the commit: one atomic rename
-    # The snapshot before is kept for reads that began on it; older ones go.
-    for old in snapshots.iterdir():
-        if old.name not in (name, previous) and not old.name.startswith("."):
-            shutil.rmtree(old, ignore_errors=True)
+        return dict(rows)
+
+    name = commit_snapshot(root, write)
     audit = AuditLog(control, secrets=secrets)
     audit.record(
         WarehouseExported(

@@ -19,6 +19,8 @@ import numpy as np
 import pyarrow as pa
 from jellyfish import damerau_levenshtein_distance
 
+from crosswalk.identity.sql import Sql
+
 
 @dataclass(frozen=True)
 class Threshold:
@@ -28,9 +30,7 @@ class Threshold:
     expected_recall: float
 
 
-def choose_threshold(
-    con: duckdb.DuckDBPyConnection, pairs: str, review_band: float = 4.0
-) -> Threshold:
+def choose_threshold(con: Sql, pairs: str, review_band: float = 4.0) -> Threshold:
     """The match weight that maximises the model's own expected F1 on the scored pairs.
 
     With calibrated probabilities p, accepting pairs at or above t expects sum(p) true
@@ -161,7 +161,7 @@ def unless_decided_match(pair_rule: str, a: str = "a", b: str = "b") -> str:
 
 
 def cluster(
-    con: duckdb.DuckDBPyConnection, records: str, links: str, pair_rule: str | None = None
+    con: Sql, records: str, links: str, pair_rule: str | None = None
 ) -> tuple[pa.Table, int]:
     """Cluster records given accepted ``links`` (record_key_l, record_key_r, match_weight).
 
@@ -199,9 +199,7 @@ def cluster(
     )
 
 
-def _conflicted_components(
-    con: duckdb.DuckDBPyConnection, records: str, pair_rule: str | None
-) -> set[int]:
+def _conflicted_components(con: Sql, records: str, pair_rule: str | None) -> set[int]:
     extra = f"OR {pair_rule}" if pair_rule else ""
     rows = con.execute(
         f"""WITH r AS (SELECT c.component, p.* FROM component c JOIN {records} p USING (record_key)),
@@ -219,7 +217,7 @@ def _conflicted_components(
 
 
 def _split(
-    con: duckdb.DuckDBPyConnection,
+    con: Sql,
     records: str,
     links: str,
     labels: np.ndarray,
@@ -375,6 +373,20 @@ def allot_enterprise_ids(
     id split across clusters stays with the cluster holding most of its records; other
     clusters get new ids, and the counter moves past them. Returns (the first new number,
     how many new ids)."""
+    start = int(
+        con.execute("SELECT coalesce(max(next_value), 1) FROM enterprise_id_counter").fetchall()[0][
+            0
+        ]
+    )
+    new_ids = allot_ids(con, clusters, before, start)
+    con.execute("DELETE FROM enterprise_id_counter")
+    con.execute("INSERT INTO enterprise_id_counter VALUES (?)", [start + new_ids])
+    return start, new_ids
+
+
+def allot_ids(con: Sql, clusters: str, before: str, start: int) -> int:
+    """The rule of stable ids (``allot_enterprise_ids``) with the counter at ``start``:
+    the temporary table ``assigned``; returns how many new ids it gives."""
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE kept AS
         WITH votes AS (
@@ -385,9 +397,6 @@ def allot_enterprise_ids(
           FROM votes)
         SELECT cluster, min(enterprise_id) AS enterprise_id FROM won WHERE rank = 1 GROUP BY cluster"""
     )
-    start = con.execute(
-        "SELECT coalesce(max(next_value), 1) FROM enterprise_id_counter"
-    ).fetchall()[0][0]
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE assigned AS
         WITH fresh AS (
@@ -399,9 +408,7 @@ def allot_enterprise_ids(
     new_ids = con.execute(
         f"SELECT count(DISTINCT cluster) FROM {clusters} WHERE cluster NOT IN (SELECT cluster FROM kept)"
     ).fetchall()[0][0]
-    con.execute("DELETE FROM enterprise_id_counter")
-    con.execute("INSERT INTO enterprise_id_counter VALUES (?)", [start + new_ids])
-    return int(start), int(new_ids)
+    return int(new_ids)
 
 
 def assign_enterprise_ids(con: duckdb.DuckDBPyConnection, clusters: str, run_id: str) -> None:
@@ -414,18 +421,27 @@ def assign_enterprise_ids(con: duckdb.DuckDBPyConnection, clusters: str, run_id:
     """
     allot_enterprise_ids(con, clusters, "person_index")
     con.execute(
-        f"""INSERT INTO enterprise_id_retired
-        SELECT p.enterprise_id, arg_max(a.enterprise_id, 1), '{run_id}'
-        FROM person_index p JOIN {clusters} c USING (record_key) JOIN assigned a USING (cluster)
+        f"INSERT INTO enterprise_id_retired {retired_sql(clusters, 'person_index', run_id)}"
+    )
+    con.execute(new_index_sql(clusters, run_id))
+    con.execute("DELETE FROM person_index")
+    con.execute("INSERT INTO person_index SELECT * FROM new_index")
+
+
+def retired_sql(clusters: str, before: str, run_id: str) -> str:
+    """The ids of ``before`` (record_key, enterprise_id) that no cluster of ``assigned``
+    keeps (merges), each with the id it merged into and the run."""
+    return f"""SELECT p.enterprise_id, arg_max(a.enterprise_id, 1) AS merged_into, '{run_id}' AS run_id
+        FROM {before} p JOIN {clusters} c USING (record_key) JOIN assigned a USING (cluster)
         WHERE p.enterprise_id NOT IN (SELECT enterprise_id FROM assigned)
         GROUP BY p.enterprise_id"""
-    )
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE new_index AS
+
+
+def new_index_sql(clusters: str, run_id: str) -> str:
+    """The temporary table ``new_index``: the person index's rows for ``clusters`` by the
+    ids of ``assigned`` (match probabilities filled in after)."""
+    return f"""CREATE OR REPLACE TEMP TABLE new_index AS
         SELECT c.record_key, split_part(c.record_key, ':', 1) AS agency,
                substr(c.record_key, strpos(c.record_key, ':') + 1) AS source_record_id,
                a.enterprise_id, '{run_id}' AS link_run_id, NULL::DOUBLE AS match_probability
         FROM {clusters} c JOIN assigned a USING (cluster)"""
-    )
-    con.execute("DELETE FROM person_index")
-    con.execute("INSERT INTO person_index SELECT * FROM new_index")

@@ -7,9 +7,10 @@ The table is temporary: a run that stops leaves nothing of it in the hub.
 
 from __future__ import annotations
 
-import duckdb
 import jellyfish
 import pyarrow as pa
+
+from crosswalk.identity.sql import Sql, columns
 
 PLACEHOLDER_LAST4 = ("0000",)
 
@@ -32,9 +33,7 @@ FIELDS = (
 )
 
 
-def build_features(
-    con: duckdb.DuckDBPyConnection, table: str = "link_input", source: str = "person_record"
-) -> int:
+def build_features(con: Sql, table: str = "link_input", source: str = "person_record") -> int:
     """Create the temporary ``table`` from person_record (or ``source``, a relation of
     its rows: the records an incremental run links); return its row count."""
     names = [
@@ -54,10 +53,7 @@ def build_features(
     con.register("_phonetic", codes)
     con.execute("CREATE OR REPLACE TEMP TABLE phonetic AS SELECT * FROM _phonetic")
     con.unregister("_phonetic")
-    has_ids = con.execute(
-        "SELECT count(*) FROM information_schema.columns WHERE table_name = 'person_record'"
-        " AND column_name = 'other_ids'"
-    ).fetchall()[0][0]
+    has_ids = "other_ids" in columns(con, "person_record")
     # A hub last migrated before typed identifiers existed has none to offer.
     ids = "p.other_ids" if has_ids else "NULL::STRUCT(kind VARCHAR, value VARCHAR)[]"
     con.execute(
@@ -94,7 +90,7 @@ def build_features(
                nullif({ids}, []) AS other_ids,
                nullif(list_transform({ids}, lambda x: x.kind || ':' || x.value), []) AS other_keys,
                nullif(list_distinct(list_transform({ids}, lambda x: x.kind)), []) AS other_kinds,
-               len(nullif({ids}, [])) AS other_ids_held,
+               array_length(nullif({ids}, [])) AS other_ids_held,
                -- the first, for blocking by a plain equi-join (no list explosion)
                list_sort(list_transform({ids}, lambda x: x.kind || ':' || x.value))[1] AS other_key_1,
                p.address_line, p.zip, p.county, p.phone

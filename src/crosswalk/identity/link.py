@@ -293,30 +293,11 @@ def _link(
     threshold = choose_threshold(con, scored)
     training["pairs_by_rule"] = _pairs_by_rule(con, scored, chosen, threshold.weight)
     report(f"clustering {records:,} records by {candidate_pairs:,} scored pairs", 0.7)
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE decided AS
-        SELECT least(unique_id_l, unique_id_r) AS record_key_l, greatest(unique_id_l, unique_id_r) AS record_key_r,
-               match_weight, match_probability
-        FROM {scored} WHERE match_weight >= {threshold.review_floor}"""
-    )
+    con.execute(decided_sql(scored, threshold.review_floor))
     with _scratch(con, hub_catalog):
         predictions.drop_table_from_database_and_remove_from_cache()
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE accepted AS
-        SELECT d.record_key_l, d.record_key_r, d.match_weight FROM decided d
-        JOIN link_input a ON a.unique_id = d.record_key_l JOIN link_input b ON b.unique_id = d.record_key_r
-        WHERE (d.match_weight >= {threshold.weight} AND NOT {cannot_link_sql()}
-               OR EXISTS (SELECT 1 FROM review_decision r WHERE r.decision = 'match'
-                          AND r.record_key_l = d.record_key_l AND r.record_key_r = d.record_key_r))
-          AND NOT EXISTS (SELECT 1 FROM review_decision r WHERE r.decision = 'no-match'
-                          AND r.record_key_l = d.record_key_l AND r.record_key_r = d.record_key_r)
-        UNION ALL
-        SELECT r.record_key_l, r.record_key_r, 100.0 FROM review_decision r WHERE r.decision = 'match'
-          AND r.record_key_l IN (SELECT unique_id FROM link_input) AND r.record_key_r IN (SELECT unique_id FROM link_input)"""
-    )
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE link_records AS SELECT unique_id AS record_key, * EXCLUDE (unique_id) FROM link_input"
-    )
+    con.execute(accepted_sql(threshold.weight))
+    con.execute(LINK_RECORDS)
     clusters, split = cluster(
         con, "link_records", "accepted", unless_decided_match(cannot_link_sql())
     )
@@ -341,14 +322,7 @@ def _link(
         history.record(con, run_id, started, "full run")
         incremental.keep_features(con)
         incremental.keep_edges(con, run_id, version)
-        con.execute(
-            """CREATE OR REPLACE TEMP TABLE record_strength AS
-            WITH a AS (SELECT d.record_key_l, d.record_key_r, d.match_probability
-                       FROM decided d JOIN accepted USING (record_key_l, record_key_r))
-            SELECT record_key, max(match_probability) AS p FROM (
-              SELECT record_key_l AS record_key, match_probability FROM a
-              UNION ALL SELECT record_key_r, match_probability FROM a) GROUP BY 1"""
-        )
+        con.execute(RECORD_STRENGTH)
         con.execute(
             """UPDATE person_index SET match_probability = coalesce(s.p, 1.0)
             FROM person_index i LEFT JOIN record_strength s USING (record_key)
@@ -431,6 +405,47 @@ def _link(
         chosen.messages,
         changes=changes.to_dict(),
     )
+
+
+def decided_sql(scored: str, review_floor: float) -> str:
+    """The temporary table ``decided``: scored pairs from the review floor up, each with
+    its lower record key on the left."""
+    return f"""CREATE OR REPLACE TEMP TABLE decided AS
+        SELECT least(unique_id_l, unique_id_r) AS record_key_l, greatest(unique_id_l, unique_id_r) AS record_key_r,
+               match_weight, match_probability
+        FROM {scored} WHERE match_weight >= {float(review_floor)!r}"""
+
+
+def accepted_sql(weight: float) -> str:
+    """The temporary table ``accepted``: the links clustering follows. A decided pair at
+    or above the threshold that the household rules do not refuse, or that a steward
+    decided is a match, unless a steward decided it is not; and every pair a steward
+    decided is a match, scored or not."""
+    return f"""CREATE OR REPLACE TEMP TABLE accepted AS
+        SELECT d.record_key_l, d.record_key_r, d.match_weight FROM decided d
+        JOIN link_input a ON a.unique_id = d.record_key_l JOIN link_input b ON b.unique_id = d.record_key_r
+        WHERE (d.match_weight >= {float(weight)!r} AND NOT {cannot_link_sql()}
+               OR EXISTS (SELECT 1 FROM review_decision r WHERE r.decision = 'match'
+                          AND r.record_key_l = d.record_key_l AND r.record_key_r = d.record_key_r))
+          AND NOT EXISTS (SELECT 1 FROM review_decision r WHERE r.decision = 'no-match'
+                          AND r.record_key_l = d.record_key_l AND r.record_key_r = d.record_key_r)
+        UNION ALL
+        SELECT r.record_key_l, r.record_key_r, 100.0 FROM review_decision r WHERE r.decision = 'match'
+          AND r.record_key_l IN (SELECT unique_id FROM link_input) AND r.record_key_r IN (SELECT unique_id FROM link_input)"""
+
+
+# Per record, the strongest accepted link it is in (its person index row's probability).
+RECORD_STRENGTH = """CREATE OR REPLACE TEMP TABLE record_strength AS
+    WITH a AS (SELECT d.record_key_l, d.record_key_r, d.match_probability
+               FROM decided d JOIN accepted USING (record_key_l, record_key_r))
+    SELECT record_key, max(match_probability) AS p FROM (
+      SELECT record_key_l AS record_key, match_probability FROM a
+      UNION ALL SELECT record_key_r, match_probability FROM a) GROUP BY 1"""
+
+# The records clustering reads: the features, keyed by record.
+LINK_RECORDS = (
+    "CREATE OR REPLACE TEMP TABLE link_records AS SELECT unique_id AS record_key, * FROM link_input"
+)
 
 
 def _pairs_by_rule(

@@ -23,7 +23,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import duckdb
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import Linker, SettingsCreator, block_on
@@ -34,6 +33,7 @@ from crosswalk.errors import LinkageError, Problem
 from crosswalk.identity.cluster import middle_initial_as_first_sql
 from crosswalk.identity.features import FIELDS
 from crosswalk.identity.profile import Coverage
+from crosswalk.identity.sql import Sql, render
 
 # Feature column -> the person_record field it is derived from.
 _SOURCE: dict[str, str] = {
@@ -67,8 +67,15 @@ def source_field(column: str) -> str:
     return _SOURCE.get(column, column)
 
 
+class _Level(cll.CustomLevel):
+    """A level written in DuckDB SQL, rendered for the engine at hand (``render``)."""
+
+    def create_sql(self, sql_dialect: Any) -> str:
+        return render(self.sql_condition, sql_dialect.sqlglot_dialect)
+
+
 def _level(sql: str, label: str) -> cll.CustomLevel:
-    return cll.CustomLevel(sql, label_for_charts=label)
+    return _Level(sql, label_for_charts=label)
 
 
 class _Comparison(ComparisonCreator):
@@ -480,7 +487,7 @@ class Plan:
         }
 
 
-def _pairs(con: duckdb.DuckDBPyConnection, rule: Rule, table: str) -> int:
+def _pairs(con: Sql, rule: Rule, table: str) -> int:
     return int(con.execute(rule.pairs_sql(table)).fetchall()[0][0])
 
 
@@ -501,7 +508,7 @@ def _estimated_by(block: tuple[str, ...], chosen: list[ComparisonCreator]) -> se
     }
 
 
-def plan(con: duckdb.DuckDBPyConnection, coverage: Coverage, table: str = "link_input") -> Plan:
+def plan(con: Sql, coverage: Coverage, table: str = "link_input") -> Plan:
     """Choose comparisons, blocking rules and training blocks from ``coverage``.
 
     Raises ``LinkageError`` (naming the cause) when the records cannot support a model.

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import duckdb
-
 from crosswalk.identity.features import FIELDS
+from crosswalk.identity.sql import Sql
 
 # A field is used when at least this many records hold it, with at least two distinct
 # values and (for identifiers compared only exactly) one value shared by two records.
@@ -45,7 +44,7 @@ class Coverage:
         }
 
 
-def measure(con: duckdb.DuckDBPyConnection, table: str = "link_input") -> Coverage:
+def measure(con: Sql, table: str = "link_input") -> Coverage:
     """Coverage of every linkage field in ``table`` (one pass per statement)."""
     counts = ", ".join(f"count({f})" for f in FIELDS)
     rows = con.execute(

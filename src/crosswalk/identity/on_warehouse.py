@@ -1,0 +1,209 @@
+"""A linkage run on the Spark engine: the warehouse's standardised records in, its person
+index out, by the same steps as a run on the hub.
+
+The steps are the hub's own functions on a ``SparkSql`` session (linkage's DuckDB SQL
+rendered for Spark): the features, the coverage and the model's plan, Splink's training
+and scoring through its Spark backend, the threshold chosen from the data, clustering
+with the same conflict checks and the stewards' decisions, and the one rule of stable
+ids against the snapshot's person index. What differs is only the store: the records
+come from the current snapshot (``person_record``, ``review_decision``) and the person
+index, the counter of ids and the retired ids are written to a new snapshot committed
+by one atomic rename (``crosswalk.engines.warehouse.commit_snapshot``).
+
+Every run on the warehouse is a full run (the model is trained again). The id history,
+link evidence and review queue stay with the hub's runs.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+from splink import Linker
+from splink.internals.exceptions import SplinkException
+
+from crosswalk.audit import AuditLog, LinkageFailed, LinkageRun, LinkageStarted
+from crosswalk.errors import LinkageError, Problem
+from crosswalk.identity import model, profile
+from crosswalk.identity.cluster import (
+    allot_ids,
+    cannot_link_sql,
+    choose_threshold,
+    cluster,
+    new_index_sql,
+    retired_sql,
+    unless_decided_match,
+)
+from crosswalk.identity.features import build_features
+from crosswalk.identity.link import (
+    LINK_RECORDS,
+    RECORD_STRENGTH,
+    LinkResult,
+    Progress,
+    accepted_sql,
+    decided_sql,
+)
+
+if TYPE_CHECKING:
+    from crosswalk.engines.spark_engine import SparkEngine
+    from crosswalk.engines.spark_sql import SparkSql
+
+log = logging.getLogger(__name__)
+
+# A table the snapshot may not hold yet, as an empty view of its columns.
+EMPTY = {
+    "review_decision": "SELECT CAST(NULL AS VARCHAR) AS record_key_l, CAST(NULL AS VARCHAR) "
+    "AS record_key_r, CAST(NULL AS VARCHAR) AS decision",
+    "person_index": "SELECT CAST(NULL AS VARCHAR) AS record_key, "
+    "CAST(NULL AS VARCHAR) AS enterprise_id",
+    "enterprise_id_counter": "SELECT CAST(NULL AS BIGINT) AS next_value",
+    "enterprise_id_retired": "SELECT CAST(NULL AS VARCHAR) AS enterprise_id, "
+    "CAST(NULL AS VARCHAR) AS merged_into, CAST(NULL AS VARCHAR) AS run_id",
+}
+
+
+def _inputs(sql: SparkSql, tables: dict[str, Path]) -> None:
+    if "person_record" not in tables:
+        raise LinkageError(
+            "linkage cannot proceed: the warehouse holds no person records",
+            [Problem("ingest on Spark, or export a hub (crosswalk export-warehouse)")],
+        )
+    for name in ("person_record", *EMPTY):
+        if name in tables:
+            sql.session.read.parquet(str(tables[name])).createOrReplaceTempView(name)
+        else:
+            sql.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {EMPTY[name]} WHERE false")
+
+
+def link_warehouse(
+    engine: SparkEngine | None = None,
+    *,
+    seed: int = 1,
+    run_by: str | None = None,
+    control: str | None = None,
+    secrets: str | Path | None = None,
+    progress: Progress | None = None,
+) -> LinkResult:
+    """Link the warehouse's person records on Spark and commit its new person index.
+
+    ``engine`` is the Spark engine of the warehouse (default: ``$CROSSWALK_WAREHOUSE`` at
+    ``$CROSSWALK_SPARK_MASTER``). Audited as a hub run is: the intent before the commit,
+    the outcome after it.
+
+    Example:
+        >>> link_warehouse(SparkEngine("warehouse", session=spark))  # doctest: +SKIP
+    """
+    from crosswalk.engines.spark_engine import SparkEngine
+    from crosswalk.engines.warehouse import commit_snapshot, warehouse_tables
+
+    spark = engine or SparkEngine()
+    report = progress or (lambda stage, done: None)
+    user = run_by or getpass.getuser()
+    audit = AuditLog(control, secrets=secrets)
+    run_id = "L" + uuid.uuid4().hex[:12]
+    tables = warehouse_tables(spark.warehouse)
+    with spark.linkage() as sql:
+        _inputs(sql, tables)
+        report("features", 0.05)
+        records = build_features(sql)
+        coverage = profile.measure(sql)
+        chosen = model.plan(sql, coverage)
+        for message in chosen.messages:
+            log.info(message)
+        report(f"training the model on {records:,} records", 0.15)
+        linker = Linker(
+            sql.splink_api().register("link_input"), chosen.settings(), log_level=logging.ERROR
+        )
+        try:
+            training = model.train(
+                linker,
+                chosen,
+                seed=seed,
+                step=lambda what, share: report(f"training: {what}", 0.15 + 0.35 * share),
+            )
+        except SplinkException as error:
+            raise LinkageError(
+                f"linkage cannot proceed: training failed ({error})",
+                [Problem(m) for m in chosen.messages],
+            ) from error
+        report(f"scoring the candidate pairs of {records:,} records", 0.5)
+        scored = linker.inference.predict(threshold_match_weight=-5).physical_name
+        candidate_pairs = int(sql.execute(f"SELECT count(*) FROM {scored}").fetchall()[0][0])
+        threshold = choose_threshold(sql, scored)
+        report(f"clustering {records:,} records by {candidate_pairs:,} scored pairs", 0.7)
+        sql.execute(decided_sql(scored, threshold.review_floor))
+        sql.execute(accepted_sql(threshold.weight))
+        sql.execute(LINK_RECORDS)
+        clusters, split = cluster(
+            sql, "link_records", "accepted", unless_decided_match(cannot_link_sql())
+        )
+        sql.register("_clusters", clusters)
+        sql.execute("CREATE OR REPLACE TEMP TABLE clusters AS SELECT * FROM _clusters")
+        report("writing the person index", 0.85)
+        start = int(
+            sql.execute(
+                "SELECT coalesce(max(next_value), 1) FROM enterprise_id_counter"
+            ).fetchall()[0][0]
+        )
+        new_ids = allot_ids(sql, "clusters", "person_index", start)
+        sql.execute(new_index_sql("clusters", run_id))
+        sql.execute(RECORD_STRENGTH)
+        sql.execute(
+            """CREATE OR REPLACE TEMP TABLE person_index_out AS
+            SELECT i.record_key, i.agency, i.source_record_id, i.enterprise_id, i.link_run_id,
+                   coalesce(s.p, 1.0) AS match_probability
+            FROM new_index i LEFT JOIN record_strength s USING (record_key)"""
+        )
+        sql.execute(
+            "CREATE OR REPLACE TEMP TABLE retired_out AS SELECT * FROM enterprise_id_retired "
+            f"UNION ALL {retired_sql('clusters', 'person_index', run_id)}"
+        )
+        n_clusters = int(
+            sql.execute("SELECT count(DISTINCT enterprise_id) FROM person_index_out").fetchall()[0][
+                0
+            ]
+        )
+        by_agency = {
+            str(a): int(n)
+            for a, n in sql.execute(
+                "SELECT agency, count(DISTINCT enterprise_id) FROM person_index_out GROUP BY 1 ORDER BY 1"
+            ).fetchall()
+        }
+
+        def write(staging: Path) -> dict[str, int]:
+            sql.table("person_index_out").write.parquet(str(staging / "person_index"))
+            sql.table("retired_out").write.parquet(str(staging / "enterprise_id_retired"))
+            counter = pa.table({"next_value": pa.array([start + new_ids], pa.int64())})
+            sql.session.createDataFrame(counter).write.parquet(
+                str(staging / "enterprise_id_counter")
+            )
+            return {"person_index": records, "enterprise_id_retired": 0, "enterprise_id_counter": 1}
+
+        audit.record(LinkageStarted(user, objects={"link_run": run_id}, rows=records))
+        try:
+            snapshot = commit_snapshot(spark.warehouse, write)
+        except BaseException:
+            audit.record_failed(LinkageFailed(user, objects={"link_run": run_id}, rows=records))
+            raise
+    audit.record_committed(
+        LinkageRun(user, objects={"link_run": run_id, "snapshot": snapshot}, rows=records)
+    )
+    report("done", 1.0)
+    return LinkResult(
+        run_id,
+        records,
+        candidate_pairs,
+        threshold,
+        n_clusters,
+        split,
+        0,
+        by_agency,
+        0,
+        coverage.to_dict(),
+        chosen.messages,
+        changes={"new": new_ids},
+    )
