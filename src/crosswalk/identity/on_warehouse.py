@@ -17,6 +17,7 @@ link evidence and review queue stay with the hub's runs.
 from __future__ import annotations
 
 import getpass
+import json
 import logging
 import uuid
 from pathlib import Path
@@ -174,14 +175,30 @@ def link_warehouse(
             ).fetchall()
         }
 
+        retired = int(sql.execute("SELECT count(*) FROM retired_out").fetchall()[0][0])
+
         def write(staging: Path) -> dict[str, int]:
             sql.table("person_index_out").write.parquet(str(staging / "person_index"))
             sql.table("retired_out").write.parquet(str(staging / "enterprise_id_retired"))
             counter = pa.table({"next_value": pa.array([start + new_ids], pa.int64())})
+            # The model as the hub keeps it (settings and training summary, as JSON).
+            saved = pa.table(
+                {
+                    "run_id": [run_id],
+                    "settings": [json.dumps(linker.misc.save_model_to_json(), default=str)],
+                    "training": [json.dumps(training, default=str)],
+                }
+            )
+            sql.session.createDataFrame(saved).write.parquet(str(staging / "link_model"))
             sql.session.createDataFrame(counter).write.parquet(
                 str(staging / "enterprise_id_counter")
             )
-            return {"person_index": records, "enterprise_id_retired": 0, "enterprise_id_counter": 1}
+            return {
+                "person_index": records,
+                "enterprise_id_retired": retired,
+                "enterprise_id_counter": 1,
+                "link_model": 1,
+            }
 
         audit.record(LinkageStarted(user, objects={"link_run": run_id}, rows=records))
         try:
