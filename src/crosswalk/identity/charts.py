@@ -298,8 +298,11 @@ def accuracy_chart(measures: list[dict[str, Any]], misses: list[dict[str, Any]])
         )
         .properties(width=260, height=18 * len(measures), title="Scores")
     )
+    # Room for the labels: the browser's fonts may be wider than those the SVG was laid
+    # out with.
+    padding = {"left": 40, "top": 5, "right": 10, "bottom": 5}
     if not misses:
-        return scores
+        return scores.properties(padding=padding)
     wrong = (
         alt.Chart(alt.Data(values=misses))
         .mark_bar()
@@ -312,9 +315,9 @@ def accuracy_chart(measures: list[dict[str, Any]], misses: list[dict[str, Any]])
                     domain=["missed (false negative)", "wrongly joined (false positive)"],
                     range=["#ef6c00", "#a4161a"],
                 ),
-                legend=alt.Legend(orient="bottom", title=None),
+                legend=alt.Legend(orient="bottom", title=None, labelLimit=320),
             ),
         )
         .properties(width=300, height=18 * len(misses), title="Errors by kind")
     )
-    return alt.hconcat(scores, wrong)
+    return alt.hconcat(scores, wrong).properties(padding=padding)

@@ -139,6 +139,7 @@ def home(request: Request, s: SignedIn) -> Response:
         levels=LEVELS,
         token=s.caller.token,
         grants=_grants(request, s, agreement),
+        asks=bool({"analyst", "researcher"} & set(account.roles)),
     )
 
 
