@@ -308,14 +308,14 @@ def accuracy_chart(measures: list[dict[str, Any]], misses: list[dict[str, Any]])
         .mark_bar()
         .encode(
             y=alt.Y("kind:N", sort="-x", title=None, axis=alt.Axis(labelLimit=260)),
-            x=alt.X("pairs:Q", title="record pairs"),
+            x=alt.X("pairs:Q", title="record pairs", axis=alt.Axis(tickMinStep=1, format="d")),
             color=alt.Color(
                 "error:N",
                 scale=alt.Scale(
                     domain=["missed (false negative)", "wrongly joined (false positive)"],
                     range=["#ef6c00", "#a4161a"],
                 ),
-                legend=alt.Legend(orient="bottom", title=None, labelLimit=320),
+                legend=alt.Legend(orient="bottom", title=None, labelLimit=320, columns=1),
             ),
         )
         .properties(width=300, height=18 * len(misses), title="Errors by kind")

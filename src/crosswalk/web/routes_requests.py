@@ -30,6 +30,7 @@ from crosswalk.web.session import Session, check_csrf, current, first, parse_for
 router = APIRouter(route_class=WebRoute)
 SignedIn = Annotated[Session, Depends(current)]
 MAX_ELEMENTS = 512
+ASKING_ROLES = frozenset({"analyst", "researcher"})  # the others answer, oversee or revoke
 STATES = ("pending", "granted", "not yet in force", "denied", "revoked", "expired")
 
 
@@ -182,7 +183,8 @@ def list_requests(
         today=today,
         state=state,
         states=STATES,
-        may_request=bool(requestable_purposes(s, agreement)),
+        may_request=bool(ASKING_ROLES & set(s.caller.account.roles))
+        and bool(requestable_purposes(s, agreement)),
     )
 
 
