@@ -205,3 +205,18 @@ def test_the_period_defaults_to_a_year_from_today(ui):
     page = ui.sign_in("rae").get("/ui/requests/new").text
     assert 'value="2025-06-01"' in page
     assert f'value="{date(2025, 6, 1) + timedelta(days=364)}"' in page
+
+
+def test_a_steward_denies_with_a_reason_and_the_request_is_denied_whole(ui):
+    rae = ui.sign_in("rae")
+    request_id = _request_id(_ask(rae, OVERLAP.elements))
+    hfs = ui.sign_in("hfs.steward")
+    without = _answer(hfs, request_id, "deny", " ")
+    assert without.status_code == 400 and "give a reason" in without.text
+    r = _answer(hfs, request_id, "deny", "Medicaid data need a signed project plan")
+    assert r.status_code == 303
+    page = rae.get(f"/ui/requests/{request_id}").text
+    assert "denied" in page and "Medicaid data need a signed project plan" in page
+    assert 'action="/ui/requests/' not in page  # nothing left to answer or revoke
+    # fcs can no longer approve it: the request is denied whole.
+    assert _answer(ui.sign_in("fcs.steward"), request_id, "approve").status_code == 409
