@@ -12,6 +12,12 @@ def test_demo_generates_ingests_links_asks_and_reports(tmp_path, capsys, monkeyp
     assert "Ingested into" in text and "quarantined" in text
     assert "True cross-agency overlap" in text
     assert "B-cubed F1" in text and "Linked" in text
+    # Two weekly batches, each linked incrementally with the saved model.
+    for week in (1, 2):
+        assert f"Week {week} (" in text
+    assert text.count("model version (not retrained)") == 2
+    assert "persons keeping their id" in text and "review backlog (pairs)" in text
+    assert "id changes, created: incremental run" in text
     assert "Requests through the gate" in text and "DENIED" in text
     assert "A data request for research" in text and "; granted" in text
     assert "under the grant: 20 rows (pseudonym," in text
@@ -25,6 +31,8 @@ def test_demo_generates_ingests_links_asks_and_reports(tmp_path, capsys, monkeyp
     assert "chain intact" in text
     con = duckdb.connect(str(out / "hub.duckdb"), read_only=True)
     assert con.execute("SELECT count(DISTINCT agency) FROM person_record").fetchall() == [(13,)]
+    kinds = con.execute("SELECT kind FROM link_run ORDER BY started_at").fetchall()
+    assert kinds == [("full",), ("incremental",), ("incremental",)]
     # One account per role, each with an owner-only token file that signs the CLI in.
     assert "Demo accounts, one per role" in text
     tokens = out / "tokens"

@@ -1,7 +1,10 @@
 """The main job on the embedded default, end to end, on a fresh synthetic state.
 
-``crosswalk demo`` (and ``make demo``) generates a synthetic state, ingests all 13
-agencies into a fresh hub, links person records into enterprise persons, asks the gate
+``crosswalk demo`` (and ``make demo``) generates a synthetic state with two weekly update
+batches, ingests all 13 agencies into a fresh hub, links person records into enterprise
+persons, loads each week and links it incrementally (showing how many persons keep their
+id, every id change by cause, the accuracy against the week's truth and the review
+backlog, those that matter most first), asks the gate
 for a person's records as different accounts, takes a researcher's data request
 through the stewards' approvals to a grant and answers a research question under it,
 and asks cross-agency questions
@@ -18,10 +21,11 @@ the CLI in afterwards (``CROSSWALK_TOKEN=$(cat demo-out/tokens/analyst)``).
 
 from __future__ import annotations
 
+import json
 import secrets as secrets_module
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -107,6 +111,29 @@ class GrantExample:
 
 
 @dataclass(frozen=True)
+class WeekExample:
+    """One weekly update batch: loaded, linked incrementally, scored, its review backlog."""
+
+    week: int
+    date: str
+    changes: dict[str, int]  # what the generator's week changed, by kind (its truth)
+    records_accepted: int  # rows of the week's client and event files loaded
+    persons_before: int
+    linked: LinkResult
+    pairwise_f1: float
+    review: list[str]  # the review queue's first pairs, those that matter most first
+
+    @property
+    def persons_keeping_id(self) -> int:
+        """Persons of before the week whose id is still in use after it."""
+        return (
+            self.persons_before
+            - self.linked.changes.get("merged", 0)
+            - self.linked.changes.get("retired", 0)
+        )
+
+
+@dataclass(frozen=True)
 class DemoResult:
     out: Path
     hub: Path
@@ -120,6 +147,7 @@ class DemoResult:
     audit: Verification
     accounts: list[DemoAccount]
     password_file: Path | None = None  # every demo account's password, for the web UI
+    weeks: list[WeekExample] = field(default_factory=list)
 
 
 def demo(
@@ -132,7 +160,7 @@ def demo(
     if out.exists():
         shutil.rmtree(out)
     say(f"generating a synthetic state of {people:,} people")
-    manifest = synth(people=people, seed=seed, out=out / "state")
+    manifest = synth(people=people, seed=seed, out=out / "state", weeks=DEMO_WEEKS)
     hub = out / "hub.duckdb"
     control = f"sqlite:///{out / 'control.db'}"
     # One folder of keys for every step, so the whole audit chain is signed by one key.
@@ -152,6 +180,7 @@ def demo(
         "linkage_review",
         out / "state" / "truth",
     )
+    weeks = week_examples(out, hub, control, secrets, accounts, linked, say)
     say("a researcher's data request: the stewards approve, the grant answers")
     granted = grant_example(hub, control, secrets, accounts)
     say("asking the gate for data as different agencies and purposes")
@@ -171,6 +200,7 @@ def demo(
         AuditLog(control, secrets=secrets).verify(),
         accounts,
         password_file,
+        weeks,
     )
 
 
@@ -210,6 +240,55 @@ def _signed_in(
         return book.principal(book.authenticate(token, "crosswalk demo"), purpose)
     finally:
         engine.dispose()
+
+
+DEMO_WEEKS = 2
+
+
+def week_examples(
+    out: Path,
+    hub: Path,
+    control: str,
+    secrets: Path,
+    accounts: list[DemoAccount],
+    first: LinkResult,
+    say: Step,
+) -> list[WeekExample]:
+    """Each weekly update batch of the state ingested and linked incrementally (the saved
+    model, only what is new or changed), scored against that week's truth and followed by
+    the first pairs of the review queue, as a linkage steward sees them."""
+    steward = _signed_in(control, secrets, accounts, "linkage-steward", "linkage_review")
+    gate = Gate(hub, control, secrets)
+    weeks, before = [], first
+    for week in range(1, DEMO_WEEKS + 1):
+        folder = out / "state" / "weeks" / f"{week:02d}"
+        manifest = json.loads((folder / "manifest.json").read_text())
+        say(f"week {week}: ingesting the agencies' update batches")
+        loaded = ingest_state(folder, hub=hub, control=control, secrets=secrets)
+        say(f"week {week}: linking the new and changed records incrementally")
+        linked = link(hub, control=control, secrets=secrets)
+        evaluation = gate.evaluate_linkage(steward, "linkage_review", folder / "truth")
+        queue = gate.review_list(steward, "linkage_review", limit=3)
+        review = [
+            f"{p['record_key_l']} ~ {p['record_key_r']} (match weight {p['match_weight']:.1f}):"
+            f" would {p['impact']['decides']} {p['impact']['records']} records"
+            + (", child welfare or Part 2" if p["impact"]["first"] else "")
+            for p in queue
+        ]
+        weeks.append(
+            WeekExample(
+                week,
+                manifest["date"],
+                dict(manifest["changes"]),
+                sum(r.rows_accepted for r in loaded),
+                before.clusters,
+                linked,
+                evaluation.pairwise_f1,
+                review,
+            )
+        )
+        before = linked
+    return weeks
 
 
 DEMO_QUESTIONS: list[tuple[str, analytics.Question]] = [

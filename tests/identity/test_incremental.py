@@ -21,7 +21,7 @@ STEWARD = Principal("cdo.linkage", "cdo", "linkage_steward")
 def weekly(tmp_path_factory):
     """A linked state (full run) and the same hub with week 1 loaded, not yet linked."""
     root = tmp_path_factory.mktemp("weekly")
-    synth(people=1200, seed=11, out=root / "state", weeks=2)
+    synth(people=1200, seed=11, out=root / "state", weeks=1)
     base = root / "base.duckdb"
     ingest_state(root / "state", hub=base)
     link(base)
@@ -29,6 +29,15 @@ def weekly(tmp_path_factory):
     shutil.copy(base, loaded)
     ingest_state(root / "state" / "weeks" / "01", hub=loaded)
     return root, base, loaded
+
+
+@pytest.fixture(scope="module")
+def week_linked(weekly, tmp_path_factory):
+    """Week 1 linked incrementally once, for the tests that start from its index."""
+    _, _, loaded = weekly
+    hub = tmp_path_factory.mktemp("week-linked") / "hub.duckdb"
+    shutil.copy(loaded, hub)
+    return hub, link(hub)
 
 
 def _copy(source, tmp_path, name="hub.duckdb"):
@@ -53,12 +62,13 @@ def _sql(hub, sql, params=()):
         con.close()
 
 
-def test_incremental_links_only_the_week_and_agrees_with_a_full_relink(weekly, tmp_path):
+def test_incremental_links_only_the_week_and_agrees_with_a_full_relink(
+    weekly, week_linked, tmp_path
+):
     root, base, loaded = weekly
     before = _index(base)
-    hub = _copy(loaded, tmp_path)
+    hub, result = week_linked
     week = root / "state" / "weeks" / "01"
-    result = link(hub)
     assert result.kind == "incremental"
     manifest_rows = _sql(hub, "SELECT count(*) FROM person_record")[0][0] - len(before)
     # New records and new versions of held ones, nothing else.
@@ -100,9 +110,8 @@ def test_a_run_with_nothing_new_changes_nothing(weekly, tmp_path):
     assert _index(hub) == before
 
 
-def test_ids_have_history_and_as_of_lookups(weekly, tmp_path):
-    _, _, loaded = weekly
-    hub = _copy(loaded, tmp_path)
+def test_ids_have_history_and_as_of_lookups(week_linked, tmp_path):
+    hub = _copy(week_linked[0], tmp_path)
     gate = Gate(hub, f"sqlite:///{tmp_path}/control.db")
     # Two persons of one record each, merged by a steward's decision.
     a, b = (
@@ -154,9 +163,8 @@ def _pair_in_one_person(hub):
     )[0]
 
 
-def test_decisions_override_the_model_both_ways_in_both_kinds_of_run(weekly, tmp_path):
-    _, _, loaded = weekly
-    hub = _copy(loaded, tmp_path)
+def test_decisions_override_the_model_both_ways_in_both_kinds_of_run(week_linked, tmp_path):
+    hub = _copy(week_linked[0], tmp_path)
     gate = Gate(hub, f"sqlite:///{tmp_path}/control.db")
     a, b = _pair_in_one_person(hub)
     c, d = (
@@ -243,3 +251,61 @@ def test_an_incremental_run_that_fails_leaves_the_index_as_it_was(weekly, tmp_pa
         _sql(hub, "SELECT count(*) FROM link_edge UNION ALL SELECT count(*) FROM link_feature")
         == tables
     )
+
+
+@pytest.mark.parametrize(
+    ("settings", "says"),
+    [
+        ('["a list"]', "not a linkage model's settings"),
+        ('{"comparisons": [{"output_column_name": "name", "comparison_levels":'
+         ' [{"sql_condition": "first_name_l = = first_name_r"}]}]}', "is not SQL"),
+        ('{"comparisons": [{"output_column_name": "passport", "comparison_levels":'
+         ' [{"sql_condition": "passport_l = passport_r"}]}]}', "'passport'"),
+    ],
+)  # fmt: skip
+def test_a_saved_model_that_is_no_model_of_this_hub_is_refused(weekly, tmp_path, settings, says):
+    _, _, loaded = weekly
+    hub = _copy(loaded, tmp_path)
+    _sql(hub, "UPDATE link_model SET settings = ?", [settings])
+    before = _index(hub)
+    with pytest.raises(LinkageError, match="does not match the hub's records") as refused:
+        link(hub)
+    assert says in str(refused.value) + " ".join(str(p) for p in refused.value.problems)
+    assert _index(hub) == before
+
+
+def test_a_batch_changing_a_record_a_steward_decided_keeps_the_decision_and_says_so(
+    weekly, tmp_path
+):
+    import polars as pl
+
+    from crosswalk.ingest import ingest, load_mapping
+
+    root, base, _ = weekly
+    hub = _copy(base, tmp_path)
+    gate = Gate(hub, f"sqlite:///{tmp_path}/control.db")
+    # Two of the health agency's records, each a person of its own.
+    (c, c_id), (d, d_id) = _sql(
+        hub,
+        """SELECT min(i.record_key), min(i.source_record_id) FROM person_index i
+        WHERE i.agency = 'hfs' GROUP BY i.enterprise_id HAVING count(*) = 1 ORDER BY 1 LIMIT 2""",
+    )
+    gate.review_decide("cdo.linkage", c, d, "no-match", "two people, one name")
+    before = _index(hub)
+    # The agency then sends record d again with c's identifying fields.
+    column = load_mapping("hfs").clients.columns["source_record_id"]
+    clients = pl.read_parquet(root / "state" / "agencies" / "hfs" / "clients.parquet")
+    row = clients.filter(pl.col(column) == c_id).with_columns(pl.lit(d_id).alias(column))
+    sent = tmp_path / "hfs-update.parquet"
+    row.write_parquet(sent)
+    ingest("hfs", [str(sent)], hub=hub, kinds=["clients"], updates=True)
+    result = link(hub)
+    after = _index(hub)
+    # The decision holds; no other record changes its person (d may join others of c's
+    # true person's records that the index holds apart from c, never c).
+    assert after[c] != after[d]
+    assert {k: v for k, v in after.items() if k != d} == {k: v for k, v in before.items() if k != d}
+    said = [m for m in result.messages if f"record {d} was changed" in m]
+    assert len(said) == 1
+    assert said[0].startswith(f"{sent}, row 1, field ")
+    assert f"no-match decision on {d} ~ {c}" in said[0] and "the decision holds" in said[0]

@@ -61,6 +61,8 @@ def demo(
         f"{linked.review_pairs:,} pairs for clerical review; charts in {result.out / 'charts'})."
     )
     console.print(evaluation_table(result.evaluation))
+    for w in result.weeks:
+        console.print(week_table(w))
     console.print(Text("Requests through the gate", style="bold"))
     for g in result.gate_examples:
         colour = {"allowed": "green", "transformed": "yellow", "denied": "red"}[g.outcome]
@@ -114,6 +116,37 @@ def demo(
             highlight=False,
             soft_wrap=True,
         )
+
+
+def week_table(w: demo_lib.WeekExample) -> RenderableType:
+    """A weekly batch: what it brought, what the incremental run did to ids, its accuracy
+    and the review backlog, those that matter most first."""
+    run = w.linked
+    out = Table(
+        "",
+        "",
+        title=f"Week {w.week} ({w.date}): linked incrementally",
+    )
+    out.add_row("linkage run", run.run_id)
+    out.add_row("model version (not retrained)", str(run.model_version))
+    brought = ", ".join(f"{kind.replace('_', ' ')} {n:,}" for kind, n in w.changes.items())
+    out.add_row("the week's changes (truth)", brought)
+    out.add_row("rows loaded", f"{w.records_accepted:,}")
+    out.add_row("new and changed records linked", f"{run.records:,}")
+    out.add_row(
+        "persons keeping their id",
+        f"{w.persons_keeping_id:,} of {w.persons_before:,}"
+        f" ({w.persons_keeping_id / max(w.persons_before, 1):.2%})",
+    )
+    for cause, n in run.by_cause.items():
+        out.add_row(f"id changes, {cause}", f"{n:,}")
+    out.add_row("records that changed id", f"{run.changes.get('moved_records', 0):,}")
+    out.add_row("persons now", f"{run.clusters:,}")
+    out.add_row("pairwise F1 against the week's truth", f"{w.pairwise_f1:.4f}")
+    out.add_row("review backlog (pairs)", f"{run.review_pairs:,}")
+    for pair in w.review:
+        out.add_row("  first to review", pair)
+    return out
 
 
 def accounts_table(accounts: list[demo_lib.DemoAccount]) -> RenderableType:

@@ -110,6 +110,8 @@ def link(
         summary.add_row("records", f"{result.records:,}")
     for what, n in result.changes.items():
         summary.add_row(f"ids {what.replace('_', ' ')}", f"{n:,}")
+    for cause, n in result.by_cause.items():
+        summary.add_row(f"id changes, {cause}", f"{n:,}")
     summary.add_row("candidate pairs scored", f"{result.candidate_pairs:,}")
     summary.add_row(
         "accept links at match weight ≥",

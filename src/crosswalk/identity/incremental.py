@@ -106,7 +106,7 @@ def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
 @dataclass(frozen=True)
 class SavedModel:
     version: int
-    settings: dict[str, Any]
+    settings: Any  # Splink settings (a dict) as saved; ``check_model`` refuses any other
     threshold_weight: float
     review_floor: float
     expected_precision: float
@@ -137,9 +137,13 @@ def saved_model(con: duckdb.DuckDBPyConnection) -> SavedModel | None:
         return None
     version, settings, weight, floor, summary = rows[0]
     threshold = json.loads(summary).get("threshold", {})
+    try:
+        read = json.loads(settings)
+    except ValueError:
+        read = None  # refused by ``check_model``, naming the model
     return SavedModel(
         int(version),
-        json.loads(settings),
+        read,
         float(weight),
         float(floor),
         float(threshold.get("expected_precision", 0.0)),
@@ -147,19 +151,41 @@ def saved_model(con: duckdb.DuckDBPyConnection) -> SavedModel | None:
     )
 
 
-def _model_columns(settings: dict[str, Any]) -> set[str]:
-    """Every feature column the saved model reads: its comparisons and blocking rules."""
-    names: set[str] = {settings.get("unique_id_column_name", "unique_id")}
-    sqls: list[str] = []
-    for comparison in settings.get("comparisons", []):
-        for level in comparison.get("comparison_levels", []):
-            sqls.append(level.get("sql_condition", ""))
+def _model_columns(settings: Any, problems: list[Problem] | None = None) -> set[str]:
+    """Every feature column the saved model reads: its comparisons and blocking rules.
+    What cannot be read as a model (not a settings object, a condition that is not SQL)
+    is added to ``problems``."""
+    found = [] if problems is None else problems
+    if not isinstance(settings, dict) or not isinstance(settings.get("comparisons"), list):
+        found.append(Problem("the saved model is not a linkage model's settings (no comparisons)"))
+        return set()
+    names: set[str] = {str(settings.get("unique_id_column_name", "unique_id"))}
+    sqls: list[tuple[str, str]] = []
+    for comparison in settings["comparisons"]:
+        label = (
+            str(comparison.get("output_column_name", "?")) if isinstance(comparison, dict) else "?"
+        )
+        levels = comparison.get("comparison_levels", []) if isinstance(comparison, dict) else None
+        if not isinstance(levels, list):
+            found.append(Problem(f"comparison {label!r} has no comparison levels", field=label))
+            continue
+        for level in levels:
+            sqls.append(
+                (label, str(level.get("sql_condition", "")) if isinstance(level, dict) else "")
+            )
     for rule in settings.get("blocking_rules_to_generate_predictions", []):
-        sqls.append(rule["blocking_rule"] if isinstance(rule, dict) else str(rule))
-    for sql in sqls:
+        sqls.append(
+            ("blocking rule", rule["blocking_rule"] if isinstance(rule, dict) else str(rule))
+        )
+    for label, sql in sqls:
         if not sql or sql.strip().upper() == "ELSE":
             continue
-        for column in sqlglot.parse_one(sql, read="duckdb").find_all(exp.Column):
+        try:
+            parsed = sqlglot.parse_one(sql, read="duckdb")
+        except sqlglot.errors.ParseError:
+            found.append(Problem(f"{label}: condition {sql!r} is not SQL", field=label, value=sql))
+            continue
+        for column in parsed.find_all(exp.Column):
             name = column.name
             for side in ("_l", "_r"):
                 if name.endswith(side):
@@ -173,16 +199,21 @@ def check_model(con: duckdb.DuckDBPyConnection, model: SavedModel, features: str
     from another version of the features, or a hub migrated since): nothing is changed."""
     have = {r[0] for r in con.execute(f"DESCRIBE {features}").fetchall()}
     kept = {r[0] for r in con.execute("DESCRIBE link_feature").fetchall()} - {"fingerprint"}
-    missing = sorted(_model_columns(model.settings) - have)
+    unreadable: list[Problem] = []
+    missing = sorted(_model_columns(model.settings, unreadable) - have)
     stale = sorted(have ^ kept)
-    if missing or stale:
-        problems = [
-            Problem(f"the model reads column {c!r}, which the records' features lack", field=c)
-            for c in missing
-        ] + [
-            Problem(f"column {c!r} is in one of the new and the kept features only", field=c)
-            for c in stale
-        ]
+    if missing or stale or unreadable:
+        problems = (
+            unreadable
+            + [
+                Problem(f"the model reads column {c!r}, which the records' features lack", field=c)
+                for c in missing
+            ]
+            + [
+                Problem(f"column {c!r} is in one of the new and the kept features only", field=c)
+                for c in stale
+            ]
+        )
         raise LinkageError(
             f"the saved model (version {model.version}) does not match the hub's records;"
             " nothing was changed: run `crosswalk link --full` to retrain",
@@ -450,6 +481,64 @@ def orphaned_decisions(con: duckdb.DuckDBPyConnection) -> list[str]:
     ]
 
 
+def decision_conflicts(con: duckdb.DuckDBPyConnection) -> list[Problem]:
+    """Records that a batch loaded after a steward's decision changed, where the decision
+    names them: the decision was made on the earlier version. It still holds (the records
+    stay together or apart as decided, so the index is as it was for them) and the run
+    says so, naming the batch's file, the record's row and the fields that changed, so
+    that a steward can decide the pair again."""
+    if "person_record_version" not in _tables(con):
+        return []
+    compared = [c for c in FINGERPRINTED if c in _record_columns(con)]
+    differs = " || ".join(
+        f"CASE WHEN p.{c} IS DISTINCT FROM e.v.{c} THEN '{c} ' ELSE '' END" for c in compared
+    )
+    rows = con.execute(
+        f"""WITH named AS (
+          SELECT record_key_l AS record_key, record_key_r AS other, decision, decided_by, decided_at
+          FROM review_decision
+          UNION ALL SELECT record_key_r, record_key_l, decision, decided_by, decided_at FROM review_decision),
+        earlier AS (
+          SELECT record_key, arg_max(v, v.superseded_at) AS v FROM person_record_version v
+          GROUP BY record_key)
+        SELECT n.record_key, n.other, n.decision, n.decided_by, n.decided_at, p.batch_id,
+               f.file, p.source_row, trim({differs})
+        FROM named n
+        JOIN changed_keys c ON c.record_key = n.record_key
+        JOIN person_record p ON p.record_key = n.record_key
+        JOIN batch b ON b.batch_id = p.batch_id AND b.loaded_at > n.decided_at
+        JOIN earlier e ON e.record_key = n.record_key
+        LEFT JOIN batch_file f ON f.batch_id = p.batch_id AND f.kind = 'clients'
+        ORDER BY 1, 2"""
+    ).fetchall()
+    problems = []
+    for key, other, decision, by, at, batch, file, row, fields in rows:
+        if not fields:
+            continue
+        problems.append(
+            Problem(
+                f"record {key} was changed by batch {batch} ({fields.replace(' ', ', ')}) after"
+                f" {by}'s {decision} decision on {key} ~ {other} ({at:%Y-%m-%d %H:%M}), made on"
+                " its earlier version: the decision holds; decide the pair again if it no"
+                " longer does",
+                file=file,
+                row=row,
+                field=fields.split()[0],
+                rule="conflicts_with_decision",
+            )
+        )
+    return problems
+
+
+def _record_columns(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'person_record'"
+        ).fetchall()
+    }
+
+
 def run(
     con: duckdb.DuckDBPyConnection,
     model: SavedModel,
@@ -470,7 +559,8 @@ def run(
     report("finding new and changed records", 0.05)
     counts = prepare(con)
     check_model(con, model, "link_new")
-    messages = orphaned_decisions(con)
+    conflicts = decision_conflicts(con)
+    messages = orphaned_decisions(con) + [str(p) for p in conflicts]
     report(f"scoring {counts['changed']:,} new and changed records", 0.2)
     pairs, linker = score(con, model, scratch, use_scratch)
     report("re-checking the persons the new evidence touches", 0.6)
@@ -481,6 +571,7 @@ def run(
         report("writing the person index and its history", 0.75)
         changes = reassign(con, run)
         history.record(con, run, started, "incremental run")
+        by_cause = history.changes_by_cause(con, [run])
         write_evidence(con, linker, run, model.version)
         keep_new_features(con)
         report("updating the analytic tables", 0.9)
@@ -557,4 +648,5 @@ def run(
         kind="incremental",
         changes=changes.to_dict(),
         deleted_records=counts["deleted"],
+        by_cause=by_cause,
     )

@@ -54,6 +54,9 @@ class LinkResult:
     kind: str = "full"  # or "incremental": only new and changed records, the saved model
     changes: dict[str, int] = field(default_factory=dict)  # history.IdChanges
     deleted_records: int = 0
+    # Every id change of the run by kind and cause ("merged: steward decision"): the
+    # run's own enterprise_id_event rows, counted.
+    by_cause: dict[str, int] = field(default_factory=dict)
 
 
 class LinkCancelled(LinkageError):
@@ -320,6 +323,7 @@ def _link(
                 f"the full run was not confirmed ({changes.sentence()}); nothing was written"
             )
         history.record(con, run_id, started, "full run")
+        by_cause = history.changes_by_cause(con, [run_id])
         incremental.keep_features(con)
         incremental.keep_edges(con, run_id, version)
         con.execute(RECORD_STRENGTH)
@@ -404,6 +408,7 @@ def _link(
         coverage.to_dict(),
         chosen.messages,
         changes=changes.to_dict(),
+        by_cause=by_cause,
     )
 
 
