@@ -28,6 +28,7 @@ TABLES = {
     "person_record",
     "person_record_version",
     "service_event",
+    "service_event_version",
     "batch",
     "batch_file",
     "batch_issue",

@@ -35,6 +35,19 @@ def test_each_week_has_new_and_changed_records_and_its_truth(moving):
     assert (joined["person_id"] == joined["person_id_right"]).all()
 
 
+def test_a_later_week_closes_open_cases_of_held_records(moving):
+    manifest, out = moving
+    # Week 1 opens cases (new records' episodes); week 2 closes some of them.
+    assert "closed" not in manifest.weeks[0]["changes"]
+    assert manifest.weeks[1]["changes"].get("closed", 0) >= 1
+    changes = pl.read_parquet(out / "weeks" / "02" / "truth" / "changes.parquet")
+    closed = changes.filter(pl.col("change") == "closed")
+    week1 = pl.read_parquet(out / "weeks" / "01" / "truth" / "records.parquet")
+    # A closed record is one the agencies held already, of the same person.
+    held = closed.join(week1, on="record_key")
+    assert len(held) == len(closed) and (held["person_id"] == held["person_id_right"]).all()
+
+
 def test_the_same_seed_gives_the_same_weeks(moving, tmp_path):
     manifest, out = moving
     again = synth(people=1500, seed=3, out=tmp_path / "again", weeks=2)

@@ -74,16 +74,19 @@ def refresh_records(con: duckdb.DuckDBPyConnection, relinked: str, dropped: str)
     """Bring the analytic tables up to date after an incremental run (inside its
     transaction): rows of the records in ``relinked`` (whose person may have changed) and
     ``dropped`` (no longer in the hub) are rewritten or removed, and events of batches
-    loaded since the last run are added; the batches are noted as for ``refresh``."""
+    loaded since the last run are added (replacing earlier versions of the same events); the batches are noted as for ``refresh``."""
     touched = f"(SELECT record_key FROM {relinked} UNION ALL SELECT record_key FROM {dropped})"
     con.execute(f"DELETE FROM linked_record WHERE record_key IN {touched}")
     con.execute(
         f"INSERT INTO linked_record {_select('linked_record')}"
         f" WHERE s.record_key IN (SELECT record_key FROM {relinked})"
     )
+    # An event sent again by a later batch (its episode closed) replaces its earlier row.
     con.execute(
         f"""DELETE FROM linked_event WHERE record_key IN {touched}
-        OR batch_id NOT IN (SELECT batch_id FROM batch WHERE status = 'loaded')"""
+        OR batch_id NOT IN (SELECT batch_id FROM batch WHERE status = 'loaded')
+        OR event_key IN (SELECT event_key FROM service_event
+                         WHERE batch_id NOT IN (SELECT batch_id FROM linked_batch))"""
     )
     con.execute(
         f"""INSERT INTO linked_event {_select("linked_event")}

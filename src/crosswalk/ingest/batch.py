@@ -22,6 +22,7 @@ from crosswalk import stores
 from crosswalk.audit import AuditLog, BatchFailed, BatchLoaded, BatchStarted
 from crosswalk.errors import (
     ConfigError,
+    InputFileError,
     IntegrityError,
     MappingError,
     NotFound,
@@ -51,6 +52,10 @@ class FileResult:
     already_loaded_in: str | None = None
     issues: tuple[Issue, ...] = ()  # flagged and quarantined rows per field and rule
     empty_fields: tuple[str, ...] = ()  # mapped fields with no value in any row
+    # An update batch: rows sent again exactly as the hub holds them (among the accepted:
+    # nothing to change), and the earliest batch that holds them.
+    rows_unchanged: int = 0
+    unchanged_in: str | None = None
 
 
 @dataclass(frozen=True)
@@ -325,6 +330,8 @@ def _load(
                 )
             )
             report(f"loaded {Path(name).name}", 0.5 + (j + 1) / len(staged) * 0.5)
+        if updates:
+            _loaded_twice(results)
         warnings, refusals = _gate(m, results)
         if audit is None:  # a check: report everything, keep nothing
             con.execute("ROLLBACK")
@@ -347,6 +354,29 @@ def _load(
         BatchLoaded(loaded_by, agency, objects=objects, rows=sum(r.rows_accepted for r in results))
     )
     return IngestResult(agency, batch_id, (*skipped, *results), replace, tuple(warnings))
+
+
+def _loaded_twice(results: list[FileResult]) -> None:
+    """Refuse an update batch that brings nothing: every row of every file is already in
+    the hub exactly as sent (the same week's extract exported again, or loaded twice under
+    another name). Its rows would only be versions of themselves."""
+    if not any(r.rows_unchanged for r in results) or any(
+        r.rows_accepted > r.rows_unchanged for r in results
+    ):
+        return
+    raise InputFileError(
+        "this batch was loaded before: every row of its files is already in the hub"
+        " exactly as sent; nothing was loaded",
+        [
+            Problem(
+                f"every accepted row ({r.rows_unchanged:,}) is held unchanged, as loaded by"
+                f" batch {r.unchanged_in}",
+                file=r.file,
+                rule="already_loaded",
+            )
+            for r in results
+        ],
+    )
 
 
 def _hand_over(reader: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPyConnection, raw: str) -> None:
@@ -471,32 +501,43 @@ def _stage(
         binds = standardise.Binds()
         sql = standardise.event_sql(m.events, agency, batch_id, raw, binds, extract.typed_dates)
         con.execute(f"CREATE OR REPLACE TEMP TABLE {staged} AS {sql}", binds.values)
-        con.execute(
-            f"""UPDATE {staged} AS s SET q_rule = 'duplicate_source_id', q_field = ?,
-                q_value = s.source_event_id, q_common = 'source_event_id'
-            FROM service_event AS e WHERE s.q_rule IS NULL AND e.event_key = s.event_key""",
-            [standardise.label(m.events.columns["source_event_id"])],
-        )
+        if not updates:
+            con.execute(
+                f"""UPDATE {staged} AS s SET q_rule = 'duplicate_source_id', q_field = ?,
+                    q_value = s.source_event_id, q_common = 'source_event_id'
+                FROM service_event AS e WHERE s.q_rule IS NULL AND e.event_key = s.event_key""",
+                [standardise.label(m.events.columns["source_event_id"])],
+            )
         target = "service_event"
     columns = [
         r[0] for r in con.execute(f"SELECT name FROM pragma_table_info('{target}')").fetchall()
     ]
     cols = ", ".join(columns)
-    if kind == "clients" and updates:
-        # The stored version of each record sent again is kept, then replaced.
-        sent_again = (
-            f"SELECT record_key FROM {staged} WHERE q_rule IS NULL"
-            " AND record_key IN (SELECT record_key FROM person_record)"
-        )
+    unchanged, unchanged_in = 0, None
+    if updates:
+        key = "record_key" if kind == "clients" else "event_key"
+        # A row sent again exactly as the hub holds it is no new version: it stays as it
+        # is (a batch all of whose rows are such was loaded before, see ``_loaded_twice``).
+        content = [c for c in columns if c not in (key, "batch_id", "source_row")]
+        same = " AND ".join(f"s.{c} IS NOT DISTINCT FROM h.{c}" for c in content)
+        joined = f"{staged} s JOIN {target} h ON h.{key} = s.{key} AND s.q_rule IS NULL AND {same}"
+        unchanged, unchanged_in = con.execute(
+            f"SELECT count(*), min(h.batch_id) FROM {joined}"
+        ).fetchall()[0]
+        con.execute(f"DELETE FROM {staged} WHERE {key} IN (SELECT s.{key} FROM {joined})")
+        # The stored version of each row sent again is kept, then replaced: a record's
+        # corrected name or new address, an event's end (its case closed).
+        sent_again = f"SELECT {key} FROM {staged} WHERE q_rule IS NULL AND {key} IN (SELECT {key} FROM {target})"
         con.execute(
-            f"""INSERT INTO person_record_version ({cols}, superseded_by, superseded_at)
-            SELECT {cols}, ?, now()::TIMESTAMP FROM person_record WHERE record_key IN ({sent_again})""",
+            f"""INSERT INTO {target}_version ({cols}, superseded_by, superseded_at)
+            SELECT {cols}, ?, now()::TIMESTAMP FROM {target} WHERE {key} IN ({sent_again})""",
             [batch_id],
         )
-        con.execute(f"DELETE FROM person_record WHERE record_key IN ({sent_again})")
+        con.execute(f"DELETE FROM {target} WHERE {key} IN ({sent_again})")
     accepted = con.execute(
         f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {staged} WHERE q_rule IS NULL"
     ).fetchall()
+    accepted = [(accepted[0][0] + unchanged,)]
     quarantined = con.execute(
         f"""INSERT INTO quarantine SELECT ?, ?, source_row, q_field, q_value, q_rule, q_raw
         FROM {staged} WHERE q_rule IS NOT NULL""",
@@ -531,4 +572,6 @@ def _stage(
     empty = quality.empty_fields(con, raw, spec) if n_read[0][0] else ()
     con.execute(f"DROP TABLE {staged}")
     con.execute(f"DROP TABLE {raw}")
-    return FileResult(name, kind, sha, read, n_acc, n_q, None, issues, empty)
+    return FileResult(
+        name, kind, sha, read, n_acc, n_q, None, issues, empty, unchanged, unchanged_in
+    )

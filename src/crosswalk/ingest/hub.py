@@ -36,6 +36,13 @@ _VERSION = (
     Column("superseded_at", "TIMESTAMP", "When that batch was loaded.", True),
 )
 
+# An event as it stood before an update batch sent a new version of it (a case closed).
+_EVENT_VERSION = (
+    *SERVICE_EVENT,
+    Column("superseded_by", "VARCHAR", "Update batch that sent the next version.", True),
+    Column("superseded_at", "TIMESTAMP", "When that batch was loaded.", True),
+)
+
 _BATCH_TABLES = """
     CREATE TABLE IF NOT EXISTS batch (
       batch_id VARCHAR PRIMARY KEY,
@@ -87,6 +94,8 @@ MIGRATIONS: tuple[str, ...] = (
     )""",
     # 4: earlier versions of records that an update batch sent again (nothing is lost).
     ddl("person_record_version", _VERSION),
+    # 5: earlier versions of events an update batch sent again (a closed episode's end).
+    ddl("service_event_version", _EVENT_VERSION),
 )
 
 
@@ -100,6 +109,8 @@ _CURRENT = (
     MIGRATIONS[2]
     + ";\n"
     + MIGRATIONS[3]
+    + ";\n"
+    + MIGRATIONS[4]
     + ";\n"
     + ddl("person_record", PERSON_RECORD)
     + ";\n"

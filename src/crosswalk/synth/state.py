@@ -102,7 +102,7 @@ def synth(
     offset_person = households_seen = records_seen = events_seen = 0
     n_chunks = max(1, -(-people // config.chunk_people))
     steps = list(_STEP_SHARE)
-    kept: list[tuple[pl.DataFrame, pl.DataFrame]] = []  # people and records, for weeks
+    kept: list[tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]] = []  # for weeks
     for i in range(n_chunks):
         size = min(config.chunk_people, people - offset_person)
 
@@ -138,7 +138,7 @@ def synth(
         step("truth", f"ground truth of {len(persons):,} people")
         _write_truth(sink, out, persons, records, events)
         if weeks:
-            kept.append((persons, records))
+            kept.append((persons, records, events))
         offset_person += size
         households_seen += persons["household_id"].n_unique()
         records_seen += len(records)
@@ -162,7 +162,11 @@ def synth(
     if weeks:
         report(f"{weeks} weekly update batches", 1 - _CLOSE_SHARE / 2)
         moving = Moving(
-            pl.concat([p for p, _ in kept]), pl.concat([r for _, r in kept]), offsets, offset_person
+            pl.concat([p for p, _, _ in kept]),
+            pl.concat([r for _, r, _ in kept]),
+            offsets,
+            offset_person,
+            pl.concat([e for _, _, e in kept]),
         )
         summaries = write_weeks(moving, config, weeks, out, _renumber)
     manifest = Manifest(

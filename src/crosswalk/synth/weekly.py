@@ -42,6 +42,9 @@ WEEKLY_RATES: dict[str, float] = {
     "marriages": 0.0003,
     "deaths": 0.0003,
 }
+# Of the open episodes (a case opened by an earlier week and not ended), the share whose
+# agency closes the case each week.
+CLOSE_SHARE = 0.25
 # Of a person who moved or married, the share of their records whose agency hears of it.
 TOLD_SHARE = 0.6
 # Programs a known person newly turns to (their agency gets a new record).
@@ -68,6 +71,7 @@ class Moving:
     records: pl.DataFrame
     offsets: Any  # crosswalk.synth.state._Offsets
     next_person: int
+    events: pl.DataFrame | None = None  # the agencies' service events, for closures
 
 
 def write_weeks(
@@ -197,6 +201,29 @@ def _week(
     )
     changes.append(updated.select("agency", "client_seq", "person_id", "change"))
     updated = updated.drop("change")
+    # Records closed: an agency closes open cases, sending each episode again with its end.
+    closed = _closures(state, alive, day, rng)
+    if len(closed):
+        key = ["agency", "client_seq"]
+        changes.append(
+            closed.select(*key, "person_id")
+            .unique(subset=key, maintain_order=True)
+            .with_columns(pl.lit("closed").alias("change"))
+        )
+    if state.events is not None:
+        held = state.events
+        if len(closed):
+            held = held.join(
+                closed.select("agency", "event_seq"), on=["agency", "event_seq"], how="anti"
+            )
+        state.events = pl.concat(
+            [held, closed.select(held.columns), new_events.select(held.columns)],
+            how="vertical_relaxed",
+        )
+    if len(closed):
+        new_events = pl.concat(
+            [new_events, closed.select(new_events.columns)], how="vertical_relaxed"
+        )
     records = state.records
     if len(updated):
         key = ["agency", "client_seq"]
@@ -206,6 +233,28 @@ def _week(
         [records, new_records.select(records.columns)], how="vertical_relaxed"
     )
     return _write(out, week, day, new_records, updated, new_events, state, pl.concat(changes))
+
+
+def _closures(
+    state: Moving, alive: pl.DataFrame, day: int, rng: np.random.Generator
+) -> pl.DataFrame:
+    """Open episodes (started, not ended: cases earlier weeks opened) of living people's
+    records that their agency closes this week, each with its end set to today. Only
+    events and records the hub holds as sent (no event or record error), so a closure is
+    a new version of a held event."""
+    if state.events is None:
+        return pl.DataFrame()
+    clean = state.records.filter(pl.col("errors").list.len() == 0).select("agency", "client_seq")
+    open_ = state.events.filter(
+        pl.col("event_error").is_null()
+        & (pl.col("start_day") < day)
+        & (pl.col("end_day").is_null() | (pl.col("end_day") > day))
+        & ~pl.col("program").str.ends_with("_RECORD")
+        & pl.col("person_id").is_in(alive["person_id"].implode())
+    ).join(clean, on=["agency", "client_seq"], how="semi")
+    k = int(rng.poisson(CLOSE_SHARE * len(open_))) if len(open_) else 0
+    chosen = open_.sample(min(k, len(open_)), seed=_seed(rng))
+    return chosen.with_columns(pl.lit(day, pl.Int64).alias("end_day"))
 
 
 def _seed(rng: np.random.Generator) -> int:
