@@ -1,17 +1,24 @@
 """A living index: incremental linking of weekly batches against a full re-link.
 
-A synthetic state with weekly update batches (``crosswalk synth --weeks``) is ingested
-and linked in full; then each week is ingested (not timed) and linked incrementally
-(timed, in a fresh process). Measured per week: the incremental run's wall time and the
-records it linked, its pairwise F1 against the week's truth, the share of persons whose
-records did not change that keep their id, and every id change by cause. On the first
-and the last week a full re-link of a copy of the same hub (timed the same way) gives the
-ratio of the times and the F1 to compare with.
+Two parts, each on a synthetic state with weekly update batches (``crosswalk synth
+--weeks``), ingested and linked in full first:
+
+- *weeks*: each of the weeks is ingested (not timed) and linked incrementally (timed, in
+  a fresh process). Measured per week: the run's wall time and the records it linked, its
+  pairwise F1 against the week's truth, and the F1 of a full re-link of a copy of the same
+  hub (timed the same way) on the same data; the share of persons whose records did not
+  change that keep their id, and every id change by kind and cause.
+- *scale*: one weekly batch against a large index, linked incrementally several times,
+  each run on a fresh copy of the hub as loaded (median reported), and one full re-link of
+  another copy, for the ratio.
+
+Run it un-niced: the times are the point.
 """
 
 from __future__ import annotations
 
 import shutil
+import statistics
 import tempfile
 from pathlib import Path
 
@@ -20,17 +27,19 @@ from pathlib import Path
 import crosswalk.identity.link  # noqa: F401
 from bench.harness import machine, measure
 
-# people -> about 1.27 agency records each: 80k people ~ 100k records, 790k ~ 1M
-# (SIZES["full"] could take (790_000, 3); not built on the shared 2-core machine yet).
-SIZES = {"small": [(20_000, 3)], "full": [(80_000, 10)]}
-FULL_EVERY = {1}  # weeks whose full re-link is measured (and the last)
+# people -> about 1.2 agency records each: 20k people ~ 24k records, 790k ~ 1M records
+# (a week there brings about 10k new and changed records).
+SIZES = {
+    "small": {"weeks": (3_000, 3), "scale": (20_000, 2)},
+    "full": {"weeks": (20_000, 10), "scale": (790_000, 3)},
+}
 
 
 def crosswalk_link(hub: str, control: str, full: bool) -> tuple[int, str, dict[str, int]]:
     from crosswalk.identity.link import link
 
     result = link(hub, control=control, full=full, confirm=(lambda changes: True) if full else None)
-    return result.records, result.run_id, result.changes
+    return result.records, result.run_id, result.by_cause
 
 
 def pairwise_f1(hub: str, truth: str) -> float:
@@ -68,18 +77,6 @@ def _changed_keys(hub: str) -> set[str]:
         con.close()
 
 
-def _causes(hub: str, run_id: str) -> dict[str, int]:
-    import duckdb
-
-    from crosswalk.identity.history import changes_by_cause
-
-    con = duckdb.connect(hub, read_only=True)
-    try:
-        return changes_by_cause(con, [run_id])
-    finally:
-        con.close()
-
-
 def _stability(before: dict[str, str], after: dict[str, str], changed: set[str]) -> tuple[int, int]:
     """(persons with no changed record, those of them whose every record kept its id)."""
     members: dict[str, list[str]] = {}
@@ -90,7 +87,7 @@ def _stability(before: dict[str, str], after: dict[str, str], changed: set[str])
     return len(steady), kept
 
 
-def run(people: int, weeks: int, work: Path) -> None:
+def _setup(people: int, weeks: int, work: Path) -> tuple[Path, str, str]:
     from crosswalk.ingest import ingest_state
     from crosswalk.synth import synth
 
@@ -105,43 +102,81 @@ def run(people: int, weeks: int, work: Path) -> None:
         f" peak {peak / 2**20:.0f} MiB",
         flush=True,
     )
+    return state, hub, control
+
+
+def run_weeks(people: int, weeks: int, work: Path) -> None:
+    """Every week linked incrementally, and a full re-link of a copy on the same data."""
+    from crosswalk.ingest import ingest_state
+
+    state, hub, control = _setup(people, weeks, work)
     steady_total = kept_total = 0
+    gaps = []
     for week in range(1, weeks + 1):
         folder = state / "weeks" / f"{week:02d}"
         ingest_state(folder, hub=hub, control=control)
         before, changed = _index(hub), _changed_keys(hub)
-        seconds, peak, (linked, run_id, changes) = measure(crosswalk_link, hub, control, False)
+        seconds, peak, (linked, _, causes) = measure(crosswalk_link, hub, control, False)
         after = _index(hub)
         steady, kept = _stability(before, after, changed)
         steady_total, kept_total = steady_total + steady, kept_total + kept
         f1 = pairwise_f1(hub, str(folder / "truth"))
-        line = (
+        copy = str(work / "full.duckdb")
+        shutil.copy(hub, copy)
+        full_seconds, _, _ = measure(crosswalk_link, copy, control, True)
+        full_f1 = pairwise_f1(copy, str(folder / "truth"))
+        Path(copy).unlink()
+        gaps.append(f1 - full_f1)
+        print(
             f"week {week:02d}: {linked:,} records linked incrementally against {len(before):,}"
-            f" in {seconds:.2f} s (peak {peak / 2**20:.0f} MiB); pairwise F1 {f1:.4f};"
-            f" persons unchanged {steady:,}, kept their id {kept / max(steady, 1):.4%};"
-            f" id changes {_causes(hub, run_id) or 'none'}"
+            f" in {seconds:.2f} s (peak {peak / 2**20:.0f} MiB), full re-link {full_seconds:.1f} s"
+            f" ({seconds / full_seconds:.1%}); pairwise F1 incremental {f1:.4f}, full"
+            f" {full_f1:.4f} ({f1 - full_f1:+.4f}); persons unchanged {steady:,}, kept their"
+            f" id {kept:,} ({kept / max(steady, 1):.4%}); id changes {causes or 'none'}",
+            flush=True,
         )
-        if week in FULL_EVERY or week == weeks:
-            copy = str(work / "full.duckdb")
-            shutil.copy(hub, copy)
-            full_seconds, _, _ = measure(crosswalk_link, copy, control, True)
-            full_f1 = pairwise_f1(copy, str(folder / "truth"))
-            line += (
-                f"; full re-link {full_seconds:.1f} s (incremental {seconds / full_seconds:.1%}"
-                f" of it), F1 {full_f1:.4f} (incremental - full {f1 - full_f1:+.4f})"
-            )
-            Path(copy).unlink()
-        print(line, flush=True)
-        del changes
     print(
         f"over {weeks} weeks: {kept_total:,} of {steady_total:,} unchanged persons kept their id"
-        f" ({kept_total / max(steady_total, 1):.4%})",
+        f" ({kept_total / max(steady_total, 1):.4%}); largest |F1 incremental - full|"
+        f" {max(abs(g) for g in gaps):.4f}",
         flush=True,
     )
 
 
-def main(size: str = "full") -> None:
+def run_scale(people: int, repeat: int, work: Path) -> None:
+    """One week against the whole index: ``repeat`` incremental runs, each on a fresh copy
+    of the hub as loaded, and a full re-link of another copy."""
+    from crosswalk.ingest import ingest_state
+
+    state, hub, control = _setup(people, 1, work)
+    ingest_state(state / "weeks" / "01", hub=hub, control=control)
+    copy = str(work / "run.duckdb")
+    times = []
+    for _ in range(repeat):
+        shutil.copy(hub, copy)
+        seconds, peak, (linked, _, causes) = measure(crosswalk_link, copy, control, False)
+        times.append(seconds)
+        print(
+            f"  incremental: {linked:,} records in {seconds:.2f} s (peak {peak / 2**20:.0f} MiB);"
+            f" id changes {causes or 'none'}",
+            flush=True,
+        )
+    records = len(_index(hub))
+    shutil.copy(hub, copy)
+    full_seconds, full_peak, _ = measure(crosswalk_link, copy, control, True)
+    Path(copy).unlink()
+    median = statistics.median(times)
+    print(
+        f"scale: {linked:,} new and changed records against {records:,}: incremental median"
+        f" {median:.2f} s of {repeat} ({', '.join(f'{t:.2f}' for t in times)}); full re-link"
+        f" {full_seconds:.1f} s (peak {full_peak / 2**20:.0f} MiB); ratio {median / full_seconds:.1%}",
+        flush=True,
+    )
+
+
+def main(size: str = "full", parts: tuple[str, ...] = ("weeks", "scale")) -> None:
     print(f"machine: {machine()}")
-    for people, weeks in SIZES[size]:
+    for part in parts:
+        n, k = SIZES[size][part]
         with tempfile.TemporaryDirectory(prefix="bench-incremental-") as tmp:
-            run(people, weeks, Path(tmp))
+            (run_weeks if part == "weeks" else run_scale)(n, k, Path(tmp))
