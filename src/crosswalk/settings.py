@@ -29,13 +29,14 @@ HUB = Setting("hub", "hub.duckdb", "Path of the hub's DuckDB file (the data plan
 ENGINE = Setting(
     "engine",
     "duckdb",
-    "The engine questions run on: duckdb (the hub's file) or spark (the warehouse's Parquet "
-    "tables, read by Spark; needs the spark extra and Java 17 or 21).",
+    "The engine ingest and questions run on: duckdb (the hub's file) or spark (the "
+    "warehouse's Parquet tables, written and read by Spark; needs the spark extra and "
+    "Java 17 or 21).",
 )
 WAREHOUSE = Setting(
     "warehouse",
     "crosswalk-warehouse",
-    "Folder of the Spark engine's warehouse: the hub's analytic tables as Parquet snapshots.",
+    "Folder of the Spark engine's warehouse: the hub's tables as Parquet snapshots.",
 )
 SPARK_MASTER = Setting(
     "spark_master",

@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 from tests.analytics.conftest import State
 from typer.testing import CliRunner
@@ -89,6 +90,22 @@ def test_an_export_commits_a_whole_snapshot_or_nothing(
         first["linked_event"].parent.name
     ]
     assert len(AuditLog(control, secrets=tmp_path / "keys").entries()) == 1
+
+
+def test_an_export_keeps_the_tables_it_does_not_write(state_hub: Path, tmp_path: Path) -> None:
+    """A table of the warehouse an export does not write (the quarantine of a batch
+    loaded on Spark) stays through it, hard-linked into the new snapshot, not copied."""
+    control, keys = f"sqlite:///{tmp_path}/control.db", tmp_path / "keys"
+    warehouse = tmp_path / "warehouse"
+    export_warehouse(state_hub, warehouse, control=control, secrets=keys)
+    records = warehouse_tables(warehouse)["linked_event"].parent / "quarantine"
+    records.mkdir()
+    part = records / "part-0.parquet"
+    duckdb.sql(f"COPY (SELECT 'B1' AS batch_id) TO '{part}' (FORMAT parquet)")
+    export_warehouse(state_hub, warehouse, control=control, secrets=keys)
+    kept = warehouse_tables(warehouse)
+    assert "quarantine" in kept and kept["quarantine"] != records
+    assert (kept["quarantine"] / "part-0.parquet").stat().st_ino == part.stat().st_ino
 
 
 def test_the_cli_exports_the_warehouse(

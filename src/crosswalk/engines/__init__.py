@@ -15,9 +15,11 @@ questions are rendered for. The gate and the questions are the same on every eng
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from crosswalk.engines.base import CELL_KEY_SECRET, Reader, reader, to_dialect
+from crosswalk import settings
+from crosswalk.engines.base import CELL_KEY_SECRET, Batch, BatchEngine, Reader, reader, to_dialect
 from crosswalk.engines.warehouse import export_warehouse, warehouse_tables
 
 if TYPE_CHECKING:
@@ -25,13 +27,27 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CELL_KEY_SECRET",
+    "Batch",
+    "BatchEngine",
     "Reader",
     "SparkEngine",
+    "batch_engine",
     "export_warehouse",
     "reader",
     "to_dialect",
     "warehouse_tables",
 ]
+
+
+def batch_engine(hub: str | Path | None = None) -> BatchEngine | None:
+    """The engine an ingest batch into ``hub`` (a path) writes through, where it is not
+    the DuckDB hub file: with ``CROSSWALK_ENGINE=spark``, the warehouse ``hub`` names
+    (default ``$CROSSWALK_WAREHOUSE``)."""
+    if settings.ENGINE.value(None).strip().lower() != "spark":
+        return None
+    from crosswalk.engines.spark_engine import SparkEngine
+
+    return SparkEngine(hub)
 
 
 def __getattr__(name: str) -> Any:

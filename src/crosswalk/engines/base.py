@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Any, Protocol, runtime_checkable
 
 import duckdb
@@ -71,3 +72,88 @@ def reader(con: Any) -> Reader:
     if isinstance(con, Reader):
         return con
     raise ConfigError(f"not a read of the hub: {type(con).__name__}")
+
+
+@runtime_checkable
+class Batch(Protocol):
+    """One ingest batch on an engine: what ``crosswalk.ingest`` asks of it.
+
+    SQL given to a batch is written in DuckDB SQL with named parameters (``$p0``) and
+    rendered by the batch for its engine; parameter values are bound, never pasted. The
+    hub's tables (``person_record``, ``service_event``, ``batch`` ...) are relations of
+    the batch by name; what the batch adds to them is seen by its later statements and
+    by nothing else until ``commit``, and ``rollback`` leaves the hub as it was.
+    """
+
+    dialect: str
+    # The DuckDB connection extract files are read on (``crosswalk.ingest.readers``);
+    # ``adopt`` makes a table read there a relation of the batch.
+    files: duckdb.DuckDBPyConnection
+
+    def adopt(self, name: str) -> None:
+        """Make the table ``name`` of ``files`` a relation of the batch."""
+        ...
+
+    def relation(self, name: str, sql: str, params: dict[str, object] | None = None) -> None:
+        """Materialise a query as the batch's relation ``name`` (replacing one so named)."""
+        ...
+
+    def register(self, name: str, table: pa.Table) -> None:
+        """An Arrow table (values computed in Python) as the batch's relation ``name``."""
+        ...
+
+    def drop(self, name: str) -> None:
+        """Forget the batch's relation ``name``."""
+        ...
+
+    def columns(self, name: str) -> list[str]:
+        """The columns of a relation, in order."""
+        ...
+
+    def rows(self, sql: str, params: dict[str, object] | None = None) -> list[tuple[Any, ...]]:
+        """Run a query and fetch its rows."""
+        ...
+
+    def append(self, table: str, sql: str, params: dict[str, object] | None = None) -> int:
+        """Add the rows of a query (the table's columns, by name) to a hub table; how many."""
+        ...
+
+    def insert(self, table: str, rows: list[dict[str, Any]]) -> None:
+        """Add rows given as values (column -> value) to a hub table."""
+        ...
+
+    def delete(self, table: str, where: str, params: dict[str, object] | None = None) -> None:
+        """Remove the rows of a hub table that match ``where``."""
+        ...
+
+    def update(
+        self,
+        table: str,
+        values: dict[str, str],
+        where: str,
+        params: dict[str, object] | None = None,
+    ) -> None:
+        """Set columns (column -> SQL expression) of the rows of a hub table matching ``where``."""
+        ...
+
+    def bind(self, values: dict[str, object], formats: set[str]) -> dict[str, object]:
+        """Parameter values as this engine takes them (``formats``: the date formats)."""
+        ...
+
+    def begin(self) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+
+@runtime_checkable
+class BatchEngine(Protocol):
+    """An engine that keeps the hub's ingest tables itself (the Spark warehouse)."""
+
+    def batch(self, tables: dict[str, list[tuple[str, str]]]) -> AbstractContextManager[Batch]:
+        """An ingest batch, the engine's one writer while it lasts; ``tables``: the hub
+        tables it writes, name -> (column, DuckDB type)."""
+        ...
+
+    def close(self) -> None: ...

@@ -19,16 +19,19 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
 from crosswalk import settings
 from crosswalk.engines.base import CELL_KEY_SECRET, to_dialect
 from crosswalk.engines.spark_sql import SparkSql, similarity_jar
-from crosswalk.engines.warehouse import EXPORTED, warehouse_tables
+from crosswalk.engines.warehouse import EXPORTED, warehouse_tables, writer_lock
 from crosswalk.errors import ConfigError, NotFound, ReadTimedOut, StoreUnavailable
 from crosswalk.identity import linked
+
+if TYPE_CHECKING:
+    from crosswalk.engines.spark_batch import SparkBatch
 
 MISSING = (
     "the Spark engine needs PySpark, an optional extra: pip install 'crosswalk[spark]' "
@@ -205,6 +208,20 @@ class SparkEngine:
             yield sql
         finally:
             sql.close()
+
+    @contextmanager
+    def batch(self, tables: dict[str, list[tuple[str, str]]]) -> Iterator[SparkBatch]:
+        """An ingest batch in the warehouse (``crosswalk.engines.spark_batch``), the one
+        writer of the warehouse while it lasts; ``tables``: the hub tables it writes,
+        name -> (column, DuckDB type)."""
+        from crosswalk.engines.spark_batch import SparkBatch
+
+        with writer_lock(self.warehouse):
+            batch = SparkBatch(self.session().newSession(), self.warehouse, tables)
+            try:
+                yield batch
+            finally:
+                batch.close()
 
     def close(self) -> None:
         with self._starting:

@@ -12,21 +12,28 @@ buy, an atomic commit, comes from the snapshot layout: an export writes a new sn
 beside the one in use (staged under a name readers never look at), then commits by
 replacing ``CURRENT`` in one atomic rename. A reader sees the old snapshot or the new
 one, never part of either; a failed export leaves the old one in force.
+
+Writers (an export, a linkage run, an ingest batch on Spark) take turns (``writer_lock``).
+A batch adds to tables rather than replacing them: it stages a snapshot holding every
+table of the current one (``stage_snapshot``: hard links), appends there, and commits by
+the same rename (``commit_staged``), refusing if another writer committed meanwhile.
 """
 
 from __future__ import annotations
 
+import fcntl
 import getpass
 import os
 import shutil
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 from crosswalk import settings, stores
 from crosswalk.audit import AuditLog, WarehouseExported
-from crosswalk.errors import NotFound
+from crosswalk.errors import HubBusy, NotFound
 from crosswalk.identity import linked
 
 CURRENT = "CURRENT"
@@ -78,6 +85,11 @@ def commit_snapshot(warehouse: str | Path, write: Callable[[Path], dict[str, int
     snapshot's name; ``write``'s counts are its to report.
     """
     root = Path(warehouse)
+    with writer_lock(root):
+        return _commit_written(root, write)
+
+
+def _commit_written(root: Path, write: Callable[[Path], dict[str, int]]) -> str:
     name = _snapshot_name()
     snapshots = root / SNAPSHOTS
     staging = snapshots / f".staging-{name}"
@@ -99,6 +111,63 @@ def commit_snapshot(warehouse: str | Path, write: Callable[[Path], dict[str, int
     # The snapshot before is kept for reads that began on it; older ones go.
     for old in snapshots.iterdir():
         if old.name not in (name, previous) and not old.name.startswith("."):
+            shutil.rmtree(old, ignore_errors=True)
+    return name
+
+
+@contextmanager
+def writer_lock(warehouse: str | Path) -> Iterator[None]:
+    """The warehouse's one writer at a time (an export, a linkage run, an ingest batch):
+    an exclusive lock on ``<warehouse>/.writer.lock``, held for the block."""
+    root = Path(warehouse)
+    root.mkdir(parents=True, exist_ok=True)
+    with (root / ".writer.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def stage_snapshot(warehouse: str | Path) -> tuple[Path, str | None]:
+    """A new snapshot staged beside the current one, holding all its tables (their files
+    hard-linked), and the name of the snapshot it was staged from (None: none yet), for a
+    writer that adds to tables in place (an ingest batch on Spark).
+
+    Call under ``writer_lock``; commit with ``commit_staged``, or remove the staging.
+    """
+    root = Path(warehouse)
+    snapshots = root / SNAPSHOTS
+    snapshots.mkdir(parents=True, exist_ok=True)
+    staging = snapshots / f".staging-{_snapshot_name()}"
+    pointer = root / CURRENT
+    base = pointer.read_text().strip() if pointer.is_file() else None
+    staging.mkdir()
+    if base is not None:
+        for table in sorted((snapshots / base).iterdir()):
+            if table.is_dir():
+                _link_or_copy(table, staging / table.name)
+    return staging, base
+
+
+def commit_staged(warehouse: str | Path, staging: Path, base: str | None) -> str:
+    """Make a staged snapshot current by one atomic rename of the pointer; returns its
+    name. Refuses (``HubBusy``) if the current snapshot is no longer the one it was
+    staged from. The snapshot before is kept for reads that began on it; older ones go."""
+    root = Path(warehouse)
+    pointer = root / CURRENT
+    now = pointer.read_text().strip() if pointer.is_file() else None
+    if now != base:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise HubBusy(f"the warehouse {root} changed while this batch was written: run it again")
+    name = _snapshot_name()
+    snapshots = root / SNAPSHOTS
+    staging.rename(snapshots / name)
+    new_pointer = root / f".{CURRENT}-{name}"
+    new_pointer.write_text(name + "\n")
+    new_pointer.replace(pointer)  # the commit: one atomic rename
+    for old in snapshots.iterdir():
+        if old.name not in (name, base) and not old.name.startswith("."):
             shutil.rmtree(old, ignore_errors=True)
     return name
 

@@ -11,8 +11,10 @@ import getpass
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +22,9 @@ import duckdb
 
 from crosswalk import stores
 from crosswalk.audit import AuditLog, BatchFailed, BatchLoaded, BatchStarted
+from crosswalk.engines import batch_engine
+from crosswalk.engines.base import Batch, BatchEngine
+from crosswalk.engines.duckdb_engine import DuckDBBatch
 from crosswalk.errors import (
     ConfigError,
     InputFileError,
@@ -110,7 +115,7 @@ def ingest(
     agency: str,
     files: Sequence[str | Path],
     *,
-    hub: str | Path | Hub | None = None,
+    hub: str | Path | Hub | BatchEngine | None = None,
     mapping: str | Path | Mapping | None = None,
     kinds: Sequence[str] | None = None,
     replace: str | None = None,
@@ -136,44 +141,73 @@ def ingest(
     ``hub`` is the hub's file, or the ``Hub`` object of a process that owns it for
     writing (the service): the batch is then written through its writer's cursor while
     reads go on, and audited in its audit log; the files are read on a connection of
-    their own, since the hub's connection reaches no file. ``names`` are the files' names
-    in the batch's lineage and quarantine (default: the paths given), as an upload's
-    names are its own rather than where the service keeps it.
+    their own, since the hub's connection reaches no file. On Spark it is the warehouse
+    (a ``crosswalk.engines.SparkEngine``, or a folder with ``CROSSWALK_ENGINE=spark``):
+    the batch is staged there as a new snapshot and committed by one atomic rename.
+    ``names`` are the files' names in the batch's lineage and quarantine (default: the
+    paths given), as an upload's names are its own rather than where the service keeps it.
 
     Example:
         >>> ingest("fcs", ["clients.csv", "events.csv"], hub="hub.duckdb")  # doctest: +SKIP
     """
     report = progress or (lambda stage, done: None)
     m, jobs, guessed, shown = _plan(agency, files, mapping, kinds, names)
-    if not isinstance(hub, str | Path | None):
-        if check:
-            raise ConfigError("a check opens the hub itself: give the hub's path, not its object")
-        user = loaded_by or getpass.getuser()
-        with hub.write() as con, duckdb.connect(":memory:") as reader:
-            hub_schema.migrate(con)
-            standardise.install(con)
-            _reconcile(con, hub.audit, user)
+    user = loaded_by or getpass.getuser()
+    if check and not isinstance(hub, str | Path | None):
+        raise ConfigError("a check opens the hub itself: give the hub's path, not its object")
+    with open_batch(hub, agency, check=check) as (batch, audit):
+        if audit is None and not check:
+            audit = AuditLog(control, secrets=secrets)
+        batch.register(standardise.NICKNAMES, standardise.nickname_table())
+        if check:  # a dry run writes no audit entry, not even a reconciliation
             return _load(
-                con, agency, m, jobs, guessed, replace, user, hub.audit, report, reader, shown,
-                updates,
-            )  # fmt: skip
+                batch, agency, m, jobs, guessed, replace, user, None, report, shown, updates
+            )
+        assert audit is not None
+        _reconcile(batch, audit, user)
+        return _load(batch, agency, m, jobs, guessed, replace, user, audit, report, shown, updates)
+
+
+@contextmanager
+def open_batch(
+    hub: str | Path | Hub | BatchEngine | None, agency: str, *, check: bool = False
+) -> Iterator[tuple[Batch, AuditLog | None]]:
+    """The batch to load into, and the audit log of the hub object it writes through.
+
+    ``hub`` is the hub's DuckDB file, the ``Hub`` of the process that owns it (its
+    writer's cursor; files are read on a connection of their own), or an engine with a
+    batch of its own (``crosswalk.engines.SparkEngine``: the warehouse). A path with
+    ``CROSSWALK_ENGINE=spark`` names the warehouse.
+    """
+    from crosswalk.hub import Hub
+
+    if isinstance(hub, Hub) and isinstance(hub.engine, BatchEngine):
+        with hub.engine.batch(hub_schema.tables()) as batch:
+            yield batch, hub.audit
+        return
+    if isinstance(hub, Hub):
+        with hub.write() as con, duckdb.connect(":memory:") as files:
+            hub_schema.migrate(con)
+            yield DuckDBBatch(con, files), hub.audit
+        return
+    if isinstance(hub, BatchEngine):  # an engine of its own: the Spark warehouse
+        with hub.batch(hub_schema.tables()) as batch:
+            yield batch, None
+        return
+    if isinstance(hub, str | Path | None) and (engine := batch_engine(hub)) is not None:
+        try:
+            with engine.batch(hub_schema.tables()) as batch:
+                yield batch, None
+        finally:
+            engine.close()
+        return
     if check:
         con = hub_schema.open_shadow(hub, agency)
     else:
         con = stores.connect_hub(hub)
         hub_schema.migrate(con)
     try:
-        standardise.install(con)
-        user = loaded_by or getpass.getuser()
-        if check:  # a dry run writes no audit entry, not even a reconciliation
-            return _load(
-                con, agency, m, jobs, guessed, replace, user, None, report, None, shown, updates
-            )
-        audit = AuditLog(control, secrets=secrets)
-        _reconcile(con, audit, user)
-        return _load(
-            con, agency, m, jobs, guessed, replace, user, audit, report, None, shown, updates
-        )
+        yield DuckDBBatch(con), None
     finally:
         con.close()
 
@@ -228,15 +262,16 @@ def preflight(
             reader.execute(f"DROP TABLE raw_{i}")
 
 
-def _reconcile(con: duckdb.DuckDBPyConnection, audit: AuditLog, user: str) -> None:
+def _reconcile(batch: Batch, audit: AuditLog, user: str) -> None:
     """Record the outcome of batches whose process died after the hub's commit and before
     it wrote the outcome: the intent names the batch, and this hub holds it. An intent for
     a batch this hub does not hold is left open (it may belong to another hub)."""
     for intent in audit.open_intents(BatchStarted, (BatchLoaded, BatchFailed), "batch_ids"):
         batch_id = intent["objects"]["batch_ids"][0]
-        held = con.execute(
-            "SELECT sum(rows_accepted) FROM batch_file WHERE batch_id = ?", [batch_id]
-        ).fetchall()[0][0]
+        held = batch.rows(
+            "SELECT sum(rows_accepted) FROM batch_file WHERE batch_id = $batch_id",
+            {"batch_id": batch_id},
+        )[0][0]
         if held is not None:
             audit.record_committed(
                 BatchLoaded(
@@ -249,7 +284,7 @@ def _reconcile(con: duckdb.DuckDBPyConnection, audit: AuditLog, user: str) -> No
 
 
 def _load(
-    con: duckdb.DuckDBPyConnection,
+    batch: Batch,
     agency: str,
     m: Mapping,
     jobs: list[tuple[str, str]],
@@ -258,7 +293,6 @@ def _load(
     loaded_by: str,
     audit: AuditLog | None,
     report: Progress,
-    reader: duckdb.DuckDBPyConnection | None = None,
     shown: dict[str, str] | None = None,
     updates: bool = False,
 ) -> IngestResult:
@@ -268,11 +302,12 @@ def _load(
     }
     seen: dict[str, str] = {}
     for name, _ in jobs:
-        row = con.execute(
-            """SELECT f.batch_id FROM batch_file f JOIN batch b USING (batch_id)
-               WHERE b.agency = ? AND f.sha256 = ? AND b.status = 'loaded' LIMIT 1""",
-            [agency, hashes[name]],
-        ).fetchall()
+        row = batch.rows(
+            """SELECT f.batch_id FROM batch_file f JOIN batch b ON b.batch_id = f.batch_id
+               WHERE b.agency = $agency AND f.sha256 = $sha AND b.status = 'loaded'
+               ORDER BY f.batch_id LIMIT 1""",
+            {"agency": agency, "sha": hashes[name]},
+        )
         if row and not replace:
             seen[name] = row[0][0]
     skipped = tuple(
@@ -287,9 +322,8 @@ def _load(
     for i, (name, kind) in enumerate(todo):
         spec: FileSpec = m.clients if kind == "clients" else m.events  # type: ignore[assignment]
         raw = f"raw_{i}"
-        extract = read_into(con if reader is None else reader, raw, name, spec)
-        if reader is not None:
-            _hand_over(reader, con, raw)
+        extract = read_into(batch.files, raw, name, spec)
+        batch.adopt(raw)
         _columns_of(label.get(name, name), kind, name in guessed, extract.columns, spec, m)
         staged.append((name, kind, raw, extract))
         report(f"read {Path(name).name}", (i + 1) / (len(todo) + 1) * 0.5)
@@ -305,19 +339,32 @@ def _load(
     # hub does not hold, and a batch that cannot be audited is not loaded.
     if audit is not None:
         audit.record(BatchStarted(loaded_by, agency, objects=objects))
-    con.execute("BEGIN TRANSACTION")
+    batch.begin()
     try:
         if replace:
-            _retire(con, agency, replace, batch_id)
-        con.execute(
-            "INSERT INTO batch VALUES (?, ?, ?, ?, ?, now()::TIMESTAMP, ?, 'loaded', ?, NULL)",
-            [batch_id, agency, m.source, m.version, m.digest, loaded_by, replace],
+            _retire(batch, agency, replace, batch_id)
+        batch.insert(
+            "batch",
+            [
+                {
+                    "batch_id": batch_id,
+                    "agency": agency,
+                    "mapping": m.source,
+                    "mapping_version": m.version,
+                    "mapping_digest": m.digest,
+                    "loaded_at": datetime.now(UTC).replace(tzinfo=None),
+                    "loaded_by": loaded_by,
+                    "status": "loaded",
+                    "replaces": replace,
+                    "replaced_by": None,
+                }
+            ],
         )
         results = []
         for j, (name, kind, raw, extract) in enumerate(staged):
             results.append(
                 _stage(
-                    con,
+                    batch,
                     agency,
                     m,
                     batch_id,
@@ -334,7 +381,7 @@ def _load(
             _loaded_twice(results)
         warnings, refusals = _gate(m, results)
         if audit is None:  # a check: report everything, keep nothing
-            con.execute("ROLLBACK")
+            batch.rollback()
             return IngestResult(
                 agency, None, (*skipped, *results), replace, tuple(warnings), tuple(refusals), True
             )
@@ -344,10 +391,10 @@ def _load(
                 " (nothing was loaded; `crosswalk ingest --check` reports without loading)",
                 refusals,
             )
-        con.execute("COMMIT")
+        batch.commit()
     except BaseException:
         if audit is not None:
-            con.execute("ROLLBACK")
+            batch.rollback()
             audit.record_failed(BatchFailed(loaded_by, agency, objects=objects))
         raise
     audit.record_committed(
@@ -377,17 +424,6 @@ def _loaded_twice(results: list[FileResult]) -> None:
             for r in results
         ],
     )
-
-
-def _hand_over(reader: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPyConnection, raw: str) -> None:
-    """Move the temp table ``raw`` from the reader's connection to the hub's, as Arrow."""
-    table = reader.sql(f"SELECT * FROM {raw}").to_arrow_table()
-    reader.execute(f"DROP TABLE {raw}")
-    con.register("_raw_in", table)
-    try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {raw} AS SELECT * FROM _raw_in")
-    finally:
-        con.unregister("_raw_in")
 
 
 def _gate(m: Mapping, results: list[FileResult]) -> tuple[list[Problem], list[Problem]]:
@@ -453,8 +489,8 @@ def _check_columns(name: str, columns: list[str], spec: FileSpec, m: Mapping) ->
         raise MappingError(f"{name} does not match mapping {m.source}{hint}", problems)
 
 
-def _retire(con: duckdb.DuckDBPyConnection, agency: str, old: str, new: str) -> None:
-    row = con.execute("SELECT agency, status FROM batch WHERE batch_id = ?", [old]).fetchall()
+def _retire(batch: Batch, agency: str, old: str, new: str) -> None:
+    row = batch.rows("SELECT agency, status FROM batch WHERE batch_id = $old", {"old": old})
     if not row:
         raise NotFound(f"no batch {old!r} to replace")
     old_agency, status = row[0]
@@ -463,14 +499,17 @@ def _retire(con: duckdb.DuckDBPyConnection, agency: str, old: str, new: str) -> 
             f"batch {old} is a {status} batch of {old_agency}; only a loaded {agency} batch can be replaced"
         )
     for table in ("service_event", "person_record"):
-        con.execute(f"DELETE FROM {table} WHERE batch_id = ?", [old])
-    con.execute(
-        "UPDATE batch SET status = 'replaced', replaced_by = ? WHERE batch_id = ?", [new, old]
+        batch.delete(table, "batch_id = $old", {"old": old})
+    batch.update(
+        "batch",
+        {"status": "'replaced'", "replaced_by": "$new"},
+        "batch_id = $old",
+        {"new": new, "old": old},
     )
 
 
 def _stage(
-    con: duckdb.DuckDBPyConnection,
+    batch: Batch,
     agency: str,
     m: Mapping,
     batch_id: str,
@@ -482,36 +521,25 @@ def _stage(
     updates: bool = False,
 ) -> FileResult:
     staged = f"stage_{raw}"
+    binds = standardise.Binds()
     if kind == "clients":
         # A client already in the hub from another loaded batch is a duplicate source id.
-        binds = standardise.Binds()
-        sql = standardise.client_sql(m.clients, agency, batch_id, raw, binds, extract.typed_dates)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {staged} AS {sql}", binds.values)
-        if not updates:
-            con.execute(
-                f"""UPDATE {staged} AS s SET q_rule = 'duplicate_source_id'
-                FROM person_record AS p WHERE s.q_rule IS NULL AND p.record_key = s.record_key"""
-            )
-        standardise.finish_people(
-            con, staged, "full_address" in m.clients.columns, m.clients.country
+        sql = standardise.client_sql(
+            m.clients, agency, batch_id, raw, binds, extract.typed_dates, updates
+        )
+        batch.relation(staged, sql, batch.bind(binds.values, binds.formats))
+        staged = standardise.finish_people(
+            batch, staged, "full_address" in m.clients.columns, m.clients.country
         )
         target = "person_record"
     else:
         assert m.events is not None
-        binds = standardise.Binds()
-        sql = standardise.event_sql(m.events, agency, batch_id, raw, binds, extract.typed_dates)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {staged} AS {sql}", binds.values)
-        if not updates:
-            con.execute(
-                f"""UPDATE {staged} AS s SET q_rule = 'duplicate_source_id', q_field = ?,
-                    q_value = s.source_event_id, q_common = 'source_event_id'
-                FROM service_event AS e WHERE s.q_rule IS NULL AND e.event_key = s.event_key""",
-                [standardise.label(m.events.columns["source_event_id"])],
-            )
+        sql = standardise.event_sql(
+            m.events, agency, batch_id, raw, binds, extract.typed_dates, updates
+        )
+        batch.relation(staged, sql, batch.bind(binds.values, binds.formats))
         target = "service_event"
-    columns = [
-        r[0] for r in con.execute(f"SELECT name FROM pragma_table_info('{target}')").fetchall()
-    ]
+    columns = batch.columns(target)
     cols = ", ".join(columns)
     unchanged, unchanged_in = 0, None
     if updates:
@@ -521,57 +549,91 @@ def _stage(
         content = [c for c in columns if c not in (key, "batch_id", "source_row")]
         same = " AND ".join(f"s.{c} IS NOT DISTINCT FROM h.{c}" for c in content)
         joined = f"{staged} s JOIN {target} h ON h.{key} = s.{key} AND s.q_rule IS NULL AND {same}"
-        unchanged, unchanged_in = con.execute(
-            f"SELECT count(*), min(h.batch_id) FROM {joined}"
-        ).fetchall()[0]
-        con.execute(f"DELETE FROM {staged} WHERE {key} IN (SELECT s.{key} FROM {joined})")
+        count, first = batch.rows(f"SELECT count(*), min(h.batch_id) FROM {joined}")[0]
+        unchanged, unchanged_in = int(count), first
+        if unchanged:
+            kept = f"{staged}_changed"
+            batch.relation(
+                kept,
+                f"SELECT * FROM {staged}"
+                f" WHERE NOT coalesce({key} IN (SELECT s.{key} FROM {joined}), FALSE)",
+            )
+            batch.drop(staged)
+            staged = kept
         # The stored version of each row sent again is kept, then replaced: a record's
         # corrected name or new address, an event's end (its case closed).
         sent_again = f"SELECT {key} FROM {staged} WHERE q_rule IS NULL AND {key} IN (SELECT {key} FROM {target})"
-        con.execute(
-            f"""INSERT INTO {target}_version ({cols}, superseded_by, superseded_at)
-            SELECT {cols}, ?, now()::TIMESTAMP FROM {target} WHERE {key} IN ({sent_again})""",
-            [batch_id],
+        batch.append(
+            f"{target}_version",
+            f"""SELECT {cols}, $batch_id AS superseded_by, now()::TIMESTAMP AS superseded_at
+            FROM {target} WHERE {key} IN ({sent_again})""",
+            {"batch_id": batch_id},
         )
-        con.execute(f"DELETE FROM {target} WHERE {key} IN ({sent_again})")
-    accepted = con.execute(
-        f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {staged} WHERE q_rule IS NULL"
-    ).fetchall()
-    accepted = [(accepted[0][0] + unchanged,)]
-    quarantined = con.execute(
-        f"""INSERT INTO quarantine SELECT ?, ?, source_row, q_field, q_value, q_rule, q_raw
+        batch.delete(target, f"{key} IN ({sent_again})")
+    n_acc = batch.append(target, f"SELECT {cols} FROM {staged} WHERE q_rule IS NULL")
+    n_acc += unchanged
+    n_quarantined = batch.append(
+        "quarantine",
+        f"""SELECT $batch_id AS batch_id, $file AS file, source_row, q_field AS field,
+            q_value AS value, q_rule AS rule, q_raw AS raw_row
         FROM {staged} WHERE q_rule IS NOT NULL""",
-        [batch_id, name],
-    ).fetchall()
-    if extract.rejected:
-        # Rows that could not be split into the header's fields: quarantined with both counts.
-        con.executemany(
-            "INSERT INTO quarantine VALUES (?, ?, ?, NULL, ?, 'wrong_field_count', ?)",
-            [
-                [batch_id, name, r.row, r.message, json.dumps(list(r.values))]
-                for r in extract.rejected
-            ],
-        )
-    n_read = con.execute(f"SELECT count(*) FROM {raw}").fetchall()
+        {"batch_id": batch_id, "file": name},
+    )
+    # Rows that could not be split into the header's fields: quarantined with both counts.
+    batch.insert(
+        "quarantine",
+        [
+            {
+                "batch_id": batch_id,
+                "file": name,
+                "source_row": r.row,
+                "field": None,
+                "value": r.message,
+                "rule": "wrong_field_count",
+                "raw_row": json.dumps(list(r.values)),
+            }
+            for r in extract.rejected
+        ],
+    )
+    n_raw = int(batch.rows(f"SELECT count(*) FROM {raw}")[0][0])
     n_rejected = len(extract.rejected)
-    read = n_read[0][0] + n_rejected
-    n_acc, n_q = accepted[0][0], quarantined[0][0] + n_rejected
+    read = n_raw + n_rejected
+    n_q = n_quarantined + n_rejected
     if read != n_acc + n_q:
         raise IntegrityError(f"{name}: {read} rows read but {n_acc} accepted and {n_q} quarantined")
-    con.execute(
-        "INSERT INTO batch_file VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [batch_id, kind, name, sha, read, n_acc, n_q],
+    batch.insert(
+        "batch_file",
+        [
+            {
+                "batch_id": batch_id,
+                "kind": kind,
+                "file": name,
+                "sha256": sha,
+                "rows_read": read,
+                "rows_accepted": n_acc,
+                "rows_quarantined": n_q,
+            }
+        ],
     )
-    issues = quality.count_issues(con, staged, n_rejected)
-    if issues:
-        con.executemany(
-            "INSERT INTO batch_issue VALUES (?, ?, ?, ?, ?, ?)",
-            [[batch_id, name, i.field, i.rule, i.rows, i.quarantined] for i in issues],
-        )
+    issues = quality.count_issues(batch, staged, n_rejected)
+    batch.insert(
+        "batch_issue",
+        [
+            {
+                "batch_id": batch_id,
+                "file": name,
+                "field": i.field,
+                "rule": i.rule,
+                "rows": i.rows,
+                "quarantined": i.quarantined,
+            }
+            for i in issues
+        ],
+    )
     spec: FileSpec = m.clients if kind == "clients" else m.events  # type: ignore[assignment]
-    empty = quality.empty_fields(con, raw, spec) if n_read[0][0] else ()
-    con.execute(f"DROP TABLE {staged}")
-    con.execute(f"DROP TABLE {raw}")
+    empty = quality.empty_fields(batch, raw, spec) if n_raw else ()
+    batch.drop(staged)
+    batch.drop(raw)
     return FileResult(
         name, kind, sha, read, n_acc, n_q, None, issues, empty, unchanged, unchanged_in
     )

@@ -6,6 +6,7 @@ records which have run, per part of the system, so other parts keep their own se
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 import duckdb
@@ -102,6 +103,35 @@ MIGRATIONS: tuple[str, ...] = (
 def migrate(con: duckdb.DuckDBPyConnection) -> None:
     """Bring this part's hub tables to the current version."""
     apply_migrations(con, PART, MIGRATIONS)
+
+
+# The tables an ingest batch writes.
+TABLES = (
+    "person_record",
+    "service_event",
+    "batch",
+    "batch_file",
+    "quarantine",
+    "batch_issue",
+    "person_record_version",
+    "service_event_version",
+)
+
+
+@cache
+def tables() -> dict[str, list[tuple[str, str]]]:
+    """The ingest tables as the migrations leave them: name -> (column, DuckDB type), for
+    an engine that keeps them elsewhere (the Spark warehouse)."""
+    with duckdb.connect(":memory:") as con:
+        migrate(con)
+        return {
+            t: [(str(n), str(ty)) for n, ty in con.execute(
+                "SELECT column_name, data_type FROM information_schema.columns"
+                " WHERE table_name = ? ORDER BY ordinal_position",
+                [t],
+            ).fetchall()]
+            for t in TABLES
+        }  # fmt: skip
 
 
 # The tables as the current migrations leave them.

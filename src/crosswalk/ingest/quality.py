@@ -9,11 +9,13 @@ batch visible (or stops it) before anyone counts people with it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from crosswalk.errors import Problem
 from crosswalk.ingest.mapping import ClientSpec, FileSpec, QualityGate, source_columns
+
+if TYPE_CHECKING:
+    from crosswalk.engines.base import Batch
 
 # The common field each flag is about.
 FLAG_FIELDS: dict[str, str] = {
@@ -44,27 +46,27 @@ class Issue:
     quarantined: bool  # True: the rows went to quarantine; False: flagged, value nulled
 
 
-def count_issues(con: duckdb.DuckDBPyConnection, staged: str, rejected: int) -> tuple[Issue, ...]:
+def count_issues(batch: Batch, staged: str, rejected: int) -> tuple[Issue, ...]:
     """Flag and quarantine counts of a staged file, per field and rule."""
     issues = [
         Issue(FLAG_FIELDS.get(rule, rule), rule, n, False)
-        for rule, n in con.execute(
+        for rule, n in batch.rows(
             f"""SELECT rule, count(*) FROM (SELECT unnest(flags) AS rule FROM {staged}
-                WHERE q_rule IS NULL) GROUP BY 1"""
-        ).fetchall()
+                WHERE q_rule IS NULL) AS flagged GROUP BY 1"""
+        )
     ]
     issues += [
         Issue(field, rule, n, True)
-        for field, rule, n in con.execute(
+        for field, rule, n in batch.rows(
             f"SELECT q_common, q_rule, count(*) FROM {staged} WHERE q_rule IS NOT NULL GROUP BY 1, 2"
-        ).fetchall()
+        )
     ]
     if rejected:
         issues.append(Issue("row", "wrong_field_count", rejected, True))
     return tuple(sorted(issues, key=lambda i: (i.field, i.rule)))
 
 
-def empty_fields(con: duckdb.DuckDBPyConnection, raw: str, spec: FileSpec) -> tuple[str, ...]:
+def empty_fields(batch: Batch, raw: str, spec: FileSpec) -> tuple[str, ...]:
     """Mapped fields with no value in any row of the file (e.g. a column exported blank)."""
     refs = dict(spec.columns)
     if isinstance(spec, ClientSpec):
@@ -77,7 +79,7 @@ def empty_fields(con: duckdb.DuckDBPyConnection, raw: str, spec: FileSpec) -> tu
         + ")"
         for ref in refs.values()
     )
-    filled = con.execute(f"SELECT {counts} FROM {raw}").fetchall()[0]
+    filled = batch.rows(f"SELECT {counts} FROM {raw}")[0]
     return tuple(name for name, n in zip(refs, filled, strict=True) if n == 0)
 
 

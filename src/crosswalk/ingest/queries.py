@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from crosswalk.engines.base import BatchEngine
 from crosswalk.errors import InputFileError, Problem
 from crosswalk.ingest.batch import IngestResult, Progress, ingest
 
@@ -47,7 +48,7 @@ def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
 def ingest_state(
     state_dir: str | Path,
     *,
-    hub: str | Path | None = None,
+    hub: str | Path | BatchEngine | None = None,
     control: str | None = None,
     secrets: str | Path | None = None,
     progress: Progress | None = None,

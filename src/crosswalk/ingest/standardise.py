@@ -11,10 +11,11 @@ once per distinct value, never once per row.
 from __future__ import annotations
 
 import importlib.resources
+import unicodedata
 from collections.abc import Iterable
 from functools import cache
+from typing import TYPE_CHECKING
 
-import duckdb
 import phonenumbers
 import pyarrow as pa
 import usaddress
@@ -23,6 +24,9 @@ from crosswalk import clock
 from crosswalk.ingest.mapping import ClientSpec, ColumnRef, EventSpec
 from crosswalk.ingest.postcodes import NANP, POSTCODES
 from crosswalk.model import PROGRAMS
+
+if TYPE_CHECKING:
+    from crosswalk.engines.base import Batch
 
 SUFFIXES = ("JR", "SR", "II", "III", "IV")
 # Range checks on events: a start before 1900 or more than a year ahead is refused (the
@@ -45,39 +49,104 @@ PLACEHOLDER_SSNS = (
     "219099999",
 )
 
-_MACROS = f"""
-CREATE OR REPLACE TEMP MACRO cw_name(x) AS nullif(trim(regexp_replace(regexp_replace(
-    upper(strip_accents(x)), '[^A-Z \\-]', '', 'g'), '[\\s\\-]+', ' ', 'g')), '');
-CREATE OR REPLACE TEMP MACRO cw_suffix(x) AS CASE WHEN len(string_split(x, ' ')) > 1
-    AND string_split(x, ' ')[-1] IN {SUFFIXES} THEN string_split(x, ' ')[-1] END;
-CREATE OR REPLACE TEMP MACRO cw_unsuffixed(x) AS CASE WHEN cw_suffix(x) IS NOT NULL
-    THEN array_to_string(list_slice(string_split(x, ' '), 1, -2), ' ') ELSE x END;
-CREATE OR REPLACE TEMP MACRO cw_tokens(x) AS string_split(cw_unsuffixed(cw_name(x)), ' ');
-CREATE OR REPLACE TEMP MACRO cw_alnum(x) AS nullif(regexp_replace(upper(strip_accents(x)), '[^A-Z0-9]', '', 'g'), '');
-CREATE OR REPLACE TEMP MACRO cw_placeholder(x) AS x IS NOT NULL AND replace(x, left(x, 1), '') = '';
-CREATE OR REPLACE TEMP MACRO cw_digits(x) AS nullif(regexp_replace(x, '[^0-9]', '', 'g'), '');
-CREATE OR REPLACE TEMP MACRO cw_ssn_valid(d) AS length(d) = 9 AND substr(d, 1, 3) NOT IN ('000', '666')
-    AND substr(d, 1, 1) <> '9' AND substr(d, 4, 2) <> '00' AND substr(d, 6, 4) <> '0000'
-    AND d NOT IN {PLACEHOLDER_SSNS};
-CREATE OR REPLACE TEMP MACRO cw_street(x) AS nullif(trim(regexp_replace(regexp_replace(regexp_replace(
-    regexp_replace(regexp_replace(upper(strip_accents(x)), '[.,]', '', 'g'),
-    '\\b(APARTMENT|UNIT|#) ?', 'APT ', 'g'),
-    '\\bSTREET\\b', 'ST', 'g'), '\\bAVENUE\\b', 'AVE', 'g'), '\\s+', ' ', 'g')), '');
-"""
+
+# The standardising functions, written as SQL expressions over an argument (as a macro
+# would be) in the SQL both engines share: DuckDB's own and, through SQLGlot, Spark's.
+# Accents are stripped by a fixed table (every Latin letter whose canonical decomposition
+# is an ASCII letter and combining marks, and the marks themselves), so both engines
+# strip the same characters.
+def _accent_table() -> tuple[str, str]:
+    accented, plain = [], []
+    for cp in [*range(0xC0, 0x250), *range(0x1E00, 0x1F00)]:
+        parts = unicodedata.normalize("NFD", chr(cp))
+        base, marks = parts[0], parts[1:]
+        if marks and base.isascii() and base.isalpha() and all(map(unicodedata.combining, marks)):
+            accented.append(chr(cp))
+            plain.append(base)
+    # Combining marks themselves (decomposed input) are deleted: they have no counterpart.
+    return "".join(accented) + "".join(map(chr, range(0x300, 0x370))), "".join(plain)
 
 
-def install(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the macros and the nickname lookup on this connection (temporary objects)."""
-    for statement in _MACROS.split(";"):
-        if statement.strip():
-            con.execute(statement)
-    con.register("_nick_arrow", _nickname_table())
-    con.execute("CREATE OR REPLACE TEMP TABLE cw_nickname AS SELECT * FROM _nick_arrow")
-    con.unregister("_nick_arrow")
+_ACCENTED, _PLAIN = _accent_table()
+_SUFFIX = f"' ({'|'.join(SUFFIXES)})$'"
+
+
+def _unaccented(x: str) -> str:
+    return f"translate({x}, '{_ACCENTED}', '{_PLAIN}')"
+
+
+def _name(x: str) -> str:
+    """Upper case, ASCII letters, spaces and hyphens only; runs of them one space."""
+    return (
+        f"nullif(trim(regexp_replace(regexp_replace(upper({_unaccented(x)}), "
+        "'[^A-Z \\-]', '', 'g'), '[\\s\\-]+', ' ', 'g')), '')"
+    )
+
+
+def _suffix(x: str) -> str:
+    """The generational suffix ending a standardised name of several words, or NULL."""
+    return f"nullif(regexp_extract({x}, {_SUFFIX}, 1), '')"
+
+
+def _unsuffixed(x: str) -> str:
+    return f"regexp_replace({x}, {_SUFFIX}, '')"
+
+
+def _word(x: str, n: int) -> str:
+    """The ``n``-th word (from 1) of a standardised name, or NULL."""
+    return f"nullif(regexp_extract({x}, '^{'[^ ]+ ' * (n - 1)}([^ ]+)', 1), '')"
+
+
+def _words_from(x: str, n: int) -> str:
+    """Words ``n`` (from 1) to the last of a standardised name, or NULL."""
+    return f"nullif(regexp_extract({x}, '^{'[^ ]+ ' * (n - 1)}(.+)$', 1), '')"
+
+
+def _last_word(x: str) -> str:
+    return f"nullif(regexp_extract({x}, '([^ ]+)$', 1), '')"
+
+
+def _word_count(x: str) -> str:
+    return f"(length({x}) - length(replace({x}, ' ', '')) + 1)"
+
+
+def _alnum(x: str) -> str:
+    return f"nullif(regexp_replace(upper({_unaccented(x)}), '[^A-Z0-9]', '', 'g'), '')"
+
+
+def _placeholder(x: str) -> str:
+    """One character repeated (000000, XXXX): a placeholder, not an identifier."""
+    return f"({x} IS NOT NULL AND replace({x}, left({x}, 1), '') = '')"
+
+
+def _digits(x: str) -> str:
+    return f"nullif(regexp_replace({x}, '[^0-9]', '', 'g'), '')"
+
+
+def _ssn_valid(d: str) -> str:
+    return (
+        f"(length({d}) = 9 AND substr({d}, 1, 3) NOT IN ('000', '666')"
+        f" AND substr({d}, 1, 1) <> '9' AND substr({d}, 4, 2) <> '00'"
+        f" AND substr({d}, 6, 4) <> '0000' AND {d} NOT IN {PLACEHOLDER_SSNS})"
+    )
+
+
+def _street(x: str) -> str:
+    """A street line standardised: APT for unit words, ST and AVE, single spaces."""
+    return (
+        "nullif(trim(regexp_replace(regexp_replace(regexp_replace(regexp_replace("
+        f"regexp_replace(upper({_unaccented(x)}), '[.,]', '', 'g'),"
+        " '\\b(APARTMENT|UNIT|#) ?', 'APT ', 'g'),"
+        " '\\bSTREET\\b', 'ST', 'g'), '\\bAVENUE\\b', 'AVE', 'g'), '\\s+', ' ', 'g')), '')"
+    )
+
+
+# The nickname lookup, a relation of the batch (``nickname_table``).
+NICKNAMES = "cw_nickname"
 
 
 @cache
-def _nickname_table() -> pa.Table:
+def nickname_table() -> pa.Table:
     """Name -> canonical formal name, from the ``nicknames`` list and census frequencies.
 
     A nickname with several formal names (AL: ALBERT, ALAN, ALFRED) maps to the most
@@ -117,13 +186,29 @@ class Binds:
 
     def __init__(self) -> None:
         self.values: dict[str, object] = {}
+        # The parameters holding a date format (strptime's form): each engine binds them
+        # in its own form (``crosswalk.engines.Batch.bind``).
+        self.formats: set[str] = set()
 
     def __call__(self, value: object) -> str:
+        return self._bind(value, False)
+
+    def time_format(self, value: str) -> str:
+        """A date format of the mapping (``%m/%d/%Y``), bound as a parameter."""
+        return self._bind(value, True)
+
+    def _bind(self, value: object, is_format: bool) -> str:
         for name, bound in self.values.items():
-            if type(bound) is type(value) and bound == value:
+            if (
+                (name in self.formats) is is_format
+                and type(bound) is type(value)
+                and bound == value
+            ):
                 return f"${name}"
         name = f"p{len(self.values)}"
         self.values[name] = value
+        if is_format:
+            self.formats.add(name)
         return f"${name}"
 
 
@@ -170,15 +255,15 @@ def _other_ids(spec: ClientSpec, b: Binds) -> tuple[str, str]:
         ids["medicaid_id"] = spec.columns["medicaid_id"]
     if not ids:
         return f"NULL::{OTHER_IDS_TYPE}", "NULL::VARCHAR"
-    values = {kind: f"cw_alnum({_ref(ref)})" for kind, ref in sorted(ids.items())}
+    values = {kind: _alnum(_ref(ref)) for kind, ref in sorted(ids.items())}
     entries = ", ".join(
-        f"{{'kind': {b(kind)}::VARCHAR, 'value': CASE WHEN NOT cw_placeholder({v}) THEN {v} END}}"
+        f"{{'kind': {b(kind)}::VARCHAR, 'value': CASE WHEN NOT {_placeholder(v)} THEN {v} END}}"
         for kind, v in values.items()
     )
     kept = f"list_filter([{entries}], lambda _cw_x: _cw_x.value IS NOT NULL)"
-    flag = " OR ".join(f"cw_placeholder({v})" for v in values.values())
+    flag = " OR ".join(_placeholder(v) for v in values.values())
     return (
-        f"CASE WHEN len({kept}) > 0 THEN {kept} END",
+        f"CASE WHEN array_length({kept}) > 0 THEN {kept} END",
         f"CASE WHEN {flag} THEN 'identifier_placeholder' END",
     )
 
@@ -192,7 +277,8 @@ def _date(
 ) -> str:
     """A date from the mapping's formats; a column the file types as a date is used as it is."""
     expr = _col(columns, field)
-    tries = [f"try_strptime({expr}, {b(f)}::VARCHAR)" for f in formats]
+    # Trimmed first: DuckDB's strptime skips surrounding blanks, Spark's parser does not.
+    tries = [f"try_strptime(trim({expr}), {b.time_format(f)}::VARCHAR)" for f in formats]
     ref = columns.get(field)
     if isinstance(ref, str) and ref in typed:
         tries.insert(0, f"TRY_CAST({expr} AS TIMESTAMP)")
@@ -224,44 +310,48 @@ def client_sql(
     raw: str,
     b: Binds,
     typed_dates: frozenset[str] = frozenset(),
+    updates: bool = False,
 ) -> str:
     """SELECT producing person_record columns plus quarantine columns from a raw table.
 
-    Values from the mapping are bound through ``b``; execute with ``b.values``.
+    A client the hub already holds (in ``person_record``) is a duplicate source id,
+    unless the batch sends ``updates``. Values from the mapping are bound through ``b``;
+    execute with ``b.values``.
     """
     c = spec.columns
     col = lambda f: _col(c, f)  # noqa: E731
     if "full_name" in c:
         whole = col("full_name")
         if spec.name_format == "last_first":
-            last_part = f"cw_name(split_part({whole}, ',', 1))"
-            rest = f"string_split(cw_name(nullif(substr({whole}, strpos({whole}, ',') + 1), {whole})), ' ')"
+            last_part = _name(f"split_part({whole}, ',', 1)")
+            rest = _name(f"nullif(substr({whole}, strpos({whole}, ',') + 1), {whole})")
             names = {
-                "last": f"cw_unsuffixed({last_part})",
-                "suffix": f"cw_suffix({last_part})",
-                "first": f"{rest}[1]",
-                "middle": f"nullif(array_to_string(list_slice({rest}, 2, -1), ' '), '')",
+                "last": _unsuffixed(last_part),
+                "suffix": _suffix(last_part),
+                "first": _word(rest, 1),
+                "middle": _words_from(rest, 2),
             }
         else:
-            t = f"cw_tokens({whole})"
+            t = _unsuffixed(_name(whole))
+            n = _word_count(t)
             names = {
-                "first": f"{t}[1]",
-                "middle": f"CASE WHEN len({t}) >= 3 THEN {t}[2] END",
-                "last": f"CASE WHEN len({t}) >= 3 AND length({t}[2]) = 1 THEN array_to_string(list_slice({t}, 3, -1), ' ')"
-                f" WHEN len({t}) >= 2 THEN {t}[-1] END",
-                "suffix": f"cw_suffix(cw_name({whole}))",
+                "first": _word(t, 1),
+                "middle": f"CASE WHEN {n} >= 3 THEN {_word(t, 2)} END",
+                "last": f"CASE WHEN {n} >= 3 AND length({_word(t, 2)}) = 1 THEN {_words_from(t, 3)}"
+                f" WHEN {n} >= 2 THEN {_last_word(t)} END",
+                "suffix": _suffix(_name(whole)),
             }
         first_raw, last_raw = whole, "NULL::VARCHAR"
     else:
-        last_clean = f"cw_name({col('last_name')})"
+        last_clean = _name(col("last_name"))
         names = {
-            "first": f"cw_name({col('first_name')})",
-            "middle": f"cw_name({col('middle_name')})",
-            "last": f"cw_unsuffixed({last_clean})",
-            "suffix": f"coalesce(cw_name({col('name_suffix')}), cw_suffix({last_clean}))",
+            "first": _name(col("first_name")),
+            "middle": _name(col("middle_name")),
+            "last": _unsuffixed(last_clean),
+            "suffix": f"coalesce({_name(col('name_suffix'))}, {_suffix(last_clean)})",
         }
         first_raw, last_raw = col("first_name"), col("last_name")
-    ssn_digits = f"cw_digits({col('ssn')})"
+    ssn_digits = _digits(col("ssn"))
     if spec.ssn_form == "last4":
         ssn = "NULL::VARCHAR"
         last4 = (
@@ -269,7 +359,7 @@ def client_sql(
         )
         ssn_flag = f"CASE WHEN {col('ssn')} IS NOT NULL AND {last4} IS NULL THEN 'ssn_invalid' END"
     else:
-        ssn = f"CASE WHEN cw_ssn_valid({ssn_digits}) THEN {ssn_digits} END"
+        ssn = f"CASE WHEN {_ssn_valid(ssn_digits)} THEN {ssn_digits} END"
         last4 = f"right({ssn}, 4)"
         ssn_flag = (
             f"CASE WHEN {ssn_digits} IN {PLACEHOLDER_SSNS} OR {ssn_digits} IN ('000000000', '999999999') THEN 'ssn_placeholder'"
@@ -284,18 +374,18 @@ def client_sql(
         city, state, zip_ = (
             f"nullif(regexp_extract({addr}, {pattern}, {i}), '')" for i in (2, 3, 4)
         )
-        street = f"cw_street(nullif({line}, ''))"
+        street = _street(f"nullif({line}, '')")
         address_raw = addr
     else:
-        street = f"cw_street({col('address_line')})"
+        street = _street(col("address_line"))
         city, state, zip_ = col("city"), col("state"), col("zip")
         address_raw = f"nullif(concat_ws(', ', {col('address_line')}, {col('city')}, {col('state')}, {col('zip')}), '')"
     if spec.country == "US":
-        zip5 = f"CASE WHEN regexp_matches(left(cw_digits({zip_}), 5), '^[0-9]{{5}}$') THEN left(cw_digits({zip_}), 5) END"
+        zip5 = f"CASE WHEN regexp_matches(left({_digits(zip_)}, 5), '^[0-9]{{5}}$') THEN left({_digits(zip_)}, 5) END"
     else:
-        code = f"cw_alnum({zip_})"
+        code = _alnum(zip_)
         zip5 = f"CASE WHEN regexp_matches({code}, {b(POSTCODES[spec.country])}::VARCHAR) THEN {code} END"
-    phone_d = f"cw_digits({col('phone')})"
+    phone_d = _digits(col("phone"))
     if spec.country in NANP:
         phone = (
             f"CASE WHEN length({phone_d}) = 10 AND substr({phone_d}, 1, 1) NOT IN ('0', '1') THEN '+1' || {phone_d}"
@@ -319,6 +409,13 @@ def client_sql(
         id_flag,
     ]
     dob_ok = f"CASE WHEN {dob} > DATE '1900-01-01' AND {dob} <= {today} THEN {dob} END"
+    held, held_rule = "", ""
+    if not updates:
+        held = (
+            "LEFT JOIN (SELECT record_key FROM person_record) AS _cw_held"
+            f" ON _cw_held.record_key = {b(agency + ':')}::VARCHAR || {src_id}"
+        )
+        held_rule = "WHEN _cw_held.record_key IS NOT NULL THEN 'duplicate_source_id'"
     return f"""
     SELECT
       {b(agency + ":")}::VARCHAR || {src_id} AS record_key, {b(agency)}::VARCHAR AS agency,
@@ -339,11 +436,12 @@ def client_sql(
       {other_ids} AS other_ids, {b(spec.country)}::VARCHAR AS country,
       list_filter([{", ".join(flags)}], lambda _cw_f: _cw_f IS NOT NULL) AS flags,
       CASE WHEN {src_id} IS NULL THEN 'required'
-           WHEN row_number() OVER (PARTITION BY {src_id} ORDER BY _row) > 1 THEN 'duplicate_source_id' END AS q_rule,
+           WHEN row_number() OVER (PARTITION BY {src_id} ORDER BY _row) > 1 THEN 'duplicate_source_id'
+           {held_rule} END AS q_rule,
       {b(_label(c["source_record_id"]))}::VARCHAR AS q_field, {col("source_record_id")} AS q_value,
       'source_record_id' AS q_common,
       to_json(_cw_raw) AS q_raw
-    FROM {raw} AS _cw_raw
+    FROM {raw} AS _cw_raw {held}
     """
 
 
@@ -354,6 +452,7 @@ def event_sql(
     raw: str,
     b: Binds,
     typed_dates: frozenset[str] = frozenset(),
+    updates: bool = False,
 ) -> str:
     """SELECT producing service_event columns plus quarantine columns from a raw table.
 
@@ -387,6 +486,14 @@ def event_sql(
             "source_event_id",
         ),
     ]
+    held = ""
+    if not updates:  # an update batch sends events the hub holds as new versions of them
+        # An event the hub already holds from another batch.
+        checks.append(("_cw_held.event_key IS NOT NULL", "duplicate_source_id", "source_event_id"))
+        held = (
+            "LEFT JOIN (SELECT event_key FROM service_event) AS _cw_held"
+            f" ON _cw_held.event_key = {b(agency + ':')}::VARCHAR || {src_id}"
+        )
     rule = "CASE " + " ".join(f"WHEN {cond} THEN '{r}'" for cond, r, _ in checks) + " END"
     field = (
         "CASE "
@@ -420,62 +527,90 @@ def event_sql(
     FROM {raw} AS _cw_raw
     LEFT JOIN (SELECT source_record_id FROM person_record WHERE agency = {b(agency)}::VARCHAR) AS k
       ON k.source_record_id = {client}
+    {held}
     """
 
 
-def finish_people(
-    con: duckdb.DuckDBPyConnection, table: str, free_text_addresses: bool, country: str = "US"
-) -> None:
-    """Per-distinct-value work on a staged person table: nicknames, odd phones, odd addresses."""
-    con.execute(
-        f"""UPDATE {table} AS p SET first_name_canonical = coalesce(n.canonical, p.first_name)
-        FROM (SELECT DISTINCT first_name FROM {table}) AS f LEFT JOIN cw_nickname AS n ON n.name = f.first_name
-        WHERE p.first_name = f.first_name"""
+def finish_people(batch: Batch, table: str, free_text_addresses: bool, country: str = "US") -> str:
+    """Per-distinct-value work on a staged person table: nicknames, odd phones, odd
+    addresses. Each step makes a new relation of the batch from the one before (no
+    engine updates a staged relation in place); returns the name of the last."""
+    columns = batch.columns(table)
+    steps = 0
+
+    def rewrite(current: str, replaced: dict[str, str], join: str) -> str:
+        nonlocal steps
+        steps += 1
+        name = f"{table}_{steps}"
+        select = ", ".join(f"{replaced.get(c, f'p.{c}')} AS {c}" for c in columns)
+        batch.relation(name, f"SELECT {select} FROM {current} AS p {join}")
+        batch.drop(current)
+        return name
+
+    current = rewrite(
+        table,
+        {"first_name_canonical": "coalesce(n.canonical, p.first_name)"},
+        f"LEFT JOIN {NICKNAMES} AS n ON n.name = p.first_name",
     )
     odd_phones = [
         r[0]
-        for r in con.execute(
-            f"SELECT DISTINCT phone_raw FROM {table} WHERE phone IS NULL AND phone_raw IS NOT NULL"
-        ).fetchall()
+        for r in batch.rows(
+            f"SELECT DISTINCT phone_raw FROM {current} WHERE phone IS NULL AND phone_raw IS NOT NULL"
+        )
     ]
     if odd_phones:
-        fixed = pa.table({"raw": odd_phones, "e164": [_e164(p, country) for p in odd_phones]})
-        con.register("_phones", fixed)
-        con.execute(
-            f"""UPDATE {table} AS p SET phone = f.e164,
-                flags = list_filter(p.flags, lambda x: x <> 'phone_nonstandard' OR f.e164 IS NULL)
-            FROM _phones AS f WHERE p.phone_raw = f.raw"""
+        fixed = pa.table(
+            {
+                "raw": pa.array(odd_phones, pa.string()),
+                "e164": pa.array([_e164(p, country) for p in odd_phones], pa.string()),
+            }
         )
-        con.unregister("_phones")
+        batch.register("_cw_phones", fixed)
+        current = rewrite(
+            current,
+            {
+                "phone": "CASE WHEN f.raw IS NOT NULL THEN f.e164 ELSE p.phone END",
+                "flags": "CASE WHEN f.raw IS NOT NULL THEN list_filter(p.flags, lambda _cw_x:"
+                " _cw_x <> 'phone_nonstandard' OR f.e164 IS NULL) ELSE p.flags END",
+            },
+            "LEFT JOIN _cw_phones AS f ON p.phone_raw = f.raw",
+        )
+        batch.drop("_cw_phones")
     if not free_text_addresses:
-        return
+        return current
     odd_addresses = [
         r[0]
-        for r in con.execute(
-            f"SELECT DISTINCT address_raw FROM {table} WHERE address_line IS NULL AND address_raw IS NOT NULL"
-        ).fetchall()
+        for r in batch.rows(
+            f"SELECT DISTINCT address_raw FROM {current} WHERE address_line IS NULL AND address_raw IS NOT NULL"
+        )
     ]
     if odd_addresses:
         parts = [_parse_address(a) for a in odd_addresses]
-        con.register(
-            "_addr",
+        batch.register(
+            "_cw_addr",
             pa.table(
                 {
-                    "raw": odd_addresses,
-                    "line": [p[0] for p in parts],
-                    "city": [p[1] for p in parts],
-                    "state": [p[2] for p in parts],
-                    "zip": [p[3] for p in parts],
+                    "raw": pa.array(odd_addresses, pa.string()),
+                    **{
+                        key: pa.array([p[i] for p in parts], pa.string())
+                        for i, key in enumerate(("line", "city", "state", "zip"))
+                    },
                 }
             ),
         )
-        con.execute(
-            f"""UPDATE {table} AS p SET address_line = cw_street(a.line),
-                city = coalesce(p.city, upper(a.city)), state = coalesce(p.state, upper(a.state)),
-                zip = coalesce(p.zip, a.zip)
-            FROM _addr AS a WHERE p.address_raw = a.raw"""
+        found = "a.raw IS NOT NULL"
+        current = rewrite(
+            current,
+            {
+                "address_line": f"CASE WHEN {found} THEN {_street('a.line')} ELSE p.address_line END",
+                "city": f"CASE WHEN {found} THEN coalesce(p.city, upper(a.city)) ELSE p.city END",
+                "state": f"CASE WHEN {found} THEN coalesce(p.state, upper(a.state)) ELSE p.state END",
+                "zip": f"CASE WHEN {found} THEN coalesce(p.zip, a.zip) ELSE p.zip END",
+            },
+            "LEFT JOIN _cw_addr AS a ON p.address_raw = a.raw",
         )
-        con.unregister("_addr")
+        batch.drop("_cw_addr")
+    return current
 
 
 def _e164(raw: str, country: str = "US") -> str | None:
