@@ -53,7 +53,8 @@ ENGINES = ("duckdb", "spark")
 
 def rows(folder: Path, sql: str) -> list[tuple[Any, ...]]:
     """The rows of a query over the hub's tables: the DuckDB file, or the Parquet of the
-    warehouse's current snapshot (read here with DuckDB, the same way for both)."""
+    warehouse's current snapshot (read here with DuckDB, the same way for both; a table
+    the warehouse holds no rows of has no folder there)."""
     con = duckdb.connect(":memory:" if folder.is_dir() else str(folder), read_only=False)
     try:
         if folder.is_dir():
@@ -61,7 +62,12 @@ def rows(folder: Path, sql: str) -> list[tuple[Any, ...]]:
             for table in snapshot.iterdir():
                 files = str(table / "*.parquet").replace("'", "''")
                 con.execute(f"CREATE VIEW {table.name} AS SELECT * FROM read_parquet('{files}')")
-        return con.execute(sql).fetchall()
+        try:
+            return con.execute(sql).fetchall()
+        except duckdb.CatalogException:
+            if not folder.is_dir():
+                raise
+            return []
     finally:
         con.close()
 
