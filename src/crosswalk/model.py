@@ -139,6 +139,12 @@ SERVICE_EVENT: tuple[Column, ...] = (
     Column("amount", "DECIMAL(12,2)", "Amount paid or benefit value, where it applies."),
     Column("county", "VARCHAR", "County where the service was given."),
     Column("flags", "VARCHAR[]", "Rules an optional value failed."),
+    Column(
+        "household_id",
+        "VARCHAR",
+        "The agency's id of the household the service placed the person in (a foster home"
+        " of a placement), in the same numbering as its clients' household ids.",
+    ),
 )
 
 
@@ -177,6 +183,29 @@ LINKED_RECORD: tuple[Column, ...] = _PERSON + tuple(
 )
 LINKED_EVENT: tuple[Column, ...] = _PERSON + tuple(
     c for c in SERVICE_EVENT if c.name in _EVENT_KEPT
+)
+
+
+# Enterprise households (``crosswalk.identity.households``): persons grouped across
+# agencies, with the dates of each membership. The analytic table holds household and
+# person numbers and dates only; ``agency`` is the agency whose data placed the person in
+# the household, so a reader sees a membership only where that agency's data is granted.
+HOUSEHOLD_MEMBER: tuple[Column, ...] = (
+    Column("household_id", "VARCHAR", "Enterprise household id, stable across runs.", True),
+    Column("enterprise_id", "VARCHAR", "Enterprise person id of the member.", True),
+    Column("agency", "VARCHAR", "Agency whose data placed the person in the household.", True),
+    Column("valid_from", "DATE", "First day of the membership; NULL: since before any record."),
+    Column("valid_to", "DATE", "Last day of the membership; NULL: still a member."),
+    Column("basis", "VARCHAR", "What placed the person there: case, address or placement.", True),
+    Column("link_run_id", "VARCHAR", "Linkage run that built it.", True),
+)
+LINKED_HOUSEHOLD: tuple[Column, ...] = (
+    Column("household", "BIGINT", "Enterprise household number (the digits of its id).", True),
+    Column("household_id", "VARCHAR", "Enterprise household id.", True),
+    *_PERSON,
+    Column("agency", "VARCHAR", "Agency whose data placed the person in the household.", True),
+    Column("valid_from", "DATE", "First day of the membership; NULL: since before any record."),
+    Column("valid_to", "DATE", "Last day of the membership; NULL: still a member."),
 )
 
 

@@ -550,7 +550,7 @@ def run(
 ) -> Any:
     """An incremental run (see the module's docstring); returns a ``LinkResult``."""
     from crosswalk.audit import LinkageFailed, LinkageRun, LinkageStarted
-    from crosswalk.identity import linked
+    from crosswalk.identity import households, linked
     from crosswalk.identity.cluster import Threshold
     from crosswalk.identity.link import LinkResult
 
@@ -577,6 +577,7 @@ def run(
         report("updating the analytic tables", 0.9)
         con.execute("CREATE OR REPLACE TEMP TABLE relinked AS SELECT record_key FROM scope_after")
         linked.refresh_records(con, "relinked", "deleted_keys")
+        households.build(con, run)
         n_clusters = con.execute(
             "SELECT count(DISTINCT enterprise_id) FROM person_index"
         ).fetchall()[0][0]

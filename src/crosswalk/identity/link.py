@@ -19,7 +19,7 @@ from splink.internals.exceptions import SplinkException
 from crosswalk import settings, stores
 from crosswalk.audit import AuditLog, LinkageFailed, LinkageRun, LinkageStarted
 from crosswalk.errors import ConfigError, LinkageError, Problem
-from crosswalk.identity import history, incremental, linked, model, profile, store
+from crosswalk.identity import history, households, incremental, linked, model, profile, store
 from crosswalk.identity.charts import write_charts
 from crosswalk.identity.cluster import (
     Threshold,
@@ -160,12 +160,14 @@ def link(
         with hub.write() as writer:
             store.migrate(writer)
             history.migrate(writer)
+            households.migrate(writer)
             _reconcile(writer, hub.audit, user)
             return _run(writer, seed, None, report, hub.audit, user, full, confirm)
     con = stores.connect_hub(hub)
     try:
         store.migrate(con)
         history.migrate(con)
+        households.migrate(con)
         audit, user = AuditLog(control, secrets=secrets), run_by or getpass.getuser()
         _reconcile(con, audit, user)
         return _run(con, seed, charts, report, audit, user, full, confirm)
@@ -341,6 +343,7 @@ def _link(
         )
         report("writing the analytic tables", 0.92)
         linked.refresh(con)
+        households.build(con, run_id)
         # Review: pairs from the review floor up that were not accepted, below the threshold
         # or refused as two people of one household (a steward may still decide "match").
         con.execute("DELETE FROM review_queue")

@@ -22,6 +22,8 @@ PART = "ingest"
 # so a new hub and an upgraded one end with the same table.
 _ADDED_IN_2 = ("other_ids", "country")
 _PERSON_RECORD_1 = tuple(c for c in PERSON_RECORD if c.name not in _ADDED_IN_2)
+_ADDED_IN_6 = ("household_id",)
+_SERVICE_EVENT_1 = tuple(c for c in SERVICE_EVENT if c.name not in _ADDED_IN_6)
 
 
 def _add_columns(table: str, columns: tuple[Column, ...], names: tuple[str, ...]) -> str:
@@ -39,7 +41,7 @@ _VERSION = (
 
 # An event as it stood before an update batch sent a new version of it (a case closed).
 _EVENT_VERSION = (
-    *SERVICE_EVENT,
+    *_SERVICE_EVENT_1,
     Column("superseded_by", "VARCHAR", "Update batch that sent the next version.", True),
     Column("superseded_at", "TIMESTAMP", "When that batch was loaded.", True),
 )
@@ -79,7 +81,7 @@ _BATCH_TABLES = """
 MIGRATIONS: tuple[str, ...] = (
     ddl("person_record", _PERSON_RECORD_1)
     + ";\n"
-    + ddl("service_event", SERVICE_EVENT)
+    + ddl("service_event", _SERVICE_EVENT_1)
     + ";\n"
     + _BATCH_TABLES,
     # 2: typed identifiers beyond SSN, and the country whose postcode rule applies.
@@ -97,6 +99,10 @@ MIGRATIONS: tuple[str, ...] = (
     ddl("person_record_version", _VERSION),
     # 5: earlier versions of events an update batch sent again (a closed episode's end).
     ddl("service_event_version", _EVENT_VERSION),
+    # 6: the household a service placed the person in (a foster home of a placement).
+    _add_columns("service_event", SERVICE_EVENT, _ADDED_IN_6)
+    + ";\n"
+    + _add_columns("service_event_version", SERVICE_EVENT, _ADDED_IN_6),
 )
 
 

@@ -129,6 +129,7 @@ EVENT_FIELDS = (
     "end_date",
     "amount",
     "county",
+    "household_id",
 )
 
 

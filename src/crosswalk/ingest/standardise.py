@@ -521,6 +521,7 @@ def event_sql(
       {program} AS program, nullif(upper(trim({col("service_type")})), '') AS service_type,
       {start} AS start_date, CASE WHEN {end_ok} THEN {end} END AS end_date, {amount} AS amount,
       nullif(upper(trim({col("county")})), '') AS county,
+      nullif(trim({col("household_id")}), '') AS household_id,
       list_filter([{", ".join(flags)}], lambda _cw_f: _cw_f IS NOT NULL) AS flags,
       {rule} AS q_rule, {field} AS q_field, {value} AS q_value, {common} AS q_common,
       to_json(_cw_raw) AS q_raw

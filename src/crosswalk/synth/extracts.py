@@ -261,6 +261,7 @@ EXTRACTS: dict[str, Extract] = {
                 zip="ZIP",
                 county="COUNTY",
                 case_id="CASE_ID",
+                household_id="HOME_ID",
                 medicaid_id="MEDICAID_ID",
             ),
             _cols(
@@ -272,6 +273,7 @@ EXTRACTS: dict[str, Extract] = {
                 end="SPELL_END",
                 amount="MONTHLY_RATE",
                 county="COUNTY",
+                household_id="PLACEMENT_HOME",
             ),
             {"CHILD_PROTECTIVE": "INV", "FOSTER_CARE": "SUB"},
             _SEX_MF,
@@ -632,11 +634,7 @@ def client_frame(e: Extract, records: pl.DataFrame) -> pl.DataFrame:
             ).alias(c["case_id"])
         )
     if "household_id" in c:
-        exprs.append(
-            (pl.lit("HH") + (pl.col("household_id") * 104_729 % 99_999_989).cast(pl.String)).alias(
-                c["household_id"]
-            )
-        )
+        exprs.append(household_number("household_id").alias(c["household_id"]))
     if "medicaid_id" in c and c["medicaid_id"] != c["client_id"]:
         exprs.append(pl.col("medicaid_id").alias(c["medicaid_id"]))
     order = [
@@ -645,10 +643,24 @@ def client_frame(e: Extract, records: pl.DataFrame) -> pl.DataFrame:
     return records.sort("client_seq").select(exprs).select(order)
 
 
+def household_number(column: str) -> pl.Expr:
+    """An agency's household id of a true household (the same in every agency that keeps one)."""
+    return pl.lit("HH") + (pl.col(column) * 104_729 % 99_999_989).cast(pl.String)
+
+
 def event_frame(e: Extract, events: pl.DataFrame) -> pl.DataFrame:
     c = e.event_columns
     fmt = e.event_date_format
     cid = pl.lit(e.id_prefix) + pl.col("client_seq").cast(pl.String).str.zfill(e.id_width)
+    extra: list[pl.Expr] = []
+    if "household_id" in c:
+        # The home a placement is with; a batch without placements has the column empty.
+        placed = (
+            household_number("placement_household")
+            if "placement_household" in events.columns
+            else pl.lit(None, pl.String)
+        )
+        extra.append(placed.alias(c["household_id"]))
     return events.sort("event_seq").select(
         (pl.lit("E") + pl.col("event_seq").cast(pl.String).str.zfill(9)).alias(c["event_id"]),
         cid.alias(c["client_id"]),
@@ -664,4 +676,5 @@ def event_frame(e: Extract, events: pl.DataFrame) -> pl.DataFrame:
         pl.from_epoch("end_day", time_unit="d").dt.strftime(fmt).alias(c["end"]),
         pl.col("amount").round(2).alias(c["amount"]),
         pl.col("county").alias(c["county"]),
+        *extra,
     )

@@ -19,12 +19,23 @@ DIVORCE_AFTER_DAYS = 2000
 
 
 def client_records(
-    people: pl.DataFrame, events: pl.DataFrame, rates: ErrorRates, rng: np.random.Generator
+    people: pl.DataFrame,
+    events: pl.DataFrame,
+    rates: ErrorRates,
+    rng: np.random.Generator,
+    without_events: pl.DataFrame | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Client records (one per person and agency, plus duplicates) and events pointing at them."""
+    """Client records (one per person and agency, plus duplicates) and events pointing at
+    them; ``without_events`` (person_id, agency, record_day) adds records of people an
+    agency knows without serving them (a foster home's resource parents)."""
     clients = events.group_by("person_id", "agency").agg(
         pl.col("start_day").min().alias("record_day")
     )
+    if without_events is not None and len(without_events):
+        clients = pl.concat(
+            [clients, without_events.join(clients, on=["person_id", "agency"], how="anti")],
+            how="vertical_relaxed",
+        )
     clients = clients.sort("agency", "person_id")
     n = len(clients)
     dup = rng.random(n) < rates.duplicate_client

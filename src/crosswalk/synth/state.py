@@ -13,6 +13,7 @@ import polars as pl
 
 from crosswalk.synth.config import ErrorRates, SynthConfig
 from crosswalk.synth.extracts import EXTRACTS, client_frame, event_frame
+from crosswalk.synth.families import membership, placements
 from crosswalk.synth.population import households
 from crosswalk.synth.programs import service_events
 from crosswalk.synth.records import client_records
@@ -71,8 +72,9 @@ def _chunk(
     persons = households(part, rng, first_person=first_person)
     step("services", f"services of {len(persons):,} people")
     events = service_events(persons, config.reference_date, rng)
+    events, carers = placements(persons, events, rng)
     step("records", f"agency records for {len(events):,} service events")
-    records, events = client_records(persons, events, config.errors, rng)
+    records, events = client_records(persons, events, config.errors, rng, carers)
     return persons, records, events
 
 
@@ -294,6 +296,7 @@ def _write_truth(
         pl.len().alias("members"),
         pl.col("county").first(),
     ).sort("household_id").pipe(sink.parquet, out / "truth" / "households.parquet")
+    membership(persons, events).pipe(sink.parquet, out / "truth" / "household_members.parquet")
     persons.filter(pl.col("lookalike_kind").is_not_null()).select(
         pl.col("lookalike_of").alias("person_id_a"),
         pl.col("person_id").alias("person_id_b"),

@@ -1,0 +1,469 @@
+"""Enterprise households: persons grouped into families across agencies, over time.
+
+Each agency knows part of a family: a SNAP case and its household id, a child-welfare
+case, a Medicaid case, an address. A linkage run (full or incremental, in the same
+transaction as the person index) groups the persons of the index into households from
+that evidence, for any state's data, using what each record has:
+
+- **case and household ids**: two persons whose records carry the same case id or
+  household id of one agency (``<agency>:<id>``: numbers of different agencies never
+  meet) live together;
+- **current addresses**: two persons whose current address (that of their record with
+  the latest service; a residential street line, standardised at ingest, with its
+  postcode) is the same live together. Shelters, PO boxes and ``homeless`` are not homes,
+  and an address or an id shared by more than ``MAX_MEMBERS`` persons (a building, an
+  institution, a placeholder number) groups nobody;
+- **placements**: a service event that names a household of its agency (a foster care
+  placement's home) puts the person in the household whose members' records carry that
+  id, for the dates of the service, and takes them out of their own for that time; a
+  home that no record carries (a group home) is a household of the children placed in
+  it.
+
+A person with none of these is a household of one; an agency that keeps no household id
+or no address adds what it has. Membership has dates (``valid_from``, ``valid_to``, both
+included; open ends are NULL): a child in foster care belongs to the birth family, then
+to the foster household, then to the birth family again; a death recorded by vital
+records ends every membership.
+
+Household ids are stable the way enterprise person ids are: a household keeps the oldest
+earlier id among those it holds the most records of (its members' records, the way a
+person keeps the id of most of its records); an id split across households stays with the
+one holding most of its records; ids no household keeps are retired, with the household
+that holds most of their records as successor, in ``household_id_event``.
+
+Each membership row names the agency whose data placed the person there, so a reader
+sees a membership only where that agency's data is granted (``crosswalk.access``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from crosswalk.identity.cluster import person_number_sql
+from crosswalk.model import HOUSEHOLD_MEMBER, LINKED_HOUSEHOLD, ddl
+from crosswalk.stores import apply_migrations
+
+PART = "households"
+
+# An address or an id shared by more persons than this groups nobody.
+MAX_MEMBERS = 12
+# Street lines that are not a home (matched on the standardised, upper-case line).
+NOT_A_HOME = r"(^|\b)(PO BOX|P O BOX|POB|BOX \d|GENERAL DELIVERY|HOMELESS|SHELTER|UNKNOWN|NONE)\b"
+
+MIGRATIONS: tuple[str, ...] = (
+    ddl("household_member", HOUSEHOLD_MEMBER)
+    + """;
+    CREATE TABLE IF NOT EXISTS household_index (
+      member_key VARCHAR NOT NULL, household_id VARCHAR NOT NULL, link_run_id VARCHAR NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS household_id_event (
+      household_id VARCHAR NOT NULL, event VARCHAR NOT NULL, successor VARCHAR,
+      link_run_id VARCHAR NOT NULL, happened_at TIMESTAMP NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS household_id_counter (next_value BIGINT);
+    """
+    + ddl("linked_household", LINKED_HOUSEHOLD),
+)
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> None:
+    """Bring this part's hub tables to the current version."""
+    apply_migrations(con, PART, MIGRATIONS)
+
+
+def household_id_sql(number: str) -> str:
+    """SQL for the household id of a household number: ``H`` and ten digits."""
+    return f"'H' || lpad(CAST({number} AS VARCHAR), 10, '0')"
+
+
+@dataclass(frozen=True)
+class HouseholdCounts:
+    """What a run did to the households."""
+
+    households: int
+    members: int
+    kept: int
+    new: int
+    retired: int
+
+    def to_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+def build(con: duckdb.DuckDBPyConnection, run_id: str) -> HouseholdCounts:
+    """Rebuild the households from the person index (inside the caller's transaction)."""
+    _evidence(con)
+    _components(con)
+    _stretches(con)
+    kept, new, retired = _allot(con, run_id)
+    _write(con, run_id)
+    households, members = con.execute(
+        "SELECT count(DISTINCT household_id), count(DISTINCT enterprise_id) FROM household_member"
+    ).fetchall()[0]
+    return HouseholdCounts(int(households), int(members), kept, new, retired)
+
+
+def _evidence(con: duckdb.DuckDBPyConnection) -> None:
+    """``hh_key``: (enterprise_id, agency, basis, key, record_key) for every id and current
+    address of a person; ``hh_edge``: the keys that group (2 to MAX_MEMBERS persons)."""
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE hh_record AS
+        SELECT r.record_key, r.agency, i.enterprise_id, r.case_id, r.household_id,
+               r.address_line, coalesce(r.zip, r.city) AS place
+        FROM person_record r JOIN person_index i USING (record_key)"""
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE hh_seen AS
+        SELECT record_key, max(start_date) AS seen FROM service_event GROUP BY record_key"""
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE hh_key AS
+        SELECT enterprise_id, agency, 'case' AS basis, 'c|' || agency || '|' || case_id AS key, record_key
+        FROM hh_record WHERE case_id IS NOT NULL
+        UNION ALL
+        SELECT enterprise_id, agency, 'case', 'h|' || agency || '|' || household_id, record_key
+        FROM hh_record WHERE household_id IS NOT NULL
+        UNION ALL
+        SELECT enterprise_id, arg_max(agency, (seen, record_key)), 'address',
+               'a|' || arg_max(address_line || '|' || place, (seen, record_key)),
+               arg_max(record_key, (seen, record_key))
+        FROM (SELECT r.*, coalesce(s.seen, DATE '1900-01-01') AS seen
+              FROM hh_record r LEFT JOIN hh_seen s USING (record_key)
+              WHERE r.address_line IS NOT NULL AND r.place IS NOT NULL
+                AND NOT regexp_matches(upper(r.address_line), ?))
+        GROUP BY enterprise_id""",
+        [NOT_A_HOME],
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE hh_edge AS
+        SELECT k.* FROM hh_key k JOIN (
+          SELECT key FROM hh_key GROUP BY key
+          HAVING count(DISTINCT enterprise_id) BETWEEN 2 AND {MAX_MEMBERS}) USING (key)"""
+    )
+
+
+def _components(con: duckdb.DuckDBPyConnection) -> None:
+    """``hh_component``: (enterprise_id, component) of every person of the index."""
+    persons = con.execute(
+        "SELECT DISTINCT enterprise_id FROM person_index ORDER BY 1"
+    ).fetchnumpy()["enterprise_id"]
+    keys = con.execute("SELECT DISTINCT key FROM hh_edge ORDER BY 1").fetchnumpy()["key"]
+    con.register(
+        "_hh_nodes",
+        pa.table(
+            {
+                "node": pa.array(np.concatenate([persons, keys]), pa.string()),
+                "idx": np.arange(len(persons) + len(keys), dtype=np.int64),
+            }
+        ),
+    )
+    edges = con.execute(
+        """SELECT p.idx AS l, k.idx AS r FROM (SELECT DISTINCT enterprise_id, key FROM hh_edge) e
+        JOIN _hh_nodes p ON p.node = e.enterprise_id JOIN _hh_nodes k ON k.node = e.key"""
+    ).fetchnumpy()
+    con.unregister("_hh_nodes")
+    from scipy.sparse import coo_matrix  # loads only for a link run
+    from scipy.sparse.csgraph import connected_components
+
+    n = len(persons) + len(keys)
+    graph = coo_matrix((np.ones(len(edges["l"])), (edges["l"], edges["r"])), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    con.register(
+        "_hh_labels",
+        pa.table(
+            {
+                "enterprise_id": pa.array(persons, pa.string()),
+                "component": pa.array(["b" + str(v) for v in labels[: len(persons)]], pa.string()),
+            }
+        ),
+    )
+    con.execute("CREATE OR REPLACE TEMP TABLE hh_component AS SELECT * FROM _hh_labels")
+    con.unregister("_hh_labels")
+
+
+def _stretches(con: duckdb.DuckDBPyConnection) -> None:
+    """``hh_stretch``: (enterprise_id, component, valid_from, valid_to, agency) — each
+    person's time at home (agency NULL) and in each placement (its agency)."""
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE hh_death AS
+        SELECT r.enterprise_id, min(e.start_date) AS died
+        FROM service_event e JOIN hh_record r USING (record_key)
+        WHERE e.program = 'DEATH_RECORD' GROUP BY 1"""
+    )
+    # A placement's home: the household holding most persons whose records carry its id.
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE hh_home AS
+        WITH votes AS (
+          SELECT k.key, c.component, count(DISTINCT k.enterprise_id) AS n
+          FROM hh_key k JOIN hh_component c USING (enterprise_id)
+          WHERE k.basis = 'case' GROUP BY ALL)
+        SELECT key, arg_min(component, (-n, component)) AS component FROM votes GROUP BY key"""
+    )
+    placed = con.execute(
+        """SELECT r.enterprise_id, coalesce(h.component, 'p|' || k.key) AS home, e.agency,
+                  e.start_date, e.end_date
+        FROM service_event e JOIN hh_record r USING (record_key)
+        CROSS JOIN LATERAL (SELECT 'h|' || e.agency || '|' || e.household_id AS key) k
+        LEFT JOIN hh_home h ON h.key = k.key
+        JOIN hh_component c ON c.enterprise_id = r.enterprise_id
+        WHERE e.household_id IS NOT NULL AND e.start_date IS NOT NULL
+          AND coalesce(h.component, '') <> c.component
+        ORDER BY r.enterprise_id, e.start_date, e.end_date NULLS LAST"""
+    ).fetchall()
+    own = dict(
+        con.execute(
+            """SELECT c.enterprise_id, c.component FROM hh_component c
+            WHERE c.enterprise_id IN (SELECT enterprise_id FROM hh_record r
+              JOIN service_event e USING (record_key) WHERE e.household_id IS NOT NULL)"""
+        ).fetchall()
+    )
+    death = dict(con.execute("SELECT enterprise_id, died FROM hh_death").fetchall())
+    by_person: dict[str, list[tuple[str, str, date, date | None]]] = {}
+    for person, home, agency, start, end in placed:
+        by_person.setdefault(person, []).append((home, agency, start, end))
+    placed_rows = [
+        (person, *stretch)
+        for person, stays in by_person.items()
+        for stretch in _person_stretches(own[person], stays, death.get(person))
+    ]
+    con.register(
+        "_hh_stretch",
+        pa.table(
+            {
+                "enterprise_id": pa.array([r[0] for r in placed_rows], pa.string()),
+                "component": pa.array([r[1] for r in placed_rows], pa.string()),
+                "valid_from": pa.array([r[2] for r in placed_rows], pa.date32()),
+                "valid_to": pa.array([r[3] for r in placed_rows], pa.date32()),
+                "agency": pa.array([r[4] for r in placed_rows], pa.string()),
+            }
+        ),
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE hh_stretch AS
+        SELECT * FROM _hh_stretch
+        UNION ALL
+        SELECT c.enterprise_id, c.component, NULL::DATE, d.died, NULL::VARCHAR
+        FROM hh_component c LEFT JOIN hh_death d USING (enterprise_id)
+        WHERE c.enterprise_id NOT IN (SELECT enterprise_id FROM _hh_stretch)"""
+    )
+    con.unregister("_hh_stretch")
+
+
+def _person_stretches(
+    own: str, stays: list[tuple[str, str, date, date | None]], died: date | None
+) -> list[tuple[str, date | None, date | None, str | None]]:
+    """One person's stretches at home and in placements, in order: a placement that starts
+    before the previous one ended starts the day after it; nothing after a death."""
+    day = timedelta(days=1)
+    out: list[tuple[str, date | None, date | None, str | None]] = []
+    since: date | None = None
+    for home, agency, start, end in stays:
+        if since is not None and start < since:
+            start = since
+        if died is not None:
+            if start > died:
+                break
+            end = died if end is None or end > died else end
+        if end is not None and end < start:
+            continue
+        if since is None or start > since:
+            out.append((own, since, start - day, None))
+        out.append((home, start, end, agency))
+        if end is None:
+            return out
+        since = end + day
+    if died is None or since is None or since <= died:
+        out.append((own, since, died, None))
+    return out
+
+
+def _allot(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[int, int, int]:
+    """``hh_assigned`` (component, household_id) by the rule of stable ids; returns how
+    many households kept an earlier id, got a new one, and how many ids were retired."""
+    # What a household holds: its members' records (those at home there) and, for a home
+    # no record carries, the placement's own key.
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE hh_holds AS
+        SELECT DISTINCT s.component, r.record_key AS member_key
+        FROM hh_stretch s JOIN hh_record r USING (enterprise_id) WHERE s.agency IS NULL
+        UNION
+        SELECT DISTINCT component, component FROM hh_stretch WHERE component LIKE 'p|%'"""
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE hh_kept AS
+        WITH votes AS (
+          SELECT h.component, p.household_id, count(*) AS n
+          FROM hh_holds h JOIN household_index p USING (member_key) GROUP BY ALL),
+        won AS (
+          SELECT *, row_number() OVER (PARTITION BY household_id ORDER BY n DESC, component) AS rank
+          FROM votes)
+        SELECT component, min(household_id) AS household_id FROM won WHERE rank = 1 GROUP BY component"""
+    )
+    start = con.execute("SELECT coalesce(max(next_value), 1) FROM household_id_counter").fetchall()[
+        0
+    ][0]
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE hh_assigned AS
+        WITH fresh AS (
+          SELECT component, {start} - 1 + row_number() OVER (ORDER BY min(member_key)) AS seq
+          FROM hh_holds WHERE component NOT IN (SELECT component FROM hh_kept) GROUP BY component)
+        SELECT component, household_id FROM hh_kept
+        UNION ALL SELECT component, {household_id_sql("seq")} FROM fresh"""
+    )
+    kept, new = con.execute(
+        """SELECT count(*) FILTER (WHERE component IN (SELECT component FROM hh_kept)),
+                   count(*) FILTER (WHERE component NOT IN (SELECT component FROM hh_kept))
+        FROM (SELECT DISTINCT component FROM hh_holds)"""
+    ).fetchall()[0]
+    con.execute("DELETE FROM household_id_counter")
+    con.execute("INSERT INTO household_id_counter VALUES (?)", [start + new])
+    # Retired: earlier ids no household keeps; the successor holds most of their records.
+    retired = con.execute(
+        """WITH gone AS (
+          SELECT DISTINCT household_id FROM household_index
+          WHERE household_id NOT IN (SELECT household_id FROM hh_assigned)),
+        heir AS (
+          SELECT p.household_id, a.household_id AS successor, count(*) AS n
+          FROM household_index p JOIN hh_holds h USING (member_key)
+          JOIN hh_assigned a USING (component)
+          WHERE p.household_id IN (SELECT household_id FROM gone) GROUP BY ALL)
+        SELECT g.household_id, arg_min(h.successor, (-h.n, h.successor))
+        FROM gone g LEFT JOIN heir h USING (household_id) GROUP BY 1 ORDER BY 1"""
+    ).fetchall()
+    for household_id, successor in retired:
+        con.execute(
+            "INSERT INTO household_id_event VALUES (?, 'retired', ?, ?, now()::TIMESTAMP)",
+            [household_id, successor, run_id],
+        )
+    con.execute(
+        """INSERT INTO household_id_event
+        SELECT household_id, 'created', NULL, ?, now()::TIMESTAMP FROM hh_assigned
+        WHERE component NOT IN (SELECT component FROM hh_kept)""",
+        [run_id],
+    )
+    return int(kept), int(new), len(retired)
+
+
+def _write(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """Rewrite ``household_member``, ``household_index`` and ``linked_household``."""
+    # Which agencies' data placed a person at home: those whose ids or address of the
+    # person group them with someone; a person grouped with nobody is at home alone in
+    # every agency that knows them.
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE hh_basis AS
+        WITH grouped AS (
+          SELECT enterprise_id, agency,
+                 CASE WHEN bool_or(basis = 'case') THEN 'case' ELSE 'address' END AS basis
+          FROM hh_edge GROUP BY ALL)
+        SELECT * FROM grouped
+        UNION ALL
+        SELECT DISTINCT enterprise_id, agency, 'alone' FROM hh_record
+        WHERE enterprise_id NOT IN (SELECT enterprise_id FROM grouped)"""
+    )
+    con.execute("DELETE FROM household_member")
+    con.execute(
+        """INSERT INTO household_member
+        SELECT a.household_id, s.enterprise_id, b.agency, s.valid_from, s.valid_to, b.basis, ?
+        FROM hh_stretch s JOIN hh_assigned a USING (component) JOIN hh_basis b USING (enterprise_id)
+        WHERE s.agency IS NULL
+        UNION ALL
+        SELECT a.household_id, s.enterprise_id, s.agency, s.valid_from, s.valid_to, 'placement', ?
+        FROM hh_stretch s JOIN hh_assigned a USING (component)
+        WHERE s.agency IS NOT NULL""",
+        [run_id, run_id],
+    )
+    con.execute("DELETE FROM household_index")
+    con.execute(
+        "INSERT INTO household_index SELECT h.member_key, a.household_id, ? FROM hh_holds h JOIN hh_assigned a USING (component)",
+        [run_id],
+    )
+    refresh(con)
+
+
+def refresh(con: duckdb.DuckDBPyConnection) -> None:
+    """Rewrite the analytic table ``linked_household`` from ``household_member``."""
+    con.execute("DROP TABLE IF EXISTS linked_household")
+    con.execute(ddl("linked_household", LINKED_HOUSEHOLD))
+    con.execute(
+        f"""INSERT INTO linked_household
+        SELECT DISTINCT {person_number_sql("household_id")}, household_id,
+               {person_number_sql("enterprise_id")}, enterprise_id, agency, valid_from, valid_to
+        FROM household_member ORDER BY 1"""
+    )
+
+
+@dataclass(frozen=True)
+class HouseholdScores:
+    """Pairs of persons living together on a day, against the ground truth."""
+
+    on: date
+    true_pairs: int
+    found_pairs: int
+    correct_pairs: int
+
+    @property
+    def precision(self) -> float:
+        return self.correct_pairs / self.found_pairs if self.found_pairs else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.correct_pairs / self.true_pairs if self.true_pairs else 1.0
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            **self.__dict__,
+            "on": self.on.isoformat(),
+            "precision": self.precision,
+            "recall": self.recall,
+        }
+
+
+def scores(con: duckdb.DuckDBPyConnection, truth: str | Path, on: date) -> HouseholdScores:
+    """Precision and recall of household co-membership pairs on ``on`` against a synthetic
+    state's truth folder (``records.parquet``, ``household_members.parquet``).
+
+    Each enterprise person stands for the true person most of its records belong to;
+    the true pairs are those of persons with a record in the hub. For the hub's builder
+    (benchmarks, tests): readers ask through the gate.
+    """
+    folder = Path(truth)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE hs_records AS SELECT record_key, person_id FROM read_parquet(?)",
+        [str(folder / "records.parquet")],
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE hs_truth AS SELECT * FROM read_parquet(?)
+        WHERE (start_date IS NULL OR start_date <= ?) AND (end_date IS NULL OR end_date >= ?)
+          AND person_id IN (SELECT r.person_id FROM hs_records r JOIN person_index USING (record_key))""",
+        [str(folder / "household_members.parquet"), on, on],
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE hs_person AS
+        SELECT i.enterprise_id, arg_min(r.person_id, (-n, r.person_id)) AS person_id FROM (
+          SELECT i.enterprise_id, r.person_id, count(*) AS n
+          FROM person_index i JOIN hs_records r USING (record_key) GROUP BY ALL) AS v
+        JOIN person_index i USING (enterprise_id) JOIN hs_records r USING (record_key)
+        GROUP BY i.enterprise_id"""
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE hs_found AS
+        SELECT DISTINCT m.household_id, p.person_id FROM household_member m
+        JOIN hs_person p USING (enterprise_id)
+        WHERE (m.valid_from IS NULL OR m.valid_from <= ?) AND (m.valid_to IS NULL OR m.valid_to >= ?)""",
+        [on, on],
+    )
+    pairs = """SELECT DISTINCT a.person_id AS x, b.person_id AS y FROM {t} a JOIN {t} b
+        ON a.household_id = b.household_id AND a.person_id < b.person_id"""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE hs_true_pairs AS {pairs.format(t='hs_truth')}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE hs_found_pairs AS {pairs.format(t='hs_found')}")
+    true_pairs, found, correct = con.execute(
+        """SELECT (SELECT count(*) FROM hs_true_pairs), (SELECT count(*) FROM hs_found_pairs),
+                  (SELECT count(*) FROM hs_true_pairs JOIN hs_found_pairs USING (x, y))"""
+    ).fetchall()[0]
+    return HouseholdScores(on, int(true_pairs), int(found), int(correct))
