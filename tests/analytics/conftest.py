@@ -8,7 +8,8 @@ E4  M 1950-07-01  MEDICAID 2014-01-01..(open), AGING_IN_HOME 2015-05-01..2019-01
 E5  F 2000-03-01  FOSTER_CARE 2010-01-01..2017-12-31, SNAP 2018-02-01..2018-12-31,
                   MEDICAID 2019-01-01..2019-06-30
 E6  (sex and birth date unknown)  SNAP 2019-01-01..2019-12-31
-Counties are COOK unless said otherwise.
+Counties are COOK unless said otherwise. E3's SNAP case is E1's: one enterprise household
+of two; everyone else is a household of one.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import pytest
 
 from crosswalk.engines import export_warehouse
 from crosswalk.hub import DuckDBEngine, Hub, ReadEngine
-from crosswalk.identity import link, linked, store
+from crosswalk.identity import households, link, linked, store
 from crosswalk.ingest import hub as hub_schema
 from crosswalk.ingest import ingest_state
 from crosswalk.model import PROGRAMS
@@ -56,6 +57,11 @@ EVENTS = [
 ]
 
 
+def _case(person: str, agency: str) -> str:
+    """Each person's own case, but E3 is on E1's SNAP case (one household of two)."""
+    return "CASE-E1" if (person, agency) == ("E3", "fcs") else f"CASE-{person}"
+
+
 def build_hub(con: duckdb.DuckDBPyConnection) -> None:
     hub_schema.migrate(con)
     store.migrate(con)
@@ -74,7 +80,7 @@ def build_hub(con: duckdb.DuckDBPyConnection) -> None:
                 con.execute(
                     """INSERT INTO person_record (record_key, agency, source_record_id, batch_id,
                     source_row, dob, sex, county, case_id) VALUES (?, ?, ?, 'B1', 1, ?, ?, ?, ?)""",
-                    [key, agency, source_id, dob, sex, county, f"CASE-{person}"],
+                    [key, agency, source_id, dob, sex, county, _case(person, agency)],
                 )
                 con.execute(
                     "INSERT INTO person_index VALUES (?, ?, ?, ?, 'L1', 1.0)",
@@ -89,6 +95,8 @@ def build_hub(con: duckdb.DuckDBPyConnection) -> None:
             [f"{agency}:V{n}", agency, f"V{n}", key, program, start, end, county],
         )
     linked.refresh(con)
+    households.migrate(con)
+    households.build(con, "L1")
 
 
 @pytest.fixture(scope="session")

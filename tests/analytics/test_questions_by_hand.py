@@ -134,7 +134,7 @@ def test_lifetime_use_by_sex(hub: duckdb.DuckDBPyConnection) -> None:
     assert cells["ALL", "ALL"]["median_amount"] == 200
 
 
-@pytest.mark.parametrize(("unit", "total", "two_programs"), [("person", 5, 3), ("household", 9, 1)])
+@pytest.mark.parametrize(("unit", "total", "two_programs"), [("person", 5, 3), ("household", 4, 2)])
 def test_lifetime_use_without_breakdown_counts_each_unit_once(
     hub: duckdb.DuckDBPyConnection, unit: str, total: int, two_programs: int
 ) -> None:
@@ -148,11 +148,25 @@ def test_lifetime_use_without_breakdown_counts_each_unit_once(
 def test_lifetime_use_by_household(hub: duckdb.DuckDBPyConnection) -> None:
     q = LifetimeUse(YEAR_2015, by="county", unit="household")
     cells = nonzero(hub, q, "group", "programs_used")
-    # Case ids are per agency: E1 (hfs, fcs), E2 (hfs, dcfs), E3 (ides, fcs), E4 (hfs,
-    # aging), E5 (dcfs): nine households, E3's fcs case with SNAP and TANF.
-    assert cells["ALL", "ALL"] == 9
-    assert cells["ALL", "2"] == 1
-    assert cells["LAKE", "ALL"] == 2
+    # Enterprise households: E1 and E3 (one SNAP case) use four programs together; E2
+    # (LAKE) and E4 two each, E5 one.
+    assert cells["ALL", "ALL"] == 4
+    assert cells["ALL", "4"] == 1
+    assert cells["ALL", "2"] == 2
+    assert cells["LAKE", "ALL"] == 1
+
+
+def test_overlap_of_households(hub: duckdb.DuckDBPyConnection) -> None:
+    q = ProgramOverlap(YEAR_2015, unit="household")
+    cells = nonzero(hub, q, "program_a", "program_b")
+    # E1 (MEDICAID, SNAP) and E3 (UI_CLAIM, SNAP, TANF) are one family: a family on
+    # Medicaid and TANF, which no one person is.
+    assert cells["MEDICAID", "TANF"] == 1
+    assert cells["SNAP", "SNAP"] == 1
+    assert cells["MEDICAID", "MEDICAID"] == 3
+    assert ("MEDICAID", "TANF") not in nonzero(
+        hub, ProgramOverlap(YEAR_2015), "program_a", "program_b"
+    )
 
 
 def test_cohort_leaving_foster_care(hub: duckdb.DuckDBPyConnection) -> None:

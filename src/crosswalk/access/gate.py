@@ -19,8 +19,10 @@ elements they read and render their SQL against the views the gate grants.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from dataclasses import dataclass, field, replace
+from datetime import date
 from typing import Any, ClassVar, Protocol
 
 import pyarrow as pa
@@ -42,6 +44,7 @@ from crosswalk.audit.keys import CELL_KEY_FILE
 from crosswalk.disclosure import Protected, StoredHistory, TableSpec, protect
 from crosswalk.engines import reader
 from crosswalk.errors import AccessDenied, ConfigError, NotFound
+from crosswalk.identity import households
 from crosswalk.identity.history import successors
 from crosswalk.identity.index import (
     EVENT_ELEMENTS,
@@ -98,6 +101,28 @@ class PersonAnswer:
     def event_columns(self) -> list[str]:
         """The events' columns in one stable order (agency first)."""
         return _columns(self.events, EVENT_ELEMENTS)
+
+
+@dataclass(frozen=True)
+class FamilyMember:
+    """One member of a household on a day, with what this principal may see of them."""
+
+    person: str  # the enterprise id
+    valid_from: date | None  # the membership's first day (None: since before any record)
+    valid_to: date | None  # its last day (None: still a member)
+    records: list[dict[str, Any]]
+    events: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class FamilyAnswer:
+    """A person's enterprise household on a day: its members' services across agencies."""
+
+    household: str
+    on: date
+    members: list[FamilyMember]
+    decision: Decision
+    notices: list[str] = field(default_factory=list)
 
 
 def _columns(rows: list[dict[str, Any]], order: tuple[str, ...]) -> list[str]:
@@ -234,6 +259,40 @@ class Gate(Oversight, DataRequests, IdHistory):
                         f"person {asked!r} was retired: its records are now in "
                         f"{', '.join(shown_ids)}; ask for one of them"
                     ) from None
+        records, events = self._shown_of_person(
+            agreement, decision, principal, purpose, view, today
+        )
+        objects["datasets"] = sorted(
+            {f"{r['agency']}.clients" for r in records} | {f"{e['agency']}.events" for e in events}
+        )
+        if not records:
+            objects["found"] = bool(view.records)
+            self._record(DeniedEvent, principal, purpose, objects, decision, 0, "denied")
+            raise NotFound(unseen_person(enterprise_id))
+        notices = [WITHHOLDING_NOTICE]
+        part2 = {d.id.split(".")[0] for d in agreement.datasets if d.part2}
+        if {r["agency"] for r in records + events} & part2:
+            notices.append(REDISCLOSURE_NOTICE)
+        self._record(DataRead, principal, purpose, objects, decision, len(records) + len(events))
+        shown_person = (
+            enterprise_id if level == "identified" else self.pseudonym(enterprise_id, purpose)
+        )
+        followed = None
+        if asked != enterprise_id:
+            followed = asked if level == "identified" else self.pseudonym(asked, purpose)
+            notices.insert(0, f"{followed} was retired (merged): shown is {shown_person}")
+        return PersonAnswer(shown_person, records, events, decision, notices, followed)
+
+    def _shown_of_person(
+        self,
+        agreement: Agreement,
+        decision: Decision,
+        principal: Principal,
+        purpose: str,
+        view: PersonView,
+        today: date,
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """A person's records and services as ``decision`` lets this principal see them."""
         granted = set(decision.granted)
         year_only = set(decision.year_only)
         # Datasets granted only for persons whose consent covers this disclosure: withheld
@@ -242,7 +301,7 @@ class Gate(Oversight, DataRequests, IdHistory):
             d
             for d, _ in decision.consent_required
             if not self._consents.consenting(
-                [enterprise_id], d.split(".")[0], principal.agency, purpose, today
+                [view.enterprise_id], d.split(".")[0], principal.agency, purpose, today
             )
         }
         # An agency's rows go out only where some of its substantive data may: rows showing
@@ -284,26 +343,107 @@ class Gate(Oversight, DataRequests, IdHistory):
             ds = f"{ev['agency']}.events"
             if fields := shown(ds, ev, EVENT_ELEMENTS):
                 events.append({"agency": ev["agency"], **fields})
-        objects["datasets"] = sorted(
-            {f"{r['agency']}.clients" for r in records} | {f"{e['agency']}.events" for e in events}
+        return records, events
+
+    def family(
+        self, principal: Principal, purpose: str, enterprise_id: str, on: date | None = None
+    ) -> FamilyAnswer:
+        """The enterprise household ``enterprise_id`` belonged to on ``on`` (today by
+        default): each member and their records and services, identified, as this
+        principal may see them.
+
+        A membership counts only where the agency whose data placed the person in the
+        household grants its ``household`` element (and, for Part 2 data, the member's
+        consent covers the disclosure): a reader never learns a family member from an
+        agency whose data it may not see. A person in no household this reader may see,
+        and one who does not exist, get the same answer; both are audited.
+        """
+        agreement, today = self._in_force()
+        on = on or today
+        placing = tuple(
+            (d.id, "household") for d in agreement.datasets if "household" in d.elements
         )
-        if not records:
-            objects["found"] = bool(view.records)
+        elements = person_elements(agreement) + placing
+        decision = self._decide(
+            agreement, Request(principal, purpose, elements, "identified"), today
+        )
+        objects: dict[str, Any] = {
+            "enterprise_ids": [enterprise_id],
+            "household_on": on.isoformat(),
+        }
+        granted = set(decision.granted)
+        if not decision.allowed or not granted & set(placing):
+            self._record(DeniedEvent, principal, purpose, objects, decision, 0, "denied")
+            raise AccessDenied(
+                f"{principal.user} ({principal.role}, {principal.agency}) may not read households for {purpose}",
+                decision,
+            )
+        consent_only = {d for d, e in decision.consent_required if e == "household"}
+        with self._read() as con:
+            rows = households.family(con, enterprise_id, on)
+            views = {r["enterprise_id"]: PersonView(str(r["enterprise_id"]), []) for r in rows}
+            for member in views:
+                with contextlib.suppress(NotFound):  # a member with no records left
+                    views[member] = person_records(con, member)
+
+        def placed_by_granted(row: dict[str, Any]) -> bool:
+            dataset = f"{row['agency']}.clients"
+            if (dataset, "household") not in granted:
+                return False
+            # Part 2 data places a person only with the member's consent.
+            return dataset not in consent_only or bool(
+                self._consents.consenting(
+                    [row["enterprise_id"]], row["agency"], principal.agency, purpose, today
+                )
+            )
+
+        rows = [r for r in rows if placed_by_granted(r)]
+        mine = sorted({r["household_id"] for r in rows if r["enterprise_id"] == enterprise_id})
+        shown_decision = replace(
+            decision, granted=tuple(g for g in decision.granted if g[1] != "household")
+        )
+        members: list[FamilyMember] = []
+        household = mine[0] if mine else None
+        for person in sorted({r["enterprise_id"] for r in rows if r["household_id"] == household}):
+            records, events = self._shown_of_person(
+                agreement, shown_decision, principal, purpose, views[person], today
+            )
+            if not records:
+                continue  # nothing of them this reader may see: not shown at all
+            stays = [
+                r for r in rows if r["household_id"] == household and r["enterprise_id"] == person
+            ]
+            starts = [r["valid_from"] for r in stays]
+            ends = [r["valid_to"] for r in stays]
+            members.append(
+                FamilyMember(
+                    person,
+                    None if None in starts else min(starts),
+                    None if None in ends else max(ends),
+                    records,
+                    events,
+                )
+            )
+        if household is None or not any(m.person == enterprise_id for m in members):
+            objects["found"] = bool(rows)
             self._record(DeniedEvent, principal, purpose, objects, decision, 0, "denied")
             raise NotFound(unseen_person(enterprise_id))
+        objects["household"] = household
+        objects["enterprise_ids"] = [
+            enterprise_id,
+            *(m.person for m in members if m.person != enterprise_id),
+        ]
+        objects["datasets"] = sorted(
+            {f"{r['agency']}.clients" for m in members for r in m.records}
+            | {f"{e['agency']}.events" for m in members for e in m.events}
+        )
+        shown_rows = sum(len(m.records) + len(m.events) for m in members)
+        self._record(DataRead, principal, purpose, objects, decision, shown_rows)
         notices = [WITHHOLDING_NOTICE]
         part2 = {d.id.split(".")[0] for d in agreement.datasets if d.part2}
-        if {r["agency"] for r in records + events} & part2:
+        if {r["agency"] for m in members for r in m.records + m.events} & part2:
             notices.append(REDISCLOSURE_NOTICE)
-        self._record(DataRead, principal, purpose, objects, decision, len(records) + len(events))
-        shown_person = (
-            enterprise_id if level == "identified" else self.pseudonym(enterprise_id, purpose)
-        )
-        followed = None
-        if asked != enterprise_id:
-            followed = asked if level == "identified" else self.pseudonym(asked, purpose)
-            notices.insert(0, f"{followed} was retired (merged): shown is {shown_person}")
-        return PersonAnswer(shown_person, records, events, decision, notices, followed)
+        return FamilyAnswer(household, on, members, decision, notices)
 
     def aggregate(
         self, principal: Principal, purpose: str, question: AggregateQuestion

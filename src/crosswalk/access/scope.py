@@ -17,17 +17,27 @@ from typing import Any
 import pyarrow as pa
 
 from crosswalk.engines import CELL_KEY_SECRET, reader
-from crosswalk.model import LINKED_EVENT, LINKED_RECORD
+from crosswalk.model import LINKED_EVENT, LINKED_HOUSEHOLD, LINKED_RECORD
 
-HUB_TABLES = ("linked_event", "linked_record")
+HUB_TABLES = ("linked_event", "linked_record", "linked_household")
 
-# Per analytic table: the agreement dataset suffix its rows belong to, and the columns
-# every view keeps because rows are joined and grouped by them (they never leave the hub
-# in an aggregate; row-level answers pseudonymise the enterprise id).
+# Per analytic table: the agreement dataset suffix its rows belong to, the columns every
+# view keeps because rows are joined and grouped by them (they never leave the hub in an
+# aggregate; row-level answers pseudonymise the enterprise id), and, for a table whose
+# columns all stand for one data element, that element (a row is kept only where it is
+# granted for the row's agency).
 _KEYS = ("person", "enterprise_id", "record_key", "agency")
-_TABLES = {
-    "linked_record": ("clients", _KEYS, LINKED_RECORD),
-    "linked_event": ("events", (*_KEYS, "event_key"), LINKED_EVENT),
+_TABLES: dict[str, tuple[str, tuple[str, ...], tuple, str | None]] = {
+    "linked_record": ("clients", _KEYS, LINKED_RECORD, None),
+    "linked_event": ("events", (*_KEYS, "event_key"), LINKED_EVENT, None),
+    # Enterprise households: a membership shows only where the agency whose data placed
+    # the person there grants its ``household`` element.
+    "linked_household": (
+        "clients",
+        ("person", "enterprise_id", "agency"),
+        LINKED_HOUSEHOLD,
+        "household",
+    ),
 }
 
 
@@ -72,13 +82,14 @@ def granted_scope(
     years = {e for _, e in year_only}
     relations = {}
     sources = read.sources()
-    for table, (suffix, keys, columns) in _TABLES.items():
-        datasets = {d for d, _ in granted if d.endswith(f".{suffix}")}
+    for table, (suffix, keys, columns, element) in _TABLES.items():
+        datasets = {d for d, e in granted if d.endswith(f".{suffix}") and element in (None, e)}
         agencies = sorted(d.split(".")[0] for d in datasets)
         shown = [
             c.name
             for c in columns
-            if c.name in keys or (agencies and all((d, c.name) in granted for d in datasets))
+            if c.name in keys
+            or (agencies and all((d, element or c.name) in granted for d in datasets))
         ]
         shown = [
             f"CAST(date_trunc('year', {c}) AS DATE) AS {c}" if c in years else c for c in shown

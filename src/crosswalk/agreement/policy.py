@@ -60,6 +60,7 @@ ALWAYS_WITHHELD = frozenset(
         "medicaid_id",
         "case_id",
         "household_id",
+        "household",
     }
 )
 ALWAYS_YEAR_ONLY = frozenset({"dob"})

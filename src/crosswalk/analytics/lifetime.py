@@ -9,7 +9,15 @@ from crosswalk import clock
 from crosswalk.access import Scope
 from crosswalk.analytics.filters import AGE_GROUPS
 from crosswalk.analytics.question import Question, elements_for
-from crosswalk.analytics.sql import base_ctes, cell_key, keyed, literal, values_table
+from crosswalk.analytics.sql import (
+    base_ctes,
+    cell_key,
+    household_elements,
+    household_of,
+    keyed,
+    literal,
+    values_table,
+)
 from crosswalk.disclosure import TableSpec
 
 Breakdown = Literal["age_group", "sex", "county", "all"]
@@ -22,8 +30,10 @@ class LifetimeUse(Question):
 
     Rows: a group (``ALL`` for everyone) by number of programs used (``1`` ... ``5+``,
     ``ALL``); with the median episodes, days and amount of the people in each cell.
-    ``unit="household"`` counts households (the agencies' household or case ids: the
-    person index does not group households yet), by county only.
+    ``unit="household"`` counts enterprise households (families grouped across agencies
+    at linkage, ``crosswalk.identity.households``), by county only: each service counts
+    for the household its person belonged to on the day it started, as the data of the
+    programs' agencies place them (a person they place nowhere is a household of one).
     """
 
     by: Breakdown = "all"
@@ -34,11 +44,7 @@ class LifetimeUse(Question):
     def elements(self) -> tuple[tuple[str, str], ...]:
         out = elements_for(self.programs, ("program", "start_date", "end_date", "county", "amount"))
         if self.unit == "household":
-            out += tuple(
-                (d.replace(".events", ".clients"), e)
-                for d in {d for d, _ in out if d.endswith(".events")}
-                for e in ("household_id", "case_id")
-            )
+            out += household_elements(out)
         return out
 
     @property
@@ -70,18 +76,14 @@ class LifetimeUse(Question):
             unit_of, joined = "s.person", ""
         else:
             units = f"""
-            household_of AS (
-                SELECT r.record_key, r.person,
-                       r.agency || ':' || coalesce(r.household_id, r.case_id, r.record_key) AS unit
-                FROM {scope["linked_record"]} r
-            ),
+            household_of AS ({household_of(scope)}),
             household AS (
                 SELECT h.unit, min({group}) AS grp
                 FROM household_of h JOIN person p ON p.person = h.person
                 GROUP BY h.unit
             ),
             member AS ({keyed(scope, "household", "unit", ("unit", "grp"))})"""
-            unit_of, joined = "h.unit", "JOIN household_of h ON h.record_key = s.record_key"
+            unit_of, joined = "h.unit", "JOIN household_of h ON h.event_key = s.event_key"
         # Per unit, over the whole history up to the horizon: programs, episodes, days
         # (open services end on the horizon) and amounts.
         band = "CASE WHEN count(DISTINCT s.program) >= 5 THEN '5+' ELSE CAST(count(DISTINCT s.program) AS VARCHAR) END"

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from crosswalk.access import Scope
-from crosswalk.analytics.question import Question
-from crosswalk.analytics.sql import base_ctes, cell_key, values_table
+from crosswalk.analytics.question import Question, elements_for
+from crosswalk.analytics.sql import (
+    base_ctes,
+    cell_key,
+    household_elements,
+    household_of,
+    keyed,
+    values_table,
+)
 from crosswalk.disclosure import Rate, TableSpec
 
 
@@ -15,10 +23,18 @@ class ProgramOverlap(Question):
     """An N x N matrix: people in both program A and program B during the period.
 
     The diagonal holds each program's total; ``pct_of_a`` is the share of A's people also
-    in B (computed after protection from the released counts).
+    in B (computed after protection from the released counts). ``unit="household"``
+    counts enterprise households instead (a family in both programs: one member in A and
+    one in B in the period, each in the household on the day their service started).
     """
 
+    unit: Literal["person", "household"] = "person"
     name = "overlap"
+
+    @property
+    def elements(self) -> tuple[tuple[str, str], ...]:
+        out = elements_for(self.programs)
+        return out + household_elements(out) if self.unit == "household" else out
 
     @property
     def spec(self) -> TableSpec:
@@ -32,14 +48,27 @@ class ProgramOverlap(Question):
         )
 
     def sql(self, scope: Scope) -> str:
-        return f"""
-        WITH {base_ctes(self.filters, scope)},
-        {values_table("program_list", "program", self.programs)},
-        person_program AS (
+        if self.unit == "person":
+            units = """person_program AS (
             SELECT d.person, d.program, k.rk
             FROM (SELECT DISTINCT person, program FROM event) AS d
             JOIN record_key k ON k.person = d.person
+        )"""
+        else:
+            # The household takes the place of the person: one row per household and program.
+            units = f"""household_of AS ({household_of(scope, "event")}),
+        household_program AS (
+            SELECT DISTINCT h.unit, e.program
+            FROM event e JOIN household_of h ON h.event_key = e.event_key
         ),
+        person_program AS (
+            SELECT unit AS person, program, rk
+            FROM ({keyed(scope, "household_program", "unit", ("unit", "program"))}) AS k
+        )"""
+        return f"""
+        WITH {base_ctes(self.filters, scope)},
+        {values_table("program_list", "program", self.programs)},
+        {units},
         pair AS (
             SELECT a.program AS program_a, b.program AS program_b, count(*) AS people,
                    {cell_key("a.rk")} AS people_key

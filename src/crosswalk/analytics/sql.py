@@ -133,6 +133,28 @@ def base_ctes(f: Filters, scope: Scope, programs: Iterable[str] | None = None) -
     record_key AS ({keyed(scope, "people_keyed", "enterprise_id", ("person",))})"""
 
 
+def household_of(scope: Scope, services: str = "service") -> str:
+    """A query of (event_key, person, unit): the enterprise household each service's person
+    belonged to on the day it started, as the granted agencies' data place them; a person
+    they place nowhere is a household of one (``P`` and the person number)."""
+    return f"""SELECT s.event_key, s.person,
+               coalesce(min(h.household_id), 'P' || CAST(s.person AS VARCHAR)) AS unit
+        FROM {services} s LEFT JOIN {scope["linked_household"]} h ON h.person = s.person
+         AND (h.valid_from IS NULL OR h.valid_from <= s.start_date)
+         AND (h.valid_to IS NULL OR h.valid_to >= s.start_date)
+        GROUP BY s.event_key, s.person"""
+
+
+def household_elements(
+    elements: tuple[tuple[str, str], ...],
+) -> tuple[tuple[str, str], ...]:
+    """The ``household`` element of the agencies whose events ``elements`` read."""
+    return tuple(
+        (d.replace(".events", ".clients"), "household")
+        for d in sorted({d for d, _ in elements if d.endswith(".events")})
+    )
+
+
 def cell_key(record_key: str = "rk") -> str:
     """The cell-key aggregate over the record keys of a cell's members."""
     return cell_key_sql(record_key)

@@ -222,12 +222,23 @@ def question_command(
 
 
 @question_command("overlap")
-def overlap(f: analytics.Filters) -> tuple[analytics.Question, str]:
-    """People in each pair of programs (N x N, with the share of the row's program).
+def overlap(
+    f: analytics.Filters,
+    unit: Annotated[
+        str, typer.Option(help="person, or household (enterprise households).")
+    ] = "person",
+) -> tuple[analytics.Question, str]:
+    """People (or households) in each pair of programs (N x N, with the share of the row's program).
 
     Example: crosswalk analyze overlap --start 2019-01-01 --end 2019-12-31 --purpose program_evaluation --chart overlap.html
     """
-    return analytics.ProgramOverlap(f), "People in both programs"
+    if unit not in ("person", "household"):
+        raise ConfigError(f"--unit must be person or household, not {unit!r}")
+    question = analytics.ProgramOverlap(f, unit=unit)  # type: ignore[arg-type]
+    return (
+        question,
+        "People in both programs" if unit == "person" else "Households in both programs",
+    )
 
 
 @question_command("combinations")
@@ -256,7 +267,9 @@ def pathways(
 def lifetime(
     f: analytics.Filters,
     by: Annotated[str, typer.Option(help="Break down by age_group, sex, county or all.")] = "all",
-    unit: Annotated[str, typer.Option(help="person or household.")] = "person",
+    unit: Annotated[
+        str, typer.Option(help="person, or household (enterprise households).")
+    ] = "person",
 ) -> tuple[analytics.Question, str]:
     """Programs used over a lifetime, with median episodes, days and amounts.
 

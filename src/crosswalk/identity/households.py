@@ -40,11 +40,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 
+from crosswalk.errors import NotFound
 from crosswalk.identity.cluster import person_number_sql
 from crosswalk.model import HOUSEHOLD_MEMBER, LINKED_HOUSEHOLD, ddl
 from crosswalk.stores import apply_migrations
@@ -130,14 +132,11 @@ def _evidence(con: duckdb.DuckDBPyConnection) -> None:
         SELECT enterprise_id, agency, 'case', 'h|' || agency || '|' || household_id, record_key
         FROM hh_record WHERE household_id IS NOT NULL
         UNION ALL
-        SELECT enterprise_id, arg_max(agency, (seen, record_key)), 'address',
-               'a|' || arg_max(address_line || '|' || place, (seen, record_key)),
-               arg_max(record_key, (seen, record_key))
-        FROM (SELECT r.*, coalesce(s.seen, DATE '1900-01-01') AS seen
-              FROM hh_record r LEFT JOIN hh_seen s USING (record_key)
-              WHERE r.address_line IS NOT NULL AND r.place IS NOT NULL
-                AND NOT regexp_matches(upper(r.address_line), ?))
-        GROUP BY enterprise_id""",
+        SELECT r.enterprise_id, r.agency, 'address', 'a|' || r.address_line || '|' || r.place,
+               r.record_key
+        FROM hh_record r
+        WHERE r.address_line IS NOT NULL AND r.place IS NOT NULL
+          AND NOT regexp_matches(upper(r.address_line), ?)""",
         [NOT_A_HOME],
     )
     con.execute(
@@ -386,16 +385,25 @@ def _write(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
     refresh(con)
 
 
+def select_sql() -> str:
+    """The rows of ``linked_household``, computed from ``household_member``."""
+    return f"""SELECT DISTINCT {person_number_sql("household_id")} AS household, household_id,
+               {person_number_sql("enterprise_id")} AS person, enterprise_id, agency,
+               valid_from, valid_to
+        FROM household_member"""
+
+
+def empty_sql() -> str:
+    """``linked_household`` with no rows (a hub linked before households were built)."""
+    cols = ", ".join(f"CAST(NULL AS {c.type}) AS {c.name}" for c in LINKED_HOUSEHOLD)
+    return f"SELECT {cols} WHERE FALSE"
+
+
 def refresh(con: duckdb.DuckDBPyConnection) -> None:
     """Rewrite the analytic table ``linked_household`` from ``household_member``."""
     con.execute("DROP TABLE IF EXISTS linked_household")
     con.execute(ddl("linked_household", LINKED_HOUSEHOLD))
-    con.execute(
-        f"""INSERT INTO linked_household
-        SELECT DISTINCT {person_number_sql("household_id")}, household_id,
-               {person_number_sql("enterprise_id")}, enterprise_id, agency, valid_from, valid_to
-        FROM household_member ORDER BY 1"""
-    )
+    con.execute(f"INSERT INTO linked_household {select_sql()} ORDER BY person")
 
 
 @dataclass(frozen=True)
@@ -467,3 +475,28 @@ def scores(con: duckdb.DuckDBPyConnection, truth: str | Path, on: date) -> House
                   (SELECT count(*) FROM hs_true_pairs JOIN hs_found_pairs USING (x, y))"""
     ).fetchall()[0]
     return HouseholdScores(on, int(true_pairs), int(found), int(correct))
+
+
+def family(con: duckdb.DuckDBPyConnection, enterprise_id: str, on: date) -> list[dict[str, Any]]:
+    """Every membership on ``on`` in the households ``enterprise_id`` belongs to that day
+    (household_id, enterprise_id, agency, valid_from, valid_to, basis), for the gate,
+    which keeps those of the agencies it grants."""
+    tables = {
+        name
+        for (name,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'"
+        ).fetchall()
+    }
+    if "household_member" not in tables:
+        raise NotFound("the hub has no households yet: run `crosswalk link`")
+    on_day = "(valid_from IS NULL OR valid_from <= $on) AND (valid_to IS NULL OR valid_to >= $on)"
+    cursor = con.execute(
+        f"""SELECT household_id, enterprise_id, agency, valid_from, valid_to, basis
+        FROM household_member
+        WHERE {on_day} AND household_id IN (
+          SELECT household_id FROM household_member WHERE enterprise_id = $person AND {on_day})
+        ORDER BY household_id, enterprise_id, agency""",
+        {"on": on, "person": enterprise_id},
+    )
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -13,17 +13,24 @@ from __future__ import annotations
 import duckdb
 
 from crosswalk.errors import NotFound
+from crosswalk.identity import households
 from crosswalk.identity.cluster import person_number_sql
-from crosswalk.model import LINKED_EVENT, LINKED_RECORD, Column, ddl
+from crosswalk.model import LINKED_EVENT, LINKED_HOUSEHOLD, LINKED_RECORD, Column, ddl
 
 # Analytic table -> (the hub table it is built from, its columns).
 TABLES: dict[str, tuple[str, tuple[Column, ...]]] = {
     "linked_record": ("person_record", LINKED_RECORD),
     "linked_event": ("service_event", LINKED_EVENT),
+    # Written by ``crosswalk.identity.households`` in the same run.
+    "linked_household": ("household_member", LINKED_HOUSEHOLD),
 }
+# The tables this module rewrites from the person index.
+_OF_RECORDS = ("linked_record", "linked_event")
 
 
 def _select(table: str) -> str:
+    if table == "linked_household":
+        return households.select_sql()
     source, columns = TABLES[table]
     kept = ", ".join(f"s.{c.name}" for c in columns if c.name not in ("person", "enterprise_id"))
     return (
@@ -33,8 +40,10 @@ def _select(table: str) -> str:
 
 
 def refresh(con: duckdb.DuckDBPyConnection) -> None:
-    """Rewrite the analytic tables from the person index (inside the caller's transaction)."""
-    for table, (_, columns) in TABLES.items():
+    """Rewrite the analytic tables of records and events from the person index (inside the
+    caller's transaction; the households' table is the households' build)."""
+    for table in _OF_RECORDS:
+        _, columns = TABLES[table]
         con.execute(f"DROP TABLE IF EXISTS {table}")
         con.execute(ddl(table, columns))
         con.execute(f"INSERT INTO {table} {_select(table)} ORDER BY person")
@@ -49,7 +58,7 @@ def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
 
 def is_current(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether the analytic tables hold exactly the batches loaded now."""
-    if not {*TABLES, "linked_batch", "batch"} <= _tables(con):
+    if not {*_OF_RECORDS, "linked_batch", "batch"} <= _tables(con):
         return False
     differing = con.execute(
         """SELECT count(*) FROM (
@@ -63,11 +72,27 @@ def is_current(con: duckdb.DuckDBPyConnection) -> bool:
 def sources(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """Per analytic table, the relation to read it from: the table itself when current,
     otherwise a subquery computing the same rows from the hub's tables."""
+    tables = _tables(con)
+    # Households change only at a linkage run: their table is current whenever it exists
+    # (a hub linked before households were built has none until its next run).
+    if "linked_household" in tables:
+        household = "linked_household"
+    elif "household_member" in tables:
+        household = f"({_select('linked_household')})"
+    else:
+        household = f"({households.empty_sql()})"
     if is_current(con):
-        return {table: table for table in TABLES}
-    if not {"person_index", "person_record", "service_event"} <= _tables(con):
+        return {
+            "linked_record": "linked_record",
+            "linked_event": "linked_event",
+            "linked_household": household,
+        }
+    if not {"person_index", "person_record", "service_event"} <= tables:
         raise NotFound("the hub has no person index yet: run `crosswalk link` after ingesting")
-    return {table: f"({_select(table)})" for table in TABLES}
+    return {
+        **{table: f"({_select(table)})" for table in _OF_RECORDS},
+        "linked_household": household,
+    }
 
 
 def refresh_records(con: duckdb.DuckDBPyConnection, relinked: str, dropped: str) -> None:

@@ -1,0 +1,166 @@
+"""Enterprise households on a hand-built hub: who lives with whom, from when to when.
+
+The birth family: mother M and child C on one SNAP case, at 1 OAK ST. The foster family:
+F1 and F2 at 9 ELM ST, known to Medicaid by their address and to child welfare as a
+foster home (its household id HH77). C is placed with them for 2020.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import pytest
+
+from crosswalk.identity import households, store
+from crosswalk.ingest import hub as hub_schema
+
+# person -> records: (agency, case_id, household_id, address_line, zip)
+RECORDS: dict[str, list[tuple[str, str | None, str | None, str | None, str | None]]] = {
+    "P0000000001": [("fcs", "C-1", "HH1", "1 OAK ST", "60601")],  # M
+    "P0000000002": [("fcs", "C-1", "HH1", None, None), ("dcfs", "D-5", None, None, None)],  # C
+    "P0000000003": [("hfs", None, None, "9 ELM ST", "60602"), ("dcfs", None, "HH77", None, None)],
+    "P0000000004": [("hfs", None, None, "9 ELM ST", "60602")],  # F2
+    "P0000000005": [("doc", None, None, None, None)],  # known to an agency with neither
+}
+PLACEMENT = (date(2020, 1, 1), date(2020, 12, 31))
+
+
+def _hub(records=RECORDS, placement=PLACEMENT, extra_events=()) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    hub_schema.migrate(con)
+    store.migrate(con)
+    households.migrate(con)
+    for person, rows in records.items():
+        for n, (agency, case, household, street, zip_code) in enumerate(rows):
+            key = f"{agency}:{person}-{n}"
+            con.execute(
+                """INSERT INTO person_record (record_key, agency, source_record_id, batch_id,
+                source_row, case_id, household_id, address_line, zip)
+                VALUES (?, ?, ?, 'B1', 1, ?, ?, ?, ?)""",
+                [key, agency, f"{person}-{n}", case, household, street, zip_code],
+            )
+            con.execute(
+                "INSERT INTO person_index VALUES (?, ?, ?, ?, 'L1', 1.0)",
+                [key, agency, f"{person}-{n}", person],
+            )
+    events = [("dcfs:P0000000002-1", "FOSTER_CARE", *placement, "HH77"), *extra_events]
+    for n, (key, program, start, end, household) in enumerate(events):
+        con.execute(
+            """INSERT INTO service_event (event_key, agency, source_event_id, record_key,
+            batch_id, source_row, program, start_date, end_date, household_id)
+            VALUES (?, ?, ?, ?, 'B1', 1, ?, ?, ?, ?)""",
+            [f"{key}:{n}", key.split(":")[0], str(n), key, program, start, end, household],
+        )
+    return con
+
+
+def _build(con: duckdb.DuckDBPyConnection, run: str = "L1") -> households.HouseholdCounts:
+    con.execute("BEGIN")
+    counts = households.build(con, run)
+    con.execute("COMMIT")
+    return counts
+
+
+def _living_with(con: duckdb.DuckDBPyConnection, person: str, on: date) -> set[str]:
+    return {r["enterprise_id"] for r in households.family(con, person, on)} - {person}
+
+
+def _household(con: duckdb.DuckDBPyConnection, person: str, on: date) -> str:
+    (household,) = {r["household_id"] for r in households.family(con, person, on)}
+    return household
+
+
+def test_a_foster_child_moves_to_the_foster_home_and_back() -> None:
+    con = _hub()
+    _build(con)
+    mother, child, foster = "P0000000001", "P0000000002", {"P0000000003", "P0000000004"}
+    assert _living_with(con, child, date(2019, 6, 1)) == {mother}
+    assert _living_with(con, child, date(2020, 6, 1)) == foster
+    assert _living_with(con, mother, date(2020, 6, 1)) == set()
+    assert _living_with(con, child, date(2021, 1, 1)) == {mother}
+    # The placement is child welfare's; the foster parents were grouped by their address
+    # (Medicaid) and the home's id (child welfare).
+    rows = con.execute(
+        """SELECT agency, basis, valid_from, valid_to FROM household_member
+        WHERE enterprise_id = ? ORDER BY valid_from NULLS FIRST, agency""",
+        [child],
+    ).fetchall()
+    assert ("dcfs", "placement", *PLACEMENT) in rows
+    assert ("fcs", "case", None, date(2019, 12, 31)) in rows
+    assert ("fcs", "case", date(2021, 1, 1), None) in rows
+    assert _household(con, child, date(2019, 6, 1)) == _household(con, child, date(2021, 1, 1))
+
+
+def test_a_person_nothing_groups_is_a_household_of_one() -> None:
+    con = _hub()
+    _build(con)
+    assert _living_with(con, "P0000000005", date(2020, 6, 1)) == set()
+    (basis,) = con.execute(
+        "SELECT DISTINCT basis FROM household_member WHERE enterprise_id = 'P0000000005'"
+    ).fetchall()[0]
+    assert basis == "alone"
+
+
+@pytest.mark.parametrize("street", ["HOMELESS", "PO BOX 12", "GENERAL DELIVERY"])
+def test_an_address_that_is_no_home_groups_nobody(street: str) -> None:
+    records = {
+        "P0000000001": [("housing", None, None, street, "60601")],
+        "P0000000002": [("housing", None, None, street, "60601")],
+    }
+    con = _hub(records)
+    _build(con)
+    assert _living_with(con, "P0000000001", date(2020, 6, 1)) == set()
+
+
+def test_an_address_of_many_persons_groups_nobody() -> None:
+    records = {
+        f"P{n:010d}": [("hfs", None, None, "100 MAIN ST", "60601")]
+        for n in range(1, households.MAX_MEMBERS + 2)
+    }
+    con = _hub(records)
+    _build(con)
+    assert _living_with(con, "P0000000001", date(2020, 6, 1)) == set()
+
+
+def test_ids_of_different_agencies_never_meet() -> None:
+    records = {
+        "P0000000001": [("fcs", "7", None, None, None)],
+        "P0000000002": [("hfs", "7", None, None, None)],
+    }
+    con = _hub(records)
+    _build(con)
+    assert _living_with(con, "P0000000001", date(2020, 6, 1)) == set()
+
+
+def test_household_ids_stay_across_a_relink_and_a_merge_keeps_the_oldest() -> None:
+    con = _hub()
+    first = _build(con, "L1")
+    assert first.new == first.households
+    before = {p: _household(con, p, date(2019, 6, 1)) for p in RECORDS}
+    again = _build(con, "L2")
+    assert (again.new, again.retired) == (0, 0)
+    assert {p: _household(con, p, date(2019, 6, 1)) for p in RECORDS} == before
+    # A new record puts the doc person at the birth family's address: the two households
+    # become one, which keeps the older id; the other id is retired, naming its successor.
+    con.execute(
+        """INSERT INTO person_record (record_key, agency, source_record_id, batch_id,
+        source_row, address_line, zip) VALUES ('hfs:X', 'hfs', 'X', 'B1', 1, '1 OAK ST', '60601')"""
+    )
+    con.execute("INSERT INTO person_index VALUES ('hfs:X', 'hfs', 'X', 'P0000000005', 'L3', 1.0)")
+    merged = _build(con, "L3")
+    assert merged.retired == 1
+    now = _household(con, "P0000000005", date(2019, 6, 1))
+    assert now == before["P0000000001"] == min(before["P0000000001"], before["P0000000005"])
+    assert con.execute(
+        "SELECT event, successor FROM household_id_event WHERE household_id = ? AND link_run_id = 'L3'",
+        [before["P0000000005"]],
+    ).fetchall() == [("retired", now)]
+
+
+def test_a_death_ends_the_membership() -> None:
+    died = date(2022, 3, 4)
+    con = _hub(extra_events=[("fcs:P0000000001-0", "DEATH_RECORD", died, died, None)])
+    _build(con)
+    assert _living_with(con, "P0000000002", died) == {"P0000000001"}
+    assert _living_with(con, "P0000000002", date(2022, 3, 5)) == set()
