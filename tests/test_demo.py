@@ -25,6 +25,7 @@ def test_demo_generates_ingests_links_asks_and_reports(tmp_path, capsys, monkeyp
     for title in ("pair of programs", "before and after TANF", "unemployment claim"):
         assert title in text
     assert "counts hidden (·)" in text
+    assert "One family's services across agencies (household H" in text
     for name in ("overlap", "pathways", "cohort"):
         for kind in ("html", "png"):
             assert (out / "charts" / f"{name}.{kind}").stat().st_size > 1000

@@ -134,6 +134,15 @@ class WeekExample:
 
 
 @dataclass(frozen=True)
+class FamilyExample:
+    """One family's services across agencies, as the SNAP caseworker may see them."""
+
+    household: str
+    on: date
+    members: list[tuple[str, list[str], list[str]]]  # person, agencies, programs
+
+
+@dataclass(frozen=True)
 class DemoResult:
     out: Path
     hub: Path
@@ -148,6 +157,7 @@ class DemoResult:
     accounts: list[DemoAccount]
     password_file: Path | None = None  # every demo account's password, for the web UI
     weeks: list[WeekExample] = field(default_factory=list)
+    family: FamilyExample | None = None  # one family's services across agencies
 
 
 def demo(
@@ -187,6 +197,8 @@ def demo(
     examples = gate_examples(hub, control, secrets, accounts)
     say("asking cross-agency questions as an analyst, under disclosure control")
     questions = analytics_examples(hub, control, secrets, out / "charts", accounts)
+    say("one family's services across agencies, as the SNAP caseworker may see them")
+    family = family_example(hub, control, secrets, accounts)
     return DemoResult(
         out,
         hub,
@@ -201,6 +213,7 @@ def demo(
         accounts,
         password_file,
         weeks,
+        family,
     )
 
 
@@ -487,6 +500,42 @@ def gate_examples(
             )
         examples.append(_ask(gate, signing_in(name, purpose), purpose, level, person, ""))
     return examples
+
+
+def family_example(
+    hub: Path, control: str, secrets: Path, accounts: list[DemoAccount]
+) -> FamilyExample | None:
+    """The SNAP caseworker's view of one family: among the caseworker's heaviest SNAP and
+    TANF clients, the first whose household today has members known to several agencies
+    (None if there is none)."""
+    gate = Gate(hub, control, secrets=secrets)
+    caseworker = _signed_in(control, secrets, accounts, "caseworker", "care_coordination")
+    clients = gate.rows(
+        caseworker,
+        "care_coordination",
+        analytics.HeavyUsers(analytics.Filters(programs=("SNAP", "TANF")), limit=25),
+        level="identified",
+    )
+    for person in clients.column("enterprise_id").to_pylist():
+        try:
+            answer = gate.family(caseworker, "care_coordination", person)
+        except NotFound:
+            continue
+        agencies = {r["agency"] for m in answer.members for r in m.records}
+        if len(answer.members) >= 2 and len(agencies) >= 2:
+            return FamilyExample(
+                answer.household,
+                answer.on,
+                [
+                    (
+                        m.person,
+                        sorted({r["agency"] for r in m.records}),
+                        sorted({str(e.get("program")) for e in m.events if e.get("program")}),
+                    )
+                    for m in answer.members
+                ],
+            )
+    return None
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "access",
         "Show one person's records and services across agencies, as the agreement allows.",
     ),
+    "family": (
+        "access",
+        "Show a person's household on a day and each member's services across agencies.",
+    ),
     "analyze": (
         "analyze",
         "Cross-agency analytics: overlap, pathways, lifetime use, cohorts, trends.",

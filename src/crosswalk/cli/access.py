@@ -46,6 +46,45 @@ def person(
     )
 
 
+@reads()
+def family(
+    who: Asker,
+    enterprise_id: Annotated[str, typer.Argument(help="Enterprise person id, e.g. P0000000042.")],
+    on: Annotated[
+        str | None,
+        typer.Option(help="The day (YYYY-MM-DD) whose household to show; default today."),
+    ] = None,
+    hub: HubOption = None,
+    control: Control = None,
+) -> None:
+    """Show the household a person belonged to on a day, and each member's services across
+    agencies, as the agreement allows (memberships only from agencies you may see).
+
+    Example: CROSSWALK_TOKEN=$(cat demo-out/tokens/caseworker) crosswalk family P0000000042 --on 2020-06-30 --purpose care_coordination
+    """
+    day = _day(on) if on else None
+    answer = Gate(hub, control).family(who.principal, who.purpose, enterprise_id, day)
+    console = Console()
+    console.print(f"Household {answer.household} on {answer.on}: {len(answer.members)} members")
+    for m in answer.members:
+        since = f"since {m.valid_from}" if m.valid_from else "since before any record"
+        until = f"until {m.valid_to}" if m.valid_to else "still a member"
+        console.print(
+            _rows(f"Member {m.person} ({since}, {until})", m.records, _columns(m.records))
+        )
+        console.print(_rows("Services", m.events, _columns(m.events)))
+    for n in answer.notices:
+        console.print(f"[bold]{n}[/]")
+    console.print(
+        "Clauses: " + ", ".join(sorted({r.clause for r in answer.decision.reasons if r.clause}))
+    )
+
+
+def _columns(rows: list[dict[str, object]]) -> list[str]:
+    """Columns in the order the rows give them (agency first)."""
+    return list(dict.fromkeys(k for r in rows for k in r))
+
+
 def _rows(title: str, rows: list[dict[str, object]], columns: list[str]) -> Table:
     """A table whose every value sits under its own header, in the order given."""
     table = Table(*columns, title=title)
@@ -358,6 +397,7 @@ def audit_denials(
 
 def register(app: typer.Typer) -> None:
     app.command("person")(person)
+    app.command("family")(family)
     app.add_typer(agreement_app, name="agreement")
     app.add_typer(consent_app, name="consent")
     app.add_typer(audit_app, name="audit")

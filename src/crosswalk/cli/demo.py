@@ -91,6 +91,8 @@ def demo(
         console.print(answer_table(q.answer.question.name, q.answer.table, q.title))
         console.print(Text(f"  {protection_note(q.answer.protected)}", style="dim"))
         console.print(Text(f"  charts: {', '.join(str(p) for p in q.charts)}", style="dim"))
+    if result.family is not None:
+        console.print(family_lines(result.family))
     check = result.audit
     state = "intact" if check.ok else f"BROKEN at entry {check.first_bad}"
     console.print(f"Audit log: {check.entries} entries, chain {state}.")
@@ -147,6 +149,21 @@ def week_table(w: demo_lib.WeekExample) -> RenderableType:
     for pair in w.review:
         out.add_row("  first to review", pair)
     return out
+
+
+def family_lines(family: demo_lib.FamilyExample) -> Text:
+    """One family's services across agencies, a line per member."""
+    text = Text(
+        f"One family's services across agencies (household {family.household} on {family.on}, "
+        "as the SNAP caseworker may see them)\n",
+        style="bold",
+    )
+    for person, agencies, programs in family.members:
+        text.append(
+            f"  {person}: known to {', '.join(agencies)}; services {', '.join(programs) or 'none'}\n",
+            style="",
+        )
+    return text
 
 
 def accounts_table(accounts: list[demo_lib.DemoAccount]) -> RenderableType:

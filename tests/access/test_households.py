@@ -1,0 +1,115 @@
+"""Households through the gate: a family's services across agencies for those whose
+clauses allow it, refused and audited like person reads, and no family member learnt
+from an agency the reader may not see, nor a small household from an aggregate."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import duckdb
+import pytest
+
+from crosswalk.access import Gate
+from crosswalk.agreement import Principal
+from crosswalk.analytics import Filters, LifetimeUse, ProgramOverlap, ask
+from crosswalk.audit import AuditLog
+from crosswalk.errors import AccessDenied, NotFound
+
+CASEWORKER = Principal("ana", "fcs", "caseworker")
+# Eligibility workers see case numbers and enrolment (clause 5.3), not child welfare.
+ELIGIBILITY = Principal("eli", "hfs", "eligibility_worker")
+ANALYST = Principal("ada", "hfs", "analyst")
+
+
+@pytest.fixture(scope="module")
+def placed(hub):
+    """A child in a foster home with others on a day: (child, day, foster household,
+    the birth household)."""
+    con = duckdb.connect(str(hub), read_only=True)
+    try:
+        child, start, end, foster = con.execute(
+            """SELECT p.enterprise_id, p.valid_from, p.valid_to, p.household_id
+            FROM household_member p WHERE p.basis = 'placement' AND p.valid_to IS NOT NULL
+              AND (SELECT count(DISTINCT enterprise_id) FROM household_member o
+                   WHERE o.household_id = p.household_id AND o.basis <> 'placement') >= 2
+            ORDER BY p.valid_to - p.valid_from DESC, 1 LIMIT 1"""
+        ).fetchall()[0]
+        (birth,) = con.execute(
+            "SELECT DISTINCT household_id FROM household_member WHERE enterprise_id = ? AND basis <> 'placement'",
+            [child],
+        ).fetchall()[0]
+    finally:
+        con.close()
+    return child, start + (end - start) / 2, foster, birth
+
+
+def test_a_caseworker_sees_the_foster_family_during_the_placement(hub, placed, control):
+    child, day, foster, birth = placed
+    answer = Gate(hub, control).family(CASEWORKER, "care_coordination", child, day)
+    assert answer.household == foster
+    members = {m.person: m for m in answer.members}
+    assert child in members and len(members) >= 2
+    assert all(m.records for m in answer.members)
+    # Before the placement, the same child is with the birth family.
+    before = Gate(hub, control).family(
+        CASEWORKER, "care_coordination", child, members[child].valid_from - timedelta(days=1)
+    )
+    assert before.household == birth != foster
+    entry = next(e for e in AuditLog(control).entries() if e["action"] == "data.read")
+    assert json.loads(entry["body"])["objects"]["household"] == foster
+
+
+def test_child_welfare_placements_are_not_shown_to_eligibility_workers(hub, placed, control):
+    # The placement is child-welfare data: an eligibility worker learns neither the
+    # foster family nor that the child is placed; the answer is that of a stranger.
+    child, day, _, _ = placed
+    with pytest.raises(NotFound) as err:
+        Gate(hub, control).family(ELIGIBILITY, "eligibility_verification", child, day)
+    with pytest.raises(NotFound) as stranger:
+        Gate(hub, control).family(ELIGIBILITY, "eligibility_verification", "P9999999999", day)
+    assert str(err.value).replace(child, "") == str(stranger.value).replace("P9999999999", "")
+    denied = [e for e in AuditLog(control).entries() if e["action"] == "access.denied"]
+    assert len(denied) == 2
+
+
+@pytest.mark.parametrize(
+    ("principal", "purpose"),
+    [
+        (ANALYST, "program_evaluation"),  # aggregates only
+        (CASEWORKER, "program_evaluation"),  # not the caseworker's purpose
+        (Principal("x", "nowhere", "caseworker"), "care_coordination"),  # not a party
+    ],
+)
+def test_a_household_read_is_refused_and_audited_like_a_person_read(
+    hub, placed, control, principal, purpose
+):
+    child, day, _, _ = placed
+    with pytest.raises(AccessDenied):
+        Gate(hub, control).family(principal, purpose, child, day)
+    [entry] = AuditLog(control).entries()
+    assert entry["action"] == "access.denied"
+    assert json.loads(entry["body"])["objects"]["enterprise_ids"] == [child]
+
+
+def test_small_households_do_not_leak_from_aggregates(hub, control):
+    f = Filters(
+        start=date(2015, 1, 1), end=date(2020, 12, 31), programs=("MEDICAID", "SNAP", "FOSTER_CARE")
+    )
+    for question in (
+        LifetimeUse(f, by="county", unit="household"),
+        ProgramOverlap(f, unit="household"),
+    ):
+        answer = ask(question, ANALYST, "program_evaluation", hub=hub, control=control)
+        released = [v for v in answer.table.column("people").to_pylist() if v is not None]
+        assert released and all(v == 0 or v >= 11 for v in released)
+        assert any(v is None for v in answer.table.column("people").to_pylist())
+
+
+def test_the_household_unit_needs_the_household_elements(hub, control):
+    # The household unit reads each agency's household membership (case identifiers at
+    # the hub, clause 4.4): a question without them never sees the households' table.
+    f = Filters(end=date(2020, 12, 31), programs=("SNAP",))
+    assert ("fcs.clients", "household") in LifetimeUse(f, unit="household").elements
+    assert ("fcs.clients", "household") not in LifetimeUse(f).elements
+    assert "linked_household" not in LifetimeUse(f).render()
