@@ -26,8 +26,10 @@ RECORDS: dict[str, list[tuple[str, str | None, str | None, str | None, str | Non
 PLACEMENT = (date(2020, 1, 1), date(2020, 12, 31))
 
 
-def _hub(records=RECORDS, placement=PLACEMENT, extra_events=()) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
+def _hub(
+    records=RECORDS, placement=PLACEMENT, extra_events=(), path: str = ":memory:"
+) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(path)
     hub_schema.migrate(con)
     store.migrate(con)
     households.migrate(con)
