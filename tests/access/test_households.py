@@ -69,7 +69,7 @@ def test_child_welfare_placements_are_not_shown_to_eligibility_workers(hub, plac
     with pytest.raises(NotFound) as stranger:
         Gate(hub, control).family(ELIGIBILITY, "eligibility_verification", "P9999999999", day)
     assert str(err.value).replace(child, "") == str(stranger.value).replace("P9999999999", "")
-    denied = [e for e in AuditLog(control).entries() if e["action"] == "access.denied"]
+    denied = [e for e in AuditLog(control).entries() if e["action"] == "data.denied"]
     assert len(denied) == 2
 
 
@@ -88,7 +88,7 @@ def test_a_household_read_is_refused_and_audited_like_a_person_read(
     with pytest.raises(AccessDenied):
         Gate(hub, control).family(principal, purpose, child, day)
     [entry] = AuditLog(control).entries()
-    assert entry["action"] == "access.denied"
+    assert entry["action"] == "data.denied"
     assert json.loads(entry["body"])["objects"]["enterprise_ids"] == [child]
 
 
