@@ -8,11 +8,13 @@ that evidence, for any state's data, using what each record has:
 - **case and household ids**: two persons whose records carry the same case id or
   household id of one agency (``<agency>:<id>``: numbers of different agencies never
   meet) live together;
-- **current addresses**: two persons whose current address (that of their record with
-  the latest service; a residential street line, standardised at ingest, with its
-  postcode) is the same live together. Shelters, PO boxes and ``homeless`` are not homes,
-  and an address or an id shared by more than ``MAX_MEMBERS`` persons (a building, an
-  institution, a placeholder number) groups nobody;
+- **addresses**: two persons whose records give the same residential street line
+  (standardised at ingest) and postcode live together. Every address a record gives
+  counts, not only the latest: a family's records are snapshots taken on different days
+  (a birth certificate's residence, an older Medicaid record). Shelters, PO boxes and
+  ``homeless`` are not homes, and an address or an id shared by more than
+  ``MAX_MEMBERS`` persons (a building, an institution, a placeholder number) groups
+  nobody;
 - **placements**: a service event that names a household of its agency (a foster care
   placement's home) puts the person in the household whose members' records carry that
   id, for the dates of the service, and takes them out of their own for that time; a
@@ -112,17 +114,13 @@ def build(con: duckdb.DuckDBPyConnection, run_id: str) -> HouseholdCounts:
 
 
 def _evidence(con: duckdb.DuckDBPyConnection) -> None:
-    """``hh_key``: (enterprise_id, agency, basis, key, record_key) for every id and current
-    address of a person; ``hh_edge``: the keys that group (2 to MAX_MEMBERS persons)."""
+    """``hh_key``: (enterprise_id, agency, basis, key, record_key) for every id and
+    residential address of a person's records; ``hh_edge``: the keys that group (2 to MAX_MEMBERS persons)."""
     con.execute(
         """CREATE OR REPLACE TEMP TABLE hh_record AS
         SELECT r.record_key, r.agency, i.enterprise_id, r.case_id, r.household_id,
                r.address_line, coalesce(r.zip, r.city) AS place
         FROM person_record r JOIN person_index i USING (record_key)"""
-    )
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE hh_seen AS
-        SELECT record_key, max(start_date) AS seen FROM service_event GROUP BY record_key"""
     )
     con.execute(
         """CREATE OR REPLACE TEMP TABLE hh_key AS
