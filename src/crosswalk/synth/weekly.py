@@ -212,6 +212,11 @@ def _week(
         )
     if state.events is not None:
         held = state.events
+        if "placement_household" in held.columns and "placement_household" not in new_events:
+            # A week's new episodes place no child; a closed placement keeps its home.
+            new_events = new_events.with_columns(
+                pl.lit(None, pl.Int64).alias("placement_household")
+            )
         if len(closed):
             held = held.join(
                 closed.select("agency", "event_seq"), on=["agency", "event_seq"], how="anti"
