@@ -1,7 +1,7 @@
 from datetime import date
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from crosswalk.agreement import Grant, Level, Principal, Request, decide, load_agreement
@@ -18,10 +18,10 @@ def grant_of(agency, role, purpose, elements, level, gid="R1", start=TODAY, end=
     )
 
 
-def ask(agency, role, purpose, elements, level, grants=()):
+def ask(agency, role, purpose, elements, level, grants=(), user="u"):
     return decide(
         AGREEMENT,
-        Request(Principal("u", agency, role), purpose, tuple(elements), level),
+        Request(Principal(user, agency, role), purpose, tuple(elements), level),
         at=TODAY,
         grants=grants,
     )
@@ -221,9 +221,11 @@ ORACLE = _oracle_table()
 DIRECT = {"direct_identifier", "case_identifier"}
 
 
-def oracle(agency, role, purpose, dataset_id, element, level, granted_by_request=False):
-    """(allowed, needs consent, year only) as the agreement's text says; with
+def oracle(agency, role, purpose, dataset_id, element, level, granted_by_request=False, user="u"):
+    """(allowed, needs consent, year only) as the agreement's text says for ``user``; with
     ``granted_by_request``, a grant covers the element."""
+    if role == "privacy_officer" and user not in AGREEMENT.party(agency).privacy_officers:
+        return False, False, False  # the agreement names each party's privacy officers
     dataset = AGREEMENT.dataset(dataset_id)
     cls = dataset.elements[element]
     if level == "pseudonymised" and (
@@ -260,10 +262,16 @@ PARTIES = [p.code for p in AGREEMENT.parties]
     purpose=st.sampled_from(list(AGREEMENT.purposes)),
     element=st.sampled_from(ELEMENTS),
     level=st.sampled_from(LEVELS),
+    named=st.booleans(),
 )
-def test_every_decision_matches_the_oracle(agency, role, purpose, element, level):
-    d = ask(agency, role, purpose, [element], level)
-    allowed, needs_consent, year_only = oracle(agency, role, purpose, *element, level)
+@example("cdo", "privacy_officer", "oversight", ("cdo.oversight", "audit_log"), "aggregate", False)
+@example("cdo", "privacy_officer", "oversight", ("cdo.oversight", "audit_log"), "aggregate", True)
+def test_every_decision_matches_the_oracle(agency, role, purpose, element, level, named):
+    """``named``: the user is one the agreement names among the party's privacy officers."""
+    officers = AGREEMENT.party(agency).privacy_officers
+    user = officers[0] if named and officers else "u"
+    d = ask(agency, role, purpose, [element], level, user=user)
+    allowed, needs_consent, year_only = oracle(agency, role, purpose, *element, level, user=user)
     assert d.allowed == allowed
     assert d.consent_required == ((element,) if needs_consent else ())
     assert d.year_only == ((element,) if year_only else ())
