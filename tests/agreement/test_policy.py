@@ -18,7 +18,21 @@ def grant_of(agency, role, purpose, elements, level, gid="R1", start=TODAY, end=
     )
 
 
-def ask(agency, role, purpose, elements, level, grants=(), user="u"):
+NAMES = {
+    "steward": "stewards",
+    "linkage_steward": "stewards",
+    "privacy_officer": "privacy_officers",
+}
+
+
+def named_user(agency, role):
+    """A user the agreement names for ``role`` of ``agency`` where it names them, else u."""
+    names = getattr(AGREEMENT.party(agency), NAMES[role]) if role in NAMES else []
+    return names[0] if names else "u"
+
+
+def ask(agency, role, purpose, elements, level, grants=(), user=None):
+    user = named_user(agency, role) if user is None else user
     return decide(
         AGREEMENT,
         Request(Principal(user, agency, role), purpose, tuple(elements), level),
@@ -224,8 +238,8 @@ DIRECT = {"direct_identifier", "case_identifier"}
 def oracle(agency, role, purpose, dataset_id, element, level, granted_by_request=False, user="u"):
     """(allowed, needs consent, year only) as the agreement's text says for ``user``; with
     ``granted_by_request``, a grant covers the element."""
-    if role == "privacy_officer" and user not in AGREEMENT.party(agency).privacy_officers:
-        return False, False, False  # the agreement names each party's privacy officers
+    if role in NAMES and user not in getattr(AGREEMENT.party(agency), NAMES[role]):
+        return False, False, False  # the agreement names each party's stewards and officers
     dataset = AGREEMENT.dataset(dataset_id)
     cls = dataset.elements[element]
     if level == "pseudonymised" and (
@@ -267,9 +281,8 @@ PARTIES = [p.code for p in AGREEMENT.parties]
 @example("cdo", "privacy_officer", "oversight", ("cdo.oversight", "audit_log"), "aggregate", False)
 @example("cdo", "privacy_officer", "oversight", ("cdo.oversight", "audit_log"), "aggregate", True)
 def test_every_decision_matches_the_oracle(agency, role, purpose, element, level, named):
-    """``named``: the user is one the agreement names among the party's privacy officers."""
-    officers = AGREEMENT.party(agency).privacy_officers
-    user = officers[0] if named and officers else "u"
+    """``named``: the user is one the agreement names for the role (steward, officer)."""
+    user = named_user(agency, role) if named else "u"
     d = ask(agency, role, purpose, [element], level, user=user)
     allowed, needs_consent, year_only = oracle(agency, role, purpose, *element, level, user=user)
     assert d.allowed == allowed

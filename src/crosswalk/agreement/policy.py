@@ -35,7 +35,13 @@ from typing import Any
 
 from crosswalk.agreement.model import Agreement, Level, Rule
 
-PRIVACY_OFFICER = "privacy_officer"  # a role whose holders the agreement names, party by party
+# Roles whose holders the agreement names, party by party (the list of the party that
+# names them): a principal in one of them is decided only if named there.
+NAMED_ROLES = {
+    "steward": "stewards",
+    "linkage_steward": "stewards",
+    "privacy_officer": "privacy_officers",
+}
 
 # Never at the pseudonymised level, whatever an agreement's lists say.
 ALWAYS_WITHHELD = frozenset(
@@ -189,18 +195,20 @@ def decide(
             reasons=(Reason(None, f"{request.purpose!r} is not a permitted purpose"),),
             agreement_version=agreement.version,
         )
-    if p.role == PRIVACY_OFFICER and p.user not in party.privacy_officers:
-        # The agreement names each party's privacy officers: an account an administrator
-        # gave the role is not one of them (else any administrator could make one, and
-        # read the audit log and the consent registry, who is in treatment).
+    named = NAMED_ROLES.get(p.role)
+    if named is not None and p.user not in getattr(party, named):
+        # The agreement names each party's stewards and privacy officers: an account an
+        # administrator gave such a role is not one of them (else any administrator could
+        # make one, and read the review queue's records of every agency, the audit log or
+        # the consent registry, who is in treatment).
         return Decision(
             False,
             request.level,
             reasons=(
                 Reason(
                     None,
-                    f"agreement version {agreement.version} does not name {p.user} a privacy "
-                    f"officer of {p.agency}",
+                    f"agreement version {agreement.version} does not name {p.user} among the "
+                    f"{named.replace('_', ' ')} of {p.agency}",
                 ),
             ),
             agreement_version=agreement.version,
