@@ -196,8 +196,8 @@ def engine_for(
 
         if writable:
             raise ConfigError(
-                "the Spark engine only reads: ingest and link on the DuckDB hub, then "
-                "crosswalk export-warehouse"
+                "the Spark engine is not opened for writing: ingest on the DuckDB hub, "
+                "crosswalk export-warehouse, then crosswalk link links the warehouse"
             )
         return SparkEngine(hub)
     raise ConfigError(f"{settings.ENGINE.env} is duckdb or spark, not {name!r}")

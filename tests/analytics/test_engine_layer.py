@@ -68,6 +68,7 @@ def test_an_export_commits_a_whole_snapshot_or_nothing(
         "person_index",
         "person_record",
         "review_decision",
+        "service_event",
     ]
     assert min(rows[t] for t in ("linked_event", "linked_record", "person_record")) > 0
     [entry] = AuditLog(control, secrets=tmp_path / "keys").entries()

@@ -40,10 +40,10 @@ CURRENT = "CURRENT"
 SNAPSHOTS = "snapshots"
 # The tables an export writes: the analytic tables every question reads ...
 EXPORTED = tuple(linked.TABLES)
-# ... and what linkage on Spark reads (the standardised records, the stewards'
-# decisions) and writes (the person index and the counter of enterprise ids). Reads for
+# ... and what linkage on Spark reads (the standardised records and events, the
+# stewards' decisions) and writes (the person index and the counter of enterprise ids). Reads for
 # questions never see these: a read's session holds the analytic tables only.
-LINKAGE_INPUT = ("person_record", "review_decision")
+LINKAGE_INPUT = ("person_record", "service_event", "review_decision")
 LINKAGE_OUTPUT = ("person_index", "enterprise_id_counter", "enterprise_id_retired")
 
 
@@ -183,7 +183,10 @@ def export_warehouse(
     """Write the hub's analytic tables to a new warehouse snapshot and make it current.
 
     The tables are those the questions read (``linked_event``, ``linked_record``), as
-    they stand: their live equivalent while a batch is newer than the last linkage run.
+    they stand: their live equivalent while a batch is newer than the last linkage run;
+    and those linkage on Spark reads and writes (the standardised records, the stewards'
+    decisions, the person index and its counter), so the warehouse can be linked on
+    Spark with the hub's ids kept. A hub not linked yet gives its records alone.
     The export is audited (``warehouse.export``) once committed. Returns rows per table.
 
     Example:
@@ -196,7 +199,10 @@ def export_warehouse(
     def write(staging: Path) -> dict[str, int]:
         con = stores.connect_hub(hub, read_only=True)
         try:
-            sources = linked.sources(con)
+            try:
+                sources = linked.sources(con)
+            except NotFound:  # not linked yet: the records alone, to link on Spark
+                sources = {}
             held = {
                 str(t).lower()
                 for (t,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()

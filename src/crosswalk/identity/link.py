@@ -144,6 +144,10 @@ def link(
     again; ``confirm``, if given, is shown what the run would do to enterprise ids before
     it commits (kept, merged, split, retired) and cancels it by returning False.
 
+    With ``CROSSWALK_ENGINE=spark`` (or a ``Hub`` of a ``SparkEngine``, or the engine
+    itself) the run is on Spark over the warehouse (``hub`` names it), always full:
+    ``crosswalk.identity.on_warehouse``.
+
     ``hub`` is the hub's file, or the ``Hub`` object of a process that owns it for
     writing (the service): the run then writes through its writer's cursor, reads go on
     meanwhile (they see the person index of the last run until this one commits), and
@@ -153,6 +157,20 @@ def link(
         >>> link(hub="hub.duckdb")  # doctest: +SKIP
     """
     report = progress or (lambda stage, done: None)
+    target: Any = hub
+    if isinstance(hub, str | Path | None) and settings.ENGINE.value().strip().lower() != "duckdb":
+        from crosswalk.hub import engine_for
+
+        target = engine_for(hub)  # the warehouse's engine
+    engine = getattr(target, "engine", target)
+    if hasattr(engine, "linkage"):  # an engine that links in its own store (Spark)
+        if charts is not None:
+            raise ConfigError("charts are written by a run on the hub's file")
+        from crosswalk.identity.on_warehouse import link_warehouse
+
+        return link_warehouse(
+            engine, seed=seed, run_by=run_by, control=control, secrets=secrets, progress=progress
+        )
     if not isinstance(hub, str | Path | None):
         if charts is not None:
             raise ConfigError("charts are written by a run on the hub's file, not its object")

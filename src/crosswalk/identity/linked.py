@@ -28,15 +28,21 @@ TABLES: dict[str, tuple[str, tuple[Column, ...]]] = {
 _OF_RECORDS = ("linked_record", "linked_event")
 
 
-def _select(table: str) -> str:
+def _select(table: str, index: str = "person_index") -> str:
     if table == "linked_household":
         return households.select_sql()
     source, columns = TABLES[table]
     kept = ", ".join(f"s.{c.name}" for c in columns if c.name not in ("person", "enterprise_id"))
     return (
         f"SELECT {person_number_sql('i.enterprise_id')} AS person, i.enterprise_id, {kept} "
-        f"FROM {source} s JOIN person_index i ON i.record_key = s.record_key"
+        f"FROM {source} s JOIN {index} i ON i.record_key = s.record_key"
     )
+
+
+def select_sql(table: str, index: str) -> str:
+    """The rows of the analytic ``table`` for the person index ``index`` (a relation of
+    record_key, enterprise_id), sorted by person."""
+    return f"{_select(table, index)} ORDER BY person"
 
 
 def refresh(con: duckdb.DuckDBPyConnection) -> None:

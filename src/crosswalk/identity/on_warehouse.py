@@ -29,7 +29,7 @@ from splink.internals.exceptions import SplinkException
 
 from crosswalk.audit import AuditLog, LinkageFailed, LinkageRun, LinkageStarted
 from crosswalk.errors import LinkageError, Problem
-from crosswalk.identity import model, profile
+from crosswalk.identity import linked, model, profile
 from crosswalk.identity.cluster import (
     allot_ids,
     cannot_link_sql,
@@ -73,10 +73,10 @@ def _inputs(sql: SparkSql, tables: dict[str, Path]) -> None:
             "linkage cannot proceed: the warehouse holds no person records",
             [Problem("ingest on Spark, or export a hub (crosswalk export-warehouse)")],
         )
-    for name in ("person_record", *EMPTY):
-        if name in tables:
+    for name in ("person_record", "service_event", *EMPTY):
+        if name in tables:  # service_event: the analytic tables are rebuilt only with it
             sql.session.read.parquet(str(tables[name])).createOrReplaceTempView(name)
-        else:
+        elif name in EMPTY:
             sql.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {EMPTY[name]} WHERE false")
 
 
@@ -175,11 +175,24 @@ def link_warehouse(
             ).fetchall()
         }
 
+        # The analytic tables questions read, for the new index (with the events held).
+        analytic = [t for t, (source, _) in linked.TABLES.items() if source in tables]
+        for table in analytic:
+            sql.execute(
+                f"CREATE OR REPLACE TEMP TABLE {table}_out AS "
+                + linked.select_sql(table, "person_index_out")
+            )
+        counts = {
+            table: int(sql.execute(f"SELECT count(*) FROM {table}_out").fetchall()[0][0])
+            for table in analytic
+        }
         retired = int(sql.execute("SELECT count(*) FROM retired_out").fetchall()[0][0])
 
         def write(staging: Path) -> dict[str, int]:
             sql.table("person_index_out").write.parquet(str(staging / "person_index"))
             sql.table("retired_out").write.parquet(str(staging / "enterprise_id_retired"))
+            for table in analytic:
+                sql.table(f"{table}_out").write.parquet(str(staging / table))
             counter = pa.table({"next_value": pa.array([start + new_ids], pa.int64())})
             # The model as the hub keeps it (settings and training summary, as JSON).
             saved = pa.table(
@@ -194,6 +207,7 @@ def link_warehouse(
                 str(staging / "enterprise_id_counter")
             )
             return {
+                **counts,
                 "person_index": records,
                 "enterprise_id_retired": retired,
                 "enterprise_id_counter": 1,
