@@ -64,6 +64,7 @@ def test_an_export_commits_a_whole_snapshot_or_nothing(
         "enterprise_id_counter",
         "enterprise_id_retired",
         "linked_event",
+        "linked_household",
         "linked_record",
         "person_index",
         "person_record",
