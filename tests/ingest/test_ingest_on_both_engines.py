@@ -204,4 +204,4 @@ def test_a_synthetic_state_is_loaded_the_same_on_both_engines(
     assert out["spark"][2] == out["duckdb"][2]  # the standardised records
     assert out["spark"][3] == out["duckdb"][3]  # the events
     assert out["spark"][4] == out["duckdb"][4]  # the audit entries
-    assert out["duckdb"][1] and len(out["duckdb"][2]) > 300
+    assert out["duckdb"][2] and out["duckdb"][3]  # (a state this small quarantines nothing)
