@@ -90,6 +90,26 @@ def test_researcher_gets_pseudonymised_heavy_users(state_hub: Path, control: str
     )
 
 
+def test_two_projects_cannot_join_their_extracts_on_pseudonyms(
+    state_hub: Path, control: str
+) -> None:
+    """Two researchers' projects under the same purpose, each with its own grant: were a
+    pseudonym a function of purpose and person alone, their extracts would join."""
+    q = HeavyUsers(F.model_copy(update={"programs": ROW_PROGRAMS}), limit=5)
+    extracts = []
+    for user in ("rae", "rob"):
+        researcher = Principal(user, "cdo", "researcher")
+        granted(Gate(state_hub, control), researcher, "research", q.elements)
+        extracts.append(ask_rows(q, researcher, "research", hub=state_hub, control=control))
+    first, second = (set(t.column("pseudonym").to_pylist()) for t in extracts)
+    assert extracts[0].column("programs").to_pylist() == extracts[1].column("programs").to_pylist()
+    assert len(first) == 5 and first.isdisjoint(second)
+    again = ask_rows(
+        q, Principal("rae", "cdo", "researcher"), "research", hub=state_hub, control=control
+    )
+    assert set(again.column("pseudonym").to_pylist()) == first  # stable within a project
+
+
 @dataclass(frozen=True)
 class _SecretRows(HeavyUsers):
     """A row question that tries to hand the cell-key secret to its reader."""
@@ -191,7 +211,7 @@ def test_rows_are_audited_before_they_leave(
     state_hub: Path, control: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Whatever the pseudonymising step does, the read was written to the audit log first.
-    def broken(self: object, enterprise_id: str, purpose: str) -> str:
+    def broken(self: object, enterprise_id: str, purpose: str, grant: str | None = None) -> str:
         raise RuntimeError("pseudonym key unavailable")
 
     monkeypatch.setattr(Gate, "pseudonym", broken)

@@ -70,12 +70,15 @@ class GateCore:
         with self._hub.read() as con:
             yield con
 
-    def pseudonym(self, enterprise_id: str, purpose: str) -> str:
-        """Stable within a purpose, different between purposes, never the id itself."""
+    def pseudonym(self, enterprise_id: str, purpose: str, grant: str | None = None) -> str:
+        """Stable within a purpose, different between purposes, never the id itself; under
+        a grant (an approved data request), stable within that grant alone, so that two
+        projects' extracts under the same purpose cannot be joined on their pseudonyms."""
         key = load_key(self._secrets / PSEUDONYM_KEY_FILE)
+        scope = purpose if grant is None else f"{purpose}|grant:{grant}"
         return (
             "X"
-            + hmac.new(key, f"{purpose}|{enterprise_id}".encode(), hashlib.sha256).hexdigest()[:16]
+            + hmac.new(key, f"{scope}|{enterprise_id}".encode(), hashlib.sha256).hexdigest()[:16]
         )
 
     def _record(

@@ -253,7 +253,8 @@ class Gate(Oversight, DataRequests, IdHistory):
                 elif later:
                     self._record(DeniedEvent, principal, purpose, objects, decision, 0, "denied")
                     shown_ids = [
-                        i if level == "identified" else self.pseudonym(i, purpose) for i in later
+                        i if level == "identified" else self.pseudonym(i, purpose, decision.grant)
+                        for i in later
                     ]
                     raise NotFound(
                         f"person {asked!r} was retired: its records are now in "
@@ -275,11 +276,15 @@ class Gate(Oversight, DataRequests, IdHistory):
             notices.append(REDISCLOSURE_NOTICE)
         self._record(DataRead, principal, purpose, objects, decision, len(records) + len(events))
         shown_person = (
-            enterprise_id if level == "identified" else self.pseudonym(enterprise_id, purpose)
+            enterprise_id
+            if level == "identified"
+            else self.pseudonym(enterprise_id, purpose, decision.grant)
         )
         followed = None
         if asked != enterprise_id:
-            followed = asked if level == "identified" else self.pseudonym(asked, purpose)
+            followed = (
+                asked if level == "identified" else self.pseudonym(asked, purpose, decision.grant)
+            )
             notices.insert(0, f"{followed} was retired (merged): shown is {shown_person}")
         return PersonAnswer(shown_person, records, events, decision, notices, followed)
 
@@ -499,7 +504,9 @@ class Gate(Oversight, DataRequests, IdHistory):
         if level == "pseudonymised":
             ids = table.column("enterprise_id").to_pylist()
             table = table.drop(["enterprise_id"]).add_column(
-                0, "pseudonym", pa.array([self.pseudonym(i, purpose) for i in ids], pa.string())
+                0,
+                "pseudonym",
+                pa.array([self.pseudonym(i, purpose, decision.grant) for i in ids], pa.string()),
             )
         return table
 
