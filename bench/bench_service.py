@@ -99,6 +99,7 @@ def linked_hub(people: int) -> Path:
     root = cache_root() / f"service-{people}"
     hub = root / "hub.duckdb"
     if hub.exists():
+        _migrated(hub)  # a hub kept from an earlier version gets the newest hub tables
         return hub
     root.mkdir(parents=True, exist_ok=True)
     building = root / "building"
@@ -115,6 +116,20 @@ def linked_hub(people: int) -> Path:
     (building / "hub.duckdb").rename(hub)
     shutil.rmtree(building, ignore_errors=True)
     return hub
+
+
+def _migrated(hub: Path) -> None:
+    import duckdb
+
+    from crosswalk.identity import store
+    from crosswalk.ingest import hub as ingest_hub
+
+    con = duckdb.connect(str(hub))
+    try:
+        ingest_hub.migrate(con)
+        store.migrate(con)
+    finally:
+        con.close()
 
 
 def _free_port() -> int:

@@ -34,7 +34,7 @@ def test_a_slow_question_gets_a_problem_and_frees_the_worker(service, monkeypatc
     s = service
     s.hub.limit_reads(0.3)
 
-    def slow_person(con, enterprise_id):
+    def slow_person(con, enterprise_id, links=True):
         con.execute(SLOW).fetchall()
 
     monkeypatch.setattr("crosswalk.access.gate.person_records", slow_person)

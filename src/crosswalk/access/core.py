@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -137,7 +139,35 @@ def decide_request(hub: Hub, agreement: Agreement, request: Request, today: date
         if request.purpose in r.purposes and request.principal.role in r.roles
     ):
         grants = hub.requests.active_grants(request.principal, request.purpose, today)
-    return decide(agreement, request, at=today, grants=grants)
+    return _decided(agreement, request, today, tuple(grants))
+
+
+_DECISIONS: OrderedDict[tuple[int, Request, date, tuple[Grant, ...]], tuple[Agreement, Decision]]
+_DECISIONS = OrderedDict()
+_DECISIONS_KEPT = 1024
+_DECISIONS_LOCK = threading.Lock()
+
+
+def _decided(
+    agreement: Agreement, request: Request, today: date, grants: tuple[Grant, ...]
+) -> Decision:
+    """``decide()``, remembered: it is a pure function of the agreement version, the
+    request, the day and the grants in force, all part of the key (the grants are read
+    afresh for every request, so a revocation still counts from the next one), and the
+    service asks the same few requests again and again (every caseworker's lookup is one
+    request of the same elements)."""
+    key = (id(agreement), request, today, grants)
+    with _DECISIONS_LOCK:
+        kept = _DECISIONS.get(key)
+        if kept is not None and kept[0] is agreement:
+            _DECISIONS.move_to_end(key)
+            return kept[1]
+    decision = decide(agreement, request, at=today, grants=grants)
+    with _DECISIONS_LOCK:
+        _DECISIONS[key] = (agreement, decision)  # the agreement kept: its id stays its own
+        while len(_DECISIONS) > _DECISIONS_KEPT:
+            _DECISIONS.popitem(last=False)
+    return decision
 
 
 def record(

@@ -241,7 +241,7 @@ class Gate(Oversight, DataRequests, IdHistory):
         asked = enterprise_id
         with self._read() as con:
             try:
-                view = person_records(con, enterprise_id)
+                view = person_records(con, enterprise_id, links=False)
             except NotFound:
                 view = PersonView(enterprise_id, [])
                 # A retired id is followed to the person its records are in now.
@@ -249,7 +249,7 @@ class Gate(Oversight, DataRequests, IdHistory):
                 if len(later) == 1:
                     enterprise_id = later[0]
                     objects["enterprise_ids"] = [asked, enterprise_id]
-                    view = person_records(con, enterprise_id)
+                    view = person_records(con, enterprise_id, links=False)
                 elif later:
                     self._record(DeniedEvent, principal, purpose, objects, decision, 0, "denied")
                     shown_ids = [
@@ -302,13 +302,15 @@ class Gate(Oversight, DataRequests, IdHistory):
         year_only = set(decision.year_only)
         # Datasets granted only for persons whose consent covers this disclosure: withheld
         # whole for a person without one (even a county would show that the record exists).
-        needs_consent = {
-            d
-            for d, _ in decision.consent_required
-            if not self._consents.consenting(
-                [view.enterprise_id], d.split(".")[0], principal.agency, purpose, today
-            )
-        }
+        consent_datasets = {d for d, _ in decision.consent_required}
+        consented = self._consents.consented_by(
+            view.enterprise_id,
+            {d.split(".")[0] for d in consent_datasets},
+            principal.agency,
+            purpose,
+            today,
+        )
+        needs_consent = {d for d in consent_datasets if d.split(".")[0] not in consented}
         # An agency's rows go out only where some of its substantive data may: rows showing
         # nothing but a county or a birth date would still reveal that the person is its
         # client. A service goes out only with something substantive of it (no blank rows).

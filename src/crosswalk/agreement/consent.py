@@ -8,6 +8,7 @@ expires or is revoked.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -124,3 +125,22 @@ class ConsentRegistry:
                 )
             ).mappings()
             return {r["enterprise_id"] for r in rows if Consent(**r).valid_on(on)}
+
+    def consented_by(
+        self, enterprise_id: str, disclosers: Iterable[str], recipient: str, purpose: str, on: date
+    ) -> set[str]:
+        """Of these disclosing agencies, those whose disclosure of this person's records to
+        ``recipient`` for ``purpose`` a valid consent covers on ``on`` (one query for all)."""
+        wanted = set(disclosers)
+        if not wanted:
+            return set()
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(consent_table).where(
+                    consent_table.c.enterprise_id == enterprise_id,
+                    consent_table.c.discloser.in_(sorted(wanted)),
+                    consent_table.c.recipient == recipient,
+                    consent_table.c.purpose == purpose,
+                )
+            ).mappings()
+            return {r["discloser"] for r in rows if Consent(**r).valid_on(on)}

@@ -29,7 +29,7 @@ answer uses one grant: elements of two grants are never combined in one decision
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any
 
@@ -147,7 +147,11 @@ class Decision:
     grant: str | None = None  # the grant (an approved data request) the decision used
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Every field, the reasons as dicts (as ``dataclasses.asdict`` gives them, without
+        its deep copy of every element pair: this is in every read's audit entry)."""
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["reasons"] = tuple({"clause": r.clause, "text": r.text} for r in self.reasons)
+        return out
 
 
 def _in_force(rule: Rule, at: date) -> bool:

@@ -3,6 +3,7 @@ later effective date; the version in force on a day is the latest that had start
 
 from __future__ import annotations
 
+import weakref
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -26,9 +27,16 @@ agreement_version = sa.Table(
 )
 
 
+_READY: weakref.WeakSet[sa.Engine] = weakref.WeakSet()
+"""Engines whose control plane has the version table already (checked once per engine:
+the gate reads the version in force on every request)."""
+
+
 def _engine(control: str | sa.Engine | None) -> sa.Engine:
     engine = control if isinstance(control, sa.Engine) else stores.control_engine(control)
-    metadata.create_all(engine)
+    if engine not in _READY:
+        metadata.create_all(engine)
+        _READY.add(engine)
     return engine
 
 

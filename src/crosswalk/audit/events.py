@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
 
@@ -24,7 +24,9 @@ class AuditEvent:
     outcome: str = "ok"  # ok | denied | failed
 
     def payload(self) -> dict[str, Any]:
-        body = asdict(self)
+        """The entry's body: every field and the action. Its values are the event's own
+        (not copies: the log serialises the body at once, on every read through the gate)."""
+        body = {f.name: getattr(self, f.name) for f in fields(self)}
         body["action"] = self.action
         return body
 

@@ -13,7 +13,11 @@ has been written since, once a checkpoint is older than the schedule allows.
 
 Appends are serialised (SQLite: ``BEGIN IMMEDIATE`` with a busy timeout and retries;
 PostgreSQL: a transaction-scoped advisory lock), so concurrent writers queue instead of
-being refused.
+being refused. Within one process the entries of threads that queue while an append is
+being committed are committed together, in the order they queued, in the next
+transaction (a group commit: one commit, so one wait for the disk, for all of them);
+each ``record`` still returns only once its own entry is committed, and raises if that
+transaction failed, so no caller ever goes on with an entry that is not in the log.
 """
 
 from __future__ import annotations
@@ -22,9 +26,10 @@ import contextlib
 import hashlib
 import json
 import sqlite3
+import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -150,6 +155,11 @@ class AuditLog:
         self._last_checkpoint: float | None = None  # when the newest was signed (epoch s)
         self._opened = time.time()
         self._key: SigningKey | None = None
+        # Group commit: entries wait in ``_queued`` (in arrival order) while a batch is
+        # being committed; whoever next holds ``_committing`` commits all that wait.
+        self._committing = threading.Lock()
+        self._queue_lock = threading.Lock()
+        self._queued: list[_Queued] = []
         self._open()
 
     def _open(self) -> None:
@@ -216,21 +226,55 @@ class AuditLog:
         return self._write(cp)
 
     def _record(self, event: AuditEvent) -> tuple[int, str]:
+        """Append one entry and wait until it is committed (with whatever entries other
+        threads queued meanwhile, in the order they queued); its (seq, hash)."""
         key = self._signing_key()
-        body = _canonical(event.payload())
+        mine = _Queued(_canonical(event.payload()))
+        with self._queue_lock:
+            self._queued.append(mine)
+        with self._committing:
+            if not mine.done:
+                # Not committed by the batch before: this thread commits every entry
+                # waiting now, its own among them (it queued before taking the lock).
+                with self._queue_lock:
+                    batch, self._queued = self._queued, []
+                self._commit(key, batch)
+        if mine.error is not None:
+            raise mine.error
+        assert mine.committed is not None
+        return mine.committed
+
+    def _commit(self, key: SigningKey, batch: list[_Queued]) -> None:
+        """Append ``batch`` in one transaction; every entry of it is marked committed, or
+        every one failed (nothing of it was written)."""
         deadline = time.monotonic() + APPEND_DEADLINE_S
+        error: AuditUnavailable | None = None
         while True:
             try:
-                return self._append(key, body)
+                committed = self._append(key, [q.body for q in batch])
+                break
             except sa.exc.OperationalError as e:
                 if not _is_busy(e) or time.monotonic() > deadline:
-                    raise AuditUnavailable(
+                    error = AuditUnavailable(
                         f"the audit log cannot be written: {str(e).splitlines()[0]}"
-                    ) from None
+                    )
+                    break
             except sa.exc.SQLAlchemyError as e:
-                raise AuditUnavailable(
+                error = AuditUnavailable(
                     f"the audit log cannot be written: {str(e).splitlines()[0]}"
-                ) from None
+                )
+                break
+            except BaseException as e:
+                error = AuditUnavailable(f"the audit log cannot be written: {e}")
+                for q in batch:
+                    q.fail(error)
+                raise
+        for i, q in enumerate(batch):
+            if error is None:
+                q.committed = committed[i]
+                q.done = True
+            else:
+                q.fail(error)
 
     def record_committed(self, event: AuditEvent) -> int:
         """Record the outcome of a run that changed the hub, then write a checkpoint.
@@ -248,7 +292,8 @@ class AuditLog:
         with contextlib.suppress(AuditUnavailable):
             self.record(event)
 
-    def _append(self, key: SigningKey, body: str) -> tuple[int, str]:
+    def _append(self, key: SigningKey, bodies: list[str]) -> list[tuple[int, str]]:
+        """Chain, sign and insert ``bodies`` in one transaction, in their order."""
         with self.engine.connect() as conn:
             _lock_for_append(conn)
             last = conn.execute(
@@ -256,21 +301,25 @@ class AuditLog:
                 .order_by(audit_entry.c.seq.desc())
                 .limit(1)
             ).first()
-            seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
-            fields = json.loads(body)
-            entry: dict[str, Any] = {
-                "seq": seq,
-                # Taken under the lock, so times never run backwards along the chain.
-                "at": datetime.now(UTC).isoformat(timespec="microseconds"),
-                **{k: fields.get(k) for k in MIRRORED},
-                "body": body,
-                "prev_hash": prev,
-            }
-            entry["hash"] = entry_hash(entry)
-            entry["signature"] = key.sign(_signed_message(entry["hash"]))
-            conn.execute(audit_entry.insert().values(**entry))
+            seq, prev = (last[0], last[1]) if last else (0, GENESIS)
+            entries: list[dict[str, Any]] = []
+            for body in bodies:
+                seq += 1
+                fields = json.loads(body)
+                entry: dict[str, Any] = {
+                    "seq": seq,
+                    # Taken under the lock, so times never run backwards along the chain.
+                    "at": datetime.now(UTC).isoformat(timespec="microseconds"),
+                    **{k: fields.get(k) for k in MIRRORED},
+                    "body": body,
+                    "prev_hash": prev,
+                }
+                entry["hash"] = prev = entry_hash(entry)
+                entry["signature"] = key.sign(_signed_message(entry["hash"]))
+                entries.append(entry)
+            conn.execute(audit_entry.insert(), entries)
             conn.commit()
-        return seq, entry["hash"]
+        return [(e["seq"], e["hash"]) for e in entries]
 
     def checkpoint(self) -> Checkpoint:
         """A signed head of the log as it is now (count, head hash, time)."""
@@ -510,6 +559,20 @@ def _age(at: str) -> str:
 
 def _checkpoint_folder(url: sa.URL, explicit: str | Path | None) -> Path | None:
     return checkpoints.default_folder(url, explicit)
+
+
+@dataclass
+class _Queued:
+    """An entry waiting for its transaction: its body, then its (seq, hash) or error."""
+
+    body: str
+    done: bool = False
+    committed: tuple[int, str] | None = None
+    error: AuditUnavailable | None = field(default=None)
+
+    def fail(self, error: AuditUnavailable) -> None:
+        self.error = error
+        self.done = True
 
 
 def _lock_for_append(conn: sa.Connection) -> None:

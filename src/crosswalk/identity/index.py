@@ -46,16 +46,33 @@ RECORD_ELEMENTS = (
 _RECORD_COLUMNS = ("record_key", "agency", *RECORD_ELEMENTS, "batch_id")
 
 
-def person_records(con: duckdb.DuckDBPyConnection, enterprise_id: str) -> PersonView:
-    """All agency records of one enterprise person id, their service events, and the links
-    that joined the records. Only the gate (``crosswalk.access``) calls this: it decides,
-    audits and transforms before anything reaches a reader."""
-    cols = ", ".join(f"r.{c}" for c in _RECORD_COLUMNS)
-    rows = con.execute(
-        f"""SELECT {cols} FROM person_index i JOIN person_record r USING (record_key)
-        WHERE i.enterprise_id = ? ORDER BY r.agency, r.source_record_id""",
-        [enterprise_id],
-    ).fetchall()
+def person_records(
+    con: duckdb.DuckDBPyConnection, enterprise_id: str, links: bool = True
+) -> PersonView:
+    """All agency records of one enterprise person id, their service events, and (with
+    ``links``) the links that joined the records. Only the gate (``crosswalk.access``)
+    calls this: it decides, audits and transforms before anything reaches a reader.
+
+    Each step is a lookup by key (the hub indexes the enterprise id and the record keys),
+    with the keys as a list of bound parameters, so a person's view reads a few rows
+    however large the hub is."""
+    keys = [
+        k
+        for (k,) in con.execute(
+            "SELECT record_key FROM person_index WHERE enterprise_id = ?", [enterprise_id]
+        ).fetchall()
+    ]
+    marks = ", ".join("?" for _ in keys)
+    cols = ", ".join(_RECORD_COLUMNS)
+    rows = (
+        con.execute(
+            f"""SELECT {cols} FROM person_record WHERE record_key IN ({marks})
+            ORDER BY agency, source_record_id""",
+            keys,
+        ).fetchall()
+        if keys
+        else []
+    )
     if not rows:
         retired = con.execute(
             "SELECT merged_into FROM enterprise_id_retired WHERE enterprise_id = ?", [enterprise_id]
@@ -63,12 +80,17 @@ def person_records(con: duckdb.DuckDBPyConnection, enterprise_id: str) -> Person
         hint = f"; it was merged into {retired[0][0]}" if retired else ""
         raise NotFound(f"no person {enterprise_id!r} in the person index{hint}")
     records = [dict(zip(_RECORD_COLUMNS, r, strict=True)) for r in rows]
-    keys = [r["record_key"] for r in records]
     events = con.execute(
         f"""SELECT record_key, agency, {", ".join(EVENT_ELEMENTS)} FROM service_event
-        WHERE record_key IN (SELECT unnest(?)) ORDER BY start_date, agency""",
-        [keys],
+        WHERE record_key IN ({marks}) ORDER BY start_date, agency""",
+        keys,
     ).fetchall()
+    event_rows = [
+        dict(zip(("record_key", "agency", *EVENT_ELEMENTS), e, strict=True)) for e in events
+    ]
+    if not links:
+        return PersonView(enterprise_id, records, [], event_rows)
+    keys = [r["record_key"] for r in records]
     # The pairs accepted as they stand, each from the run that scored it last (a hub
     # linked before incremental runs: those of its last run).
     current = (
@@ -77,7 +99,7 @@ def person_records(con: duckdb.DuckDBPyConnection, enterprise_id: str) -> Person
         else "WHERE e.run_id = (SELECT max_by(run_id, started_at) FROM link_run"
         " WHERE finished_at IS NOT NULL)"
     )
-    links = con.execute(
+    found = con.execute(
         f"""SELECT * FROM (
             SELECT e.record_key_l, e.record_key_r, e.match_weight, e.match_probability, e.fields,
                    e.accepted FROM link_evidence e {current})
@@ -96,9 +118,9 @@ def person_records(con: duckdb.DuckDBPyConnection, enterprise_id: str) -> Person
                 "match_probability": p,
                 "fields": json.loads(f),
             }
-            for a, b, w, p, f, _ in links
+            for a, b, w, p, f, _ in found
         ],
-        [dict(zip(("record_key", "agency", *EVENT_ELEMENTS), e, strict=True)) for e in events],
+        event_rows,
     )
 
 

@@ -43,6 +43,8 @@ MIGRATIONS: tuple[str, ...] = (
     + ";\nCREATE TABLE IF NOT EXISTS linked_batch (batch_id VARCHAR)",
     # Why a steward decided a review pair.
     "ALTER TABLE review_decision ADD COLUMN IF NOT EXISTS note VARCHAR",
+    # A person's view finds the person's records by enterprise id (a point lookup).
+    "CREATE INDEX IF NOT EXISTS person_index_enterprise ON person_index (enterprise_id)",
 )
 
 

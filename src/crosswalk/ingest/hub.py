@@ -103,6 +103,10 @@ MIGRATIONS: tuple[str, ...] = (
     _add_columns("service_event", SERVICE_EVENT, _ADDED_IN_6)
     + ";\n"
     + _add_columns("service_event_version", SERVICE_EVENT, _ADDED_IN_6),
+    # 7: a person's view reads a few records and their events by key, many times a second
+    # through the service: point lookups, not scans of every record and event.
+    """CREATE INDEX IF NOT EXISTS person_record_key ON person_record (record_key);
+    CREATE INDEX IF NOT EXISTS service_event_record ON service_event (record_key)""",
 )
 
 

@@ -19,7 +19,7 @@ import duckdb
 import pyarrow as pa
 
 from crosswalk.errors import InputFileError, Problem
-from crosswalk.ingest.mapping import TABLE_NAME, FileSpec
+from crosswalk.ingest.mapping import RESERVED_COLUMNS, TABLE_NAME, FileSpec
 
 _CHUNK = 1 << 20
 
@@ -128,10 +128,12 @@ def _read(con: duckdb.DuckDBPyConnection, table: str, source: str, spec: FileSpe
                 raise _fail(
                     source, f"not a readable Parquet file ({type(e).__name__}): {e}"
                 ) from None
+            _check_header(source, _columns(con, table, numbered=False))
             dates = _date_columns(con, table)
             _add_row_numbers(con, table)
             return Extract(_columns(con, table), dates)
         arrow, dates = _read_xlsx(path, spec)
+    _check_header(source, arrow.column_names)
     con.register("_arrow_in", arrow)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM _arrow_in")
     con.unregister("_arrow_in")
@@ -354,8 +356,16 @@ def _check_header(source: str, names: list[str]) -> None:
         )
         for n in dupes
     ]
-    if "_row" in names:
-        problems.append(Problem("column name '_row' is reserved", file=source, row=0, field="_row"))
+    problems += [
+        Problem(
+            f"column name {n!r} is reserved by the reader (rename the column in the file)",
+            file=source,
+            row=0,
+            field=n,
+        )
+        for n in RESERVED_COLUMNS
+        if n in names
+    ]
     if problems:
         raise InputFileError(
             f"cannot read {source}: the header has duplicate or reserved names", problems
@@ -485,6 +495,7 @@ def _add_row_numbers(con: duckdb.DuckDBPyConnection, table: str) -> None:
     con.execute(f"ALTER TABLE {table}_n RENAME TO {table}")
 
 
-def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+def _columns(con: duckdb.DuckDBPyConnection, table: str, numbered: bool = True) -> list[str]:
+    """The file's columns (``numbered``: less the row number the reader added)."""
     rows = con.execute(f"SELECT name FROM pragma_table_info('{table}')").fetchall()
-    return [r[0] for r in rows if r[0] != "_row"]
+    return [r[0] for r in rows if not numbered or r[0] != "_row"]
