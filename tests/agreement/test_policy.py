@@ -307,18 +307,28 @@ def test_every_decision_with_a_grant_matches_the_oracle(
     """A grant of this principal and purpose, covering the element or not, at some level,
     in force today or not (``days`` from today: its period is that day alone)."""
     day = date.fromordinal(TODAY.toordinal() + days)
+    user = named_user(agency, role)
     other = ("hfs.events", "amount") if element != ("hfs.events", "amount") else ELEMENTS[0]
     grant = grant_of(
-        agency, role, purpose, [element if covers else other], grant_level, start=day, end=day
+        agency,
+        role,
+        purpose,
+        [element if covers else other],
+        grant_level,
+        start=day,
+        end=day,
+        user=user,
     )
-    d = ask(agency, role, purpose, [element], level, [grant])
+    d = ask(agency, role, purpose, [element], level, [grant], user=user)
     serves = covers and days == 0 and Level[grant_level] >= Level[level]
-    allowed, needs_consent, year_only = oracle(agency, role, purpose, *element, level, serves)
+    allowed, needs_consent, year_only = oracle(
+        agency, role, purpose, *element, level, serves, user=user
+    )
     assert d.allowed == allowed
     assert d.consent_required == ((element,) if needs_consent else ())
     assert d.year_only == ((element,) if year_only else ())
     assert (d.grant is not None) == (
-        allowed and not oracle(agency, role, purpose, *element, level)[0]
+        allowed and not oracle(agency, role, purpose, *element, level, user=user)[0]
     )
 
 
