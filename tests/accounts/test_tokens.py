@@ -143,3 +143,25 @@ def test_an_administrator_makes_no_token_for_another_account_and_none_wider_than
         ana.create_token(fran, "fran", scopes=["admin", "data"])
     assert [t.scopes for t in ana.tokens(OPERATOR, "fcs.steward")] == []
     assert ("token.change", "fran", "denied") in actions(ana)
+
+
+def test_a_token_made_with_a_session_dies_with_it(ana):
+    """A stolen session cookie must not become a token that outlives the session: a token
+    made with another expires no later than it, and is revoked with it (signing out)."""
+    session, session_secret = ana.sign_in("ana", PASSWORD)
+    maker = ana.authenticate(session_secret).actor
+    child, child_secret = ana.create_token(maker, "ana", days=365)
+    assert child.expires_at <= session.expires_at
+    grandchild, grandchild_secret = ana.create_token(
+        ana.authenticate(child_secret).actor, "ana", days=30
+    )
+    kept, kept_secret = ana.create_token(OPERATOR, "ana", days=30)  # made apart from it
+    ana.revoke_token(maker, session.token_id)  # signing out
+    for secret in (session_secret, child_secret, grandchild_secret):
+        with pytest.raises(Unauthenticated):
+            ana.authenticate(secret)
+    assert ana.authenticate(kept_secret).token.token_id == kept.token_id
+    [revoked] = [
+        e for e in ana.audit.entries() if session.token_id in e["body"] and "revoked" in e["body"]
+    ][:1]
+    assert child.token_id in revoked["body"] and grandchild.token_id in revoked["body"]

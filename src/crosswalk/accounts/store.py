@@ -93,6 +93,8 @@ class Actor:
     roles: frozenset[str]
     scopes: frozenset[str] = frozenset(SCOPES)
     operator: bool = False
+    token_id: str | None = None  # the token it authenticated with, if any
+    token_expires: str | None = None  # and when that token expires
 
     @classmethod
     def host_operator(cls) -> Actor:
@@ -122,6 +124,8 @@ class Caller:
             self.account.agency,
             frozenset(self.account.roles),
             frozenset(self.token.scopes),
+            token_id=self.token.token_id,
+            token_expires=self.token.expires_at,
         )
 
     def has(self, role: str) -> bool:
@@ -433,14 +437,12 @@ class Accounts:
     ) -> tuple[Token, str]:
         token_id, secret, digest = credentials.new_token()
         made = now()
-        token = Token(
-            token_id,
-            username,
-            tuple(scopes),
-            label[:128],
-            _iso(made),
-            _iso(made + lifetime),
-        )
+        expires = _iso(made + lifetime)
+        if not actor.operator and actor.token_expires is not None:
+            # A token outlives neither the token it was made with nor, through
+            # ``made_with``, its revocation: a stolen session makes nothing that lasts.
+            expires = min(expires, actor.token_expires)
+        token = Token(token_id, username, tuple(scopes), label[:128], _iso(made), expires)
         with self.engine.begin() as conn:
             conn.execute(
                 api_token.insert().values(
@@ -452,13 +454,15 @@ class Accounts:
                     created_at=token.created_at,
                     created_by=actor.user,
                     expires_at=token.expires_at,
+                    made_with=None if actor.operator else actor.token_id,
                 )
             )
         self._audit_token(actor, {**objects, "token": token_id, "expires_at": token.expires_at})
         return token, secret
 
     def revoke_token(self, actor: Actor, token_id: str) -> Token:
-        """Revoke a token (its owner or its account's administrator); at once."""
+        """Revoke a token (its owner or its account's administrator) and every token made
+        with it, and made with those, in turn; at once."""
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(api_token).where(api_token.c.token_id == token_id)).first()
         if row is None:
@@ -468,13 +472,25 @@ class Accounts:
         if actor.user != row.username and not actor.may_administer(target.agency):
             self._audit_token(actor, objects, "denied")
             raise NotFound(f"no token {token_id!r}")  # another agency's token is not there
+        at = _iso(now())
+        made: list[str] = []
         with self.engine.begin() as conn:
-            conn.execute(
-                api_token.update()
-                .where(api_token.c.token_id == token_id, api_token.c.revoked_at.is_(None))
-                .values(revoked_at=_iso(now()))
-            )
-        self._audit_token(actor, objects)
+            wave = [token_id]
+            while wave:
+                conn.execute(
+                    api_token.update()
+                    .where(api_token.c.token_id.in_(wave), api_token.c.revoked_at.is_(None))
+                    .values(revoked_at=at)
+                )
+                wave = list(
+                    conn.execute(
+                        sa.select(api_token.c.token_id).where(
+                            api_token.c.made_with.in_(wave), api_token.c.revoked_at.is_(None)
+                        )
+                    ).scalars()
+                )
+                made += wave
+        self._audit_token(actor, {**objects, "made_with_it": made} if made else objects)
         with self.engine.connect() as conn:
             return _token(
                 conn.execute(sa.select(api_token).where(api_token.c.token_id == token_id)).one()

@@ -43,6 +43,9 @@ api_token = sa.Table(
     sa.Column("created_by", sa.String(128), nullable=False),
     sa.Column("expires_at", sa.String(32), nullable=False),
     sa.Column("revoked_at", sa.String(32)),
+    # The token its maker authenticated with (None: made by the host operator or a
+    # sign-in): revoking that token revokes this one too.
+    sa.Column("made_with", sa.String(16), index=True),
 )
 
 sign_in_attempt = sa.Table(
