@@ -315,3 +315,49 @@ def test_a_linkage_steward_reads_the_accuracy(visit, web_hub, monkeypatch):
     page.wait_for_url(re.compile(r"/ui/linkage/accuracy"))
     assert "pairwise F1" in page.inner_text("main")
     v.check("linkage-accuracy")
+
+
+def test_a_steward_uploads_an_extract_and_sees_its_quarantine(
+    browser, owning_ui, web_hub, shots, tmp_path
+):
+    """The upload form in the browser: a job followed to its end, then its batch's
+    quarantine with the row, field and rule (a service writing its own copy of the hub)."""
+    clients = web_hub.parent / "state" / "agencies" / "fcs" / "clients.csv"
+    rows = list(csv.reader(io.StringIO(clients.read_text())))[:6]
+    for n, row in enumerate(rows[1:], start=1):
+        row[rows[0].index("Client ID")] = f"WEB{n:05d}"  # new clients, not the loaded ones
+    rows[1][rows[0].index("Client ID")] = ""  # quarantined: no id
+    extract = tmp_path / "clients-fix.csv"
+    with extract.open("w", newline="") as f:
+        csv.writer(f).writerows(rows)
+    with LiveServer(owning_ui.app) as server:
+        v = Visit(browser, server, "fcs.steward", shots)
+        page = v.go("/ui/batches")
+        page.set_input_files("#files", str(extract))
+        page.locator('form[action="/ui/batches/upload"] button[type=submit]').click()
+        page.wait_for_selector("text=5 rows read, 4 accepted, 1 quarantined", timeout=120_000)
+        v.check("upload-job")
+        page.locator('main a[href^="/ui/batches/B"]').first.click()
+        page.wait_for_selector("text=Quarantine of batch")
+        assert page.locator("main tbody tr").count() == 1
+        assert page.locator("main tbody", has_text="clients-fix.csv").count() == 1
+        v.check("upload-quarantine")
+        v.close()
+
+
+def test_a_linkage_steward_decides_a_pair_with_a_key(browser, owning_ui, shots):
+    """Review in the browser: the key n records "not the same person" for the pair shown
+    (a service writing its own copy of the hub), and the queue moves on."""
+    with LiveServer(owning_ui.app) as server:
+        v = Visit(browser, server, "cdo.linkage", shots)
+        page = v.go("/ui/linkage")
+        heading = page.locator("#queue").inner_text()
+        pair = [page.locator(f'input[name="record_{s}"]').get_attribute("value") for s in "ab"]
+        page.locator("details summary").first.click()
+        page.keyboard.press("n")
+        page.wait_for_selector("text=Recorded:")
+        notice = page.locator("p.notice").inner_text()
+        assert pair[0] in notice and pair[1] in notice and "not the same person" in notice
+        assert page.locator("#queue").inner_text() != heading
+        v.check("review-decided")
+        v.close()
