@@ -137,3 +137,35 @@ def test_a_symmetric_key_others_can_read_is_refused(tmp_path, name):
     path.chmod(0o644)
     with pytest.raises(ConfigError, match="chmod 600"):
         load_key(path)
+
+
+def _first_uses(path, threads=8):
+    """``load_key(path)`` by ``threads`` threads at once: (keys, errors)."""
+    import threading
+
+    start = threading.Barrier(threads)
+    keys, errors = [], []
+
+    def first_use():
+        start.wait()
+        try:
+            keys.append(load_key(path))
+        except Exception as e:
+            errors.append(e)
+
+    running = [threading.Thread(target=first_use) for _ in range(threads)]
+    for t in running:
+        t.start()
+    for t in running:
+        t.join()
+    return keys, errors
+
+
+def test_threads_creating_a_key_at_once_all_get_the_one_key(tmp_path):
+    """The service's threads may each be first to need the cell key: one key is made,
+    every thread reads it, and none fails on another's file written aside."""
+    for round_ in range(10):
+        path = tmp_path / f"secrets{round_}" / "cell-key.key"
+        keys, errors = _first_uses(path)
+        assert errors == [] and len(set(keys)) == 1 and len(keys) == 8
+        assert [p.name for p in path.parent.iterdir()] == ["cell-key.key"]  # nothing aside

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -91,9 +92,11 @@ def write(folder: Path, checkpoint: Checkpoint) -> Path:
     # Named by count and head: a history rewritten later adds its own files beside these
     # rather than replacing them.
     path = folder / f"{checkpoint.count:012d}-{checkpoint.head[:16]}.json"
-    tmp = folder / f".{path.name}.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps(checkpoint.to_dict(), indent=2) + "\n")
-    tmp.replace(path)
+    # Each writer's file aside has a name of its own (two threads may write one checkpoint).
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    with os.fdopen(fd, "w") as f:
+        f.write(json.dumps(checkpoint.to_dict(), indent=2) + "\n")
+    Path(name).replace(path)
     return path
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -134,12 +135,13 @@ def _owner_only(path: Path) -> None:
 
 def _create_whole(path: Path, data: bytes) -> None:
     """Create an owner-only file, written aside then linked into place: a concurrent
-    first use sees either no file or a whole one, and the first link wins."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
+    first use (another process, or another thread of this one) sees either no file or a
+    whole one, and the first link wins. Each writer's file aside has a name of its own."""
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = Path(name)
     try:
+        with os.fdopen(fd, "wb") as f:  # mkstemp makes it 0600
+            f.write(data)
         os.link(tmp, path)
     except FileExistsError:
         pass
