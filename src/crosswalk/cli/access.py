@@ -57,8 +57,9 @@ def family(
     hub: HubOption = None,
     control: Control = None,
 ) -> None:
-    """Show the household a person belonged to on a day, and each member's services across
-    agencies, as the agreement allows (memberships only from agencies you may see).
+    """Show a person's household on a day and each member's services across agencies.
+
+    As the agreement allows: memberships come only from agencies you may see.
 
     Example: CROSSWALK_TOKEN=$(cat demo-out/tokens/caseworker) crosswalk family P0000000042 --on 2020-06-30 --purpose care_coordination
     """
