@@ -30,7 +30,9 @@ from crosswalk.service.schemas import (
 
 router = APIRouter()
 Admin = Annotated[Caller, Depends(needs(ADMINISTRATOR, scope="admin"))]
-Offset = Annotated[int, Query(ge=0)]
+# A page starts at most this far in: beyond it a database cannot take the number.
+MAX_OFFSET = 1_000_000_000
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 
 

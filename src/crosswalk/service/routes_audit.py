@@ -36,7 +36,7 @@ def search(
     ] = None,
     since: Annotated[date | None, Query(description="Entries on or after this day.")] = None,
     until: Annotated[date | None, Query(description="Entries on or before this day.")] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page[AuditEntryOut]:
     """Entries oldest first, filtered by the fields given, for the privacy officers whose

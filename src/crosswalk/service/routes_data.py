@@ -41,7 +41,7 @@ from crosswalk.service.schemas import (
 )
 
 router = APIRouter()
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=1_000_000_000)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Data = Annotated[Caller, Depends(needs(scope="data"))]
 

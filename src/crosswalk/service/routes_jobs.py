@@ -53,7 +53,7 @@ LINKAGE_STEWARD = "linkage_steward"
 Data = Annotated[Caller, Depends(needs(scope="data"))]
 Steward = Annotated[Caller, Depends(needs(STEWARD, scope="data"))]
 Linker = Annotated[Caller, Depends(needs(LINKAGE_STEWARD, STEWARD, scope="data"))]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=1_000_000_000)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 MAX_FILES = 8
 SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".xlsx")

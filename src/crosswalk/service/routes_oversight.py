@@ -24,7 +24,7 @@ from crosswalk.service.schemas import Page
 router = APIRouter()
 Officer = Annotated[Caller, Depends(needs(PRIVACY_OFFICER, scope="audit"))]
 Data = Annotated[Caller, Depends(needs(scope="data"))]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=1_000_000_000)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Purpose = Annotated[str, Query(max_length=64, examples=["oversight"])]
 REVIEW_LOOKUP = 1_000  # pairs of one record: far more than any record has

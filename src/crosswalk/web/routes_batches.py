@@ -25,7 +25,9 @@ ROWS = 200
 
 
 @router.get("/ui/batches", response_class=HTMLResponse)
-def batches(request: Request, s: SignedIn, offset: Annotated[int, Query(ge=0)] = 0) -> Response:
+def batches(
+    request: Request, s: SignedIn, offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0
+) -> Response:
     principal = auth.principal(request, s.caller, agreement_now(request), PURPOSE, None)
     rows, total = lineage.batches(
         request.app.state.hub, principal, PURPOSE, principal.agency, offset, 50
