@@ -172,50 +172,34 @@ def decide(
             False, request.level, reasons=(Reason(None, f"unknown level {request.level!r}"),)
         )
     want = Level[request.level]
-    if at < agreement.effective_from:
+
+    def refused(why: str) -> Decision:
         return Decision(
             False,
             request.level,
-            reasons=(
-                Reason(
-                    None,
-                    f"agreement version {agreement.version} is not in force before {agreement.effective_from}",
-                ),
-            ),
+            reasons=(Reason(None, why),),
             agreement_version=agreement.version,
+        )
+
+    if at < agreement.effective_from:
+        return refused(
+            f"agreement version {agreement.version} is not in force before "
+            f"{agreement.effective_from}"
         )
     party = agreement.party(p.agency)
     if party is None:
-        return Decision(
-            False,
-            request.level,
-            reasons=(Reason(None, f"{p.agency!r} is not a party to the agreement"),),
-            agreement_version=agreement.version,
-        )
+        return refused(f"{p.agency!r} is not a party to the agreement")
     if request.purpose not in agreement.purposes:
-        return Decision(
-            False,
-            request.level,
-            reasons=(Reason(None, f"{request.purpose!r} is not a permitted purpose"),),
-            agreement_version=agreement.version,
-        )
+        return refused(f"{request.purpose!r} is not a permitted purpose")
     named = NAMED_ROLES.get(p.role)
     if named is not None and p.user not in getattr(party, named):
         # The agreement names each party's stewards and privacy officers: an account an
         # administrator gave such a role is not one of them (else any administrator could
         # make one, and read the review queue's records of every agency, the audit log or
         # the consent registry, who is in treatment).
-        return Decision(
-            False,
-            request.level,
-            reasons=(
-                Reason(
-                    None,
-                    f"agreement version {agreement.version} does not name {p.user} among the "
-                    f"{named.replace('_', ' ')} of {p.agency}",
-                ),
-            ),
-            agreement_version=agreement.version,
+        return refused(
+            f"agreement version {agreement.version} does not name {p.user} among the "
+            f"{named.replace('_', ' ')} of {p.agency}"
         )
     granted, dropped, consent, year_only = [], [], [], []
     person_level = want > Level.aggregate
