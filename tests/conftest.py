@@ -4,13 +4,16 @@ Set at import, before any session fixture runs, so library defaults (which write
 current directory) never touch the repository.
 """
 
+import atexit
 import os
+import shutil
 import tempfile
 
 # Once per process: importing this file again (as ``tests.conftest``) must not undo a
 # test's own settings halfway through it. Helpers tests import live in their own modules.
 if "_CROSSWALK_TEST_ROOT" not in os.environ:
     _root = os.environ["_CROSSWALK_TEST_ROOT"] = tempfile.mkdtemp(prefix="crosswalk-tests-")
+    atexit.register(shutil.rmtree, _root, ignore_errors=True)
     os.environ["CROSSWALK_CONTROL"] = f"sqlite:///{_root}/control.db"
     os.environ["CROSSWALK_SECRETS"] = f"{_root}/secrets"
     os.environ.pop("CROSSWALK_HUB", None)

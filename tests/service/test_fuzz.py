@@ -5,6 +5,8 @@ declared, its content type and body as declared).
 The default run makes a few examples per operation; the slow run (``make test-slow``)
 makes many more, and every case of the coverage phase."""
 
+import atexit
+import shutil
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -48,6 +50,7 @@ def _schema_app():
     """An app of the service over an empty hub, for its OpenAPI schema only: the schema is
     read when the tests are collected; each call goes to the test's own service."""
     root = Path(tempfile.mkdtemp(prefix="crosswalk-schema-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
     engine = sa.create_engine(f"sqlite:///{root}/control.db")
     migrations.upgrade(engine)
     return create_app(Hub(root / "hub.duckdb", engine, root / "secrets"), cors_origins=[])
