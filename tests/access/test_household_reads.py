@@ -5,7 +5,9 @@ from an agency the reader may not see, nor a small household from an aggregate."
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import date, timedelta
+from itertools import pairwise
 
 import duckdb
 import pytest
@@ -15,6 +17,7 @@ from crosswalk.agreement import Principal
 from crosswalk.analytics import Filters, LifetimeUse, ProgramOverlap, ask
 from crosswalk.audit import AuditLog
 from crosswalk.errors import AccessDenied, NotFound
+from crosswalk.identity import households
 
 CASEWORKER = Principal("ana", "fcs", "caseworker")
 # Eligibility workers see case numbers and enrolment (clause 5.3), not child welfare.
@@ -113,3 +116,66 @@ def test_the_household_unit_needs_the_household_elements(hub, control):
     assert ("fcs.clients", "household") in LifetimeUse(f, unit="household").elements
     assert ("fcs.clients", "household") not in LifetimeUse(f).elements
     assert "linked_household" not in LifetimeUse(f).render()
+
+
+def _two_households_of_sud_clients(hub):
+    """Two persons known to the substance-use program, each at home on 2025-06-01 with
+    others by another agency's data, in two households."""
+    con = duckdb.connect(str(hub), read_only=True)
+    try:
+        rows = con.execute(
+            """SELECT enterprise_id, min(household_id) FROM household_member
+            WHERE agency <> 'sud' AND basis IN ('case', 'address')
+              AND (valid_from IS NULL OR valid_from <= DATE '2025-06-01')
+              AND (valid_to IS NULL OR valid_to >= DATE '2025-06-01')
+              AND enterprise_id IN (SELECT enterprise_id FROM person_index WHERE agency = 'sud')
+              AND household_id IN (SELECT household_id FROM household_member
+                GROUP BY 1 HAVING count(DISTINCT enterprise_id) >= 2)
+            GROUP BY 1 ORDER BY 1"""
+        ).fetchall()
+    finally:
+        con.close()
+    (a, home_a), (c, _) = next((x, y) for x, y in pairwise(rows) if x[1] != y[1])
+    return a, home_a, c
+
+
+def test_a_household_joined_by_data_the_reader_may_not_see_is_not_shown_joined(
+    hub, control, tmp_path
+):
+    # The attack: two families' members are grouped into one household only because two
+    # of them share a case number of the substance-use program. A caseworker without
+    # their consent, who may not see that program's households, was shown the other
+    # family as living with their client: each member's own memberships were of
+    # agencies the caseworker may see, but what joined the two families was not.
+    copy = tmp_path / "hub.duckdb"
+    shutil.copy(hub, copy)
+    a, home_a, c = _two_households_of_sud_clients(copy)
+    con = duckdb.connect(str(copy))
+    try:
+        con.execute(
+            """UPDATE person_record SET case_id = 'JOINED-BY-TREATMENT' WHERE record_key IN (
+              SELECT min(record_key) FROM person_index WHERE agency = 'sud'
+              AND enterprise_id IN (?, ?) GROUP BY enterprise_id)""",
+            [a, c],
+        )
+        households.build(con, "joined")
+        joined = {
+            p
+            for (p,) in con.execute(
+                """SELECT enterprise_id FROM household_member WHERE household_id = (
+                  SELECT household_id FROM household_member WHERE enterprise_id = ? LIMIT 1)""",
+                [a],
+            ).fetchall()
+        }
+    finally:
+        con.close()
+    assert c in joined  # the substance-use case number joined the two families
+    gate = Gate(copy, control)
+    answer = gate.family(CASEWORKER, "care_coordination", a, date(2025, 6, 1))
+    shown = {m.person for m in answer.members}
+    assert a in shown and c not in shown
+    # Who is shown lives with the client by data the caseworker may see: the same
+    # family as before the two were joined.
+    before = Gate(hub, control).family(CASEWORKER, "care_coordination", a, date(2025, 6, 1))
+    assert shown == {m.person for m in before.members}
+    assert home_a == before.household

@@ -241,35 +241,46 @@ class Gate(Oversight, DataRequests, IdHistory):
         asked = enterprise_id
         with self._read() as con:
             try:
-                view = person_records(con, enterprise_id, links=False)
+                views = [person_records(con, enterprise_id, links=False)]
             except NotFound:
-                view = PersonView(enterprise_id, [])
-                # A retired id is followed to the person its records are in now.
+                # A retired id is followed to the persons its records are in now.
                 later = successors(con, enterprise_id) if has_history(con) else []
-                if len(later) == 1:
-                    enterprise_id = later[0]
-                    objects["enterprise_ids"] = [asked, enterprise_id]
-                    view = person_records(con, enterprise_id, links=False)
-                elif later:
-                    self._record(DeniedEvent, principal, purpose, objects, decision, 0, "denied")
-                    shown_ids = [
-                        i if level == "identified" else self.pseudonym(i, purpose, decision.grant)
-                        for i in later
-                    ]
-                    raise NotFound(
-                        f"person {asked!r} was retired: its records are now in "
-                        f"{', '.join(shown_ids)}; ask for one of them"
-                    ) from None
-        records, events = self._shown_of_person(
-            agreement, decision, principal, purpose, view, today
-        )
+                views = []
+                for i in later:
+                    with contextlib.suppress(NotFound):  # a person with no records left
+                        views.append(person_records(con, i, links=False))
+        # Only to persons this reader may see: which persons a retired id went into,
+        # and that it existed, are not told of anyone else (42 CFR 2.13(c)).
+        shown = [
+            (view, self._shown_of_person(agreement, decision, principal, purpose, view, today))
+            for view in views
+        ]
+        seen = [(view, rows) for view, rows in shown if rows[0]]
+        if len(seen) > 1:
+            later_ids = [view.enterprise_id for view, _ in seen]
+            objects["enterprise_ids"] = [asked, *later_ids]
+            self._record(DeniedEvent, principal, purpose, objects, decision, 0, "denied")
+            shown_ids = [
+                i if level == "identified" else self.pseudonym(i, purpose, decision.grant)
+                for i in later_ids
+            ]
+            raise NotFound(
+                f"person {asked!r} was retired: its records are now in "
+                f"{', '.join(shown_ids)}; ask for one of them"
+            )
+        if not seen:
+            objects["found"] = any(view.records for view in views)
+            if views and views[0].enterprise_id != asked:
+                objects["enterprise_ids"] = [asked, *(view.enterprise_id for view in views)]
+            self._record(DeniedEvent, principal, purpose, objects, decision, 0, "denied")
+            raise NotFound(unseen_person(asked))
+        view, (records, events) = seen[0]
+        enterprise_id = view.enterprise_id
+        if enterprise_id != asked:
+            objects["enterprise_ids"] = [asked, enterprise_id]
         objects["datasets"] = sorted(
             {f"{r['agency']}.clients" for r in records} | {f"{e['agency']}.events" for e in events}
         )
-        if not records:
-            objects["found"] = bool(view.records)
-            self._record(DeniedEvent, principal, purpose, objects, decision, 0, "denied")
-            raise NotFound(unseen_person(enterprise_id))
         notices = [WITHHOLDING_NOTICE]
         part2 = {d.id.split(".")[0] for d in agreement.datasets if d.part2}
         if {r["agency"] for r in records + events} & part2:
@@ -392,19 +403,28 @@ class Gate(Oversight, DataRequests, IdHistory):
             for member in views:
                 with contextlib.suppress(NotFound):  # a member with no records left
                     views[member] = person_records(con, member)
+            evidence = households.evidence(con, sorted(views), on)
 
-        def placed_by_granted(row: dict[str, Any]) -> bool:
-            dataset = f"{row['agency']}.clients"
+        def granted_of(person: str, agency: str) -> bool:
+            dataset = f"{agency}.clients"
             if (dataset, "household") not in granted:
                 return False
             # Part 2 data places a person only with the member's consent.
             return dataset not in consent_only or bool(
-                self._consents.consenting(
-                    [row["enterprise_id"]], row["agency"], principal.agency, purpose, today
-                )
+                self._consents.consenting([person], agency, principal.agency, purpose, today)
             )
 
-        rows = [r for r in rows if placed_by_granted(r)]
+        # A member counts only where the reader's agencies' data place them, and group
+        # them with the person asked about: two families that only another agency's data
+        # joins (a substance-use case number) are not shown as one.
+        together = households.joined(
+            enterprise_id, [(p, key) for p, agency, key in evidence if granted_of(p, agency)]
+        )
+        rows = [
+            r
+            for r in rows
+            if r["enterprise_id"] in together and granted_of(r["enterprise_id"], r["agency"])
+        ]
         mine = sorted({r["household_id"] for r in rows if r["enterprise_id"] == enterprise_id})
         shown_decision = replace(
             decision, granted=tuple(g for g in decision.granted if g[1] != "household")

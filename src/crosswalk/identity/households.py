@@ -498,3 +498,77 @@ def family(con: duckdb.DuckDBPyConnection, enterprise_id: str, on: date) -> list
     )
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def evidence(
+    con: duckdb.DuckDBPyConnection, members: list[str], on: date
+) -> list[tuple[str, str, str]]:
+    """What groups ``members`` together, as (enterprise_id, agency, key): each agency's case
+    and household ids and each residential address of their records that groups persons
+    (held by 2 to ``MAX_MEMBERS`` persons of the index, as a run counts them), and the
+    homes of the placements they are in on ``on``. The gate keeps the evidence of the
+    agencies it grants, so a reader sees two persons together only where data it may
+    see put them together (``joined``)."""
+    if not members:
+        return []
+    rows = con.execute(
+        """WITH mine AS (
+          SELECT i.enterprise_id, r.agency, r.case_id, r.household_id, r.address_line,
+                 coalesce(r.zip, r.city) AS place
+          FROM person_index i JOIN person_record r USING (record_key)
+          WHERE i.enterprise_id IN (SELECT unnest($members::VARCHAR[]))),
+        near AS (
+          SELECT i.enterprise_id, r.agency, r.case_id, r.household_id, r.address_line,
+                 coalesce(r.zip, r.city) AS place
+          FROM person_record r JOIN person_index i USING (record_key)
+          WHERE r.case_id IN (SELECT case_id FROM mine)
+             OR r.household_id IN (SELECT household_id FROM mine)
+             OR r.address_line IN (SELECT address_line FROM mine)),
+        keyed AS (
+          SELECT enterprise_id, agency, 'c|' || agency || '|' || case_id AS key
+          FROM near WHERE case_id IS NOT NULL
+          UNION ALL
+          SELECT enterprise_id, agency, 'h|' || agency || '|' || household_id
+          FROM near WHERE household_id IS NOT NULL
+          UNION ALL
+          SELECT enterprise_id, agency, 'a|' || address_line || '|' || place
+          FROM near WHERE address_line IS NOT NULL AND place IS NOT NULL
+            AND NOT regexp_matches(upper(address_line), $not_a_home)),
+        grouping AS (
+          SELECT key FROM keyed GROUP BY key
+          HAVING count(DISTINCT enterprise_id) BETWEEN 2 AND $most)
+        SELECT DISTINCT enterprise_id, agency, key FROM keyed
+        WHERE key IN (SELECT key FROM grouping)
+          AND enterprise_id IN (SELECT unnest($members::VARCHAR[]))
+        UNION
+        SELECT DISTINCT m.enterprise_id, e.agency, 'h|' || e.agency || '|' || e.household_id
+        FROM household_member m JOIN person_index i USING (enterprise_id)
+        JOIN service_event e USING (record_key)
+        WHERE m.basis = 'placement' AND e.agency = m.agency AND e.household_id IS NOT NULL
+          AND m.enterprise_id IN (SELECT unnest($members::VARCHAR[]))
+          AND (m.valid_from IS NULL OR m.valid_from <= $on)
+          AND (m.valid_to IS NULL OR m.valid_to >= $on)
+        ORDER BY 1, 2, 3""",
+        {"members": members, "not_a_home": NOT_A_HOME, "most": MAX_MEMBERS, "on": on},
+    ).fetchall()
+    return [(str(p), str(a), str(k)) for p, a, k in rows]
+
+
+def joined(person: str, edges: list[tuple[str, str]]) -> set[str]:
+    """The persons ``person`` is grouped with through ``edges`` (enterprise_id, key),
+    ``person`` included: two persons sharing a key, and so on, in turn."""
+    by_key: dict[str, set[str]] = {}
+    by_person: dict[str, set[str]] = {}
+    for p, key in edges:
+        by_key.setdefault(key, set()).add(p)
+        by_person.setdefault(p, set()).add(key)
+    reached = {person}
+    frontier = [person]
+    while frontier:
+        keys = by_person.get(frontier.pop(), set())
+        for key in keys:
+            for other in by_key.pop(key, set()):
+                if other not in reached:
+                    reached.add(other)
+                    frontier.append(other)
+    return reached
