@@ -60,3 +60,24 @@ def test_an_in_memory_control_plane_creates_no_file(tmp_path, loose_umask, monke
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT 1")).scalar() == 1
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_warehouse_snapshot_is_private(tmp_path, loose_umask):
+    # The attack: an export opened the hub read-only, so the process kept umask 022 and
+    # the snapshot's Parquet files (the standardised records: names, SSNs, addresses)
+    # were readable by every account of the machine.
+    from crosswalk.engines.warehouse import export_warehouse
+
+    hub = tmp_path / "hub.duckdb"
+    con = stores.connect_hub(hub)
+    con.execute("CREATE TABLE person_record (record_key VARCHAR, last_name VARCHAR)")
+    con.execute("INSERT INTO person_record VALUES ('hfs:1', 'Lovelace')")
+    con.close()
+    os.umask(0o022)  # as a process that only reads the hub starts
+    export_warehouse(
+        hub, tmp_path / "warehouse", control=f"sqlite:///{tmp_path}/c.db", secrets=tmp_path / "s"
+    )
+    written = list((tmp_path / "warehouse").rglob("*"))
+    assert any(p.name.endswith(".parquet") for p in written)
+    loose = [p for p in written if mode(p) & 0o077]
+    assert not loose, [(str(p), oct(mode(p))) for p in loose]

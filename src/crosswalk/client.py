@@ -39,6 +39,8 @@ class Client:
         http: httpx.Client | None = None,
         timeout: float = 60.0,
     ) -> None:
+        if http is None:
+            _check_transport(base_url)
         self._http = http or httpx.Client(base_url=base_url, timeout=timeout)
         self._headers = {} if token is None else {"Authorization": f"Bearer {token}"}
 
@@ -298,6 +300,20 @@ class Client:
         if response.status_code >= 400:
             raise _error(response)
         return None if response.status_code == 204 else response.json()
+
+
+LOOPBACK = ("localhost", "127.0.0.1", "::1")
+
+
+def _check_transport(base_url: str) -> None:
+    """Refuse to send a token or a password, and receive records, in clear text: only
+    HTTPS, or plain HTTP to this machine (a service on loopback behind a proxy)."""
+    url = httpx.URL(base_url)
+    if url.scheme == "https" or (url.scheme == "http" and url.host in LOOPBACK):
+        return
+    raise errors.ConfigError(
+        f"{base_url!r}: the service is reached over https (plain http only on this machine)"
+    )
 
 
 def _error(response: httpx.Response) -> errors.CrosswalkError:

@@ -40,8 +40,9 @@ def test_request_approve_then_read_then_revoke(gate, control, sud_person, plain_
     assert request.status == "pending" and request.waiting_for == ("hfs",)
     granted = gate.approve_request("hfs.steward", request.request_id, "within the project's aims")
     assert granted.status == "granted" and granted.decisions[0].steward == "hfs.steward"
-    answer = gate.person(RAE, "research", plain_person, level="pseudonymised")
-    assert answer.decision.grant == request.request_id
+    pseudonym = gate.pseudonym(plain_person, "research", request.request_id)
+    answer = gate.person(RAE, "research", pseudonym, level="pseudonymised")
+    assert answer.decision.grant == request.request_id and answer.person == pseudonym
     assert {r["agency"] for r in answer.records + answer.events} <= {"hfs"}
     assert answer.records and all(set(r) <= {"agency", "dob_year", "sex"} for r in answer.records)
     gate.revoke_grant("cdo.privacy", request.request_id, "project closed")
@@ -116,7 +117,12 @@ def test_a_requester_cannot_approve_their_own_request(gate, control):
 def test_an_expired_grant_counts_for_nothing(gate, plain_person, clock_at):
     request = ask(gate, end=date(2025, 6, 30))
     gate.approve_request("hfs.steward", request.request_id, "ok")
-    gate.person(RAE, "research", plain_person, level="pseudonymised")
+    gate.person(
+        RAE,
+        "research",
+        gate.pseudonym(plain_person, "research", request.request_id),
+        "pseudonymised",
+    )
     clock_at(date(2025, 7, 1))
     with pytest.raises(AccessDenied) as denied:
         gate.person(RAE, "research", plain_person, level="pseudonymised")
@@ -147,7 +153,8 @@ def test_an_element_outside_the_grant_is_not_shown(gate, hub):
     con.close()
     request = ask(gate)
     gate.approve_request("hfs.steward", request.request_id, "ok")
-    answer = gate.person(RAE, "research", person, level="pseudonymised")
+    pseudonym = gate.pseudonym(person, "research", request.request_id)
+    answer = gate.person(RAE, "research", pseudonym, level="pseudonymised")
     assert {r["agency"] for r in answer.records + answer.events} == {"hfs"}
     assert ("mh.events", "program") in answer.decision.dropped
 
@@ -240,3 +247,29 @@ def test_two_answers_for_one_agency_at_once_conflict(gate, hub, control):
         registry.decide(request.request_id, ["hfs"], "hfs.other", "denied", "second")
     shown = gate.show_request("rae", request.request_id)
     assert shown.status == "granted" and [d.reason for d in shown.decisions] == ["first"]
+
+
+def test_a_researcher_cannot_learn_whose_pseudonym_is_whose(gate, control, plain_person):
+    """The attack: a pseudonymised person view was asked for by enterprise id, so a
+    researcher tried every id in turn and learnt the id behind each pseudonym of their
+    extract; two projects could then join their extracts on the ids."""
+    request = ask(gate)
+    gate.approve_request("hfs.steward", request.request_id, "ok")
+    with pytest.raises(AccessDenied, match="by the pseudonym"):
+        gate.person(RAE, "research", plain_person, level="pseudonymised")
+    assert actions(control)[-1] == ("data.denied", "rae", "denied")
+    # By the pseudonym the project holds, the same person; a pseudonym of another
+    # project (or made up) is a person who does not exist.
+    pseudonym = gate.pseudonym(plain_person, "research", request.request_id)
+    answer = gate.person(RAE, "research", pseudonym, level="pseudonymised")
+    assert answer.person == pseudonym and answer.records
+    other = gate.pseudonym(plain_person, "research", "R-another-project")
+    with pytest.raises(NotFound) as unseen:
+        gate.person(RAE, "research", other, level="pseudonymised")
+    with pytest.raises(NotFound) as made_up:
+        gate.person(RAE, "research", "X0123456789abcdef", level="pseudonymised")
+    assert str(unseen.value).replace(other, "") == str(made_up.value).replace(
+        "X0123456789abcdef", ""
+    )
+    entry = AuditLog(control).entries()[-3]
+    assert plain_person in entry["body"] and pseudonym in entry["body"]

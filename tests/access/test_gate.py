@@ -75,12 +75,16 @@ def test_every_read_is_audited_with_rows(hub, sud_person, control):
 def test_pseudonyms_are_stable_per_purpose_and_hide_identifiers(hub, sud_person, control):
     researcher = Principal("rae", "cdo", "researcher")
     gate = Gate(hub, control)
+    grants = {}
     for purpose in ("research", "program_evaluation"):
         elements = person_view_elements(researcher, purpose, "pseudonymised")
-        granted(gate, researcher, purpose, elements)
-    a = gate.person(researcher, "research", sud_person, level="pseudonymised")
-    b = gate.person(researcher, "research", sud_person, level="pseudonymised")
-    c = gate.person(researcher, "program_evaluation", sud_person, level="pseudonymised")
+        grants[purpose] = granted(gate, researcher, purpose, elements).request_id
+
+    def view(purpose):
+        pseudonym = gate.pseudonym(sud_person, purpose, grants[purpose])
+        return gate.person(researcher, purpose, pseudonym, level="pseudonymised")
+
+    a, b, c = view("research"), view("research"), view("program_evaluation")
     assert a.person == b.person != c.person and sud_person not in (a.person, c.person)
     for r in a.records:
         assert not {"first_name", "last_name", "ssn_last4", "address_line", "phone"} & set(r)
@@ -106,10 +110,11 @@ def test_no_row_reveals_a_program_the_reader_may_not_see(hub, sud_person, contro
     """A researcher may see quasi-identifiers, but not rows that show substance-use treatment."""
     researcher = Principal("rae", "cdo", "researcher")
     gate = Gate(hub, control)
-    granted(
+    grant = granted(
         gate, researcher, "research", person_view_elements(researcher, "research", "pseudonymised")
-    )
-    answer = gate.person(researcher, "research", sud_person, level="pseudonymised")
+    ).request_id
+    pseudonym = gate.pseudonym(sud_person, "research", grant)
+    answer = gate.person(researcher, "research", pseudonym, level="pseudonymised")
     assert answer.records, "other agencies' records are shown"
     assert all(r["agency"] != "sud" for r in answer.records)
     assert all(e["agency"] != "sud" for e in answer.events)

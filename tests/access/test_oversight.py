@@ -160,3 +160,33 @@ def test_a_review_decision_on_a_part2_record_is_refused_as_if_it_did_not_exist(h
         con.close()
     entries = [(e["action"], e["outcome"]) for e in AuditLog(control).entries()]
     assert entries == [("identity.review", "ok"), ("identity.review", "failed")] * 2
+
+
+ELIGIBILITY = Principal("eli", "hfs", "eligibility_worker")
+
+
+@pytest.mark.parametrize(
+    ("principal", "purpose"),
+    [(CASEWORKER, "care_coordination"), (ELIGIBILITY, "eligibility_verification")],
+)
+@pytest.mark.parametrize(
+    "read",
+    [
+        lambda gate, p, purpose: gate.review_list(p, purpose, limit=3),
+        lambda gate, p, purpose: gate.person_index(p, purpose),
+        lambda gate, p, purpose: gate.link_quality(p, purpose),
+        lambda gate, p, purpose: gate.person_history(p, purpose, "P0000000001"),
+        lambda gate, p, purpose: gate.record_history(p, purpose, "hfs:1"),
+    ],
+    ids=["review", "person-index", "quality", "person-history", "record-history"],
+)
+def test_the_linkage_reads_are_refused_for_a_clients_purpose(
+    hub, control, principal, purpose, read
+):
+    # The attack: a caseworker's or an eligibility worker's clause grants the record
+    # elements of every agency (to see a client's records), so asking for the review
+    # queue, the person index or the id history under that purpose was answered: every
+    # agency's records and record ids in bulk, child welfare and corrections among them.
+    with pytest.raises(AccessDenied, match="for linkage_review only"):
+        read(Gate(hub, control), principal, purpose)
+    assert last(control)[0] == "data.denied"

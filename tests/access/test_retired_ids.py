@@ -69,3 +69,19 @@ def test_a_split_id_is_followed_only_to_persons_the_reader_may_see(
     # Merged into the same person alone, the answer is the same.
     merged = gate.person(HFS_CASEWORKER, "care_coordination", "P8000000003")
     assert merged.records == answer.records
+
+
+def test_the_history_of_a_person_known_only_to_part2_is_no_ones_history(
+    hub, control, sud_only_person
+):
+    # The attack: the id history answered for a person known only to the substance-use
+    # program (its creation, its merges), where the person index leaves Part 2 records
+    # out: that the person exists was told to a linkage steward.
+    gate = Gate(hub, control)
+    steward = Principal("cdo.linkage", "cdo", "linkage_steward")
+    refusals = []
+    for person in (sud_only_person, UNKNOWN):
+        with pytest.raises(NotFound) as err:
+            gate.person_history(steward, "linkage_review", person)
+        refusals.append(str(err.value).replace(person, "ID"))
+    assert refusals[0] == refusals[1]

@@ -166,3 +166,25 @@ def test_a_death_ends_the_membership() -> None:
     _build(con)
     assert _living_with(con, "P0000000002", died) == {"P0000000001"}
     assert _living_with(con, "P0000000002", date(2022, 3, 5)) == set()
+
+
+def test_who_is_joined_by_the_evidence_of_some_agencies() -> None:
+    # The gate shows a member only where the data it may see groups them with the person
+    # asked about: the foster home is joined to the child by child welfare's placement.
+    con = _hub()
+    _build(con)
+    child, foster = "P0000000002", {"P0000000003", "P0000000004"}
+    on = date(2020, 6, 1)
+    members = sorted({r["enterprise_id"] for r in households.family(con, child, on)})
+    evidence = households.evidence(con, members, on)
+
+    def joined(agencies: set[str]) -> set[str]:
+        edges = [(p, key) for p, agency, key in evidence if agency in agencies]
+        return households.joined(child, edges) - {child}
+
+    assert joined({"fcs", "hfs", "dcfs"}) == foster
+    assert joined({"fcs", "hfs"}) == set()  # without the placement, nobody
+    assert households.joined("P0000000003", [(p, k) for p, a, k in evidence if a == "hfs"]) == {
+        "P0000000003",
+        "P0000000004",
+    }

@@ -5,7 +5,7 @@ import pyarrow as pa
 import pytest
 
 from crosswalk.client import Client
-from crosswalk.errors import AccessDenied, Unauthenticated
+from crosswalk.errors import AccessDenied, ConfigError, Unauthenticated
 
 
 def test_ask_returns_a_table_and_errors_are_crosswalk_errors(service):
@@ -49,3 +49,18 @@ def test_a_failed_job_raises_the_error_it_failed_with(owned):
     cw = Client(token=owned.tokens["fcs.steward"], http=owned.client)
     with pytest.raises(NotFound, match="no batch"):
         cw.upload(owned.state / "agencies/fcs/clients.csv", replace="B000000000000", every=0.05)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://crosswalk.example.gov", "ftp://crosswalk.example.gov", "crosswalk.example.gov"]
+)
+def test_the_client_sends_no_token_in_clear_text(url):
+    # The attack: a base URL of plain http to another machine sent the bearer token (and
+    # received identified records) readable by anyone on the path.
+    with pytest.raises(ConfigError, match="https"):
+        Client(url, token="cwt_secret")
+
+
+def test_the_client_reaches_https_and_loopback():
+    for url in ("https://crosswalk.example.gov", "http://localhost:8000", "http://127.0.0.1:8000"):
+        Client(url, token="cwt_secret")

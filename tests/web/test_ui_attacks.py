@@ -27,3 +27,14 @@ def test_a_formula_typed_as_a_username_does_not_run_in_the_audit_export(ui):
     found = cells(export.text)
     assert "'" + FORMULA in found
     assert not [c for c in found if c.startswith(FORMULA_STARTS)]
+
+
+def test_a_link_cannot_put_words_on_the_linkage_page(ui):
+    # The attack (content spoofing): the notice after a decision was read from the
+    # address, so a link sent to a steward showed any text on a Crosswalk page.
+    c = ui.sign_in("cdo.linkage")
+    spoof = "your session has ended: call 555-0100 to restore it"
+    page = c.get("/ui/linkage", params={"decided": spoof}).text
+    assert "555-0100" not in page
+    forged = c.get("/ui/linkage", params={"decided": spoof, "mac": "0" * 64}).text
+    assert "555-0100" not in forged

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import yaml
 
 from crosswalk import clock
-from crosswalk.access.core import GateCore
+from crosswalk.access.core import REVIEW_PURPOSE, GateCore
 from crosswalk.access.oversight import review_agencies, review_elements
 from crosswalk.agreement import Agreement, Consent, Principal, Request, parse_agreement
 from crosswalk.agreement.versions import latest_version, store_text
@@ -48,7 +48,6 @@ if TYPE_CHECKING:
     from crosswalk.ingest.batch import IngestResult, Progress
 
 T = TypeVar("T")
-REVIEW_PURPOSE = "linkage_review"  # what a review pair is shown for (clause 7.1)
 
 
 class Administration(GateCore):

@@ -32,6 +32,8 @@ from crosswalk.audit.keys import PSEUDONYM_KEY_FILE
 from crosswalk.errors import AccessDenied
 from crosswalk.hub import Hub
 
+REVIEW_PURPOSE = "linkage_review"  # what the person index and review pairs are read for (7.1)
+
 
 class GateCore:
     """The stores, the clock and the audit trail behind every method of the gate.
@@ -83,6 +85,30 @@ class GateCore:
             + hmac.new(key, f"{scope}|{enterprise_id}".encode(), hashlib.sha256).hexdigest()[:16]
         )
 
+    def _pseudonymised_id(
+        self, con: duckdb.DuckDBPyConnection, pseudonym: str, purpose: str, grant: str | None
+    ) -> str | None:
+        """The enterprise id (current or retired) whose pseudonym for this purpose and
+        grant is ``pseudonym``, or None: the same keyed hash as ``pseudonym``, computed
+        over every id in one scan, so only the hub, which holds the key, can reverse it."""
+        key = load_key(self._secrets / PSEUDONYM_KEY_FILE).ljust(64, b"\0")
+        scope = purpose if grant is None else f"{purpose}|grant:{grant}"
+        rows = con.execute(
+            """WITH ids AS (
+              SELECT DISTINCT enterprise_id FROM person_index
+              UNION SELECT enterprise_id FROM enterprise_id_retired)
+            SELECT enterprise_id FROM ids
+            WHERE 'X' || left(sha256($outer || unhex(sha256($inner || encode($scope || '|' || enterprise_id)))), 16) = $pseudonym
+            ORDER BY 1 LIMIT 1""",
+            {
+                "outer": bytes(b ^ 0x5C for b in key),
+                "inner": bytes(b ^ 0x36 for b in key),
+                "scope": scope,
+                "pseudonym": pseudonym,
+            },
+        ).fetchall()
+        return str(rows[0][0]) if rows else None
+
     def _record(
         self,
         kind: type[AuditEvent],
@@ -102,12 +128,23 @@ class GateCore:
         elements: Iterable[tuple[str, str]],
         objects: dict[str, Any],
         what: str,
+        serves: str | None = None,
     ) -> Decision:
-        """Decide an identified read of ``elements``; refuse (audited) if none is granted."""
+        """Decide an identified read of ``elements``; refuse (audited) if none is granted,
+        or if the read ``serves`` one purpose and is asked for another: the review queue
+        and the person index are read in bulk for linkage review, and a clause that lets
+        a caseworker see a client's records does not make them a reviewer of everyone's."""
         agreement, today = self._in_force()
         decision = self._decide(
             agreement, Request(principal, purpose, tuple(elements), "identified"), today
         )
+        if serves is not None and purpose != serves:
+            self._record(DeniedEvent, principal, purpose, objects, decision, 0, "denied")
+            raise AccessDenied(
+                f"{principal.user} ({principal.role}, {principal.agency}) may not read {what} "
+                f"for {purpose}: it is read for {serves} only",
+                decision,
+            )
         if not decision.allowed:
             self._record(DeniedEvent, principal, purpose, objects, decision, 0, "denied")
             raise AccessDenied(

@@ -66,6 +66,11 @@ REDISCLOSURE_NOTICE = (
 WITHHOLDING_NOTICE = "Records may be withheld under federal or state law."
 
 
+def is_pseudonym(value: str) -> bool:
+    """Whether ``value`` has a pseudonym's form (``X`` and 16 hexadecimal digits)."""
+    return len(value) == 17 and value[0] == "X" and all(c in "0123456789abcdef" for c in value[1:])
+
+
 def unseen_person(enterprise_id: str) -> str:
     """The one answer for a person who does not exist and for one the reader may not see."""
     return f"no person {enterprise_id!r} in the records you may see"
@@ -226,29 +231,51 @@ class Gate(Oversight, DataRequests, IdHistory):
         The decision covers every agency's records, whichever the person has, so it says
         nothing about this person. A person who does not exist and a person of whom
         this reader may see nothing get the same answer (``NotFound``, the same text);
-        both are audited.
+        both are audited. At the pseudonymised level the person is asked for by the
+        pseudonym an answer gave (an enterprise id only by a reader who may also read
+        the person identified).
         """
         agreement, today = self._in_force()
         elements = person_elements(agreement)
         decision = self._decide(agreement, Request(principal, purpose, elements, level), today)
-        objects: dict[str, Any] = {"enterprise_ids": [enterprise_id]}
+        asked = enterprise_id
+        objects: dict[str, Any] = {"enterprise_ids": [asked]}
         if not decision.allowed or level == "aggregate":
             self._record(DeniedEvent, principal, purpose, objects, decision, 0, "denied")
             raise AccessDenied(
                 f"{principal.user} ({principal.role}, {principal.agency}) may not read person-level data for {purpose}",
                 decision,
             )
-        asked = enterprise_id
+        by_pseudonym = level != "identified" and is_pseudonym(asked)
+        if level != "identified" and not by_pseudonym:
+            # A pseudonymised reader holds pseudonyms: answering one by enterprise id
+            # would tell which id each pseudonym of their extract is, and two projects
+            # could join their extracts on the ids (every id can be tried in turn).
+            identified = self._decide(
+                agreement, Request(principal, purpose, elements, "identified"), today
+            )
+            if not identified.allowed:
+                self._record(DeniedEvent, principal, purpose, objects, decision, 0, "denied")
+                raise AccessDenied(
+                    "at the pseudonymised level a person is asked for by the pseudonym an "
+                    "answer gave, not by enterprise id",
+                    decision,
+                )
+        views: list[PersonView] = []
         with self._read() as con:
-            try:
-                views = [person_records(con, enterprise_id, links=False)]
-            except NotFound:
-                # A retired id is followed to the persons its records are in now.
-                later = successors(con, enterprise_id) if has_history(con) else []
-                views = []
-                for i in later:
-                    with contextlib.suppress(NotFound):  # a person with no records left
-                        views.append(person_records(con, i, links=False))
+            subject: str | None = asked
+            if by_pseudonym:
+                subject = self._pseudonymised_id(con, asked, purpose, decision.grant)
+                objects = {"pseudonym": asked, "enterprise_ids": [subject] if subject else []}
+            if subject is not None:
+                try:
+                    views = [person_records(con, subject, links=False)]
+                except NotFound:
+                    # A retired id is followed to the persons its records are in now.
+                    later = successors(con, subject) if has_history(con) else []
+                    for i in later:
+                        with contextlib.suppress(NotFound):  # a person with no records left
+                            views.append(person_records(con, i, links=False))
         # Only to persons this reader may see: which persons a retired id went into,
         # and that it existed, are not told of anyone else (42 CFR 2.13(c)).
         shown = [
@@ -256,28 +283,30 @@ class Gate(Oversight, DataRequests, IdHistory):
             for view in views
         ]
         seen = [(view, rows) for view, rows in shown if rows[0]]
+        if subject is not None and {v.enterprise_id for v in views} - {subject}:
+            objects["enterprise_ids"] = [subject, *(v.enterprise_id for v in views)]
+
+        def shown_id(i: str) -> str:
+            return i if level == "identified" else self.pseudonym(i, purpose, decision.grant)
+
         if len(seen) > 1:
-            later_ids = [view.enterprise_id for view, _ in seen]
-            objects["enterprise_ids"] = [asked, *later_ids]
+            objects["enterprise_ids"] = [subject, *(view.enterprise_id for view, _ in seen)]
             self._record(DeniedEvent, principal, purpose, objects, decision, 0, "denied")
-            shown_ids = [
-                i if level == "identified" else self.pseudonym(i, purpose, decision.grant)
-                for i in later_ids
-            ]
             raise NotFound(
                 f"person {asked!r} was retired: its records are now in "
-                f"{', '.join(shown_ids)}; ask for one of them"
+                f"{', '.join(shown_id(view.enterprise_id) for view, _ in seen)}; "
+                "ask for one of them"
             )
         if not seen:
             objects["found"] = any(view.records for view in views)
-            if views and views[0].enterprise_id != asked:
-                objects["enterprise_ids"] = [asked, *(view.enterprise_id for view in views)]
             self._record(DeniedEvent, principal, purpose, objects, decision, 0, "denied")
             raise NotFound(unseen_person(asked))
         view, (records, events) = seen[0]
         enterprise_id = view.enterprise_id
-        if enterprise_id != asked:
-            objects["enterprise_ids"] = [asked, enterprise_id]
+        assert subject is not None
+        objects["enterprise_ids"] = (
+            [subject] if enterprise_id == subject else [subject, enterprise_id]
+        )
         objects["datasets"] = sorted(
             {f"{r['agency']}.clients" for r in records} | {f"{e['agency']}.events" for e in events}
         )
@@ -286,16 +315,10 @@ class Gate(Oversight, DataRequests, IdHistory):
         if {r["agency"] for r in records + events} & part2:
             notices.append(REDISCLOSURE_NOTICE)
         self._record(DataRead, principal, purpose, objects, decision, len(records) + len(events))
-        shown_person = (
-            enterprise_id
-            if level == "identified"
-            else self.pseudonym(enterprise_id, purpose, decision.grant)
-        )
+        shown_person = shown_id(enterprise_id)
         followed = None
-        if asked != enterprise_id:
-            followed = (
-                asked if level == "identified" else self.pseudonym(asked, purpose, decision.grant)
-            )
+        if subject != enterprise_id:
+            followed = shown_id(subject)
             notices.insert(0, f"{followed} was retired (merged): shown is {shown_person}")
         return PersonAnswer(shown_person, records, events, decision, notices, followed)
 

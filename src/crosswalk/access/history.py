@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from crosswalk.access.core import GateCore
+from crosswalk.access.core import REVIEW_PURPOSE, GateCore
 from crosswalk.agreement import Principal
 from crosswalk.errors import NotFound
 from crosswalk.identity import history
@@ -44,7 +44,9 @@ class IdHistory(GateCore):
         agreement, _ = self._in_force()
         datasets = [d.id for d in agreement.datasets if d.id.endswith(".clients")]
         elements = [(d, "source_record_id") for d in datasets]
-        decision = self._granted(principal, purpose, elements, objects, "the person index")
+        decision = self._granted(
+            principal, purpose, elements, objects, "the person index", REVIEW_PURPOSE
+        )
         granted = set(decision.granted) - set(decision.consent_required)
         agencies = {d.split(".")[0] for d in datasets if (d, "source_record_id") in granted}
         return decision, agencies
@@ -57,10 +59,19 @@ class IdHistory(GateCore):
         decision, agencies = self._record_agencies(principal, purpose, objects)
         with self._read() as con:
             history.migrate_readonly_check(con)
-            events = [
-                {k: v for k, v in e.items() if k not in ("records", "record_key")}
-                for e in history.events(con, enterprise_id)
-            ]
+            # An id none of whose records, ever, was of an agency the reader may see (a
+            # person known only to a Part 2 program) has no history for them.
+            seen = any(
+                k.split(":", 1)[0] in agencies for k in history.records_ever(con, enterprise_id)
+            )
+            events = (
+                []
+                if not seen
+                else [
+                    {k: v for k, v in e.items() if k not in ("records", "record_key")}
+                    for e in history.events(con, enterprise_id)
+                ]
+            )
             successors = history.successors(con, enterprise_id)
             records = (
                 [

@@ -25,7 +25,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from crosswalk.access.core import GateCore
+from crosswalk.access.core import REVIEW_PURPOSE, GateCore
 from crosswalk.agreement import Agreement, Consent, Decision, Principal
 from crosswalk.audit import queries as audit_queries
 from crosswalk.identity.evaluate import Evaluation, evaluation
@@ -88,7 +88,9 @@ class Oversight(GateCore):
         if record_key is not None:
             objects["looked_up"] = record_key
         elements = review_elements(agreement)
-        decision = self._granted(principal, purpose, elements, objects, "records under review")
+        decision = self._granted(
+            principal, purpose, elements, objects, "records under review", REVIEW_PURPOSE
+        )
         granted = set(decision.granted) - set(decision.consent_required)
         agencies = review_agencies(agreement, decision)
         with self._read() as con:
@@ -117,7 +119,9 @@ class Oversight(GateCore):
         datasets = [d.id for d in agreement.datasets if d.id.endswith(".clients")]
         elements = [(d, "source_record_id") for d in datasets]
         objects: dict[str, Any] = {"person_index": "export"}
-        decision = self._granted(principal, purpose, elements, objects, "the person index")
+        decision = self._granted(
+            principal, purpose, elements, objects, "the person index", REVIEW_PURPOSE
+        )
         granted = set(decision.granted) - set(decision.consent_required)
         agencies = {d.split(".")[0] for d in datasets if (d, "source_record_id") in granted}
         with self._read() as con:
@@ -134,7 +138,9 @@ class Oversight(GateCore):
         agreement, _ = self._in_force()
         objects: dict[str, Any] = {"linkage_evaluation": Path(truth).name}
         elements = review_elements(agreement)
-        decision = self._granted(principal, purpose, elements, objects, "the person index")
+        decision = self._granted(
+            principal, purpose, elements, objects, "the person index", REVIEW_PURPOSE
+        )
         agencies = review_agencies(agreement, decision)
         with self._read() as con:
             scored = evaluation(con, truth, agencies)
@@ -148,7 +154,9 @@ class Oversight(GateCore):
         agreement, _ = self._in_force()
         objects: dict[str, Any] = {"linkage": "quality"}
         elements = review_elements(agreement)
-        decision = self._granted(principal, purpose, elements, objects, "linkage quality")
+        decision = self._granted(
+            principal, purpose, elements, objects, "linkage quality", REVIEW_PURPOSE
+        )
         with self._read() as con:
             quality = link_quality(con)
         objects["run_id"] = None if quality is None else quality["run_id"]

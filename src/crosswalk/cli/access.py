@@ -26,7 +26,13 @@ from crosswalk.errors import ConfigError, IntegrityError
 @reads()
 def person(
     who: Asker,
-    enterprise_id: Annotated[str, typer.Argument(help="Enterprise person id, e.g. P0000000042.")],
+    enterprise_id: Annotated[
+        str,
+        typer.Argument(
+            help="Enterprise person id, e.g. P0000000042 (pseudonymised: the pseudonym an"
+            " answer gave, e.g. X3f9c0d1e2a4b5c6d)."
+        ),
+    ],
     level: Annotated[str, typer.Option(help="identified or pseudonymised.")] = "identified",
     hub: HubOption = None,
     control: Control = None,

@@ -120,7 +120,10 @@ def writer_lock(warehouse: str | Path) -> Iterator[None]:
     """The warehouse's one writer at a time (an export, a linkage run, an ingest batch):
     an exclusive lock on ``<warehouse>/.writer.lock``, held for the block."""
     root = Path(warehouse)
-    root.mkdir(parents=True, exist_ok=True)
+    # A snapshot holds identified records (what linkage on Spark reads): like the hub's,
+    # its files are the owner's only, whatever umask the process started with.
+    stores.private_files()
+    root.mkdir(parents=True, exist_ok=True, mode=0o700)
     with (root / ".writer.lock").open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:

@@ -275,6 +275,15 @@ def events(con: duckdb.DuckDBPyConnection, enterprise_id: str) -> list[dict[str,
     return [dict(zip(EVENT_COLUMNS, r, strict=True)) for r in rows]
 
 
+def records_ever(con: duckdb.DuckDBPyConnection, enterprise_id: str) -> list[str]:
+    """Every record that was ever part of ``enterprise_id``."""
+    rows = con.execute(
+        "SELECT DISTINCT record_key FROM person_index_history WHERE enterprise_id = ? ORDER BY 1",
+        [enterprise_id],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
 def changes_by_cause(con: duckdb.DuckDBPyConnection, run_ids: list[str]) -> dict[str, int]:
     """Id changes of the given runs, counted by kind and cause (e.g. 'merged: steward
     decision')."""

@@ -536,18 +536,21 @@ def evidence(
             AND NOT regexp_matches(upper(address_line), $not_a_home)),
         grouping AS (
           SELECT key FROM keyed GROUP BY key
-          HAVING count(DISTINCT enterprise_id) BETWEEN 2 AND $most)
+          HAVING count(DISTINCT enterprise_id) BETWEEN 2 AND $most),
+        placed AS (
+          SELECT DISTINCT m.enterprise_id, e.agency, 'h|' || e.agency || '|' || e.household_id AS key
+          FROM household_member m JOIN person_index i USING (enterprise_id)
+          JOIN service_event e USING (record_key)
+          WHERE m.basis = 'placement' AND e.agency = m.agency AND e.household_id IS NOT NULL
+            AND m.enterprise_id IN (SELECT unnest($members::VARCHAR[]))
+            AND (m.valid_from IS NULL OR m.valid_from <= $on)
+            AND (m.valid_to IS NULL OR m.valid_to >= $on))
+        -- A placement's home is the household whose records carry its id, however many.
         SELECT DISTINCT enterprise_id, agency, key FROM keyed
-        WHERE key IN (SELECT key FROM grouping)
+        WHERE (key IN (SELECT key FROM grouping) OR key IN (SELECT key FROM placed))
           AND enterprise_id IN (SELECT unnest($members::VARCHAR[]))
         UNION
-        SELECT DISTINCT m.enterprise_id, e.agency, 'h|' || e.agency || '|' || e.household_id
-        FROM household_member m JOIN person_index i USING (enterprise_id)
-        JOIN service_event e USING (record_key)
-        WHERE m.basis = 'placement' AND e.agency = m.agency AND e.household_id IS NOT NULL
-          AND m.enterprise_id IN (SELECT unnest($members::VARCHAR[]))
-          AND (m.valid_from IS NULL OR m.valid_from <= $on)
-          AND (m.valid_to IS NULL OR m.valid_to >= $on)
+        SELECT * FROM placed
         ORDER BY 1, 2, 3""",
         {"members": members, "not_a_home": NOT_A_HOME, "most": MAX_MEMBERS, "on": on},
     ).fetchall()

@@ -16,6 +16,7 @@ from crosswalk.agreement import agreement_in_force
 from crosswalk.errors import NotFound
 from crosswalk.service import problems
 from crosswalk.service.auth import AccountsDep, Authenticated, HubDep, needs
+from crosswalk.service.paging import Offset
 from crosswalk.service.schemas import (
     AccountOut,
     Me,
@@ -31,8 +32,6 @@ from crosswalk.service.schemas import (
 router = APIRouter()
 Admin = Annotated[Caller, Depends(needs(ADMINISTRATOR, scope="admin"))]
 # A page starts at most this far in: beyond it a database cannot take the number.
-MAX_OFFSET = 1_000_000_000
-Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 
 

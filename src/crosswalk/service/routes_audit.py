@@ -16,6 +16,7 @@ from crosswalk.accounts import PRIVACY_OFFICER, Caller
 from crosswalk.agreement import agreement_in_force
 from crosswalk.service import auth, problems
 from crosswalk.service.auth import HubDep, needs
+from crosswalk.service.paging import Offset
 from crosswalk.service.schemas import AuditEntryOut, CheckpointOut, Page, VerificationOut
 
 router = APIRouter(prefix="/audit", tags=["audit"])
@@ -36,7 +37,7 @@ def search(
     ] = None,
     since: Annotated[date | None, Query(description="Entries on or after this day.")] = None,
     until: Annotated[date | None, Query(description="Entries on or before this day.")] = None,
-    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page[AuditEntryOut]:
     """Entries oldest first, filtered by the fields given, for the privacy officers whose

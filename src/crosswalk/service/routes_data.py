@@ -20,6 +20,7 @@ from crosswalk.agreement import Agreement, Principal, agreement_in_force
 from crosswalk.errors import ConfigError, InvalidRequest, Problem
 from crosswalk.service import auth
 from crosswalk.service.auth import Authenticated, HubDep, needs
+from crosswalk.service.paging import Offset
 from crosswalk.service.schemas import (
     AgreementOut,
     AnswerOut,
@@ -41,7 +42,6 @@ from crosswalk.service.schemas import (
 )
 
 router = APIRouter()
-Offset = Annotated[int, Query(ge=0, le=1_000_000_000)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Data = Annotated[Caller, Depends(needs(scope="data"))]
 

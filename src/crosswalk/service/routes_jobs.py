@@ -29,6 +29,7 @@ from crosswalk.ingest.batch import preflight
 from crosswalk.jobs import Job, Jobs
 from crosswalk.service import auth
 from crosswalk.service.auth import Authenticated, HubDep, needs
+from crosswalk.service.paging import Offset
 from crosswalk.service.schemas import BatchOut, Page
 from crosswalk.service.schemas_jobs import (
     BatchIssueOut,
@@ -53,7 +54,6 @@ LINKAGE_STEWARD = "linkage_steward"
 Data = Annotated[Caller, Depends(needs(scope="data"))]
 Steward = Annotated[Caller, Depends(needs(STEWARD, scope="data"))]
 Linker = Annotated[Caller, Depends(needs(LINKAGE_STEWARD, STEWARD, scope="data"))]
-Offset = Annotated[int, Query(ge=0, le=1_000_000_000)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 MAX_FILES = 8
 SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".xlsx")

@@ -18,13 +18,13 @@ from crosswalk.errors import NotFound
 from crosswalk.identity.review import Side, effects
 from crosswalk.service import auth
 from crosswalk.service.auth import HubDep, needs
+from crosswalk.service.paging import Offset
 from crosswalk.service.routes_data import _plain
 from crosswalk.service.schemas import Page
 
 router = APIRouter()
 Officer = Annotated[Caller, Depends(needs(PRIVACY_OFFICER, scope="audit"))]
 Data = Annotated[Caller, Depends(needs(scope="data"))]
-Offset = Annotated[int, Query(ge=0, le=1_000_000_000)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Purpose = Annotated[str, Query(max_length=64, examples=["oversight"])]
 REVIEW_LOOKUP = 1_000  # pairs of one record: far more than any record has

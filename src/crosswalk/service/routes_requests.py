@@ -22,11 +22,11 @@ from crosswalk.agreement import agreement_in_force
 from crosswalk.agreement.requests import DataRequest
 from crosswalk.service import auth
 from crosswalk.service.auth import HubDep, needs
+from crosswalk.service.paging import Offset
 from crosswalk.service.schemas import Body, Page
 
 router = APIRouter(tags=["requests"])
 Data = Annotated[Caller, Depends(needs(scope="data"))]
-Offset = Annotated[int, Query(ge=0, le=1_000_000_000)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 State = Literal["pending", "denied", "granted", "revoked", "expired", "not yet in force"]
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from crosswalk.access import Gate, lineage
 from crosswalk.service import auth
+from crosswalk.service.paging import Offset
 from crosswalk.web.pages import WebRoute, agreement_now, render
 from crosswalk.web.session import Session, current
 
@@ -25,9 +26,7 @@ ROWS = 200
 
 
 @router.get("/ui/batches", response_class=HTMLResponse)
-def batches(
-    request: Request, s: SignedIn, offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0
-) -> Response:
+def batches(request: Request, s: SignedIn, offset: Offset = 0) -> Response:
     principal = auth.principal(request, s.caller, agreement_now(request), PURPOSE, None)
     rows, total = lineage.batches(
         request.app.state.hub, principal, PURPOSE, principal.agency, offset, 50

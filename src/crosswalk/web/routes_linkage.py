@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -32,7 +33,15 @@ from crosswalk.identity.review import Side, effects
 from crosswalk.service import auth
 from crosswalk.web.charts import svg
 from crosswalk.web.pages import WebRoute, agreement_now, render
-from crosswalk.web.session import Session, check_csrf, current, first, read_form
+from crosswalk.web.session import (
+    Session,
+    check_csrf,
+    checked_notice,
+    current,
+    first,
+    notice_mac,
+    read_form,
+)
 
 router = APIRouter(route_class=WebRoute)
 SignedIn = Annotated[Session, Depends(current)]
@@ -51,6 +60,7 @@ def linkage(
     s: SignedIn,
     pair: Annotated[int, Query(ge=0, le=QUEUE)] = 0,
     decided: Annotated[str, Query(max_length=200)] = "",
+    mac: Annotated[str, Query(max_length=64)] = "",
 ) -> Response:
     gate: Gate = request.app.state.gate
     principal = _principal(request, s)
@@ -60,7 +70,7 @@ def linkage(
         "quality": quality,
         "pairs": pairs,
         "index": pair,
-        "decided": decided,
+        "decided": checked_notice(s, decided, mac),
     }
     if quality is not None:
         context["weights_chart"] = svg(
@@ -151,7 +161,7 @@ def decide(request: Request, s: SignedIn, form: Form) -> Response:
     gate: Gate = request.app.state.gate
     gate.review_decide(s.username, a, b, decision, note)
     said = f"{a} and {b}: {'the same person' if decision == 'match' else 'not the same person'}"
-    target = f"/ui/linkage?decided={said}"
+    target = f"/ui/linkage?{urlencode({'decided': said, 'mac': notice_mac(s, said)})}"
     if request.headers.get("hx-request") == "true":
         return Response(status_code=204, headers={"HX-Redirect": target})
     return RedirectResponse(target, status_code=303)

@@ -61,6 +61,21 @@ def csrf_for(secret: str) -> str:
     return hmac.new(secret.encode(), b"crosswalk web form", hashlib.sha256).hexdigest()
 
 
+def notice_mac(session: Session, text: str) -> str:
+    """A notice's proof that this session's own request made it (an HMAC of the
+    session's secret): a page shows a notice from its address only with it, so a link
+    from elsewhere cannot put words of its own on a Crosswalk page."""
+    message = b"crosswalk notice|" + text.encode()
+    return hmac.new(session.token.encode(), message, hashlib.sha256).hexdigest()
+
+
+def checked_notice(session: Session, text: str, mac: str) -> str:
+    """``text`` if ``mac`` is this session's proof of it, else nothing."""
+    if not text or not hmac.compare_digest(mac.encode(), notice_mac(session, text).encode()):
+        return ""
+    return text
+
+
 def current(request: Request) -> Session:
     """The request's session; ``SignInNeeded`` without a valid one."""
     token = request.cookies.get(COOKIE)
