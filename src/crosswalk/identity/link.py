@@ -16,7 +16,7 @@ import duckdb
 from splink import DuckDBAPI, Linker
 from splink.internals.exceptions import SplinkException
 
-from crosswalk import settings, stores
+from crosswalk import records, settings, stores
 from crosswalk.audit import AuditLog, LinkageFailed, LinkageRun, LinkageStarted
 from crosswalk.errors import ConfigError, LinkageError, Problem
 from crosswalk.identity import history, households, incremental, linked, model, profile, store
@@ -176,6 +176,7 @@ def link(
             raise ConfigError("charts are written by a run on the hub's file, not its object")
         user = run_by or getpass.getuser()
         with hub.write() as writer:
+            records.migrate(writer)
             store.migrate(writer)
             history.migrate(writer)
             households.migrate(writer)
@@ -183,6 +184,7 @@ def link(
             return _run(writer, seed, None, report, hub.audit, user, full, confirm)
     con = stores.connect_hub(hub)
     try:
+        records.migrate(con)
         store.migrate(con)
         history.migrate(con)
         households.migrate(con)
