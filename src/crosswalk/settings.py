@@ -43,6 +43,13 @@ SPARK_MASTER = Setting(
     "local[*]",
     "Spark master URL of the Spark engine: local[N] on one machine, spark://host:7077, yarn...",
 )
+SPARK_CONF = Setting(
+    "spark_conf",
+    "",
+    "Spark settings of a session the Spark engine starts, over its defaults for the master "
+    "(crosswalk.engines.spark_engine.session_config): key=value pairs separated by spaces, "
+    "such as 'spark.driver.memory=8g spark.sql.shuffle.partitions=64'.",
+)
 CONTROL = Setting(
     "control",
     "sqlite:///crosswalk-control.db",
@@ -139,6 +146,7 @@ SETTINGS: tuple[Setting, ...] = (
     ENGINE,
     WAREHOUSE,
     SPARK_MASTER,
+    SPARK_CONF,
     CONTROL,
     AGREEMENT,
     SECRETS,

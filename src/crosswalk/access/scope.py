@@ -17,6 +17,7 @@ from typing import Any
 import pyarrow as pa
 
 from crosswalk.engines import CELL_KEY_SECRET, reader
+from crosswalk.errors import NotFound
 from crosswalk.model import LINKED_EVENT, LINKED_HOUSEHOLD, LINKED_RECORD
 
 HUB_TABLES = ("linked_event", "linked_record", "linked_household")
@@ -60,6 +61,11 @@ class Scope:
         return cls() if dialect == "duckdb" else cls(secret=f"${CELL_KEY_SECRET}")
 
     def __getitem__(self, table: str) -> str:
+        if table not in self.relations and table in _TABLES:
+            raise NotFound(
+                f"this hub's engine holds no {table}: link on the hub and export it to the "
+                "warehouse (crosswalk export-warehouse) for a question that reads it"
+            )
         return self.relations[table]
 
 
@@ -83,6 +89,8 @@ def granted_scope(
     relations = {}
     sources = read.sources()
     for table, (suffix, keys, columns, element) in _TABLES.items():
+        if table not in sources:
+            continue
         datasets = {d for d, e in granted if d.endswith(f".{suffix}") and element in (None, e)}
         agencies = sorted(d.split(".")[0] for d in datasets)
         shown = [

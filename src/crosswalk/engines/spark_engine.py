@@ -14,6 +14,8 @@ change that setting back.
 
 from __future__ import annotations
 
+import os
+import re
 import threading
 import uuid
 from collections.abc import Iterator
@@ -38,11 +40,84 @@ MISSING = (
     "(and Java 17 or 21)"
 )
 
-# Settings of a session the engine starts itself (a session passed in keeps its own).
+# Settings of every session the engine starts itself (a session passed in keeps its own).
 SESSION_CONFIG = {
     "spark.sql.session.timeZone": "UTC",
     "spark.ui.showConsoleProgress": "false",
+    # Adaptive execution: shuffle partitions coalesced to what the data needs, joins
+    # switched to broadcast once a side turns out small (Spark's defaults, kept explicit).
+    "spark.sql.adaptive.enabled": "true",
+    "spark.sql.adaptive.coalescePartitions.enabled": "true",
 }
+
+# ... and on one machine (local mode): every job's fixed cost paid as few times as can be.
+# Spark's 200 shuffle partitions are 200 tasks per shuffle of a few thousand rows; the
+# driver is the only executor, so its memory is the whole engine's; the UI's listeners
+# and its record of every job cost time and memory that nobody reads.
+LOCAL_CONFIG = {
+    "spark.sql.shuffle.partitions": "{cores}",
+    "spark.default.parallelism": "{cores}",
+    "spark.sql.adaptive.coalescePartitions.initialPartitionNum": "{cores}",
+    "spark.driver.memory": "4g",
+    "spark.ui.enabled": "false",
+    "spark.sql.autoBroadcastJoinThreshold": "64m",
+}
+
+
+def local_cores(master: str) -> int | None:
+    """The worker threads of a local master URL (``local``, ``local[4]``, ``local[*]``,
+    ``local[4,2]``), or None for a cluster's.
+
+    Example:
+        >>> local_cores("local[3]"), local_cores("local"), local_cores("yarn")
+        (3, 1, None)
+    """
+    found = re.fullmatch(r"local(?:\[(\*|\d+)(?:,\d+)?\])?", master.strip())
+    if found is None:
+        return None
+    threads = found.group(1)
+    if threads is None:
+        return 1
+    return os.cpu_count() or 1 if threads == "*" else max(1, int(threads))
+
+
+def parse_conf(text: str) -> dict[str, str]:
+    """``CROSSWALK_SPARK_CONF``: key=value pairs separated by spaces.
+
+    Example:
+        >>> parse_conf("spark.driver.memory=8g  spark.sql.shuffle.partitions=64")
+        {'spark.driver.memory': '8g', 'spark.sql.shuffle.partitions': '64'}
+    """
+    out = {}
+    for pair in text.split():
+        key, sep, value = pair.partition("=")
+        if not sep or not key.startswith("spark.") or not value:
+            raise ConfigError(
+                f"{settings.SPARK_CONF.env}: {pair!r} is not a Spark setting as key=value "
+                "(such as spark.driver.memory=8g)"
+            )
+        out[key] = value
+    return out
+
+
+def session_config(master: str, config: dict[str, str] | None = None) -> dict[str, str]:
+    """The settings of a session the engine starts at ``master``: ``SESSION_CONFIG``,
+    ``LOCAL_CONFIG`` in local mode (shuffle partitions and parallelism the worker
+    threads), then ``$CROSSWALK_SPARK_CONF``, then ``config``; each later one wins.
+
+    Example:
+        >>> session_config("local[2]")["spark.sql.shuffle.partitions"]
+        '2'
+        >>> "spark.sql.shuffle.partitions" in session_config("spark://head:7077")
+        False
+    """
+    out = dict(SESSION_CONFIG)
+    cores = local_cores(master)
+    if cores is not None:
+        out.update({k: v.format(cores=cores) for k, v in LOCAL_CONFIG.items()})
+    out.update(parse_conf(settings.SPARK_CONF.value(None)))
+    out.update(config or {})
+    return out
 
 
 def spark_schema(columns: tuple[Any, ...]) -> str:
@@ -85,12 +160,15 @@ class SparkRead:
         return {t.name.lower() for t in self.session.catalog.listTables()}
 
     def sources(self) -> dict[str, str]:
-        missing = sorted(set(EXPORTED) - self._tables)
+        # A warehouse linked on Spark holds no enterprise households (they are built on
+        # the hub): a question that reads them is refused by name (``Scope``), the rest
+        # are answered.
+        missing = sorted(set(EXPORTED) - self._tables - {"linked_household"})
         if missing:
             raise NotFound(
                 f"the warehouse holds no {', '.join(missing)}: export the hub after linking"
             )
-        return {table: table for table in EXPORTED}
+        return {table: table for table in EXPORTED if table in self._tables}
 
     def temp_view(self, name: str, select: str) -> None:
         self.session.sql(to_dialect(select, "spark")).createOrReplaceTempView(name)
@@ -117,6 +195,8 @@ class SparkEngine:
         master: the Spark master URL (default ``$CROSSWALK_SPARK_MASTER``, ``local[*]``).
         timeout: seconds one read may take before its Spark jobs are cancelled
             (``ReadTimedOut``); 0: no limit.
+        config: Spark settings of the session the engine starts, over
+            ``session_config``'s (ignored with ``session``).
 
     Example:
         >>> Hub(SparkEngine("warehouse", session=spark))  # doctest: +SKIP
@@ -131,11 +211,13 @@ class SparkEngine:
         session: Any = None,
         master: str | None = None,
         timeout: float = 0,
+        config: dict[str, str] | None = None,
     ) -> None:
         self.warehouse = Path(
             settings.WAREHOUSE.value(None if warehouse is None else str(warehouse))
         )
         self.master = settings.SPARK_MASTER.value(master)
+        self.config = session_config(self.master, config)
         self._session = session
         self._owns_session = session is None
         self.timeout = timeout
@@ -147,7 +229,7 @@ class SparkEngine:
             if self._session is None:
                 sql = pyspark_sql()
                 builder = sql.SparkSession.builder.master(self.master).appName("crosswalk")
-                for key, value in SESSION_CONFIG.items():
+                for key, value in self.config.items():
                     builder = builder.config(key, value)
                 # Linkage's similarity functions (Jaro-Winkler, Damerau-Levenshtein): the
                 # jar shipped with Splink, so nothing is downloaded.
