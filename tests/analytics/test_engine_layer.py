@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -134,3 +135,71 @@ def test_a_spark_read_past_its_time_is_cancelled(state: State, spark_session: ob
     # The session's next read runs as usual.
     with SparkEngine(state.warehouse, session=spark_session).read() as read:
         assert read.arrow("SELECT 1 AS n").to_pylist() == [{"n": 1}]
+
+
+def test_local_mode_gets_settings_for_one_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CROSSWALK_SPARK_CONF", raising=False)
+    local = SparkEngine("w", master="local[3]").config
+    # Spark's 200 shuffle partitions would be 200 tasks per shuffle on three threads.
+    assert local["spark.sql.shuffle.partitions"] == local["spark.default.parallelism"] == "3"
+    assert local["spark.ui.enabled"] == "false"
+    assert local["spark.sql.adaptive.enabled"] == "true"
+    assert SparkEngine("w", master="local").config["spark.sql.shuffle.partitions"] == "1"
+    # A cluster keeps Spark's own (or its administrator's) for everything but the basics.
+    cluster = SparkEngine("w", master="spark://head:7077").config
+    assert "spark.sql.shuffle.partitions" not in cluster
+    assert "spark.ui.enabled" not in cluster and "spark.driver.memory" not in cluster
+    assert cluster["spark.sql.session.timeZone"] == "UTC"
+
+
+def test_spark_settings_come_from_the_environment_then_the_caller(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(
+        "CROSSWALK_SPARK_CONF", "spark.driver.memory=8g  spark.sql.shuffle.partitions=16"
+    )
+    engine = SparkEngine("w", master="local[2]", config={"spark.sql.shuffle.partitions": "4"})
+    assert engine.config["spark.driver.memory"] == "8g"
+    assert engine.config["spark.sql.shuffle.partitions"] == "4"
+    for bad in ("spark.driver.memory", "driver.memory=8g", "spark.driver.memory="):
+        monkeypatch.setenv("CROSSWALK_SPARK_CONF", bad)
+        with pytest.raises(ConfigError, match=r"CROSSWALK_SPARK_CONF: .* is not a Spark setting"):
+            SparkEngine("w", master="local[2]")
+
+
+def test_a_warehouse_without_households_answers_all_but_household_questions(
+    state: State, spark_session: object, tmp_path: Path
+) -> None:
+    """A warehouse linked on Spark holds no enterprise households: a question that reads
+    them is refused by name, not answered as if there were none."""
+    import shutil
+
+    from crosswalk.access import Gate
+    from crosswalk.agreement import Principal
+    from crosswalk.analytics import Filters, LifetimeUse, ProgramOverlap
+    from crosswalk.engines.warehouse import commit_snapshot
+
+    held = warehouse_tables(state.warehouse)
+    warehouse = tmp_path / "warehouse"
+
+    def without_households(staging: Path) -> dict[str, int]:
+        for table, folder in held.items():
+            if table != "linked_household":
+                shutil.copytree(folder, staging / table)
+        return {}
+
+    commit_snapshot(warehouse, without_households)
+    analyst, purpose = Principal("ada", "hfs", "analyst"), "program_evaluation"
+    filters = Filters(start=date(2015, 1, 1), end=date(2020, 12, 31))
+    answers = []
+    for folder in (state.warehouse, warehouse):
+        engine = SparkEngine(folder, session=spark_session)
+        with Hub(engine, f"sqlite:///{tmp_path}/{folder.name}.db", state.secrets) as hub:
+            answers.append(Gate(hub).aggregate(analyst, purpose, ProgramOverlap(filters)).table)
+    assert answers[0].num_rows > 0 and answers[1] == answers[0]
+    engine = SparkEngine(warehouse, session=spark_session)
+    with (
+        Hub(engine, f"sqlite:///{tmp_path}/h.db", state.secrets) as hub,
+        pytest.raises(NotFound, match="holds no linked_household"),
+    ):
+        Gate(hub).aggregate(analyst, purpose, LifetimeUse(filters, unit="household"))
