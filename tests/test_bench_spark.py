@@ -35,4 +35,3 @@ def test_both_engines_agree_through_the_whole_pipeline(tmp_path: Path) -> None:
         assert metrics["jobs"] >= 1 and metrics["tasks"] >= metrics["stages"] >= 1, stage
         assert metrics["task_run"] > 0, stage
     assert spark["jvm_rss"] > 0 and spark["jvm_cpu"] > 0
-
