@@ -63,6 +63,12 @@ class ReadEngine(Protocol):
 
     def read(self) -> AbstractContextManager[Any]: ...
 
+    def version(self) -> int | None:
+        """A number that changes whenever what a read sees may have changed (a batch, a
+        linkage run, a review decision), or None where the engine cannot tell: then
+        nothing read through it may be reused between reads."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -100,6 +106,16 @@ class DuckDBEngine:
         self._con: duckdb.DuckDBPyConnection | None = None
         self._opening = threading.Lock()
         self._writer = threading.Lock()
+        self._generation = 0  # moved on after every write and every reopening
+
+    def version(self) -> int | None:
+        """The hub's content generation while this engine holds it open (``shared``):
+        moved on after every write through ``write()`` and when the file is closed. No
+        other process can write the file meanwhile (DuckDB holds it locked: one writing
+        process, or any number reading), so an unchanged generation is an unchanged hub.
+        None for an engine that opens the file for each read (another process may write
+        it in between)."""
+        return self._generation if self.shared else None
 
     def _open(self) -> duckdb.DuckDBPyConnection:
         con = stores.connect_hub(self.path, read_only=not self.writable, config=READ_CONFIG)
@@ -168,11 +184,15 @@ class DuckDBEngine:
                 yield con
             finally:
                 con.close()
+                # After the writer's commit (or rollback): a read that took the
+                # generation before this saw the hub as it was, or as it is now.
+                self._generation += 1
         finally:
             self._writer.release()
 
     def close(self) -> None:
         with self._opening:
+            self._generation += 1
             if self._con is not None:
                 self._con.close()
                 self._con = None
@@ -246,6 +266,11 @@ class Hub:
     def read(self) -> AbstractContextManager[Any]:
         """A read connection of the data plane, for the gate only."""
         return self.engine.read()
+
+    def version(self) -> int | None:
+        """The data plane's content generation (``ReadEngine.version``); None where the
+        engine cannot tell whether the hub changed between two reads."""
+        return self.engine.version()
 
     def limit_reads(self, seconds: float) -> None:
         """Interrupt every read that takes longer than ``seconds`` (0: no limit)."""

@@ -55,6 +55,13 @@ CONTROL = Setting(
     "sqlite:///crosswalk-control.db",
     "SQLAlchemy URL of the control plane (agreements, consents, audit log).",
 )
+CONTROL_SYNC = Setting(
+    "control_sync",
+    "normal",
+    "Durability of a SQLite control plane, always in write-ahead-log mode: normal (a "
+    "commit survives a crash of the process; the last commits before a power loss or an "
+    "operating-system crash may be lost) or full (every commit waits for the disk).",
+)
 AGREEMENT = Setting(
     "agreement",
     "",
@@ -126,6 +133,12 @@ SERVICE_FORWARDED_ALLOW_IPS = Setting(
     "Addresses of the reverse proxies whose X-Forwarded-For/-Proto headers the service "
     "believes (comma-separated, as uvicorn takes them); empty: none, the peer is the client.",
 )
+SERVICE_ACCESS_LOG = Setting(
+    "service_access_log",
+    "off",
+    "on: the service logs a line per request to its output (the audit log records every "
+    "request either way); off: it does not.",
+)
 SERVICE_UPLOADS = Setting(
     "service_uploads",
     "",
@@ -148,6 +161,7 @@ SETTINGS: tuple[Setting, ...] = (
     SPARK_MASTER,
     SPARK_CONF,
     CONTROL,
+    CONTROL_SYNC,
     AGREEMENT,
     SECRETS,
     AUDIT_CHECKPOINTS,
@@ -161,6 +175,7 @@ SETTINGS: tuple[Setting, ...] = (
     SERVICE_MAX_JSON_KB,
     SERVICE_READ_TIMEOUT,
     SERVICE_FORWARDED_ALLOW_IPS,
+    SERVICE_ACCESS_LOG,
     SERVICE_UPLOADS,
     LINKAGE_TRUTH,
     THREADS,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import json
 import os
 import struct
@@ -23,12 +24,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import sqlalchemy as sa
 
 from crosswalk import settings
-from crosswalk.errors import HubBusy, NotFound, StoreUnavailable
+from crosswalk.errors import ConfigError, HubBusy, NotFound, StoreUnavailable
 
 
 def connect_hub(
@@ -183,13 +185,43 @@ def _private_sqlite_file(url: sa.URL) -> None:
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
+SQLITE_SYNC = {"normal": "NORMAL", "full": "FULL"}
+
+
 def control_engine(url: str | None = None) -> sa.Engine:
     """Create the SQLAlchemy engine of the control plane (SQLite by default); a new SQLite
-    file is created readable by its owner only."""
+    file is created readable by its owner only.
+
+    A SQLite control plane runs in write-ahead-log mode, so readers never wait for the
+    audit log's writer, at the durability ``$CROSSWALK_CONTROL_SYNC`` names: ``normal``
+    (the default) writes each commit to the log before it returns but waits for the disk
+    only at checkpoints, so a commit survives the process crashing and only a power loss
+    or an operating-system crash can take the last ones; ``full`` waits for the disk at
+    every commit."""
     chosen = sa.make_url(settings.CONTROL.value(url))
-    if chosen.get_backend_name() == "sqlite":
-        _private_sqlite_file(chosen)
-    return sa.create_engine(chosen, future=True)
+    if chosen.get_backend_name() != "sqlite":
+        return sa.create_engine(chosen, future=True)
+    _private_sqlite_file(chosen)
+    sync = settings.CONTROL_SYNC.value().strip().lower()
+    if sync not in SQLITE_SYNC:
+        raise ConfigError(
+            f"{settings.CONTROL_SYNC.env} is {' or '.join(SQLITE_SYNC)}, not {sync!r}"
+        )
+    engine = sa.create_engine(chosen, future=True)
+    sa.event.listen(engine, "connect", functools.partial(_sqlite_pragmas, SQLITE_SYNC[sync]))
+    return engine
+
+
+def _sqlite_pragmas(sync: str, dbapi_connection: Any, _record: Any) -> None:
+    """Each new SQLite connection: wait for a lock rather than fail at once, the
+    write-ahead log (kept by the file once set), and the durability chosen."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA busy_timeout = 10000")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute(f"PRAGMA synchronous = {sync}")
+    finally:
+        cursor.close()
 
 
 def apply_migrations(

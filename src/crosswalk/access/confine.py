@@ -23,6 +23,8 @@ SQL form slipped past the first.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
 
@@ -57,9 +59,38 @@ def check_question_sql(
     Spark: the named parameters it may use). ``dialect`` is the engine's the SQL is
     written for. Raises AccessDenied naming what was refused.
     """
-    allowed = {g.lower() for g in granted}
-    real = {e.lower() for e in existing}
-    readable = {v.lower() for v in variables}
+    allowed = frozenset(g.lower() for g in granted)
+    real = frozenset(e.lower() for e in existing)
+    readable = frozenset(v.lower() for v in variables)
+    # The verdict is a pure function of these: a statement that passed once against the
+    # same relations passes again without being parsed again (the service asks the same
+    # few questions all day, and parsing is most of what a repeated question costs).
+    # Only passes are kept; a refused statement is checked, and refused, every time.
+    seen = (sql, allowed, real, readable, dialect)
+    with _PASSED_LOCK:
+        if seen in _PASSED:
+            _PASSED.move_to_end(seen)
+            return
+    _check(sql, allowed, real, readable, dialect)
+    with _PASSED_LOCK:
+        _PASSED[seen] = None
+        while len(_PASSED) > _PASSED_KEPT:
+            _PASSED.popitem(last=False)
+
+
+_PASSED: OrderedDict[tuple[str, frozenset[str], frozenset[str], frozenset[str], str], None]
+_PASSED = OrderedDict()
+_PASSED_KEPT = 512
+_PASSED_LOCK = threading.Lock()
+
+
+def _check(
+    sql: str,
+    allowed: frozenset[str],
+    real: frozenset[str],
+    readable: frozenset[str],
+    dialect: str,
+) -> None:
     try:
         statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
     except sqlglot.errors.ParseError as e:

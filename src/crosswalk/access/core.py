@@ -17,6 +17,7 @@ import duckdb
 import sqlalchemy as sa
 
 from crosswalk import clock
+from crosswalk.access.answers import ReleasedAnswers
 from crosswalk.agreement import (
     Agreement,
     Decision,
@@ -55,6 +56,7 @@ class GateCore:
         self._audit = self._hub.audit
         self._consents = self._hub.consents
         self._secrets = self._hub.secrets
+        self._answers = ReleasedAnswers()  # aggregate answers, for the questions asked again
         self._in_force()  # the control plane holds a readable agreement, or fail now
 
     def _in_force(self) -> tuple[Agreement, date]:

@@ -499,14 +499,37 @@ class Gate(Oversight, DataRequests, IdHistory):
         self, principal: Principal, purpose: str, question: AggregateQuestion
     ) -> Aggregate:
         """Answer ``question`` as aggregates under disclosure control, or refuse it whole."""
-        decision = self._decide_whole(principal, purpose, question, "aggregate")
-        assert decision.min_cell is not None
+        agreement, today, decision = self._decided_whole(principal, purpose, question, "aggregate")
+        min_cell = decision.min_cell
+        assert min_cell is not None
         secret = load_key(self._secrets / CELL_KEY_FILE)
+        version = self._hub.version()  # taken before the read sees the hub
         with self._read() as con:
             sql = self._question_sql(con, principal, purpose, question, decision, cell_keys=True)
-            exact = run_counts(con, sql, secret)
-        history = StoredHistory(self._audit.engine)
-        protected = protect(exact, question.spec, decision.min_cell, history)
+
+            def counted() -> Protected:
+                exact = run_counts(con, sql, secret)
+                history = StoredHistory(self._audit.engine)
+                return protect(exact, question.spec, min_cell, history)
+
+            # Everything the released table depends on (see crosswalk.access.answers);
+            # the principal only through its decision, which holds its grant.
+            key = (
+                None
+                if version is None
+                else (
+                    version,
+                    id(agreement),
+                    today,
+                    purpose,
+                    decision,
+                    hashlib.sha256(secret).hexdigest(),
+                    sql,
+                )
+            )
+            protected, again = self._answers.answer(key, agreement, counted)
+        if again:
+            protected = protected.repeated_now()
         table = question.answer(protected)
         objects = {**_objects(question, sql), "protection": protected.to_dict()}
         self._record(DataRead, principal, purpose, objects, decision, table.num_rows)
@@ -560,6 +583,12 @@ class Gate(Oversight, DataRequests, IdHistory):
     ) -> Decision:
         """Decide a question, refusing (and auditing the refusal) unless every element it
         reads is granted outright: a question is not answered over less data than it says."""
+        return self._decided_whole(principal, purpose, question, level)[2]
+
+    def _decided_whole(
+        self, principal: Principal, purpose: str, question: AskedQuestion, level: str
+    ) -> tuple[Agreement, date, Decision]:
+        """``_decide_whole``, with the agreement in force and the day it decided under."""
         agreement, today = self._in_force()
         request = Request(principal, purpose, question.elements, level)
         decision = self._decide(agreement, request, today)
@@ -582,7 +611,7 @@ class Gate(Oversight, DataRequests, IdHistory):
         if problems:
             self._record(DeniedEvent, principal, purpose, _objects(question), decision, 0, "denied")
             raise AccessDenied("; ".join(problems), decision)
-        return decision
+        return agreement, today, decision
 
 
 def _arrow(con: Any, sql: str) -> pa.Table:

@@ -19,6 +19,7 @@ import typer
 from crosswalk import settings
 from crosswalk.cli.access import Control
 from crosswalk.cli.ingest import HubOption
+from crosswalk.errors import ConfigError
 
 
 def serve(
@@ -40,6 +41,9 @@ def serve(
     # X-Forwarded-For and -Proto are believed only from the proxies the operator names:
     # otherwise any client could choose the address that sign-in limits and audits.
     proxies = settings.SERVICE_FORWARDED_ALLOW_IPS.value().strip()
+    access_log = settings.SERVICE_ACCESS_LOG.value().strip().lower()
+    if access_log not in ("on", "off"):
+        raise ConfigError(f"{settings.SERVICE_ACCESS_LOG.env} is on or off, not {access_log!r}")
     with Hub(hub, control, writable=True) as the_hub:
         with the_hub.read():  # take the hub now: a command holding it stops the start here
             pass
@@ -56,6 +60,9 @@ def serve(
                 host=host,
                 port=port,
                 log_level="info",
+                # Every request is in the audit log; a line per request on the output
+                # too costs the event loop time on every request, so only when asked.
+                access_log=access_log == "on",
                 server_header=False,
                 proxy_headers=bool(proxies),
                 forwarded_allow_ips=proxies or None,

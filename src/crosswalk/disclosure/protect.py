@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -53,6 +53,13 @@ class Protected:
     perturbed: tuple[str, ...]
     repeated: int = 0
     near: int = 0
+    remembered: int = 0  # cells matched to the history or newly kept in it
+
+    def repeated_now(self) -> Protected:
+        """The same release asked for again: what ``protect`` says of the same table
+        with this one in the history (each of its cells a repeat of itself, or still
+        near the earlier cell it was released as)."""
+        return replace(self, repeated=self.remembered - self.near)
 
     def to_dict(self) -> dict[str, Any]:
         """A summary for the audit log."""
@@ -206,7 +213,13 @@ def protect(
     shown_perturbed = tuple(c for c in spec.counts if c in spec.cell_keys)
     shown_perturbed += tuple(s for s, c in spec.statistics.items() if c in spec.cell_keys)
     return Protected(
-        pa.table(out), tuple(suppressed), k, shown_perturbed, len(released_before) - near, near
+        pa.table(out),
+        tuple(suppressed),
+        k,
+        shown_perturbed,
+        len(released_before) - near,
+        near,
+        sum(m is not None for m in matches),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
+from functools import lru_cache
 from typing import Any, Protocol, runtime_checkable
 
 import duckdb
@@ -50,8 +51,10 @@ class Reader(Protocol):
         ...
 
 
+@lru_cache(maxsize=512)
 def to_dialect(sql: str, dialect: str) -> str:
-    """DuckDB SQL written for ``dialect`` through SQLGlot (record keys computed alike)."""
+    """DuckDB SQL written for ``dialect`` through SQLGlot (record keys computed alike);
+    kept per statement, since the same questions are rendered again and again."""
     try:
         tree = for_dialect(sqlglot.parse_one(sql, read="duckdb"), dialect)
         return tree.sql(dialect=dialect, pretty=True, unsupported_level=sqlglot.ErrorLevel.RAISE)

@@ -243,6 +243,11 @@ class SparkEngine:
                     ) from None
             return self._session
 
+    def version(self) -> int | None:
+        """None: another process may commit a new snapshot of the warehouse between two
+        reads, so nothing read is reused (``ReadEngine.version``)."""
+        return None
+
     @contextmanager
     def read(self) -> Iterator[SparkRead]:
         """A session of its own for one read, over the warehouse's current snapshot; its
