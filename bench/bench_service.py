@@ -18,7 +18,10 @@ of its requests, in the order it made them, so not one entry was lost, doubled o
 
 Baseline, in the same run: the same lookups made in-process (16 threads over one hub
 object, each lookup authenticated, decided, read and audited as the service does it),
-so the ratio is what HTTP, the framework and the separate processes cost.
+so the ratio is what HTTP, the framework and the separate processes cost. Beside the
+times, the CPU seconds per request of the process answering (the service's, all its
+threads, read by psutil; the in-process run's own): on a shared machine the times
+depend on the load, the CPU much less.
 
 ``--size tiny`` (a 1,500-person hub, a few seconds of load) is what CI runs, through
 ``tests/bench/test_service_bench.py``: it checks the audit, not the times.
@@ -69,6 +72,12 @@ class Load:
     p95: float
     p99: float
     per_user: dict[str, int] = field(default_factory=dict)  # requests answered per account
+    cpu_s: float = float("nan")  # CPU seconds the answering process spent (all threads)
+    worst: float = float("nan")  # the slowest request, ms
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        return self.cpu_s * 1000 / self.requests if self.requests else float("nan")
 
 
 @dataclass
@@ -208,8 +217,23 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait()
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds of a process so far, all its threads."""
+    import psutil
+
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system
+
+
 def _locust(
-    user: str, clients: int, seconds: int, url: str, plan: Path, out: Path, name: str
+    user: str,
+    clients: int,
+    seconds: int,
+    url: str,
+    plan: Path,
+    out: Path,
+    name: str,
+    server: int | None = None,
 ) -> Load:
     result = out / f"{user}.json"
     env = {**os.environ, "BENCH_SERVICE_PLAN": str(plan), "BENCH_SERVICE_RESULT": str(result)}
@@ -237,7 +261,9 @@ def _locust(
         "--exit-code-on-error",
         "0",
     ]
+    cpu_before = _cpu_seconds(server) if server is not None else float("nan")
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    cpu = (_cpu_seconds(server) if server is not None else float("nan")) - cpu_before
     if done.returncode != 0 or not result.exists():
         raise RuntimeError(f"locust failed ({done.returncode}):\n{done.stderr[-3000:]}")
     answered = json.loads(result.read_text())
@@ -254,6 +280,8 @@ def _locust(
         _pct(ms, 95),
         _pct(ms, 99),
         per_user,
+        cpu,
+        ms[-1] if ms else float("nan"),
     )
 
 
@@ -347,6 +375,7 @@ def in_process(
             times[i].append(time.perf_counter() - t)
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(len(plan["person"]))]
+    cpu_before = _cpu_seconds(os.getpid())
     start = time.perf_counter()
     for t in threads:
         t.start()
@@ -355,6 +384,7 @@ def in_process(
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - start
+    cpu = _cpu_seconds(os.getpid()) - cpu_before
     the_hub.close()
     every = sorted(x * 1000 for ts in times for x in ts)
     return Load(
@@ -365,6 +395,8 @@ def in_process(
         _pct(every, 50),
         _pct(every, 95),
         _pct(every, 99),
+        cpu_s=cpu,
+        worst=every[-1] if every else float("nan"),
     )
 
 
@@ -416,9 +448,17 @@ def run(size: str = "full", out: Path | None = None) -> tuple[list[Load], AuditC
                     plan_file,
                     work,
                     "person lookups",
+                    server.pid,
                 ),
                 _locust(
-                    "OverlapAnalyst", ANALYSTS, cfg["overlap_s"], url, plan_file, work, "overlap"
+                    "OverlapAnalyst",
+                    ANALYSTS,
+                    cfg["overlap_s"],
+                    url,
+                    plan_file,
+                    work,
+                    "overlap",
+                    server.pid,
                 ),
             ]
         finally:
@@ -433,8 +473,11 @@ def main(size: str = "full") -> None:
     started = time.time()
     print(f"machine: {machine()}; load average before: {os.getloadavg()[0]:.1f}", flush=True)
     loads, check = run(size)
-    print("| load | clients | requests | failures | req/s | p50 ms | p95 ms | p99 ms |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print(
+        "| load | clients | requests | failures | req/s | p50 ms | p95 ms | p99 ms | max ms "
+        "| CPU ms / request |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     clients = {
         "person lookups": LOOKUP_CLIENTS,
         "overlap": ANALYSTS,
@@ -443,10 +486,15 @@ def main(size: str = "full") -> None:
     for x in loads:
         print(
             f"| {x.name} | {clients[x.name]} | {x.requests:,} | {x.failures:,} | {x.rps:.1f} "
-            f"| {x.p50:.0f} | {x.p95:.0f} | {x.p99:.0f} |"
+            f"| {x.p50:.0f} | {x.p95:.0f} | {x.p99:.0f} | {x.worst:.0f} "
+            f"| {x.cpu_ms_per_request:.1f} |"
         )
     http, base = loads[0], loads[2]
-    print(f"HTTP / in-process lookups: {http.rps / base.rps:.2f}x the throughput")
+    print(
+        f"HTTP / in-process lookups: {http.rps / base.rps:.2f}x the throughput, "
+        f"{http.cpu_ms_per_request / base.cpu_ms_per_request:.2f}x the CPU per lookup "
+        "(the service process's, all threads; locust's own is not counted)"
+    )
     print(
         f"audit: chain {'verified' if check.verified else 'BROKEN: ' + str(check.problem)}; "
         f"entries {check.entries['person']:,} for {http.requests:,} lookups, "

@@ -132,6 +132,8 @@ def on_day(clock_at):
 
 def _copy_control(web_control, to) -> None:
     shutil.copy(web_control / "control.db", to / "control.db")
+    if (web_control / "control.db-wal").exists():  # commits not yet checkpointed into it
+        shutil.copy(web_control / "control.db-wal", to / "control.db-wal")
     shutil.copytree(web_control / "secrets", to / "secrets")
     for extra in web_control.glob("control.db.*"):  # the audit log's checkpoints
         if extra.is_dir():

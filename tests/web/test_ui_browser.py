@@ -52,6 +52,8 @@ def shots(tmp_path_factory) -> Path:
 def live(web_hub, web_control, tmp_path_factory):
     root = tmp_path_factory.mktemp("live")
     shutil.copy(web_control / "control.db", root / "control.db")
+    if (web_control / "control.db-wal").exists():  # commits not yet checkpointed into it
+        shutil.copy(web_control / "control.db-wal", root / "control.db-wal")
     shutil.copytree(web_control / "secrets", root / "secrets")
     for extra in web_control.glob("control.db.*"):
         if extra.is_dir():

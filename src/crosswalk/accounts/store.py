@@ -180,23 +180,30 @@ class Accounts:
 
     def get(self, username: str) -> Account:
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(account).where(account.c.username == username)).first()
-            if row is None:
-                raise NotFound(f"no account {username!r}")
-            roles = conn.execute(
-                sa.select(account_role.c.role)
-                .where(account_role.c.username == username)
-                .order_by(account_role.c.role)
-            ).scalars()
-            return Account(
-                row.username,
-                row.agency,
-                row.full_name,
-                tuple(roles),
-                row.created_at,
-                row.disabled_at is not None,
-                row.password_hash is not None,
-            )
+            found = self._account(conn, username)
+        if found is None:
+            raise NotFound(f"no account {username!r}")
+        return found
+
+    @staticmethod
+    def _account(conn: sa.Connection, username: str) -> Account | None:
+        row = conn.execute(sa.select(account).where(account.c.username == username)).first()
+        if row is None:
+            return None
+        roles = conn.execute(
+            sa.select(account_role.c.role)
+            .where(account_role.c.username == username)
+            .order_by(account_role.c.role)
+        ).scalars()
+        return Account(
+            row.username,
+            row.agency,
+            row.full_name,
+            tuple(roles),
+            row.created_at,
+            row.disabled_at is not None,
+            row.password_hash is not None,
+        )
 
     def list_accounts(
         self, actor: Actor, agency: str | None = None, offset: int = 0, limit: int = 100
@@ -518,6 +525,7 @@ class Accounts:
         token_id, digest = parsed
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(api_token).where(api_token.c.token_id == token_id)).first()
+            who = None if row is None else self._account(conn, row.username)
         if row is None:
             raise self._not_signed_in(None, token_id, "unknown token", source)
         if not credentials.same_digest(row.secret_sha256, digest):
@@ -527,7 +535,8 @@ class Accounts:
             raise self._not_signed_in(row.username, token_id, "revoked token", source)
         if not found.active(now()):
             raise self._not_signed_in(row.username, token_id, "expired token", source)
-        who = self.get(found.username)
+        if who is None:
+            raise NotFound(f"no account {found.username!r}")
         if who.disabled:
             raise self._not_signed_in(row.username, token_id, "disabled account", source)
         return Caller(who, found)

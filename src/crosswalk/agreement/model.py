@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import IntEnum
+from functools import cached_property
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -175,4 +176,10 @@ class Agreement(BaseModel):
         return next((p for p in self.parties if p.code == code), None)
 
     def dataset(self, dataset_id: str) -> Dataset | None:
-        return next((d for d in self.datasets if d.id == dataset_id), None)
+        return self._datasets_by_id.get(dataset_id)
+
+    @cached_property
+    def _datasets_by_id(self) -> dict[str, Dataset]:
+        # A person's view asks this for every element it shows: by id, not a scan. An
+        # agreement is not changed once parsed (the parsed versions are shared).
+        return {d.id: d for d in reversed(self.datasets)}

@@ -229,7 +229,8 @@ class AuditLog:
         """Append one entry and wait until it is committed (with whatever entries other
         threads queued meanwhile, in the order they queued); its (seq, hash)."""
         key = self._signing_key()
-        mine = _Queued(_canonical(event.payload()))
+        payload = event.payload()
+        mine = _Queued(_canonical(payload), {k: payload.get(k) for k in MIRRORED})
         with self._queue_lock:
             self._queued.append(mine)
         with self._committing:
@@ -251,7 +252,7 @@ class AuditLog:
         error: AuditUnavailable | None = None
         while True:
             try:
-                committed = self._append(key, [q.body for q in batch])
+                committed = self._append(key, [(q.body, q.mirrored) for q in batch])
                 break
             except sa.exc.OperationalError as e:
                 if not _is_busy(e) or time.monotonic() > deadline:
@@ -292,8 +293,11 @@ class AuditLog:
         with contextlib.suppress(AuditUnavailable):
             self.record(event)
 
-    def _append(self, key: SigningKey, bodies: list[str]) -> list[tuple[int, str]]:
-        """Chain, sign and insert ``bodies`` in one transaction, in their order."""
+    def _append(
+        self, key: SigningKey, bodies: list[tuple[str, dict[str, Any]]]
+    ) -> list[tuple[int, str]]:
+        """Chain, sign and insert ``bodies`` (each with the fields its columns repeat) in
+        one transaction, in their order."""
         with self.engine.connect() as conn:
             _lock_for_append(conn)
             last = conn.execute(
@@ -303,14 +307,13 @@ class AuditLog:
             ).first()
             seq, prev = (last[0], last[1]) if last else (0, GENESIS)
             entries: list[dict[str, Any]] = []
-            for body in bodies:
+            for body, mirrored in bodies:
                 seq += 1
-                fields = json.loads(body)
                 entry: dict[str, Any] = {
                     "seq": seq,
                     # Taken under the lock, so times never run backwards along the chain.
                     "at": datetime.now(UTC).isoformat(timespec="microseconds"),
-                    **{k: fields.get(k) for k in MIRRORED},
+                    **mirrored,
                     "body": body,
                     "prev_hash": prev,
                 }
@@ -563,9 +566,11 @@ def _checkpoint_folder(url: sa.URL, explicit: str | Path | None) -> Path | None:
 
 @dataclass
 class _Queued:
-    """An entry waiting for its transaction: its body, then its (seq, hash) or error."""
+    """An entry waiting for its transaction: its body and the fields its columns repeat,
+    then its (seq, hash) or error."""
 
     body: str
+    mirrored: dict[str, Any]
     done: bool = False
     committed: tuple[int, str] | None = None
     error: AuditUnavailable | None = field(default=None)
