@@ -28,6 +28,9 @@ def load(tmp_path, rows, header=HEADER):
         ('"Smith Jr, Bill"', "BILL", None, "SMITH", "JR", None),
         ('"García-López, José"', "JOSE", None, "GARCIA LOPEZ", None, "JOSE"),
         ('"O\'Brien, Mary Ann"', "MARY", "ANN", "OBRIEN", None, "MARY"),
+        ('"JØRGENSEN, ŁUKASZ"', "LUKASZ", None, "JORGENSEN", None, None),
+        ('"Straße, Æsa Ðóra"', "AESA", "DORA", "STRASSE", None, None),
+        ('"DUPONT, Jean-Pierre Marie"', "JEAN PIERRE", "MARIE", "DUPONT", None, None),
     ],
 )
 def test_names(tmp_path, raw, first, middle, last, suffix, canonical):
@@ -112,3 +115,31 @@ def test_unknown_sex_code_is_flagged_not_lost(tmp_path):
         and rows[0]["sex_raw"] == "Q"
         and rows[0]["flags"] == ["sex_unknown_code"]
     )
+
+
+@pytest.mark.parametrize(
+    ("raw", "first", "middle", "last"),
+    [
+        ("Mary Ann Smith", "MARY", "ANN", "SMITH"),
+        ("Piotr Wiśniewski-O'Brien", "PIOTR", None, "WISNIEWSKI OBRIEN"),
+        ("Ana María García - López", "ANA", "MARIA", "GARCIA LOPEZ"),
+        ("Jan Pieter van der Berg", "JAN", "PIETER", "VAN DER BERG"),
+        ("MARIA DE LA CRUZ", "MARIA", None, "DE LA CRUZ"),
+        ("Luc St Pierre", "LUC", None, "ST PIERRE"),
+        ("Jean-Luc Côté", "JEAN LUC", None, "COTE"),
+        ("Scott R Garcia Lopez", "SCOTT", "R", "GARCIA LOPEZ"),
+        ("Oliver James Henry Jørgensen", "OLIVER", "JAMES HENRY", "JORGENSEN"),
+        ("Madonna", "MADONNA", None, None),
+    ],
+)
+def test_first_last_names_keep_compound_surnames(tmp_path, raw, first, middle, last):
+    """A whole name written first name first: the surname is its last word with its
+    hyphenated parts and particles; the words between are the middle name."""
+    mapping = MAPPING.replace("name_format: last_first", "name_format: first_last")
+    path = write(tmp_path / "clients.csv", HEADER + f'1,"{raw}",01/02/1990,M,,\n')
+    hub = tmp_path / "hub.duckdb"
+    ingest("fcs", [path], hub=hub, mapping=parse_mapping(mapping, "fcs.yaml"))
+    con = duckdb.connect(str(hub), read_only=True)
+    row = con.execute("SELECT first_name, middle_name, last_name FROM person_record").fetchone()
+    con.close()
+    assert row == (first, middle, last)

@@ -50,6 +50,13 @@ PLACEHOLDER_SSNS = (
 )
 
 
+# Latin letters with no decomposition (Jørgensen, Łukasz, Straße, Æsir): what they are
+# written as in ASCII. The one-letter ones join the table below; the others are replaced.
+_OWN_LETTERS = {"Ø": "O", "ø": "o", "Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Ð": "D",
+                "ð": "d", "Ħ": "H", "ħ": "h", "ı": "i", "Ŧ": "T", "ŧ": "t"}  # fmt: skip
+_OWN_DIGRAPHS = {"ß": "SS", "Æ": "AE", "æ": "ae", "Œ": "OE", "œ": "oe", "Þ": "TH", "þ": "th"}
+
+
 # The standardising functions, written as SQL expressions over an argument (as a macro
 # would be) in the SQL both engines share: DuckDB's own and, through SQLGlot, Spark's.
 # Accents are stripped by a fixed table (every Latin letter whose canonical decomposition
@@ -63,6 +70,8 @@ def _accent_table() -> tuple[str, str]:
         if marks and base.isascii() and base.isalpha() and all(map(unicodedata.combining, marks)):
             accented.append(chr(cp))
             plain.append(base)
+    accented += _OWN_LETTERS
+    plain += _OWN_LETTERS.values()
     # Combining marks themselves (decomposed input) are deleted: they have no counterpart.
     return "".join(accented) + "".join(map(chr, range(0x300, 0x370))), "".join(plain)
 
@@ -71,7 +80,16 @@ _ACCENTED, _PLAIN = _accent_table()
 _SUFFIX = f"' ({'|'.join(SUFFIXES)})$'"
 
 
+# Words that begin a surname of several words ("Jan van der Berg", "María de la Cruz",
+# "Luc St Pierre"): in a "FIRST M LAST" name they belong to the surname, not the middle.
+SURNAME_PARTICLES = ("VAN", "VON", "DER", "DEN", "DE", "DEL", "DELLA", "DA", "DI", "DU", "DOS",
+                     "DAS", "LA", "LE", "ST", "STE", "SAINT", "TER", "TEN", "BIN", "BINT", "AL",
+                     "EL")  # fmt: skip
+
+
 def _unaccented(x: str) -> str:
+    for letter, plain in _OWN_DIGRAPHS.items():
+        x = f"replace({x}, '{letter}', '{plain}')"
     return f"translate({x}, '{_ACCENTED}', '{_PLAIN}')"
 
 
@@ -81,6 +99,20 @@ def _name(x: str) -> str:
         f"nullif(trim(regexp_replace(regexp_replace(upper({_unaccented(x)}), "
         "'[^A-Z \\-]', '', 'g'), '[\\s\\-]+', ' ', 'g')), '')"
     )
+
+
+def _name_words(x: str) -> str:
+    """As ``_name``, but a hyphen stays inside its word (GARCIA-LOPEZ is one surname),
+    so a name can be split into words before hyphens become spaces."""
+    return (
+        "nullif(trim(regexp_replace(regexp_replace(regexp_replace(regexp_replace("
+        f"upper({_unaccented(x)}), '[^A-Z \\-]', '', 'g'), '\\s*-[\\s\\-]*', '-', 'g'),"
+        " '^-+|-+$', '', 'g'), '\\s+', ' ', 'g')), '')"
+    )
+
+
+def _unhyphened(x: str) -> str:
+    return f"nullif(trim(replace({x}, '-', ' ')), '')"
 
 
 def _suffix(x: str) -> str:
@@ -100,14 +132,6 @@ def _word(x: str, n: int) -> str:
 def _words_from(x: str, n: int) -> str:
     """Words ``n`` (from 1) to the last of a standardised name, or NULL."""
     return f"nullif(regexp_extract({x}, '^{'[^ ]+ ' * (n - 1)}(.+)$', 1), '')"
-
-
-def _last_word(x: str) -> str:
-    return f"nullif(regexp_extract({x}, '([^ ]+)$', 1), '')"
-
-
-def _word_count(x: str) -> str:
-    return f"(length({x}) - length(replace({x}, ' ', '')) + 1)"
 
 
 def _alnum(x: str) -> str:
@@ -324,21 +348,30 @@ def client_sql(
         whole = col("full_name")
         if spec.name_format == "last_first":
             last_part = _name(f"split_part({whole}, ',', 1)")
-            rest = _name(f"nullif(substr({whole}, strpos({whole}, ',') + 1), {whole})")
+            rest = _name_words(f"nullif(substr({whole}, strpos({whole}, ',') + 1), {whole})")
             names = {
                 "last": _unsuffixed(last_part),
                 "suffix": _suffix(last_part),
-                "first": _word(rest, 1),
-                "middle": _words_from(rest, 2),
+                "first": _unhyphened(_word(rest, 1)),
+                "middle": _unhyphened(_words_from(rest, 2)),
             }
         else:
-            t = _unsuffixed(_name(whole))
-            n = _word_count(t)
+            # "FIRST MIDDLE... LAST": words are split before hyphens become spaces, so a
+            # hyphenated surname stays the surname; particles before the last word
+            # (VAN DER, DE LA, ST) are the surname's too; every word between is the middle.
+            t = _unsuffixed(_name_words(whole))
+            rest = _words_from(t, 2)
+            particles = "|".join(SURNAME_PARTICLES)
+            last = (
+                f"CASE WHEN length({_word(t, 2)}) = 1 AND {_word(t, 3)} IS NOT NULL"
+                f" THEN {_words_from(t, 3)}"  # after a middle initial, all is the surname
+                f" ELSE regexp_extract({rest}, '(?:^| )((?:(?:{particles}) )*[^ ]+)$', 1) END"
+            )
+            middle = f"trim(left({rest}, length({rest}) - length({last})))"
             names = {
-                "first": _word(t, 1),
-                "middle": f"CASE WHEN {n} >= 3 THEN {_word(t, 2)} END",
-                "last": f"CASE WHEN {n} >= 3 AND length({_word(t, 2)}) = 1 THEN {_words_from(t, 3)}"
-                f" WHEN {n} >= 2 THEN {_last_word(t)} END",
+                "first": _unhyphened(_word(t, 1)),
+                "middle": _unhyphened(middle),
+                "last": _unhyphened(last),
                 "suffix": _suffix(_name(whole)),
             }
         first_raw, last_raw = whole, "NULL::VARCHAR"
