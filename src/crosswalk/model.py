@@ -123,6 +123,12 @@ PERSON_RECORD: tuple[Column, ...] = (
     ),
     Column("country", "VARCHAR", "ISO 3166-1 alpha-2 country of the address (the mapping's)."),
     Column("flags", "VARCHAR[]", "Rules an optional value failed (value kept raw, nulled here)."),
+    Column(
+        "birth_year",
+        "INTEGER",
+        "Year of birth: the DOB's, or the year an extract gives alone (a year of birth, or an"
+        " age on a date); NULL when unknown.",
+    ),
 )
 
 SERVICE_EVENT: tuple[Column, ...] = (

@@ -21,7 +21,8 @@ PART = "ingest"
 # Columns added by a later migration; the first migration creates the table without them,
 # so a new hub and an upgraded one end with the same table.
 _ADDED_IN_2 = ("other_ids", "country")
-_PERSON_RECORD_1 = tuple(c for c in PERSON_RECORD if c.name not in _ADDED_IN_2)
+_ADDED_IN_8 = ("birth_year",)
+_PERSON_RECORD_1 = tuple(c for c in PERSON_RECORD if c.name not in (*_ADDED_IN_2, *_ADDED_IN_8))
 _ADDED_IN_6 = ("household_id",)
 _SERVICE_EVENT_1 = tuple(c for c in SERVICE_EVENT if c.name not in _ADDED_IN_6)
 
@@ -34,7 +35,7 @@ def _add_columns(table: str, columns: tuple[Column, ...], names: tuple[str, ...]
 
 # A record as it stood before an update batch sent a new version of it.
 _VERSION = (
-    *PERSON_RECORD,
+    *(c for c in PERSON_RECORD if c.name not in _ADDED_IN_8),
     Column("superseded_by", "VARCHAR", "Update batch that sent the next version.", True),
     Column("superseded_at", "TIMESTAMP", "When that batch was loaded.", True),
 )
@@ -78,6 +79,12 @@ BATCH_TABLES = """
       raw_row JSON
     )"""
 
+_BIRTH_YEAR = ";\n".join(
+    f"{_add_columns(t, PERSON_RECORD, _ADDED_IN_8)};\n"
+    f"UPDATE {t} SET birth_year = year(dob) WHERE dob IS NOT NULL"
+    for t in ("person_record", "person_record_version")
+)
+
 MIGRATIONS: tuple[str, ...] = (
     ddl("person_record", _PERSON_RECORD_1)
     + ";\n"
@@ -107,6 +114,9 @@ MIGRATIONS: tuple[str, ...] = (
     # through the service: point lookups, not scans of every record and event.
     """CREATE INDEX IF NOT EXISTS person_record_key ON person_record (record_key);
     CREATE INDEX IF NOT EXISTS service_event_record ON service_event (record_key)""",
+    # 8: the year of birth, where an extract gives a year or an age instead of a DOB (and
+    # the DOB's year for every record that has one).
+    _BIRTH_YEAR,
 )
 
 

@@ -21,6 +21,7 @@ FIELDS = (
     "last_name",
     "name_suffix",
     "dob",
+    "dob_year",
     "sex",
     "ssn",
     "ssn_last4",
@@ -56,6 +57,10 @@ def build_features(con: Sql, table: str = "link_input", source: str = "person_re
     has_ids = "other_ids" in columns(con, "person_record")
     # A hub last migrated before typed identifiers existed has none to offer.
     ids = "p.other_ids" if has_ids else "NULL::STRUCT(kind VARCHAR, value VARCHAR)[]"
+    # The year of birth: the DOB's, or one given alone (a year or an age; hubs that hold
+    # birth_year); blocking on years and the DOB comparison's year levels read it.
+    has_year = "birth_year" in columns(con, "person_record")
+    year = "coalesce(year(p.dob), p.birth_year)" if has_year else "year(p.dob)"
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {table} AS
         SELECT *,
@@ -81,9 +86,9 @@ def build_features(con: Sql, table: str = "link_input", source: str = "person_re
                     || ' ' || p.last_name END AS full_name_no_dob,
                left(p.first_name, 1) || ' ' || p.last_name || ' ' || p.zip AS last_zip,
                CASE WHEN p.dob IS NULL THEN left(p.first_name, 1) || ' ' || p.last_name || ' ' || p.zip END AS last_zip_no_dob,
-               p.dob, year(p.dob) AS dob_year, month(p.dob) AS dob_month, day(p.dob) AS dob_day,
+               p.dob, {year} AS dob_year, month(p.dob) AS dob_month, day(p.dob) AS dob_day,
                -- two overlapping two-year windows: birth years one apart share one of them
-               year(p.dob) // 2 AS dob_year_even, (year(p.dob) + 1) // 2 AS dob_year_odd,
+               {year} // 2 AS dob_year_even, ({year} + 1) // 2 AS dob_year_odd,
                nullif(p.sex, 'U') AS sex,
                p.ssn, p.ssn_last4, p.medicaid_id,
                -- typed identifiers beyond SSN, compared within their kind

@@ -75,7 +75,15 @@ def fingerprint_sql(con: duckdb.DuckDBPyConnection, alias: str = "p") -> str:
             "SELECT column_name FROM information_schema.columns WHERE table_name = 'person_record'"
         ).fetchall()
     }
-    return "hash(" + ", ".join(f"{alias}.{c}" for c in FINGERPRINTED if c in present) + ")"
+    base = "hash(" + ", ".join(f"{alias}.{c}" for c in FINGERPRINTED if c in present) + ")"
+    if "birth_year" not in present:
+        return base
+    # A year of birth without a DOB is linkage evidence too; with a DOB it is the DOB's
+    # year, so the fingerprints of records with a DOB (or neither) stay as they were.
+    return (
+        f"CASE WHEN {alias}.dob IS NULL AND {alias}.birth_year IS NOT NULL"
+        f" THEN hash({base}, {alias}.birth_year) ELSE {base} END"
+    )
 
 
 def keep_features(con: duckdb.DuckDBPyConnection, features: str = "link_input") -> None:

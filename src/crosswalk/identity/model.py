@@ -45,11 +45,10 @@ _SOURCE: dict[str, str] = {
     "last_phonetic": "last_name",
     "last_initial": "last_name",
     "last_tokens": "last_name",
-    "dob_year": "dob",
     "dob_month": "dob",
     "dob_day": "dob",
-    "dob_year_even": "dob",
-    "dob_year_odd": "dob",
+    "dob_year_even": "dob_year",
+    "dob_year_odd": "dob_year",
     "other_keys": "other_ids",
     "other_kinds": "other_ids",
     "other_key_1": "other_ids",
@@ -179,7 +178,13 @@ def _last_name() -> _Comparison:
     )
 
 
-def _dob() -> _Comparison:
+# A pseudo-field of a plan: some records give a year of birth without a DOB.
+YEAR_ONLY = "dob_year_only"
+
+
+def _dob(fields: frozenset[str] = frozenset({"dob"})) -> _Comparison:
+    if YEAR_ONLY in fields:
+        return _dob_or_year("dob" in fields)
     return _Comparison(
         "dob",
         [
@@ -201,6 +206,30 @@ def _dob() -> _Comparison:
             cll.ElseLevel(),
         ],
     )
+
+
+def _dob_or_year(with_dob: bool) -> _Comparison:
+    """The DOB comparison where some records hold only a year of birth (or an age): a
+    pair with a year on both sides is compared, on its whole dates where both have one."""
+    whole = "dob_l IS NOT NULL AND dob_r IS NOT NULL"
+    one_side = "(dob_l IS NULL OR dob_r IS NULL)"
+    levels: list[Any] = [
+        _level("dob_year_l IS NULL OR dob_year_r IS NULL", "no year of birth").configure(
+            is_null_level=True
+        )
+    ]
+    if with_dob:
+        levels += _dob().create_comparison_levels()[1:5]
+    levels += [
+        _level(f"{one_side} AND dob_year_l = dob_year_r", "same year of birth (a year only)"),
+        _level(
+            f"{one_side} AND abs(dob_year_l - dob_year_r) = 1",
+            "years of birth one apart (a year only)",
+        ),
+    ]
+    if with_dob:
+        levels.append(_level(f"{whole} AND abs(dob_year_l - dob_year_r) <= 2", "within two years"))
+    return _Comparison("dob", [*levels, cll.ElseLevel()])
 
 
 def _ssn(fields: frozenset[str]) -> _Comparison:
@@ -299,7 +328,7 @@ COMPARISON_FIELDS: dict[str, frozenset[str]] = {
     "first_name": frozenset({"first_name"}),
     "middle_name": frozenset({"middle_name"}),
     "last_name": frozenset({"last_name"}),
-    "dob": frozenset({"dob"}),
+    "dob": frozenset({"dob", "dob_year"}),
     "ssn": frozenset({"ssn", "ssn_last4"}),
     "sex": frozenset({"sex"}),
     "generation": frozenset({"name_suffix"}),
@@ -321,7 +350,7 @@ def comparisons(
         "first_name": lambda: _first_name(have),
         "middle_name": _middle_name,
         "last_name": _last_name,
-        "dob": _dob,
+        "dob": lambda: _dob(have),
         "ssn": lambda: _ssn(have),
         "sex": lambda: cl.ExactMatch("sex"),
         "generation": _generation,
@@ -539,6 +568,13 @@ def plan(con: Sql, coverage: Coverage, table: str = "link_input") -> Plan:
         # Ingest also files a Medicaid id as a typed identifier: count its evidence once.
         fields.discard("medicaid_id")
         messages.append("medicaid_id: compared among the typed identifiers (other_ids)")
+    if "dob_year" in fields and coverage.filled["dob_year"] > coverage.filled["dob"]:
+        # Some records give a year of birth (or an age) without a DOB: compared by year.
+        fields.add(YEAR_ONLY)
+        messages.append(
+            f"dob: {coverage.filled['dob_year'] - coverage.filled['dob']:,} records hold only"
+            " a year of birth, compared by year"
+        )
     have = frozenset(fields)
     chosen = [c for c in comparisons(have) if isinstance(c, ComparisonCreator)]
     names = [c.get_comparison("duckdb").output_column_name for c in chosen]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import importlib.resources
 import re
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -107,6 +108,8 @@ CLIENT_FIELDS = (
     "name_suffix",
     "full_name",
     "dob",
+    "birth_year",
+    "age",
     "sex",
     "ssn",
     "address_line",
@@ -218,6 +221,9 @@ class ClientSpec(FileSpec):
         {}, description="Typed identifiers beyond SSN: kind -> column (person_record.other_ids)."
     )
     country: str = Field("US", description="ISO 3166-1 alpha-2 country: its postcode rule.")
+    ages_on: date | None = Field(
+        None, description="The date an age column was computed on (default: the load date)."
+    )
 
     @field_validator("identifiers")
     @classmethod
@@ -255,6 +261,8 @@ class ClientSpec(FileSpec):
             raise ValueError("full_name needs name_format (last_first or first_last)")
         if "full_name" not in self.columns and not {"first_name", "last_name"} <= set(self.columns):
             raise ValueError("map either full_name or both first_name and last_name")
+        if self.ages_on is not None and "age" not in self.columns:
+            raise ValueError("ages_on is the date of an age column: map age too")
         self._check_codes({"sex": SEX_CODES})
         return self
 

@@ -22,6 +22,8 @@ FLAG_FIELDS: dict[str, str] = {
     "dob_default": "dob",
     "dob_unparseable": "dob",
     "dob_implausible": "dob",
+    "birth_year_implausible": "birth_year",
+    "age_implausible": "age",
     "ssn_invalid": "ssn",
     "ssn_placeholder": "ssn",
     "sex_unknown_code": "sex",

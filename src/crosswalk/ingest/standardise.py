@@ -442,6 +442,22 @@ def client_sql(
         id_flag,
     ]
     dob_ok = f"CASE WHEN {dob} > DATE '1900-01-01' AND {dob} <= {today} THEN {dob} END"
+    # A year of birth alone, or an age on a date: the year is all linkage gets of them.
+    year_d, age_d = _digits(col("birth_year")), _digits(col("age"))
+    ages_on = f"{b(spec.ages_on or clock.today())}::DATE"
+    year_given = (
+        f"CASE WHEN length({year_d}) = 4 AND TRY_CAST({year_d} AS INTEGER) BETWEEN 1900"
+        f" AND year({today}) THEN TRY_CAST({year_d} AS INTEGER) END"
+    )
+    year_of_age = (
+        f"CASE WHEN length({age_d}) <= 3 AND TRY_CAST({age_d} AS INTEGER) <= 125"
+        f" THEN year({ages_on}) - TRY_CAST({age_d} AS INTEGER) END"
+    )
+    flags += [
+        f"CASE WHEN {col('birth_year')} IS NOT NULL AND {year_given} IS NULL THEN 'birth_year_implausible' END",
+        f"CASE WHEN {col('age')} IS NOT NULL AND {year_of_age} IS NULL THEN 'age_implausible' END",
+    ]
+    birth_year = f"coalesce(year({dob_ok}), {year_given}, {year_of_age})"
     held, held_rule = "", ""
     if not updates:
         held = (
@@ -468,6 +484,7 @@ def client_sql(
       nullif(trim({col("medicaid_id")}), '') AS medicaid_id,
       {other_ids} AS other_ids, {b(spec.country)}::VARCHAR AS country,
       list_filter([{", ".join(flags)}], lambda _cw_f: _cw_f IS NOT NULL) AS flags,
+      {birth_year} AS birth_year,
       CASE WHEN {src_id} IS NULL THEN 'required'
            WHEN row_number() OVER (PARTITION BY {src_id} ORDER BY _row) > 1 THEN 'duplicate_source_id'
            {held_rule} END AS q_rule,
