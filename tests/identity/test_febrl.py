@@ -59,6 +59,8 @@ def test_febrl_through_the_public_interface(tmp_path, monkeypatch, capsys, loade
     assert run(["link", "--hub", hub, "--evaluate", str(truth), *steward]) == 0
     out = capsys.readouterr().out
     assert "records with ssn" in out and "pairwise F1" in out
+    # A plain truth file records who is who, not the errors behind a missed pair.
+    assert "injected error" not in out
     from tests.evaluation import evaluate_index
 
     e = evaluate_index(truth, hub)

@@ -120,3 +120,29 @@ def test_a_hub_from_before_typed_identifiers_is_migrated(tmp_path):
         "SELECT other_ids, country FROM person_record WHERE record_key = 'housing:0'"
     ).fetchall() == [(None, None)]
     con.close()
+
+
+def test_identifier_digits_only_drops_version_codes(tmp_path):
+    """A health card written with its version code by one agency and without by another
+    ("1234-567-890-AB", "1234 567 890") is one value once only its digits are kept."""
+    mapping = MAPPING.replace(
+        "  identifiers:", "  identifier_digits_only: [x_shelter_card]\n  identifiers:"
+    )
+    rows = load(
+        tmp_path,
+        "1,JO,DOE,,,,,,d-1,,1234-567-890-AB\n2,JO,DOE,,,,,,,,1234 567 890\n3,AL,ROE,,,,,,,,XY\n",
+        mapping=mapping,
+    )
+    cards = [[i["value"] for i in (r[4] or []) if i["kind"] == "x_shelter_card"] for r in rows]
+    assert cards == [["1234567890"], ["1234567890"], []]
+    assert rows[0][4][0] == {"kind": "drivers_licence", "value": "D1"}, "other kinds keep letters"
+
+
+def test_identifier_digits_only_must_name_a_mapped_kind():
+    bad = MAPPING.format(country="US").replace(
+        "  identifiers:", "  identifier_digits_only: [passport]\n  identifiers:"
+    )
+    with pytest.raises(
+        MappingError, match="identifier_digits_only names kinds the mapping does not map"
+    ):
+        parse_mapping(bad, "housing.yaml")

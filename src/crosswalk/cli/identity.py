@@ -17,6 +17,7 @@ from crosswalk.cli.output import Csv, Json, emit, table
 from crosswalk.cli.principal import Asker, Control, SignedIn, acts, reads
 from crosswalk.cli.progress import progress_bar
 from crosswalk.errors import ConfigError, NotFound
+from crosswalk.identity.evaluate import ERRORS_NOT_RECORDED
 
 
 def evaluation_table(e: identity.Evaluation) -> Table:
@@ -36,7 +37,8 @@ def evaluation_table(e: identity.Evaluation) -> Table:
         f"{e.true_pairs:,} / {e.predicted_pairs:,} / {e.true_positive_pairs:,}",
     )
     for tag, n in e.false_negatives_by_error.items():
-        table.add_row(f"missed pairs with error {tag}", f"{n:,}")
+        label = "missed pairs" if tag == ERRORS_NOT_RECORDED else f"missed pairs with error {tag}"
+        table.add_row(label, f"{n:,}")
     for kind, n in e.false_positives_by_lookalike.items():
         table.add_row(f"wrongly joined people: {kind}", f"{n:,}")
     return table

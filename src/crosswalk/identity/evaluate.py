@@ -156,6 +156,12 @@ def _load_truth(con: duckdb.DuckDBPyConnection, truth: str | Path) -> pa.Table |
     return None
 
 
+# The error "kind" of a missed pair whose records had no error injected, and of every
+# missed pair when the truth is a plain file (it records no errors).
+NO_ERROR = "no injected error"
+ERRORS_NOT_RECORDED = "not recorded"
+
+
 def evaluation(
     con: duckdb.DuckDBPyConnection, truth: str | Path, agencies: Iterable[str]
 ) -> Evaluation:
@@ -183,8 +189,10 @@ def evaluation(
             """WITH j AS (SELECT t.record_key, t.person, t.errors, p.cluster FROM truth t JOIN predicted p USING (record_key)),
             missed AS (SELECT a.errors || b.errors AS errs FROM j a JOIN j b ON a.person = b.person
                        AND a.record_key < b.record_key AND a.cluster <> b.cluster)
-            SELECT coalesce(e, 'no injected error'), count(*) FROM (SELECT unnest(CASE WHEN len(errs) = 0 THEN [NULL] ELSE list_distinct(errs) END) AS e FROM missed)
-            GROUP BY 1 ORDER BY 2 DESC"""
+            SELECT coalesce(e, ?), count(*) FROM (SELECT unnest(CASE WHEN len(errs) = 0 THEN [NULL] ELSE list_distinct(errs) END) AS e FROM missed)
+            GROUP BY 1 ORDER BY 2 DESC""",
+            # A plain truth file says who is who, not what went wrong in each record.
+            [NO_ERROR if lookalikes is not None else ERRORS_NOT_RECORDED],
         ).fetchall()
     )
     con.execute(

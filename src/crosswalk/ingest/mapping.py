@@ -220,6 +220,11 @@ class ClientSpec(FileSpec):
     identifiers: dict[str, ColumnRef] = Field(
         {}, description="Typed identifiers beyond SSN: kind -> column (person_record.other_ids)."
     )
+    identifier_digits_only: list[str] = Field(
+        [],
+        description="Identifier kinds whose values keep only their digits (a version code or"
+        " check letters that agencies write differently are dropped).",
+    )
     country: str = Field("US", description="ISO 3166-1 alpha-2 country: its postcode rule.")
     ages_on: date | None = Field(
         None, description="The date an age column was computed on (default: the load date)."
@@ -261,6 +266,17 @@ class ClientSpec(FileSpec):
             raise ValueError("full_name needs name_format (last_first or first_last)")
         if "full_name" not in self.columns and not {"first_name", "last_name"} <= set(self.columns):
             raise ValueError("map either full_name or both first_name and last_name")
+        unmapped = sorted(
+            set(self.identifier_digits_only) - set(self.identifiers) - {"medicaid_id"}
+        )
+        if unmapped or (
+            "medicaid_id" in self.identifier_digits_only
+            and "medicaid_id" not in {*self.identifiers, *self.columns}
+        ):
+            raise ValueError(
+                f"identifier_digits_only names kinds the mapping does not map:"
+                f" {unmapped or ['medicaid_id']}; mapped: {sorted(self.identifiers)}"
+            )
         if self.ages_on is not None and "age" not in self.columns:
             raise ValueError("ages_on is the date of an age column: map age too")
         self._check_codes({"sex": SEX_CODES})

@@ -279,7 +279,11 @@ def _other_ids(spec: ClientSpec, b: Binds) -> tuple[str, str]:
         ids["medicaid_id"] = spec.columns["medicaid_id"]
     if not ids:
         return f"NULL::{OTHER_IDS_TYPE}", "NULL::VARCHAR"
-    values = {kind: _alnum(_ref(ref)) for kind, ref in sorted(ids.items())}
+    digits = set(spec.identifier_digits_only)
+    values = {
+        kind: _digits(_ref(ref)) if kind in digits else _alnum(_ref(ref))
+        for kind, ref in sorted(ids.items())
+    }
     entries = ", ".join(
         f"{{'kind': {b(kind)}::VARCHAR, 'value': CASE WHEN NOT {_placeholder(v)} THEN {v} END}}"
         for kind, v in values.items()
