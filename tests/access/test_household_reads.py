@@ -16,7 +16,7 @@ from crosswalk.access import Gate
 from crosswalk.agreement import Principal
 from crosswalk.analytics import Filters, LifetimeUse, ProgramOverlap, ask
 from crosswalk.audit import AuditLog
-from crosswalk.errors import AccessDenied, NotFound
+from crosswalk.errors import AccessDenied
 from crosswalk.identity import households
 
 CASEWORKER = Principal("ana", "fcs", "caseworker")
@@ -65,15 +65,27 @@ def test_a_caseworker_sees_the_foster_family_during_the_placement(hub, placed, c
 
 def test_child_welfare_placements_are_not_shown_to_eligibility_workers(hub, placed, control):
     # The placement is child-welfare data: an eligibility worker learns neither the
-    # foster family nor that the child is placed; the answer is that of a stranger.
-    child, day, _, _ = placed
-    with pytest.raises(NotFound) as err:
-        Gate(hub, control).family(ELIGIBILITY, "eligibility_verification", child, day)
-    with pytest.raises(NotFound) as stranger:
-        Gate(hub, control).family(ELIGIBILITY, "eligibility_verification", "P9999999999", day)
-    assert str(err.value).replace(child, "") == str(stranger.value).replace("P9999999999", "")
-    denied = [e for e in AuditLog(control).entries() if e["action"] == "data.denied"]
-    assert len(denied) == 2
+    # foster family nor that the child is placed. The child is at home for them, all
+    # along (a refusal on the placement's days only would date the placement).
+    child, day, foster, birth = placed
+    gate = Gate(hub, control)
+    during = gate.family(ELIGIBILITY, "eligibility_verification", child, day)
+    assert during.household == birth != foster
+    stays = {m.person: (m.valid_from, m.valid_to) for m in during.members}
+    con = duckdb.connect(str(hub), read_only=True)
+    start, end = con.execute(
+        """SELECT valid_from, valid_to FROM household_member WHERE enterprise_id = ?
+        AND basis = 'placement' AND valid_from <= ? AND valid_to >= ?""",
+        [child, day, day],
+    ).fetchall()[0]
+    con.close()
+    # The stay at home shown spans the placement: neither of its dates is told.
+    since, until = stays[child]
+    assert (since is None or since < start) and (until is None or until > end)
+    before = gate.family(ELIGIBILITY, "eligibility_verification", child, start - timedelta(days=1))
+    assert {m.person: (m.valid_from, m.valid_to) for m in before.members}[child] == stays[child]
+    entry = [e for e in AuditLog(control).entries() if e["action"] == "data.read"][-1]
+    assert json.loads(entry["body"])["objects"]["household"] == birth
 
 
 @pytest.mark.parametrize(

@@ -36,3 +36,26 @@ def test_a_bad_day_is_refused_naming_the_option(hub, control, signed_in, capsys)
     argv = ["family", "P0000000002", "--on", "2020-13-01", "--purpose", "care_coordination"]
     assert run([*argv, *ana, "--hub", str(hub), "--control", control]) == 2
     assert "YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_a_placement_the_reader_may_not_see_leaves_no_gap(hub, control) -> None:
+    # The attack: an eligibility worker, who may not see child welfare, asked for the
+    # mother's household on days in turn: the child was a member until 2019-12-31, gone
+    # for 2020, back from 2021-01-01: the dates of a foster placement.
+    from datetime import date
+
+    from crosswalk.access import Gate
+    from crosswalk.agreement import Principal
+
+    gate = Gate(hub, control)
+    eligibility = Principal("eli", "hfs", "eligibility_worker")
+    seen = []
+    for day in (date(2019, 6, 1), date(2020, 6, 1), date(2021, 6, 1)):
+        answer = gate.family(eligibility, "eligibility_verification", "P0000000001", day)
+        seen.append({(m.person, m.valid_from, m.valid_to) for m in answer.members})
+    assert seen[0] == seen[1] == seen[2]
+    assert ("P0000000002", None, None) in seen[0]
+    # A caseworker, who may see the placement, sees the child in the foster home.
+    caseworker = Principal("ana", "fcs", "caseworker")
+    placed = gate.family(caseworker, "care_coordination", "P0000000002", date(2020, 6, 1))
+    assert "P0000000003" in {m.person for m in placed.members}

@@ -420,13 +420,6 @@ class Gate(Oversight, DataRequests, IdHistory):
                 decision,
             )
         consent_only = {d for d, e in decision.consent_required if e == "household"}
-        with self._read() as con:
-            rows = households.family(con, enterprise_id, on)
-            views = {r["enterprise_id"]: PersonView(str(r["enterprise_id"]), []) for r in rows}
-            for member in views:
-                with contextlib.suppress(NotFound):  # a member with no records left
-                    views[member] = person_records(con, member)
-            evidence = households.evidence(con, sorted(views), on)
 
         def granted_of(person: str, agency: str) -> bool:
             dataset = f"{agency}.clients"
@@ -436,6 +429,20 @@ class Gate(Oversight, DataRequests, IdHistory):
             return dataset not in consent_only or bool(
                 self._consents.consenting([person], agency, principal.agency, purpose, today)
             )
+
+        with self._read() as con:
+            # A placement the reader may not see never happened for them: the child is
+            # at home all along, not away from home for dates that would tell of it.
+            rows = households.as_seen(
+                households.family_rows(con, enterprise_id),
+                lambda r: granted_of(r["enterprise_id"], r["agency"]),
+                on,
+            )
+            views = {r["enterprise_id"]: PersonView(str(r["enterprise_id"]), []) for r in rows}
+            for member in views:
+                with contextlib.suppress(NotFound):  # a member with no records left
+                    views[member] = person_records(con, member)
+            evidence = households.evidence(con, sorted(views), on)
 
         # A member counts only where the reader's agencies' data place them, and group
         # them with the person asked about: two families that only another agency's data

@@ -39,6 +39,7 @@ sees a membership only where that agency's data is granted (``crosswalk.access``
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -498,6 +499,99 @@ def family(con: duckdb.DuckDBPyConnection, enterprise_id: str, on: date) -> list
     )
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def family_rows(con: duckdb.DuckDBPyConnection, enterprise_id: str) -> list[dict[str, Any]]:
+    """Every membership, on any day, of the households ``enterprise_id`` ever belonged
+    to, and every placement of their members (household_id, enterprise_id, agency,
+    valid_from, valid_to, basis): what ``as_seen`` needs to show a reader the household
+    as the placements they may see shape it."""
+    if "household_member" not in {
+        name
+        for (name,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'"
+        ).fetchall()
+    }:
+        raise NotFound("the hub has no households yet: run `crosswalk link`")
+    cursor = con.execute(
+        """WITH theirs AS (
+          SELECT DISTINCT household_id FROM household_member WHERE enterprise_id = $person),
+        members AS (
+          SELECT DISTINCT enterprise_id FROM household_member
+          WHERE household_id IN (SELECT household_id FROM theirs))
+        SELECT household_id, enterprise_id, agency, valid_from, valid_to, basis
+        FROM household_member
+        WHERE household_id IN (SELECT household_id FROM theirs)
+           OR (basis = 'placement' AND enterprise_id IN (SELECT enterprise_id FROM members))
+        ORDER BY household_id, enterprise_id, agency, valid_from NULLS FIRST""",
+        {"person": enterprise_id},
+    )
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def as_seen(
+    rows: list[dict[str, Any]], shown: Callable[[dict[str, Any]], bool], on: date
+) -> list[dict[str, Any]]:
+    """The memberships of ``rows`` on ``on`` for a reader who sees only the placements
+    ``shown`` accepts (and every stay at home): a placement the reader may not see is
+    taken as time at home, so the stays at home around it are one stay, dated as such."""
+    day = timedelta(days=1)
+    hidden: dict[str, list[tuple[date, date | None]]] = {}
+    for r in rows:
+        if r["basis"] == "placement" and not shown(r):
+            hidden.setdefault(r["enterprise_id"], []).append((r["valid_from"], r["valid_to"]))
+
+    def widened(person: str, end: date | None) -> date | None:
+        """``end`` carried over the hidden placements that follow it, in turn."""
+        moved = True
+        while end is not None and moved:
+            moved = False
+            for p_start, p_end in hidden.get(person, []):
+                if p_start == end + day:
+                    end, moved = p_end, True
+                    break
+        return end
+
+    stays: dict[tuple[str, str], list[tuple[date | None, date | None]]] = {}
+    for r in rows:
+        if r["basis"] != "placement":
+            key = (r["household_id"], r["enterprise_id"])
+            stretch = (r["valid_from"], widened(r["enterprise_id"], r["valid_to"]))
+            if stretch not in stays.setdefault(key, []):
+                stays[key].append(stretch)
+    merged: dict[tuple[str, str], list[tuple[date | None, date | None]]] = {}
+    for key, spans in stays.items():
+        out: list[tuple[date | None, date | None]] = []
+        for start, end in sorted(spans, key=lambda s: (s[0] is not None, s[0] or date.min)):
+            if out and (out[-1][1] is None or (start is not None and start <= out[-1][1] + day)):
+                last_start, last_end = out[-1]
+                keep_end = None if last_end is None or end is None else max(last_end, end)
+                out[-1] = (last_start, keep_end)
+            else:
+                out.append((start, end))
+        merged[key] = out
+
+    def covers(start: date | None, end: date | None) -> bool:
+        return (start is None or start <= on) and (end is None or end >= on)
+
+    def holds(span: tuple[date | None, date | None], first: date | None) -> bool:
+        start, end = span
+        if first is None:
+            return start is None
+        return (start is None or start <= first) and (end is None or first <= end)
+
+    seen: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for r in rows:
+        if r["basis"] == "placement":
+            if shown(r) and covers(r["valid_from"], r["valid_to"]):
+                seen[tuple(r.values())] = r
+            continue
+        for span in merged[(r["household_id"], r["enterprise_id"])]:
+            if holds(span, r["valid_from"]) and covers(*span):
+                dated = r | {"valid_from": span[0], "valid_to": span[1]}
+                seen[tuple(dated.values())] = dated
+    return list(seen.values())
 
 
 def evidence(
