@@ -20,6 +20,7 @@ BASE = {
     "other_keys": None,
     "other_kinds": None,
     "other_key_1": None,
+    "other_value_1": None,
     "other_ids_held": None,
     "dob": "1980-03-04",
     "dob_year": 1980,
@@ -179,6 +180,7 @@ def _ids(*pairs):
         "other_keys": keys,
         "other_kinds": sorted({k for k, _ in pairs}),
         "other_key_1": keys[0],
+        "other_value_1": keys[0].split(":", 1)[1],
         "other_ids_held": len(keys),
     }
 
@@ -239,3 +241,42 @@ def test_middle_name_used_as_first():
 )
 def test_address(right, expected):
     assert level("address", {}, right) == expected
+
+
+def test_one_edit_tests_agree_with_the_distance():
+    """The cheap tests before the distance reject only pairs the distance rejects: every
+    pair one edit apart (any position, any kind of edit), on short and long strings."""
+    import random
+
+    from crosswalk.identity.model import one_edit_sql
+
+    rng = random.Random(3)
+    alphabet = "AB1 "  # few letters: many near-collisions
+    rows = []
+    for _ in range(20_000):
+        a = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14)))
+        b = list(a)
+        k = rng.randint(0, max(0, len(b) - 1))
+        kind = rng.randint(0, 4)
+        if kind == 0 and b:
+            b[k] = rng.choice(alphabet)
+        elif kind == 1:
+            b.insert(rng.randint(0, len(b)), rng.choice(alphabet))
+        elif kind == 2 and b:
+            del b[k]
+        elif kind == 3 and len(b) > 1:
+            k = min(k, len(b) - 2)
+            b[k], b[k + 1] = b[k + 1], b[k]
+        elif kind == 4:
+            b = list("".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14))))
+        rows.append((a, "".join(b)))
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (a VARCHAR, b VARCHAR)")
+    con.executemany("INSERT INTO t VALUES (?, ?)", rows)
+    near, wrong = con.execute(
+        f"""SELECT count(*) FILTER (WHERE damerau_levenshtein(a, b) <= 1),
+                   count(*) FILTER (WHERE ({one_edit_sql("a", "b")}) <> (damerau_levenshtein(a, b) <= 1))
+            FROM t"""
+    ).fetchall()[0]
+    assert near > 10_000
+    assert wrong == 0

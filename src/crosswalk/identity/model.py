@@ -315,11 +315,7 @@ def _address(fields: frozenset[str]) -> _Comparison:
             _level(f"{side} OR {other}", "missing").configure(is_null_level=True),
             *(cll.ExactMatchLevel(f) for f in parts[:1]),
             # a typo in the street line (the street number is compared too)
-            *(
-                [_one_edit("address_line")]
-                if parts[0] == "address_line"
-                else []
-            ),
+            *([_one_edit("address_line")] if parts[0] == "address_line" else []),
             *(cll.ExactMatchLevel(f) for f in parts[1:]),
             cll.ElseLevel(),
         ],
