@@ -309,3 +309,42 @@ def test_a_batch_changing_a_record_a_steward_decided_keeps_the_decision_and_says
     assert len(said) == 1
     assert said[0].startswith(f"{sent}, row 1, field ")
     assert f"no-match decision on {d} ~ {c}" in said[0] and "the decision holds" in said[0]
+
+
+def _households(con):
+    return sorted(
+        con.execute(
+            """SELECT household_id, enterprise_id, agency, valid_from, valid_to, basis
+            FROM household_member"""
+        ).fetchall(),
+        key=repr,
+    )
+
+
+def test_an_incremental_run_builds_only_the_households_it_touches_and_as_a_full_build_would(
+    week_linked, tmp_path
+):
+    from crosswalk.identity import households
+
+    hub = _copy(week_linked[0], tmp_path)
+    con = duckdb.connect(str(hub))
+    try:
+        after_week = _households(con)
+        linked_rows = con.execute("SELECT count(*) FROM linked_household").fetchall()[0][0]
+        run = con.execute(
+            "SELECT run_id FROM link_run WHERE kind = 'incremental' ORDER BY started_at DESC"
+        ).fetchall()[0][0]
+        # The week's run rebuilt only part of the index's households.
+        rebuilt, total = con.execute(
+            "SELECT count(*) FILTER (WHERE link_run_id = ?), count(*) FROM household_member",
+            [run],
+        ).fetchall()[0]
+        assert 0 < rebuilt < total / 2
+        con.execute("BEGIN")
+        counts = households.build(con, "L-full")
+        assert (counts.new, counts.retired) == (0, 0)
+        assert [r[:6] for r in _households(con)] == after_week
+        assert con.execute("SELECT count(*) FROM linked_household").fetchall()[0][0] == linked_rows
+        con.execute("ROLLBACK")
+    finally:
+        con.close()

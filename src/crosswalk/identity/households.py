@@ -74,6 +74,14 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE IF NOT EXISTS household_id_counter (next_value BIGINT);
     """
     + ddl("linked_household", LINKED_HOUSEHOLD),
+    # The keys each record gives (its case and household ids, its residential address),
+    # kept between runs so that an incremental run finds who shares a key without
+    # reading every record again.
+    """CREATE TABLE IF NOT EXISTS household_key (
+      record_key VARCHAR NOT NULL, agency VARCHAR NOT NULL, basis VARCHAR NOT NULL,
+      key VARCHAR NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS household_key_state (link_run_id VARCHAR NOT NULL)""",
 )
 
 
@@ -101,55 +109,179 @@ class HouseholdCounts:
         return dict(self.__dict__)
 
 
-def build(con: duckdb.DuckDBPyConnection, run_id: str) -> HouseholdCounts:
-    """Rebuild the households from the person index (inside the caller's transaction)."""
-    _evidence(con)
-    _components(con)
+def build(
+    con: duckdb.DuckDBPyConnection, run_id: str, touched: str | None = None
+) -> HouseholdCounts:
+    """Build the households from the person index (inside the caller's transaction).
+
+    With ``touched`` (a relation of ``record_key``: the records an incremental run linked
+    again or deleted, those of batches loaded since the last run, and those whose service
+    events changed), only the households those records can reach are built again: those
+    of the persons holding them, of every person sharing a key with those persons, and,
+    closed over, every member of those households and of the homes they are placed in.
+    Every other household is left as it is, which is what a full build would give it:
+    nothing it is built from has changed. A hub whose kept keys predate this (no
+    ``household_key_state``) is built in full."""
+    scoped = touched is not None and _keys_kept(con)
+    if scoped:
+        _update_keys(con, str(touched))
+        _region(con, str(touched))
+    else:
+        _write_keys(con)
+    _evidence(con, scoped)
+    _components(con, scoped)
     _stretches(con)
-    kept, new, retired = _allot(con, run_id)
-    _write(con, run_id)
+    kept, new, retired = _allot(con, run_id, scoped)
+    _write(con, run_id, scoped)
+    con.execute("DELETE FROM household_key_state")
+    con.execute("INSERT INTO household_key_state VALUES (?)", [run_id])
     households, members = con.execute(
         "SELECT count(DISTINCT household_id), count(DISTINCT enterprise_id) FROM household_member"
     ).fetchall()[0]
     return HouseholdCounts(int(households), int(members), kept, new, retired)
 
 
-def _evidence(con: duckdb.DuckDBPyConnection) -> None:
-    """``hh_key``: (enterprise_id, agency, basis, key, record_key) for every id and
-    residential address of a person's records; ``hh_edge``: the keys that group (2 to MAX_MEMBERS persons)."""
+def _keys_sql(records: str) -> str:
+    """The household keys (record_key, agency, basis, key) of the records ``records``: its
+    case and household ids (``<agency>:<id>``) and its residential address."""
+    return f"""SELECT record_key, agency, 'case' AS basis, 'c|' || agency || '|' || case_id AS key
+        FROM {records} WHERE case_id IS NOT NULL
+        UNION ALL
+        SELECT record_key, agency, 'case', 'h|' || agency || '|' || household_id
+        FROM {records} WHERE household_id IS NOT NULL
+        UNION ALL
+        SELECT record_key, agency, 'address', 'a|' || address_line || '|' || coalesce(zip, city)
+        FROM {records}
+        WHERE address_line IS NOT NULL AND coalesce(zip, city) IS NOT NULL
+          AND NOT regexp_matches(upper(address_line), $not_a_home)"""
+
+
+def _keys_kept(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(con.execute("SELECT count(*) FROM household_key_state").fetchall()[0][0])
+
+
+def _write_keys(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("DELETE FROM household_key")
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE hh_record AS
-        SELECT r.record_key, r.agency, i.enterprise_id, r.case_id, r.household_id,
-               r.address_line, coalesce(r.zip, r.city) AS place
-        FROM person_record r JOIN person_index i USING (record_key)"""
+        f"INSERT INTO household_key {_keys_sql('person_record')}", {"not_a_home": NOT_A_HOME}
+    )
+
+
+def _update_keys(con: duckdb.DuckDBPyConnection, touched: str) -> None:
+    """The kept keys of the ``touched`` records again; ``hh_old_key``: the keys they gave
+    before (a changed or deleted record may have left a household)."""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE hh_touched AS SELECT DISTINCT record_key FROM {touched}"""
     )
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE hh_key AS
-        SELECT enterprise_id, agency, 'case' AS basis, 'c|' || agency || '|' || case_id AS key, record_key
-        FROM hh_record WHERE case_id IS NOT NULL
-        UNION ALL
-        SELECT enterprise_id, agency, 'case', 'h|' || agency || '|' || household_id, record_key
-        FROM hh_record WHERE household_id IS NOT NULL
-        UNION ALL
-        SELECT r.enterprise_id, r.agency, 'address', 'a|' || r.address_line || '|' || r.place,
-               r.record_key
-        FROM hh_record r
-        WHERE r.address_line IS NOT NULL AND r.place IS NOT NULL
-          AND NOT regexp_matches(upper(r.address_line), ?)""",
-        [NOT_A_HOME],
+        """CREATE OR REPLACE TEMP TABLE hh_old_key AS SELECT DISTINCT key FROM household_key
+        WHERE record_key IN (SELECT record_key FROM hh_touched)"""
+    )
+    con.execute("DELETE FROM household_key WHERE record_key IN (SELECT record_key FROM hh_touched)")
+    records = (
+        "(SELECT * FROM person_record WHERE record_key IN (SELECT record_key FROM hh_touched))"
+    )
+    con.execute(f"INSERT INTO household_key {_keys_sql(records)}", {"not_a_home": NOT_A_HOME})
+
+
+def _region(con: duckdb.DuckDBPyConnection, touched: str) -> None:
+    """``hh_scope`` (enterprise_id): the persons whose households are built again, and
+    ``hh_region`` (household_id): the households they held; closed, so that no key,
+    household or placement joins a person inside to one outside."""
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE hh_scope AS SELECT DISTINCT enterprise_id FROM person_index
+        WHERE record_key IN (SELECT record_key FROM hh_touched)"""
+    )
+    # Every key the touched persons give, or their records gave: whoever holds one is in.
+    con.execute(
+        """INSERT INTO hh_scope
+        WITH keys AS (
+          SELECT key FROM hh_old_key
+          UNION SELECT k.key FROM household_key k JOIN person_index i USING (record_key)
+          WHERE i.enterprise_id IN (SELECT enterprise_id FROM hh_scope))
+        SELECT DISTINCT i.enterprise_id FROM household_key k JOIN person_index i USING (record_key)
+        WHERE k.key IN (SELECT key FROM keys)
+          AND i.enterprise_id NOT IN (SELECT enterprise_id FROM hh_scope)"""
+    )
+    # The households the touched records were at home in, and those of persons no longer
+    # in the index (merged away or deleted).
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE hh_region AS
+        SELECT household_id FROM household_index WHERE member_key IN (SELECT record_key FROM hh_touched)
+        UNION SELECT household_id FROM household_member
+        WHERE enterprise_id NOT IN (SELECT enterprise_id FROM person_index)"""
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE hh_placed AS
+        SELECT DISTINCT i.enterprise_id, 'h|' || e.agency || '|' || e.household_id AS key
+        FROM service_event e JOIN person_index i USING (record_key)
+        WHERE e.household_id IS NOT NULL AND e.start_date IS NOT NULL"""
+    )
+    while True:
+        con.execute(
+            """INSERT INTO hh_region SELECT DISTINCT household_id FROM household_member
+            WHERE enterprise_id IN (SELECT enterprise_id FROM hh_scope)
+              AND household_id NOT IN (SELECT household_id FROM hh_region)"""
+        )
+        added = con.execute(
+            """INSERT INTO hh_scope
+            WITH held AS (
+              SELECT k.key, i.enterprise_id FROM household_key k JOIN person_index i USING (record_key)
+              WHERE k.basis = 'case'),
+            found AS (
+              -- every member of a household in the region
+              SELECT enterprise_id FROM household_member
+              WHERE household_id IN (SELECT household_id FROM hh_region)
+              -- those holding the id of a home a person inside is placed in
+              UNION SELECT h.enterprise_id FROM hh_placed p JOIN held h USING (key)
+              WHERE p.enterprise_id IN (SELECT enterprise_id FROM hh_scope)
+              -- those placed in a home whose id a person inside holds
+              UNION SELECT p.enterprise_id FROM hh_placed p JOIN held h USING (key)
+              WHERE h.enterprise_id IN (SELECT enterprise_id FROM hh_scope))
+            SELECT DISTINCT enterprise_id FROM found
+            WHERE enterprise_id NOT IN (SELECT enterprise_id FROM hh_scope)
+              AND enterprise_id IN (SELECT enterprise_id FROM person_index)"""
+        ).fetchall()[0][0]
+        if not added:
+            break
+
+
+def _evidence(con: duckdb.DuckDBPyConnection, scoped: bool = False) -> None:
+    """``hh_key``: (enterprise_id, agency, basis, key, record_key) for every id and
+    residential address of a person's records; ``hh_edge``: the keys that group (2 to
+    MAX_MEMBERS persons, counted over the whole index). Scoped: of ``hh_scope`` only."""
+    where = "WHERE i.enterprise_id IN (SELECT enterprise_id FROM hh_scope)" if scoped else ""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE hh_record AS
+        SELECT r.record_key, r.agency, i.enterprise_id, r.case_id, r.household_id,
+               r.address_line, coalesce(r.zip, r.city) AS place
+        FROM person_record r JOIN person_index i USING (record_key) {where}"""
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE hh_key AS
+        SELECT i.enterprise_id, k.agency, k.basis, k.key, k.record_key
+        FROM household_key k JOIN person_index i USING (record_key) {where}"""
+    )
+    among = (
+        "(SELECT k.key, i.enterprise_id FROM household_key k JOIN person_index i USING (record_key)"
+        " WHERE k.key IN (SELECT key FROM hh_key))"
+        if scoped
+        else "hh_key"
     )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE hh_edge AS
         SELECT k.* FROM hh_key k JOIN (
-          SELECT key FROM hh_key GROUP BY key
+          SELECT key FROM {among} GROUP BY key
           HAVING count(DISTINCT enterprise_id) BETWEEN 2 AND {MAX_MEMBERS}) USING (key)"""
     )
 
 
-def _components(con: duckdb.DuckDBPyConnection) -> None:
-    """``hh_component``: (enterprise_id, component) of every person of the index."""
+def _components(con: duckdb.DuckDBPyConnection, scoped: bool = False) -> None:
+    """``hh_component``: (enterprise_id, component) of every person of the index (scoped:
+    of ``hh_scope``)."""
+    where = "WHERE enterprise_id IN (SELECT enterprise_id FROM hh_scope)" if scoped else ""
     persons = con.execute(
-        "SELECT DISTINCT enterprise_id FROM person_index ORDER BY 1"
+        f"SELECT DISTINCT enterprise_id FROM person_index {where} ORDER BY 1"
     ).fetchnumpy()["enterprise_id"]
     keys = con.execute("SELECT DISTINCT key FROM hh_edge ORDER BY 1").fetchnumpy()["key"]
     con.register(
@@ -281,9 +413,12 @@ def _person_stretches(
     return out
 
 
-def _allot(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[int, int, int]:
+def _allot(
+    con: duckdb.DuckDBPyConnection, run_id: str, scoped: bool = False
+) -> tuple[int, int, int]:
     """``hh_assigned`` (component, household_id) by the rule of stable ids; returns how
-    many households kept an earlier id, got a new one, and how many ids were retired."""
+    many households kept an earlier id, got a new one, and how many ids were retired
+    (scoped: of the ids of ``hh_region``, which the persons of ``hh_scope`` held)."""
     # What a household holds: its members' records (those at home there) and, for a home
     # no record carries, the placement's own key.
     con.execute(
@@ -322,10 +457,11 @@ def _allot(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[int, int, int]:
     con.execute("DELETE FROM household_id_counter")
     con.execute("INSERT INTO household_id_counter VALUES (?)", [start + new])
     # Retired: earlier ids no household keeps; the successor holds most of their records.
+    within = "AND household_id IN (SELECT household_id FROM hh_region)" if scoped else ""
     retired = con.execute(
-        """WITH gone AS (
+        f"""WITH gone AS (
           SELECT DISTINCT household_id FROM household_index
-          WHERE household_id NOT IN (SELECT household_id FROM hh_assigned)),
+          WHERE household_id NOT IN (SELECT household_id FROM hh_assigned) {within}),
         heir AS (
           SELECT p.household_id, a.household_id AS successor, count(*) AS n
           FROM household_index p JOIN hh_holds h USING (member_key)
@@ -348,7 +484,7 @@ def _allot(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[int, int, int]:
     return int(kept), int(new), len(retired)
 
 
-def _write(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+def _write(con: duckdb.DuckDBPyConnection, run_id: str, scoped: bool = False) -> None:
     """Rewrite ``household_member``, ``household_index`` and ``linked_household``."""
     # Which agencies' data placed a person at home: those whose ids or address of the
     # person group them with someone; a person grouped with nobody is at home alone in
@@ -364,7 +500,20 @@ def _write(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
         SELECT DISTINCT enterprise_id, agency, 'alone' FROM hh_record
         WHERE enterprise_id NOT IN (SELECT enterprise_id FROM grouped)"""
     )
-    con.execute("DELETE FROM household_member")
+    if scoped:
+        gone = (
+            "household_id IN (SELECT household_id FROM hh_region)"
+            " OR enterprise_id IN (SELECT enterprise_id FROM hh_scope)"
+        )
+        con.execute(f"DELETE FROM household_member WHERE {gone}")
+        con.execute(
+            """DELETE FROM household_index WHERE household_id IN (SELECT household_id FROM hh_region)
+            OR member_key IN (SELECT member_key FROM hh_holds)"""
+        )
+        con.execute(f"DELETE FROM linked_household WHERE {gone}")
+    else:
+        con.execute("DELETE FROM household_member")
+        con.execute("DELETE FROM household_index")
     con.execute(
         """INSERT INTO household_member
         SELECT a.household_id, s.enterprise_id, b.agency, s.valid_from, s.valid_to, b.basis, ?
@@ -376,12 +525,17 @@ def _write(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
         WHERE s.agency IS NOT NULL""",
         [run_id, run_id],
     )
-    con.execute("DELETE FROM household_index")
     con.execute(
         "INSERT INTO household_index SELECT h.member_key, a.household_id, ? FROM hh_holds h JOIN hh_assigned a USING (component)",
         [run_id],
     )
-    refresh(con)
+    if scoped:
+        con.execute(
+            f"INSERT INTO linked_household {select_sql()}"
+            " WHERE enterprise_id IN (SELECT enterprise_id FROM hh_scope)"
+        )
+    else:
+        refresh(con)
 
 
 def select_sql() -> str:

@@ -464,6 +464,23 @@ def write_evidence(
     )
 
 
+def households_touched(con: duckdb.DuckDBPyConnection) -> None:
+    """``household_touched``: the records whose households may differ since the last run
+    (before the analytic tables note the new batches): those linked again or deleted,
+    those of batches loaded since (a new case or household id is no linkage field), and
+    those with service events new, sent again or gone (a placement, a death)."""
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE household_touched AS
+        SELECT record_key FROM scope_before UNION SELECT record_key FROM scope_after
+        UNION SELECT record_key FROM person_record
+        WHERE batch_id NOT IN (SELECT batch_id FROM linked_batch)
+        UNION SELECT record_key FROM service_event
+        WHERE batch_id NOT IN (SELECT batch_id FROM linked_batch)
+        UNION SELECT record_key FROM linked_event
+        WHERE batch_id NOT IN (SELECT batch_id FROM batch WHERE status = 'loaded')"""
+    )
+
+
 def keep_new_features(con: duckdb.DuckDBPyConnection) -> None:
     gone = "(SELECT record_key FROM changed_keys UNION ALL SELECT record_key FROM deleted_keys)"
     con.execute(f"DELETE FROM link_feature WHERE unique_id IN {gone}")
@@ -584,8 +601,9 @@ def run(
         keep_new_features(con)
         report("updating the analytic tables", 0.9)
         con.execute("CREATE OR REPLACE TEMP TABLE relinked AS SELECT record_key FROM scope_after")
+        households_touched(con)
         linked.refresh_records(con, "relinked", "deleted_keys")
-        households.build(con, run)
+        households.build(con, run, "household_touched")
         n_clusters = con.execute(
             "SELECT count(DISTINCT enterprise_id) FROM person_index"
         ).fetchall()[0][0]
