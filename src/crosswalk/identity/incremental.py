@@ -27,11 +27,10 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import sqlglot
-from splink import DuckDBAPI, Linker
 from sqlglot import exp
 
 from crosswalk.errors import LinkageError, Problem
@@ -43,6 +42,9 @@ from crosswalk.identity.cluster import (
     unless_decided_match,
 )
 from crosswalk.identity.features import build_features
+
+if TYPE_CHECKING:
+    from splink import Linker
 
 Progress = Callable[[str, float], None]
 
@@ -248,6 +250,8 @@ def score(
     )
     if not con.execute("SELECT count(*) FROM link_new").fetchall()[0][0]:
         return 0, None
+    from splink import DuckDBAPI, Linker  # loads only when there is something to score
+
     with use_scratch():
         db = DuckDBAPI(con)
         # The saved model was validated when it was trained (and its columns just now).

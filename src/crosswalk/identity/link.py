@@ -13,14 +13,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
-from splink import DuckDBAPI, Linker
-from splink.internals.exceptions import SplinkException
-
 from crosswalk import records, settings, stores
 from crosswalk.audit import AuditLog, LinkageFailed, LinkageRun, LinkageStarted
 from crosswalk.errors import ConfigError, LinkageError, Problem
-from crosswalk.identity import history, households, incremental, linked, model, profile, store
-from crosswalk.identity.charts import write_charts
+from crosswalk.identity import history, households, incremental, linked, profile, store
 from crosswalk.identity.cluster import (
     Threshold,
     assign_enterprise_ids,
@@ -32,7 +28,10 @@ from crosswalk.identity.cluster import (
 from crosswalk.identity.features import build_features
 
 if TYPE_CHECKING:
+    from splink import Linker
+
     from crosswalk.hub import Hub
+    from crosswalk.identity import model
 
 Progress = Callable[[str, float], None]
 log = logging.getLogger(__name__)
@@ -272,6 +271,13 @@ def _link(
     run_by: str,
     confirm: Callable[[history.IdChanges], bool] | None = None,
 ) -> LinkResult:
+    # Splink and the model's comparisons load only for a full run (a few seconds).
+    from splink import DuckDBAPI, Linker
+    from splink.internals.exceptions import SplinkException
+
+    from crosswalk.identity import model
+    from crosswalk.identity.charts import write_charts
+
     run_id = "L" + uuid.uuid4().hex[:12]
     started = con.execute("SELECT now()::TIMESTAMP").fetchall()[0][0]
     report("features", 0.05)
