@@ -365,6 +365,9 @@ EXTRACTS: dict[str, Extract] = {
                 dob="DOB",
                 sex="SEX",
                 ssn="SSN",
+                street="ADDRESS_AT_INTAKE",
+                city="CITY_AT_INTAKE",
+                zip="ZIP_AT_INTAKE",
                 county="COMMITTING_COUNTY",
             ),
             _cols(
@@ -383,10 +386,9 @@ EXTRACTS: dict[str, Extract] = {
             date_format="%m/%d/%Y",
             event_date_format="%m/%d/%Y",
             phone_style="none",
-            address_style="none",
             id_prefix="N",
             id_width=6,
-            notes="Adult corrections; no address; name as 'LAST, FIRST M'.",
+            notes="Adult corrections; the address the person gave at intake; name as 'LAST, FIRST M'.",
         ),
         Extract(
             "djj",
