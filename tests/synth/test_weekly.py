@@ -48,6 +48,32 @@ def test_a_later_week_closes_open_cases_of_held_records(moving):
     assert len(held) == len(closed) and (held["person_id"] == held["person_id_right"]).all()
 
 
+def test_each_week_says_who_lives_with_whom_births_included(moving):
+    _, out = moving
+    before = pl.read_parquet(out / "truth" / "household_members.parquet")
+    week1 = pl.read_parquet(out / "weeks" / "01" / "truth" / "household_members.parquet")
+    changes = pl.read_parquet(out / "weeks" / "01" / "truth" / "changes.parquet")
+    # Everyone of the state before the week lives where they did (a null start: since
+    # before the window), and every person new this week has a household.
+    key = ["person_id", "household_id", "start_date"]
+    assert before.join(week1, on=key, how="anti", nulls_equal=True).is_empty()
+    new = changes.filter(pl.col("change").is_in(["new_person", "birth"]))["person_id"]
+    assert set(new) <= set(week1["person_id"]) - set(before["person_id"])
+    # A baby lives in the household its records belong to, with its mother.
+    births = changes.filter(pl.col("change") == "birth")["person_id"].unique()
+    assert len(births)
+    records = pl.read_parquet(out / "weeks" / "01" / "truth" / "records.parquet")
+    homes = week1.filter(pl.col("person_id").is_in(births.implode())).join(
+        records.select("person_id", pl.col("household_id").alias("of_records")).unique(),
+        on="person_id",
+    )
+    assert len(homes) and (homes["household_id"] == homes["of_records"]).all()
+    sizes = week1.group_by("household_id").agg(pl.col("person_id").n_unique().alias("n"))
+    assert (
+        sizes.filter(pl.col("household_id").is_in(homes["household_id"].implode()))["n"].min() >= 2
+    )
+
+
 def test_the_same_seed_gives_the_same_weeks(moving, tmp_path):
     manifest, out = moving
     again = synth(people=1500, seed=3, out=tmp_path / "again", weeks=2)

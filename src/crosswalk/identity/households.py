@@ -211,11 +211,18 @@ def _region(con: duckdb.DuckDBPyConnection, touched: str) -> None:
         UNION SELECT household_id FROM household_member
         WHERE enterprise_id NOT IN (SELECT enterprise_id FROM person_index)"""
     )
+    # Persons a placement ties: the person placed and whoever holds the home's id.
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE hh_placed AS
-        SELECT DISTINCT i.enterprise_id, 'h|' || e.agency || '|' || e.household_id AS key
-        FROM service_event e JOIN person_index i USING (record_key)
-        WHERE e.household_id IS NOT NULL AND e.start_date IS NOT NULL"""
+        """CREATE OR REPLACE TEMP TABLE hh_tied AS
+        WITH placed AS (
+          SELECT DISTINCT i.enterprise_id, 'h|' || e.agency || '|' || e.household_id AS key
+          FROM service_event e JOIN person_index i USING (record_key)
+          WHERE e.household_id IS NOT NULL AND e.start_date IS NOT NULL),
+        holders AS (
+          SELECT DISTINCT k.key, i.enterprise_id FROM household_key k JOIN person_index i USING (record_key)
+          WHERE k.key IN (SELECT key FROM placed))
+        SELECT p.enterprise_id AS a, h.enterprise_id AS b FROM placed p JOIN holders h USING (key)
+        WHERE p.enterprise_id <> h.enterprise_id"""
     )
     while True:
         con.execute(
@@ -225,19 +232,11 @@ def _region(con: duckdb.DuckDBPyConnection, touched: str) -> None:
         )
         added = con.execute(
             """INSERT INTO hh_scope
-            WITH held AS (
-              SELECT k.key, i.enterprise_id FROM household_key k JOIN person_index i USING (record_key)
-              WHERE k.basis = 'case'),
-            found AS (
-              -- every member of a household in the region
+            WITH found AS (
               SELECT enterprise_id FROM household_member
               WHERE household_id IN (SELECT household_id FROM hh_region)
-              -- those holding the id of a home a person inside is placed in
-              UNION SELECT h.enterprise_id FROM hh_placed p JOIN held h USING (key)
-              WHERE p.enterprise_id IN (SELECT enterprise_id FROM hh_scope)
-              -- those placed in a home whose id a person inside holds
-              UNION SELECT p.enterprise_id FROM hh_placed p JOIN held h USING (key)
-              WHERE h.enterprise_id IN (SELECT enterprise_id FROM hh_scope))
+              UNION SELECT b FROM hh_tied WHERE a IN (SELECT enterprise_id FROM hh_scope)
+              UNION SELECT a FROM hh_tied WHERE b IN (SELECT enterprise_id FROM hh_scope))
             SELECT DISTINCT enterprise_id FROM found
             WHERE enterprise_id NOT IN (SELECT enterprise_id FROM hh_scope)
               AND enterprise_id IN (SELECT enterprise_id FROM person_index)"""

@@ -341,10 +341,17 @@ def recluster(con: duckdb.DuckDBPyConnection, model: SavedModel) -> int:
     (record_key, cluster). Returns the components split by conflict checks."""
     decisions = """EXISTS (SELECT 1 FROM review_decision r WHERE r.decision = '{d}'
                    AND r.record_key_l = d.record_key_l AND r.record_key_r = d.record_key_r)"""
+    # The records of the new pairs, read once from the index's features (every read of
+    # ``link_all`` scans them all).
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE decided_records AS SELECT * FROM link_all
+        WHERE unique_id IN (SELECT record_key_l FROM new_decided UNION SELECT record_key_r FROM new_decided)"""
+    )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE new_accepted AS
         SELECT d.* FROM new_decided d
-        JOIN link_all a ON a.unique_id = d.record_key_l JOIN link_all b ON b.unique_id = d.record_key_r
+        JOIN decided_records a ON a.unique_id = d.record_key_l
+        JOIN decided_records b ON b.unique_id = d.record_key_r
         WHERE (d.match_weight >= {model.threshold_weight} AND NOT {cannot_link_sql()}
                OR {decisions.format(d="match")})
           AND NOT {decisions.format(d="no-match")}"""
@@ -456,7 +463,7 @@ def write_evidence(
     con.execute(
         f"""INSERT INTO link_evidence SELECT '{run}', d.record_key_l, d.record_key_r, d.match_weight,
             d.match_probability, a.record_key_l IS NOT NULL, d.fields
-        FROM ({_evidence_sql(linker, "new_decided", "link_all")}) d
+        FROM ({_evidence_sql(linker, "new_decided", "decided_records")}) d
         LEFT JOIN new_accepted a USING (record_key_l, record_key_r)"""
     )
     con.execute(

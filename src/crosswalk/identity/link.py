@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
+
 from crosswalk import records, settings, stores
 from crosswalk.audit import AuditLog, LinkageFailed, LinkageRun, LinkageStarted
 from crosswalk.errors import ConfigError, LinkageError, Problem

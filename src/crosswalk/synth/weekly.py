@@ -26,6 +26,7 @@ from crosswalk.model import PROGRAMS as PROGRAM_AGENCY
 from crosswalk.synth import reference as ref
 from crosswalk.synth.config import SynthConfig
 from crosswalk.synth.extracts import EXTRACTS, client_frame, event_frame
+from crosswalk.synth.families import membership
 from crosswalk.synth.population import _days, _first_names, households
 from crosswalk.synth.programs import PROGRAM_BY_CODE, service_events
 from crosswalk.synth.records import client_records
@@ -481,6 +482,12 @@ def _write(
     changes.select(key, "person_id", "change").sort("record_key").write_parquet(
         folder / "truth" / "changes.parquet"
     )
+    if state.events is not None:
+        # Who lives with whom as the state stands after the week (births and moves
+        # included), as the initial state's truth says it.
+        membership(state.people, state.events).write_parquet(
+            folder / "truth" / "household_members.parquet"
+        )
     by_change = dict(changes.group_by("change").len().sort("change").iter_rows())
 
     summary = {
