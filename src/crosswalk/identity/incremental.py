@@ -187,21 +187,31 @@ def _model_columns(settings: Any, problems: list[Problem] | None = None) -> set[
         sqls.append(
             ("blocking rule", rule["blocking_rule"] if isinstance(rule, dict) else str(rule))
         )
+    # Levels of many comparisons share their SQL: each distinct condition is parsed once.
+    read: dict[str, set[str] | None] = {}
     for label, sql in sqls:
         if not sql or sql.strip().upper() == "ELSE":
             continue
-        try:
-            parsed = sqlglot.parse_one(sql, read="duckdb")
-        except sqlglot.errors.ParseError:
+        if sql not in read:
+            try:
+                parsed = sqlglot.parse_one(sql, read="duckdb")
+            except sqlglot.errors.ParseError:
+                read[sql] = None
+            else:
+                read[sql] = {_unsided(c.name) for c in parsed.find_all(exp.Column)}
+        columns = read[sql]
+        if columns is None:
             found.append(Problem(f"{label}: condition {sql!r} is not SQL", field=label, value=sql))
             continue
-        for column in parsed.find_all(exp.Column):
-            name = column.name
-            for side in ("_l", "_r"):
-                if name.endswith(side):
-                    name = name[: -len(side)]
-            names.add(name)
+        names |= columns
     return names
+
+
+def _unsided(name: str) -> str:
+    for side in ("_l", "_r"):
+        if name.endswith(side):
+            return name[: -len(side)]
+    return name
 
 
 def check_model(con: duckdb.DuckDBPyConnection, model: SavedModel, features: str) -> None:
@@ -252,6 +262,21 @@ def score(
         return 0, None
     from splink import DuckDBAPI, Linker  # loads only when there is something to score
 
+    # Only the records of the index that some blocking rule pairs with a new record can
+    # be scored against one: Splink is given those (it would otherwise copy every record
+    # of the index with its term frequencies before blocking). Rules may be asymmetric,
+    # so each is tried both ways. Term frequencies are still those of the whole index.
+    rules = _blocking_rules(model.settings)
+    if rules:
+        near = " UNION ".join(
+            f"SELECT r.unique_id FROM link_new l JOIN link_existing r ON {rule}"
+            f" UNION SELECT l.unique_id FROM link_existing l JOIN link_new r ON {rule}"
+            for rule in rules
+        )
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE link_nearby AS SELECT * FROM link_existing
+            WHERE unique_id IN ({near})"""
+        )
     with use_scratch():
         db = DuckDBAPI(con)
         # The saved model was validated when it was trained (and its columns just now).
@@ -263,7 +288,8 @@ def score(
         )
         for column in linker._settings_obj._term_frequency_columns:
             linker.table_management.compute_tf_table(column.unquote().name)
-        new, existing = db.register("link_new"), db.register("link_existing")
+        new = db.register("link_new")
+        existing = db.register("link_nearby" if rules else "link_existing")
         floor = model.review_floor
         between = linker.inference.predict_between(
             new, existing, threshold_match_weight=floor - 1e-9, warning_mode="never"
@@ -286,6 +312,20 @@ def score(
         between.drop_table_from_database_and_remove_from_cache()
         within.drop_table_from_database_and_remove_from_cache()
     return int(pairs), linker
+
+
+def _blocking_rules(settings: Any) -> list[str]:
+    """The saved model's blocking rules (SQL over ``l`` and ``r``); [] when one is of a
+    kind that is no plain condition (then every record of the index is offered)."""
+    rules = []
+    for rule in settings.get("blocking_rules_to_generate_predictions", []):
+        if isinstance(rule, dict) and set(rule) <= {"blocking_rule", "sql_dialect"}:
+            rules.append(f"({rule['blocking_rule']})")
+        elif isinstance(rule, str):
+            rules.append(f"({rule})")
+        else:
+            return []
+    return rules
 
 
 def prepare(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -525,7 +565,8 @@ def decision_conflicts(con: duckdb.DuckDBPyConnection) -> list[Problem]:
     that a steward can decide the pair again."""
     if "person_record_version" not in _tables(con):
         return []
-    compared = [c for c in FINGERPRINTED if c in _record_columns(con)]
+    present = _record_columns(con)
+    compared = [c for c in FINGERPRINTED if c in present]
     differs = " || ".join(
         f"CASE WHEN p.{c} IS DISTINCT FROM e.v.{c} THEN '{c} ' ELSE '' END" for c in compared
     )
