@@ -321,8 +321,7 @@ def pairwise_f1(a: str, b: str) -> float:
                ON x.enterprise_id = y.enterprise_id AND x.record_key < y.record_key"""
 
     def count(sql: str) -> int:
-        row = con.sql(f"SELECT count(*) FROM ({sql})").fetchone()
-        return int(row[0]) if row else 0
+        return int(con.sql(f"SELECT count(*) FROM ({sql})").fetchall()[0][0])
 
     na, nb = count(pairs.format(f=a)), count(pairs.format(f=b))
     both = count(f"({pairs.format(f=a)}) INTERSECT ({pairs.format(f=b)})")

@@ -13,7 +13,7 @@ from tests.spark import java_missing
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]
 
-PEOPLE = int(os.environ.get("CROSSWALK_TEST_BENCH_SPARK_PEOPLE", "120"))
+PEOPLE = int(os.environ.get("CROSSWALK_TEST_BENCH_SPARK_PEOPLE", "300"))
 
 
 @pytest.mark.skipif(java_missing() is not None, reason=str(java_missing()))
