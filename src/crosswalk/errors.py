@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from crosswalk.redact import credentials
+
 
 @dataclass
 class Problem:
@@ -58,6 +60,9 @@ class CrosswalkError(Exception):
     title: ClassVar[str] = "Bad request"
 
     def __init__(self, message: str, problems: list[Problem] | None = None) -> None:
+        # A message may name a setting that carries a password (a URL's user
+        # information): it never reaches a person or a log with it.
+        message = credentials(message)
         super().__init__(message)
         self.message = message
         self.problems: list[Problem] = list(problems or [])

@@ -93,8 +93,9 @@ def parse_conf(text: str) -> dict[str, str]:
     for pair in text.split():
         key, sep, value = pair.partition("=")
         if not sep or not key.startswith("spark.") or not value:
+            # Name the key only: the value may be a secret (an access key, a password).
             raise ConfigError(
-                f"{settings.SPARK_CONF.env}: {pair!r} is not a Spark setting as key=value "
+                f"{settings.SPARK_CONF.env}: {key!r} is not a Spark setting as key=value "
                 "(such as spark.driver.memory=8g)"
             )
         out[key] = value

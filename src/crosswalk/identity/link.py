@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from crosswalk import records, settings, stores
+from crosswalk import records, redact, settings, stores
 from crosswalk.audit import AuditLog, LinkageFailed, LinkageRun, LinkageStarted
 from crosswalk.errors import ConfigError, LinkageError, Problem
 from crosswalk.identity import history, households, incremental, linked, profile, store
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from crosswalk.identity import model
 
 Progress = Callable[[str, float], None]
-log = logging.getLogger(__name__)
+log = redact.logger(__name__)
 
 
 @dataclass(frozen=True)

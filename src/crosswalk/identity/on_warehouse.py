@@ -27,6 +27,7 @@ import pyarrow as pa
 from splink import Linker
 from splink.internals.exceptions import SplinkException
 
+from crosswalk import redact
 from crosswalk.audit import AuditLog, LinkageFailed, LinkageRun, LinkageStarted
 from crosswalk.errors import LinkageError, Problem
 from crosswalk.identity import linked, model, profile
@@ -53,7 +54,7 @@ if TYPE_CHECKING:
     from crosswalk.engines.spark_engine import SparkEngine
     from crosswalk.engines.spark_sql import SparkSql
 
-log = logging.getLogger(__name__)
+log = redact.logger(__name__)
 
 # A table the snapshot may not hold yet, as an empty view of its columns.
 EMPTY = {

@@ -12,7 +12,6 @@ A job is its owner's: anyone else asking for it by id is told there is no such j
 from __future__ import annotations
 
 import json
-import logging
 import queue
 import threading
 import time
@@ -24,10 +23,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from crosswalk import redact
 from crosswalk.errors import CrosswalkError, InternalError, NotFound
 from crosswalk.jobs.tables import job as job_table
 
-log = logging.getLogger("crosswalk.jobs")
+log = redact.logger("crosswalk.jobs")
 Progress = Callable[[str, float], None]
 Work = Callable[[Progress], dict[str, Any]]
 STATUSES = ("queued", "running", "done", "failed")

@@ -9,7 +9,6 @@ log and never into a response.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -17,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from crosswalk import redact
 from crosswalk.errors import (
     CrosswalkError,
     InternalError,
@@ -27,7 +27,7 @@ from crosswalk.errors import (
     Unauthenticated,
 )
 
-log = logging.getLogger("crosswalk.service")
+log = redact.logger("crosswalk.service")
 MEDIA_TYPE = "application/problem+json"
 
 WHEN = {
