@@ -386,6 +386,29 @@ class Gate(Oversight, DataRequests, IdHistory):
                 events.append({"agency": ev["agency"], **fields})
         return records, events
 
+    def _sees_death(
+        self,
+        agreement: Agreement,
+        decision: Decision,
+        principal: Principal,
+        purpose: str,
+        view: PersonView,
+        died: date,
+        today: date,
+    ) -> bool:
+        """Whether this principal is shown the death record that dates ``died``, to the day."""
+        records = view.records
+        death = [e for e in view.events if e.get("program") == households.DEATH]
+        _, shown = self._shown_of_person(
+            agreement,
+            decision,
+            principal,
+            purpose,
+            PersonView(view.enterprise_id, records, events=death),
+            today,
+        )
+        return any(e.get("start_date") == died for e in shown)
+
     def family(
         self, principal: Principal, purpose: str, enterprise_id: str, on: date | None = None
     ) -> FamilyAnswer:
@@ -430,19 +453,35 @@ class Gate(Oversight, DataRequests, IdHistory):
                 self._consents.consenting([person], agency, principal.agency, purpose, today)
             )
 
+        shown_decision = replace(
+            decision, granted=tuple(g for g in decision.granted if g[1] != "household")
+        )
         with self._read() as con:
-            # A placement the reader may not see never happened for them: the child is
-            # at home all along, not away from home for dates that would tell of it.
-            rows = households.as_seen(
-                households.family_rows(con, enterprise_id),
-                lambda r: granted_of(r["enterprise_id"], r["agency"]),
-                on,
-            )
-            views = {r["enterprise_id"]: PersonView(str(r["enterprise_id"]), []) for r in rows}
+            every = households.family_rows(con, enterprise_id)
+            views = {
+                str(r["enterprise_id"]): PersonView(str(r["enterprise_id"]), []) for r in every
+            }
             for member in views:
                 with contextlib.suppress(NotFound):  # a member with no records left
                     views[member] = person_records(con, member)
-            evidence = households.evidence(con, sorted(views), on)
+            # A placement the reader may not see never happened for them: the child is
+            # at home all along, not away from home for dates that would tell of it. A
+            # death they may not see neither: the last day of a stay would date it.
+            unseen_deaths = {
+                member: died
+                for member, view in views.items()
+                if (died := households.deaths(view.events)) is not None
+                and not self._sees_death(
+                    agreement, shown_decision, principal, purpose, view, died, today
+                )
+            }
+            rows = households.as_seen(
+                every,
+                lambda r: granted_of(r["enterprise_id"], r["agency"]),
+                on,
+                unseen_deaths,
+            )
+            evidence = households.evidence(con, sorted({str(r["enterprise_id"]) for r in rows}), on)
 
         # A member counts only where the reader's agencies' data place them, and group
         # them with the person asked about: two families that only another agency's data
@@ -456,9 +495,6 @@ class Gate(Oversight, DataRequests, IdHistory):
             if r["enterprise_id"] in together and granted_of(r["enterprise_id"], r["agency"])
         ]
         mine = sorted({r["household_id"] for r in rows if r["enterprise_id"] == enterprise_id})
-        shown_decision = replace(
-            decision, granted=tuple(g for g in decision.granted if g[1] != "household")
-        )
         members: list[FamilyMember] = []
         household = mine[0] if mine else None
         for person in sorted({r["enterprise_id"] for r in rows if r["household_id"] == household}):

@@ -58,6 +58,8 @@ PART = "households"
 
 # An address or an id shared by more persons than this groups nobody.
 MAX_MEMBERS = 12
+# The program of a death record: a death ends every membership of the person.
+DEATH = "DEATH_RECORD"
 # Street lines that are not a home (matched on the standardised, upper-case line).
 NOT_A_HOME = r"(^|\b)(PO BOX|P O BOX|POB|BOX \d|GENERAL DELIVERY|HOMELESS|SHELTER|UNKNOWN|NONE)\b"
 
@@ -323,7 +325,8 @@ def _stretches(con: duckdb.DuckDBPyConnection) -> None:
         """CREATE OR REPLACE TEMP TABLE hh_death AS
         SELECT r.enterprise_id, min(e.start_date) AS died
         FROM service_event e JOIN hh_record r USING (record_key)
-        WHERE e.program = 'DEATH_RECORD' GROUP BY 1"""
+        WHERE e.program = ? GROUP BY 1""",
+        [DEATH],
     )
     # A placement's home: the household holding most persons whose records carry its id.
     con.execute(
@@ -683,13 +686,36 @@ def family_rows(con: duckdb.DuckDBPyConnection, enterprise_id: str) -> list[dict
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
+def deaths(view_events: list[dict[str, Any]]) -> date | None:
+    """The day of a person's death as households take it (the earliest death record's
+    start), from the person's services, or None."""
+    days = [
+        e["start_date"]
+        for e in view_events
+        if e.get("program") == DEATH and e.get("start_date") is not None
+    ]
+    return min(days) if days else None
+
+
 def as_seen(
-    rows: list[dict[str, Any]], shown: Callable[[dict[str, Any]], bool], on: date
+    rows: list[dict[str, Any]],
+    shown: Callable[[dict[str, Any]], bool],
+    on: date,
+    unseen_deaths: dict[str, date] | None = None,
 ) -> list[dict[str, Any]]:
     """The memberships of ``rows`` on ``on`` for a reader who sees only the placements
     ``shown`` accepts (and every stay at home): a placement the reader may not see is
-    taken as time at home, so the stays at home around it are one stay, dated as such."""
+    taken as time at home, so the stays at home around it are one stay, dated as such.
+    A death in ``unseen_deaths`` (person: day), which the reader may not see, never
+    happened for them either: a stay that ends on that day goes on."""
     day = timedelta(days=1)
+    unseen_deaths = unseen_deaths or {}
+    rows = [
+        r | {"valid_to": None}
+        if r["valid_to"] is not None and unseen_deaths.get(r["enterprise_id"]) == r["valid_to"]
+        else r
+        for r in rows
+    ]
     hidden: dict[str, list[tuple[date, date | None]]] = {}
     for r in rows:
         if r["basis"] == "placement" and not shown(r):
