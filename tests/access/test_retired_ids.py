@@ -85,3 +85,27 @@ def test_the_history_of_a_person_known_only_to_part2_is_no_ones_history(
             gate.person_history(steward, "linkage_review", person)
         refusals.append(str(err.value).replace(person, "ID"))
     assert refusals[0] == refusals[1]
+
+
+def test_the_history_of_a_person_names_no_part2_only_person(
+    hub, control, tmp_path, sud_only_person, plain_person
+):
+    # The attack: a merge or split event of a person the linkage steward may see named
+    # the other id, that of a person known only to the substance-use program; so did the
+    # successors of a retired id split between the two.
+    copy = tmp_path / "merged.duckdb"
+    shutil.copy(hub, copy)
+    con = duckdb.connect(str(copy))
+    try:
+        con.executemany(
+            """INSERT INTO enterprise_id_event (changed_at, run_id, kind, enterprise_id,
+            other_id, records, cause) VALUES (now(), 'r', ?, ?, ?, 1, 'full run')""",
+            [("split", plain_person, sud_only_person), ("merged", sud_only_person, plain_person)],
+        )
+    finally:
+        con.close()
+    gate = Gate(copy, control)
+    steward = Principal("cdo.linkage", "cdo", "linkage_steward")
+    found = gate.person_history(steward, "linkage_review", plain_person)
+    assert {e["kind"] for e in found.events} >= {"split", "merged"}
+    assert sud_only_person not in repr(found)

@@ -61,18 +61,30 @@ class IdHistory(GateCore):
             history.migrate_readonly_check(con)
             # An id none of whose records, ever, was of an agency the reader may see (a
             # person known only to a Part 2 program) has no history for them.
-            seen = any(
-                k.split(":", 1)[0] in agencies for k in history.records_ever(con, enterprise_id)
-            )
+            known: dict[str, bool] = {}
+
+            def seen(person: str) -> bool:
+                if person not in known:
+                    known[person] = any(
+                        k.split(":", 1)[0] in agencies for k in history.records_ever(con, person)
+                    )
+                return known[person]
+
+            def named(person: str | None) -> str | None:
+                # The other id of a merge or split is shown only where the reader may
+                # see that person: not a Part 2-only person's id.
+                return person if person is None or seen(person) else None
+
             events = (
                 []
-                if not seen
+                if not seen(enterprise_id)
                 else [
                     {k: v for k, v in e.items() if k not in ("records", "record_key")}
+                    | {"enterprise_id": named(e["enterprise_id"]), "other_id": named(e["other_id"])}
                     for e in history.events(con, enterprise_id)
                 ]
             )
-            successors = history.successors(con, enterprise_id)
+            successors = [s for s in history.successors(con, enterprise_id) if seen(s)]
             records = (
                 [
                     k
