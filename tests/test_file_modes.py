@@ -81,3 +81,15 @@ def test_a_warehouse_snapshot_is_private(tmp_path, loose_umask):
     assert any(p.name.endswith(".parquet") for p in written)
     loose = [p for p in written if mode(p) & 0o077]
     assert not loose, [(str(p), oct(mode(p))) for p in loose]
+
+
+@pytest.mark.parametrize("name", ["extract.csv", "extract.parquet", "extract.json"])
+def test_a_table_written_for_an_analyst_is_private(tmp_path, loose_umask, name):
+    # An extract or an answer written by `crosswalk analyze ... --out` is person-level or
+    # agency data: 0644 let every account of the host read it.
+    import pyarrow as pa
+
+    from crosswalk.analytics import write_table
+
+    path = write_table(pa.table({"pseudonym": ["a1", "b2"], "n": [1, 2]}), tmp_path / name)
+    assert mode(path) == 0o600

@@ -20,6 +20,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from crosswalk import privatefile
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -47,10 +49,10 @@ def table_csv(table: pa.Table) -> bytes:
 
 
 def write_table_csv(table: pa.Table, path: str | Path) -> Path:
-    """Write ``table`` to ``path`` as CSV, text cells made safe."""
-    p = Path(path)
-    p.write_bytes(table_csv(table))
-    return p
+    """Write ``table`` to ``path`` as CSV, text cells made safe, its owner's only
+    (``privatefile.write``)."""
+    data = table_csv(table)
+    return privatefile.write(path, lambda p: p.write_bytes(data))
 
 
 def write_rows(out: Any, names: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:

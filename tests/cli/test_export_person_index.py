@@ -73,3 +73,28 @@ def test_an_unknown_format_is_refused(
 ) -> None:
     args = ["export", "person-index", "--out", str(tmp_path / "index.xlsx"), *steward]
     assert run([*args, "--hub", str(linked_hub), "--control", control]) == 2
+
+
+@pytest.mark.parametrize("name", ["index.csv", "index.parquet"])
+def test_the_exported_index_is_its_owners_only_and_a_planted_link_is_not_followed(
+    linked_hub: Path, control: str, tmp_path: Path, steward, name: str
+) -> None:
+    # The attack: another account of the host reads the exported index (written 0644 by
+    # a process with umask 022), or plants a link at the --out path in a shared folder
+    # so that the export overwrites a file of the steward's that the link names.
+    import os
+    import stat
+
+    victim = tmp_path / "notes.txt"
+    victim.write_text("the steward's own file\n")
+    out = tmp_path / name
+    out.symlink_to(victim)
+    old = os.umask(0o022)
+    try:
+        args = ["export", "person-index", "--out", str(out), *steward, "--hub", str(linked_hub)]
+        assert run([*args, "--control", control]) == 0
+    finally:
+        os.umask(old)
+    assert victim.read_text() == "the steward's own file\n"
+    assert not out.is_symlink() and stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(f".{name}")] == []

@@ -13,7 +13,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from crosswalk import csvfile
+from crosswalk import csvfile, privatefile
 from crosswalk.errors import ConfigError
 
 FORMATS = ("csv", "parquet", "json")
@@ -27,12 +27,12 @@ def write_table(table: pa.Table, path: str | Path) -> Path:
         raise ConfigError(f"{p}: unknown table format; use one of {', '.join(FORMATS)}")
     p.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "csv":
-        csvfile.write_table_csv(table, p)
-    elif fmt == "parquet":
-        pq.write_table(table, p)
-    else:
-        p.write_text(json.dumps(table.to_pylist(), default=str, indent=1) + "\n")
-    return p
+        return csvfile.write_table_csv(table, p)
+    # An extract is person-level: the file is its owner's only (``privatefile``).
+    if fmt == "parquet":
+        return privatefile.write(p, lambda q: pq.write_table(table, q))
+    text = json.dumps(table.to_pylist(), default=str, indent=1) + "\n"
+    return privatefile.write(p, lambda q: q.write_text(text))
 
 
 def chart(name: str, table: pa.Table, title: str, about: str | None = None) -> Any:

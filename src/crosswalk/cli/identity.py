@@ -354,12 +354,13 @@ def export_person_index(
     index = Gate(hub, control).person_index(who.principal, who.purpose)
     import pyarrow.parquet as pq
 
-    from crosswalk import csvfile
+    from crosswalk import csvfile, privatefile
 
+    # The file is its owner's only, and a link at --out is replaced, not followed.
     if out.suffix.lower() == ".csv":
         csvfile.write_table_csv(index, out)
     else:
-        pq.write_table(index, out)
+        privatefile.write(out, lambda p: pq.write_table(index, p))
     Console().print(
         f"{index.num_rows:,} records of {len(set(index['agency'].to_pylist()))} agencies written to {out}"
     )
