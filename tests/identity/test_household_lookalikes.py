@@ -241,3 +241,42 @@ def test_a_record_lacking_what_the_rules_read_is_no_witness():
         [("a:2", "a:3", 20.0), ("a:1", "a:2", 15.0)],
     )
     assert got["a:2"] == got["a:3"] != got["a:1"]
+
+
+def test_transposition_test_agrees_with_the_distances():
+    """The length and equality guard before the distances changes no answer: every pair
+    (equal, one edit of any kind apart, unrelated, NULL on either side) is a transposition
+    exactly when Damerau-Levenshtein says 1 and Levenshtein 2."""
+    import random
+
+    from crosswalk.identity.cluster import transposed_sql
+
+    rng = random.Random(5)
+    alphabet = "0123"
+    rows: list[tuple[str | None, str | None]] = [(None, "12"), ("12", None), (None, None)]
+    for _ in range(20_000):
+        a = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 9)))
+        b = list(a)
+        kind = rng.randint(0, 4)
+        k = rng.randint(0, max(0, len(b) - 1))
+        if kind == 0 and len(b) > 1:
+            k = min(k, len(b) - 2)
+            b[k], b[k + 1] = b[k + 1], b[k]
+        elif kind == 1 and b:
+            b[k] = rng.choice(alphabet)
+        elif kind == 2:
+            b.insert(rng.randint(0, len(b)), rng.choice(alphabet))
+        elif kind == 3:
+            b = list("".join(rng.choice(alphabet) for _ in range(rng.randint(0, 9))))
+        rows.append((a, "".join(b)))
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (a VARCHAR, b VARCHAR)")
+    con.executemany("INSERT INTO t VALUES (?, ?)", rows)
+    transposed, wrong = con.execute(
+        f"""SELECT count(*) FILTER (WHERE {transposed_sql("a", "b")}),
+                   count(*) FILTER (WHERE ({transposed_sql("a", "b")}) IS DISTINCT FROM
+                       coalesce(damerau_levenshtein(a, b) = 1 AND levenshtein(a, b) = 2, false))
+            FROM t"""
+    ).fetchall()[0]
+    assert transposed > 2_000
+    assert wrong == 0

@@ -83,8 +83,16 @@ def middle_initial_as_first_sql(a: str, b: str, suffixed: bool = False) -> str:
 
 def transposed_sql(x: str, y: str) -> str:
     """SQL true when ``x`` and ``y`` differ by one transposition of adjacent characters
-    (one Damerau-Levenshtein edit that is two Levenshtein edits)."""
-    return f"coalesce(damerau_levenshtein({x}, {y}) = 1 AND levenshtein({x}, {y}) = 2, false)"
+    (one Damerau-Levenshtein edit that is two Levenshtein edits).
+
+    Such strings differ and have the same length: the distances, which cost most of the
+    household rules, are computed only for those (a CASE, since an AND inside an
+    expression evaluates all its terms)."""
+    return (
+        f"CASE WHEN {x} <> {y} AND length({x}) = length({y})"
+        f" THEN coalesce(damerau_levenshtein({x}, {y}) = 1 AND levenshtein({x}, {y}) = 2, false)"
+        " ELSE false END"
+    )
 
 
 def cannot_link_sql(a: str = "a", b: str = "b") -> str:
@@ -207,7 +215,7 @@ def _conflicted_components(con: Sql, records: str, pair_rule: str | None) -> set
         SELECT DISTINCT a.component FROM r a JOIN r b ON a.component = b.component
         AND a.record_key < b.record_key
         WHERE a.component IN (SELECT component FROM big) AND (
-          (a.ssn IS NOT NULL AND b.ssn IS NOT NULL AND damerau_levenshtein(a.ssn, b.ssn) > 1)
+          (a.ssn <> b.ssn AND damerau_levenshtein(a.ssn, b.ssn) > 1)
           OR (a.name_suffix IN ('JR', 'SR') AND b.name_suffix IN ('JR', 'SR') AND a.name_suffix <> b.name_suffix)
           OR EXISTS (SELECT 1 FROM review_decision d WHERE d.decision = 'no-match'
                      AND d.record_key_l = a.record_key AND d.record_key_r = b.record_key)
