@@ -92,3 +92,54 @@ def test_a_hub_from_before_birth_years_is_migrated_with_its_dobs_years(tmp_path)
     version = [r[0] for r in con.execute("DESCRIBE person_record_version").fetchall()]
     con.close()
     assert "birth_year" in version
+
+
+def test_a_hostile_year_or_age_is_flagged_not_read_as_another_number(tmp_path):
+    # The attack: an extract's age or year of birth kept only its digits, so "-5" was an
+    # age of 5, "1e2" one of 12, "12.5" one of 125 and "-1990" or "19-90" the year 1990;
+    # an ages_on far in the future (or the past) made birth years after today (or
+    # before 1900). Each is now flagged, and the record keeps no birth year from it.
+    path = tmp_path / "clients.csv"
+    path.write_text(
+        "id,first,last,dob,born,age\n"
+        "1,Ann,Lee,,,-5\n"
+        "2,Bo,Lee,,,1e2\n"
+        "3,Cy,Lee,,,12.5\n"
+        "4,Di,Lee,,-1990,\n"
+        "5,Ed,Lee,,19-90,\n"
+        "6,Fe,Lee,,99999999999999999999999,\n"
+        "7,Gu,Lee,,,99999999999999999999999\n"
+        "8,Ha,Lee,,' OR 1=1 --,\n"
+        "9,Io,Lee,,1990 ,34 \n",  # surrounding spaces are only spaces
+        encoding="utf-8",
+    )
+    hub = tmp_path / "hub.duckdb"
+    ingest("housing", [path], hub=hub, mapping=parse_mapping(MAPPING, "housing.yaml"))
+    con = duckdb.connect(str(hub), read_only=True)
+    rows = con.execute(
+        "SELECT source_record_id, birth_year, flags FROM person_record ORDER BY 1"
+    ).fetchall()
+    con.close()
+    age, year = ["age_implausible"], ["birth_year_implausible"]
+    assert rows == [
+        ("1", None, age),
+        ("2", None, age),
+        ("3", None, age),
+        ("4", None, year),
+        ("5", None, year),
+        ("6", None, year),
+        ("7", None, age),
+        ("8", None, year),
+        ("9", 1990, []),
+    ]
+    for ages_on in ("2999-01-01", "1000-01-01"):
+        far = tmp_path / f"far-{ages_on}.duckdb"
+        mapping = parse_mapping(MAPPING.replace("2020-06-30", ages_on), "housing.yaml")
+        only = tmp_path / "age.csv"
+        only.write_text("id,first,last,dob,born,age\n1,Ann,Lee,,,34\n", encoding="utf-8")
+        ingest("housing", [only], hub=far, mapping=mapping)
+        con = duckdb.connect(str(far), read_only=True)
+        assert con.execute("SELECT birth_year, flags FROM person_record").fetchall() == [
+            (None, age)
+        ]
+        con.close()

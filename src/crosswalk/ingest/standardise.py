@@ -147,6 +147,11 @@ def _digits(x: str) -> str:
     return f"nullif(regexp_replace({x}, '[^0-9]', '', 'g'), '')"
 
 
+def _whole_number(x: str, digits: int) -> str:
+    """``x`` when it is, spaces aside, a whole number of 1 to ``digits`` digits; else NULL."""
+    return f"CASE WHEN regexp_full_match(trim({x}), '[0-9]{{1,{digits}}}') THEN trim({x}) END"
+
+
 def _ssn_valid(d: str) -> str:
     return (
         f"(length({d}) = 9 AND substr({d}, 1, 3) NOT IN ('000', '666')"
@@ -447,14 +452,19 @@ def client_sql(
     ]
     dob_ok = f"CASE WHEN {dob} > DATE '1900-01-01' AND {dob} <= {today} THEN {dob} END"
     # A year of birth alone, or an age on a date: the year is all linkage gets of them.
-    year_d, age_d = _digits(col("birth_year")), _digits(col("age"))
+    # The whole value is the number (spaces aside): "-5", "1e2" or "19-90" is no age or
+    # year, where keeping only its digits read them as 5, 12 and 1990.
+    year_d = _whole_number(col("birth_year"), 4)
+    age_d = _whole_number(col("age"), 3)
     ages_on = f"{b(spec.ages_on or clock.today())}::DATE"
     year_given = (
-        f"CASE WHEN length({year_d}) = 4 AND TRY_CAST({year_d} AS INTEGER) BETWEEN 1900"
+        f"CASE WHEN TRY_CAST({year_d} AS INTEGER) BETWEEN 1900"
         f" AND year({today}) THEN TRY_CAST({year_d} AS INTEGER) END"
     )
+    # An ages_on far in the future or the past gives no year after today or before 1900.
     year_of_age = (
-        f"CASE WHEN length({age_d}) <= 3 AND TRY_CAST({age_d} AS INTEGER) <= 125"
+        f"CASE WHEN TRY_CAST({age_d} AS INTEGER) <= 125"
+        f" AND year({ages_on}) - TRY_CAST({age_d} AS INTEGER) BETWEEN 1900 AND year({today})"
         f" THEN year({ages_on}) - TRY_CAST({age_d} AS INTEGER) END"
     )
     flags += [
