@@ -30,11 +30,22 @@ def safe_text(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
+def _is_text(kind: pa.DataType) -> bool:
+    return bool(
+        pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)
+    )
+
+
 def safe_table(table: pa.Table) -> pa.Table:
     """``table`` with every text cell made safe (``safe_text``); other columns as they are."""
     columns = []
     for column in table.columns:
-        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        # Text however Arrow holds it: dictionary-encoded (Parquet, an ENUM), large or a
+        # view, as plain strings.
+        if pa.types.is_dictionary(column.type) and _is_text(column.type.value_type):
+            column = column.cast(column.type.value_type)
+        if _is_text(column.type):
+            column = column.cast(pa.string())
             risky = pc.match_substring_regex(column, r"^[=+\-@\t\r]")
             column = pc.if_else(risky, pc.binary_join_element_wise("'", column, ""), column)
         columns.append(column)
