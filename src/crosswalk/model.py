@@ -129,6 +129,11 @@ PERSON_RECORD: tuple[Column, ...] = (
         "Year of birth: the DOB's, or the year an extract gives alone (a year of birth, or an"
         " age on a date); NULL when unknown.",
     ),
+    Column(
+        "email",
+        "VARCHAR",
+        "Email address, trimmed and lower case; NULL when missing or not an address.",
+    ),
 )
 
 SERVICE_EVENT: tuple[Column, ...] = (

@@ -22,7 +22,10 @@ PART = "ingest"
 # so a new hub and an upgraded one end with the same table.
 _ADDED_IN_2 = ("other_ids", "country")
 _ADDED_IN_8 = ("birth_year",)
-_PERSON_RECORD_1 = tuple(c for c in PERSON_RECORD if c.name not in (*_ADDED_IN_2, *_ADDED_IN_8))
+_ADDED_IN_9 = ("email",)
+_PERSON_RECORD_1 = tuple(
+    c for c in PERSON_RECORD if c.name not in (*_ADDED_IN_2, *_ADDED_IN_8, *_ADDED_IN_9)
+)
 _ADDED_IN_6 = ("household_id",)
 _SERVICE_EVENT_1 = tuple(c for c in SERVICE_EVENT if c.name not in _ADDED_IN_6)
 
@@ -35,7 +38,7 @@ def _add_columns(table: str, columns: tuple[Column, ...], names: tuple[str, ...]
 
 # A record as it stood before an update batch sent a new version of it.
 _VERSION = (
-    *(c for c in PERSON_RECORD if c.name not in _ADDED_IN_8),
+    *(c for c in PERSON_RECORD if c.name not in (*_ADDED_IN_8, *_ADDED_IN_9)),
     Column("superseded_by", "VARCHAR", "Update batch that sent the next version.", True),
     Column("superseded_at", "TIMESTAMP", "When that batch was loaded.", True),
 )
@@ -117,6 +120,11 @@ MIGRATIONS: tuple[str, ...] = (
     # 8: the year of birth, where an extract gives a year or an age instead of a DOB (and
     # the DOB's year for every record that has one).
     _BIRTH_YEAR,
+    # 9: an email address, a common field linkage compares and blocks on.
+    ";\n".join(
+        _add_columns(t, PERSON_RECORD, _ADDED_IN_9)
+        for t in ("person_record", "person_record_version")
+    ),
 )
 
 

@@ -119,6 +119,7 @@ CLIENT_FIELDS = (
     "zip",
     "county",
     "phone",
+    "email",
     "case_id",
     "household_id",
     "medicaid_id",

@@ -29,6 +29,7 @@ FLAG_FIELDS: dict[str, str] = {
     "sex_unknown_code": "sex",
     "zip_invalid": "zip",
     "phone_nonstandard": "phone",
+    "email_invalid": "email",
     "identifier_placeholder": "other_ids",
     "end_date_unparseable": "end_date",
     "end_date_out_of_range": "end_date",

@@ -435,6 +435,10 @@ def client_sql(
         )
     else:
         phone = "NULL::VARCHAR"  # parsed once per distinct value with the country's rules
+    # An email address: trimmed and lower case (agencies write MAIL@X.COM and mail@x.com);
+    # a value with no single @ between a name and a dotted domain is not an address.
+    email_t = f"lower(trim({col('email')}))"
+    email = f"CASE WHEN regexp_matches({email_t}, '^[^@ ]+@[^@ ]+[.][^@ .]+$') THEN {email_t} END"
     other_ids, id_flag = _other_ids(spec, b)
     src_id = f"nullif(trim({col('source_record_id')}), '')"
     today = (
@@ -448,6 +452,7 @@ def client_sql(
         f"CASE WHEN {col('sex')} IS NOT NULL AND {sex} IS NULL THEN 'sex_unknown_code' END",
         f"CASE WHEN {zip_} IS NOT NULL AND {zip5} IS NULL THEN 'zip_invalid' END",
         f"CASE WHEN {col('phone')} IS NOT NULL AND {phone} IS NULL THEN 'phone_nonstandard' END",
+        f"CASE WHEN nullif(trim({col('email')}), '') IS NOT NULL AND {email} IS NULL THEN 'email_invalid' END",
         id_flag,
     ]
     dob_ok = f"CASE WHEN {dob} > DATE '1900-01-01' AND {dob} <= {today} THEN {dob} END"
@@ -498,7 +503,7 @@ def client_sql(
       nullif(trim({col("medicaid_id")}), '') AS medicaid_id,
       {other_ids} AS other_ids, {b(spec.country)}::VARCHAR AS country,
       list_filter([{", ".join(flags)}], lambda _cw_f: _cw_f IS NOT NULL) AS flags,
-      {birth_year} AS birth_year,
+      {birth_year} AS birth_year, {email} AS email,
       CASE WHEN {src_id} IS NULL THEN 'required'
            WHEN row_number() OVER (PARTITION BY {src_id} ORDER BY _row) > 1 THEN 'duplicate_source_id'
            {held_rule} END AS q_rule,
