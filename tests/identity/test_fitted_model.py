@@ -38,7 +38,7 @@ def _hub_state(hub):
     [
         (("ssn", "ssn_last4"), ["ssn", "ssn_last4"], 0.97),
         (("ssn",), ["ssn"], 0.98),  # last four only
-        (("dob", "birth_year"), ["dob"], 0.94),  # 0.944 on this state; was above 0.95 (#13)
+        (("dob", "birth_year"), ["dob"], 0.98),  # 0.986: household members refused undated
         (("county",), ["county"], 0.98),
         (("phone", "medicaid_id"), ["phone", "medicaid_id"], 0.98),
         (("ssn", "ssn_last4", "county", "phone", "medicaid_id"), ["ssn", "county"], 0.96),

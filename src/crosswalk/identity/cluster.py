@@ -109,7 +109,9 @@ def cannot_link_sql(a: str = "a", b: str = "b") -> str:
       in common) or
       middle names with different initials;
     - siblings: different first names (not a nickname) and dates of birth that no single
-      recording error (a swap, a year, a month or a day wrong) explains.
+      recording error (a swap, a year, a month or a day wrong) explains;
+    - undated household members: one side without a DOB, the same surname and first
+      names that no name variant explains.
     """
     # An identifier equal, or one adjacent transposition apart (a typing slip; the
     # identifiers of a household's members, issued in turn, differ otherwise).
@@ -155,7 +157,15 @@ def cannot_link_sql(a: str = "a", b: str = "b") -> str:
         f"({a}.dob IS NOT NULL AND {b}.dob IS NOT NULL AND NOT {dob_close}"
         f" AND NOT coalesce({a}.first_name = {b}.first_name OR {a}.first_canonical = {b}.first_canonical, true))"
     )
-    return f"(({generations} OR {twins} OR {siblings}) AND NOT {same_id})"
+    # Without a DOB on one side nothing above can tell two members of a household apart:
+    # the same surname and first names that no variant explains are two people.
+    undated = (
+        f"(({a}.dob IS NULL OR {b}.dob IS NULL) AND {a}.first_name IS NOT NULL"
+        f" AND {b}.first_name IS NOT NULL AND coalesce({a}.last_name = {b}.last_name, false)"
+        f" AND coalesce({a}.first_canonical <> {b}.first_canonical, true)"
+        f" AND NOT ({first_explained}))"
+    )
+    return f"(({generations} OR {twins} OR {siblings} OR {undated}) AND NOT {same_id})"
 
 
 def unless_decided_match(pair_rule: str, a: str = "a", b: str = "b") -> str:

@@ -29,19 +29,41 @@ FIELDS = (
     "zip",
     "county",
     "phone",
+    "email",
     "medicaid_id",
     "other_ids",
 )
 
 
+def _given_names(source: str) -> str:
+    """``source`` with a compound given name in the first-name column split into first and
+    middle names where the record has no middle name ("MARY JANE", "JOSE LUIS",
+    "ELIJAH ADAM"): agencies that keep a first and a middle name write the same person as
+    MARY + JANE, so both forms compare and block alike. The first name's
+    nickname-canonical form, made at ingest for the whole name, becomes the first part's."""
+    split = (
+        "(middle_name IS NULL AND strpos(first_name, ' ') > 2"
+        " AND length(first_name) > strpos(first_name, ' '))"
+    )
+    return (
+        f"(SELECT *,"
+        f" CASE WHEN {split} THEN split_part(first_name, ' ', 1) ELSE first_name END AS given_first,"
+        f" CASE WHEN {split} THEN substr(first_name, strpos(first_name, ' ') + 1)"
+        " ELSE middle_name END AS given_middle,"
+        f" CASE WHEN {split} THEN split_part(first_name, ' ', 1) ELSE first_name_canonical END"
+        f" AS given_canonical FROM {source})"
+    )
+
+
 def build_features(con: Sql, table: str = "link_input", source: str = "person_record") -> int:
     """Create the temporary ``table`` from person_record (or ``source``, a relation of
     its rows: the records an incremental run links); return its row count."""
+    given = _given_names(source)
     names = [
         r[0]
         for r in con.execute(
-            f"SELECT DISTINCT n FROM (SELECT first_name AS n FROM {source} UNION "
-            f"SELECT last_name FROM {source} UNION SELECT middle_name FROM {source}) "
+            f"SELECT DISTINCT n FROM (SELECT given_first AS n FROM {given} UNION "
+            f"SELECT last_name FROM {given} UNION SELECT given_middle FROM {given}) "
             "WHERE n IS NOT NULL"
         ).fetchall()
     ]
@@ -61,6 +83,7 @@ def build_features(con: Sql, table: str = "link_input", source: str = "person_re
     # birth_year); blocking on years and the DOB comparison's year levels read it.
     has_year = "birth_year" in columns(con, "person_record")
     year = "coalesce(year(p.dob), p.birth_year)" if has_year else "year(p.dob)"
+    email = "p.email" if "email" in columns(con, "person_record") else "NULL::VARCHAR"
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {table} AS
         SELECT *,
@@ -70,22 +93,27 @@ def build_features(con: Sql, table: str = "link_input", source: str = "person_re
                split_part(other_key_1, ':', 1) || ':' || substr(other_value_1, length(other_value_1) // 2 + 1) AS other_key_tail
         FROM (SELECT *, substr(other_key_1, strpos(other_key_1, ':') + 1) AS other_value_1 FROM (
         SELECT p.record_key AS unique_id, p.agency,
-               p.first_name, p.last_name, p.middle_name, p.name_suffix,
-               coalesce(p.first_name_canonical, p.first_name) AS first_canonical,
+               p.given_first AS first_name, p.last_name, p.given_middle AS middle_name, p.name_suffix,
+               coalesce(p.given_canonical, p.given_first) AS first_canonical,
                fp.code AS first_phonetic, lp.code AS last_phonetic, mp.code AS middle_phonetic,
                string_split(p.last_name, ' ') AS last_tokens,
                -- every given-name part (a compound first name, or first and middle names)
-               list_filter(string_split(concat_ws(' ', p.first_name, p.middle_name), ' '),
+               list_filter(string_split(concat_ws(' ', p.given_first, p.given_middle), ' '),
                            lambda x: length(x) > 1) AS given_tokens,
-               split_part(p.first_name, ' ', 1) AS first_token,
+               split_part(p.given_first, ' ', 1) AS first_token,
                left(p.last_name, 1) AS last_initial,
-               coalesce(p.first_name_canonical, p.first_name) || ' ' || p.last_name AS full_name,
+               coalesce(p.given_canonical, p.given_first) || ' ' || p.last_name AS full_name,
                -- the same, only where the DOB is missing: such records are compared with
                -- every record of the same name (few records, so few pairs)
-               CASE WHEN p.dob IS NULL THEN coalesce(p.first_name_canonical, p.first_name)
+               CASE WHEN p.dob IS NULL THEN coalesce(p.given_canonical, p.given_first)
                     || ' ' || p.last_name END AS full_name_no_dob,
-               left(p.first_name, 1) || ' ' || p.last_name || ' ' || p.zip AS last_zip,
-               CASE WHEN p.dob IS NULL THEN left(p.first_name, 1) || ' ' || p.last_name || ' ' || p.zip END AS last_zip_no_dob,
+               left(p.given_first, 1) || ' ' || p.last_name || ' ' || p.zip AS last_zip,
+               CASE WHEN p.dob IS NULL THEN left(p.given_first, 1) || ' ' || p.last_name || ' ' || p.zip END AS last_zip_no_dob,
+               -- first initial and surname sound, only where the DOB is missing (a year
+               -- at most): blocked within birth years one apart, so a record holding only a
+               -- name and a year meets its person's records with a first name misspelt
+               CASE WHEN p.dob IS NULL THEN left(p.given_first, 1) || ' ' || lp.code END AS initial_sound_no_dob,
+               left(p.given_first, 1) || ' ' || lp.code AS initial_sound,
                p.dob, {year} AS dob_year, month(p.dob) AS dob_month, day(p.dob) AS dob_day,
                -- two overlapping two-year windows: birth years one apart share one of them
                {year} // 2 AS dob_year_even, ({year} + 1) // 2 AS dob_year_odd,
@@ -98,10 +126,10 @@ def build_features(con: Sql, table: str = "link_input", source: str = "person_re
                array_length(nullif({ids}, [])) AS other_ids_held,
                -- the first, for blocking by a plain equi-join (no list explosion)
                list_sort(list_transform({ids}, lambda x: x.kind || ':' || x.value))[1] AS other_key_1,
-               p.address_line, p.zip, p.county, p.phone
-        FROM {source} p
-        LEFT JOIN phonetic fp ON fp.name = p.first_name
+               p.address_line, p.zip, p.county, p.phone, {email} AS email
+        FROM {given} p
+        LEFT JOIN phonetic fp ON fp.name = p.given_first
         LEFT JOIN phonetic lp ON lp.name = p.last_name
-        LEFT JOIN phonetic mp ON mp.name = p.middle_name))"""
+        LEFT JOIN phonetic mp ON mp.name = p.given_middle))"""
     )
     return con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]

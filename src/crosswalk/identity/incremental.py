@@ -78,6 +78,9 @@ def fingerprint_sql(con: duckdb.DuckDBPyConnection, alias: str = "p") -> str:
         ).fetchall()
     }
     base = "hash(" + ", ".join(f"{alias}.{c}" for c in FINGERPRINTED if c in present) + ")"
+    if "email" in present:
+        # An email is evidence too; records without one keep the fingerprint they had.
+        base = f"CASE WHEN {alias}.email IS NULL THEN {base} ELSE hash({base}, {alias}.email) END"
     if "birth_year" not in present:
         return base
     # A year of birth without a DOB is linkage evidence too; with a DOB it is the DOB's

@@ -59,6 +59,8 @@ _SOURCE: dict[str, str] = {
     "full_name_no_dob": "dob",
     "last_zip": "zip",
     "last_zip_no_dob": "dob",
+    "initial_sound": "last_name",
+    "initial_sound_no_dob": "dob",
 }
 
 
@@ -366,6 +368,7 @@ COMPARISON_FIELDS: dict[str, frozenset[str]] = {
     "generation": frozenset({"name_suffix"}),
     "address": frozenset({"address_line", "zip", "county"}),
     "phone": frozenset({"phone"}),
+    "email": frozenset({"email"}),
     "medicaid_id": frozenset({"medicaid_id"}),
     "other_ids": frozenset({"other_ids"}),
 }
@@ -388,6 +391,7 @@ def comparisons(
         "generation": _generation,
         "address": lambda: _address(have),
         "phone": lambda: cl.ExactMatch("phone"),
+        "email": lambda: cl.ExactMatch("email"),
         "medicaid_id": lambda: cl.ExactMatch("medicaid_id"),
         "other_ids": _other_ids,
     }
@@ -475,7 +479,15 @@ CANDIDATE_RULES: tuple[Rule, ...] = (
     # ... and by surname and postcode (a first name misspelt as well)
     Rule("surname + postcode, no DOB on the left", (), (("last_zip_no_dob", "last_zip"),)),
     Rule("surname + postcode, no DOB on the right", (), (("last_zip", "last_zip_no_dob"),)),
+    # ... and, a year at most on one side, by first initial and surname sound within birth
+    # years one apart (a name and a year are all some extracts hold)
+    *(
+        Rule(f"initial + surname sound + birth years ({w} pair), no DOB on the {side}", (f"dob_year_{w}",), (pair,))
+        for w in ("even", "odd")
+        for side, pair in (("left", ("initial_sound_no_dob", "initial_sound")), ("right", ("initial_sound", "initial_sound_no_dob")))
+    ),
     Rule("phone", ("phone",)),
+    Rule("email", ("email",)),
     Rule("address + first name", ("address_line", "first_canonical")),
     Rule("SSN last four + first name", ("ssn_last4", "first_canonical")),
     _swap("swapped names + birth year", "dob_year"),
@@ -499,6 +511,7 @@ EM_BLOCKS: tuple[tuple[str, ...], ...] = (
     ("ssn_last4", "last_initial"),
     ("first_name", "last_name"),
     ("phone",),
+    ("email",),
     ("medicaid_id",),
     ("zip", "last_initial"),
     ("address_line",),
@@ -596,7 +609,7 @@ def plan(con: Sql, coverage: Coverage, table: str = "link_input") -> Plan:
                 f"values, too few to compare, left out"
             )
     # Identifiers compared only for equality say nothing unless two records share a value.
-    for f in ("ssn", "ssn_last4", "phone", "medicaid_id", "other_ids"):
+    for f in ("ssn", "ssn_last4", "phone", "email", "medicaid_id", "other_ids"):
         if f in fields and coverage.repeated(f) == 0:
             fields.discard(f)
             messages.append(f"{f}: no two records share a value, left out")
