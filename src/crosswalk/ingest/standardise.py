@@ -307,11 +307,24 @@ def _date(
     formats: Iterable[str],
     b: Binds,
     typed: frozenset[str],
+    past_before: str | None = None,
 ) -> str:
-    """A date from the mapping's formats; a column the file types as a date is used as it is."""
+    """A date from the mapping's formats; a column the file types as a date is used as it is.
+
+    With ``past_before`` (SQL for a date: a date of birth cannot be later), a date read
+    with a two-digit year (``%y``) that falls after it is of the century before: a DOB
+    written 03/01/64 is 1964, not 2064 (strptime reads 00-68 as 20xx)."""
     expr = _col(columns, field)
     # Trimmed first: DuckDB's strptime skips surrounding blanks, Spark's parser does not.
-    tries = [f"try_strptime(trim({expr}), {b.time_format(f)}::VARCHAR)" for f in formats]
+    tries = []
+    for f in formats:
+        parsed = f"try_strptime(trim({expr}), {b.time_format(f)}::VARCHAR)"
+        if past_before is not None and "%y" in f:
+            parsed = (
+                f"CASE WHEN CAST({parsed} AS DATE) > {past_before}"
+                f" THEN {parsed} - INTERVAL 100 YEAR ELSE {parsed} END"
+            )
+        tries.append(parsed)
     ref = columns.get(field)
     if isinstance(ref, str) and ref in typed:
         tries.insert(0, f"TRY_CAST({expr} AS TIMESTAMP)")
@@ -407,7 +420,10 @@ def client_sql(
             f"CASE WHEN {ssn_digits} IN {PLACEHOLDER_SSNS} OR {ssn_digits} IN ('000000000', '999999999') THEN 'ssn_placeholder'"
             f" WHEN {col('ssn')} IS NOT NULL AND {ssn} IS NULL THEN 'ssn_invalid' END"
         )
-    dob = _date(c, "dob", spec.date_formats, b, typed_dates)
+    today = (
+        f"{b(clock.today())}::DATE"  # bound, never the keyword: a column may be named CURRENT_DATE
+    )
+    dob = _date(c, "dob", spec.date_formats, b, typed_dates, past_before=today)
     sex = _codes(col("sex"), spec.codes.get("sex", {}), b)
     if "full_address" in c:
         addr = col("full_address")
@@ -441,9 +457,6 @@ def client_sql(
     email = f"CASE WHEN regexp_matches({email_t}, '^[^@ ]+@[^@ ]+[.][^@ .]+$') THEN {email_t} END"
     other_ids, id_flag = _other_ids(spec, b)
     src_id = f"nullif(trim({col('source_record_id')}), '')"
-    today = (
-        f"{b(clock.today())}::DATE"  # bound, never the keyword: a column may be named CURRENT_DATE
-    )
     flags = [
         f"CASE WHEN {col('dob')} IS NOT NULL AND {dob} IS NULL THEN 'dob_unparseable' END",
         f"CASE WHEN {dob} = DATE '1900-01-01' THEN 'dob_default' END",
