@@ -134,6 +134,17 @@ PERSON_RECORD: tuple[Column, ...] = (
         "VARCHAR",
         "Email address, trimmed and lower case; NULL when missing or not an address.",
     ),
+    Column(
+        "mother_first_name",
+        "VARCHAR",
+        "The mother's first name as the record gives it (a birth certificate), standardised.",
+    ),
+    Column(
+        "mother_last_name",
+        "VARCHAR",
+        "The mother's maiden (birth) last name as the record gives it, standardised.",
+    ),
+    Column("mother_dob", "DATE", "The mother's date of birth as the record gives it."),
 )
 
 SERVICE_EVENT: tuple[Column, ...] = (
@@ -207,7 +218,12 @@ HOUSEHOLD_MEMBER: tuple[Column, ...] = (
     Column("agency", "VARCHAR", "Agency whose data placed the person in the household.", True),
     Column("valid_from", "DATE", "First day of the membership; NULL: since before any record."),
     Column("valid_to", "DATE", "Last day of the membership; NULL: still a member."),
-    Column("basis", "VARCHAR", "What placed the person there: case, address or placement.", True),
+    Column(
+        "basis",
+        "VARCHAR",
+        "What placed the person there: case, relation, address or placement.",
+        True,
+    ),
     Column("link_run_id", "VARCHAR", "Linkage run that built it.", True),
 )
 LINKED_HOUSEHOLD: tuple[Column, ...] = (

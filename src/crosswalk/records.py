@@ -23,8 +23,11 @@ PART = "ingest"
 _ADDED_IN_2 = ("other_ids", "country")
 _ADDED_IN_8 = ("birth_year",)
 _ADDED_IN_9 = ("email",)
+_ADDED_IN_10 = ("mother_first_name", "mother_last_name", "mother_dob")
 _PERSON_RECORD_1 = tuple(
-    c for c in PERSON_RECORD if c.name not in (*_ADDED_IN_2, *_ADDED_IN_8, *_ADDED_IN_9)
+    c
+    for c in PERSON_RECORD
+    if c.name not in (*_ADDED_IN_2, *_ADDED_IN_8, *_ADDED_IN_9, *_ADDED_IN_10)
 )
 _ADDED_IN_6 = ("household_id",)
 _SERVICE_EVENT_1 = tuple(c for c in SERVICE_EVENT if c.name not in _ADDED_IN_6)
@@ -38,7 +41,7 @@ def _add_columns(table: str, columns: tuple[Column, ...], names: tuple[str, ...]
 
 # A record as it stood before an update batch sent a new version of it.
 _VERSION = (
-    *(c for c in PERSON_RECORD if c.name not in (*_ADDED_IN_8, *_ADDED_IN_9)),
+    *(c for c in PERSON_RECORD if c.name not in (*_ADDED_IN_8, *_ADDED_IN_9, *_ADDED_IN_10)),
     Column("superseded_by", "VARCHAR", "Update batch that sent the next version.", True),
     Column("superseded_at", "TIMESTAMP", "When that batch was loaded.", True),
 )
@@ -123,6 +126,12 @@ MIGRATIONS: tuple[str, ...] = (
     # 9: an email address, a common field linkage compares and blocks on.
     ";\n".join(
         _add_columns(t, PERSON_RECORD, _ADDED_IN_9)
+        for t in ("person_record", "person_record_version")
+    ),
+    # 10: the mother a record names (a birth certificate's), a family relation households
+    # use.
+    ";\n".join(
+        _add_columns(t, PERSON_RECORD, _ADDED_IN_10)
         for t in ("person_record", "person_record_version")
     ),
 )

@@ -188,3 +188,115 @@ def test_who_is_joined_by_the_evidence_of_some_agencies() -> None:
         "P0000000003",
         "P0000000004",
     }
+
+
+def _mothers_hub() -> duckdb.DuckDBPyConnection:
+    """A mother known to Medicaid at one address, her child's birth certificate (vital
+    records) at another, and a woman of the same name born on another day."""
+    records = {
+        "P0000000001": [("hfs", None, None, "5 PINE ST", "60603")],  # the mother
+        "P0000000002": [("idph", None, None, "77 BIRCH RD", "60604")],  # the child
+        "P0000000003": [("hfs", None, None, "8 ASH AVE", "60605")],  # same name
+    }
+    con = _hub(records)
+    people = [
+        ("hfs:P0000000001-0", "MARIA", "LOPEZ", date(1990, 3, 4)),
+        ("idph:P0000000002-0", "ANA", "LOPEZ", date(2015, 5, 6)),
+        ("hfs:P0000000003-0", "MARIA", "LOPEZ", date(1991, 1, 1)),
+    ]
+    for key, first, last, dob in people:
+        con.execute(
+            "UPDATE person_record SET first_name = ?, last_name = ?, dob = ? WHERE record_key = ?",
+            [first, last, dob, key],
+        )
+    return con
+
+
+def _names_mother(con: duckdb.DuckDBPyConnection, maiden: str = "GARCIA") -> None:
+    con.execute(
+        """UPDATE person_record SET mother_first_name = 'MARIA', mother_last_name = ?,
+        mother_dob = DATE '1990-03-04' WHERE record_key = 'idph:P0000000002-0'""",
+        [maiden],
+    )
+
+
+@pytest.mark.parametrize(
+    ("maiden", "child_last", "together"),
+    [
+        ("LOPEZ", "GARCIA", True),  # her records give the maiden name the certificate gives
+        ("GARCIA", "LOPEZ", True),  # they give her married name, which the child has
+        ("SMITH", "GARCIA", False),  # neither: the certificate names nobody of the index
+    ],
+)
+def test_a_birth_certificate_puts_the_child_with_the_mother_it_names(
+    maiden: str, child_last: str, together: bool
+) -> None:
+    con = _mothers_hub()
+    _names_mother(con, maiden)
+    con.execute(
+        "UPDATE person_record SET last_name = ? WHERE record_key = 'idph:P0000000002-0'",
+        [child_last],
+    )
+    _build(con)
+    mother, child, other = "P0000000001", "P0000000002", "P0000000003"
+    on = date(2020, 6, 1)
+    # The woman of the same name born on another day is nobody's mother here.
+    assert _living_with(con, other, on) == set()
+    if not together:
+        assert _living_with(con, child, on) == set()
+        return
+    assert _living_with(con, child, on) == {mother}
+    (basis,) = con.execute(
+        "SELECT DISTINCT basis FROM household_member WHERE enterprise_id = ?", [child]
+    ).fetchall()[0]
+    assert basis == "relation"
+    # The relation is vital records' evidence: the gate joins the two only where it
+    # grants vital records' data.
+    evidence = households.evidence(con, [mother, child], on)
+    assert households.joined(child, [(p, k) for p, a, k in evidence if a == "idph"]) == {
+        child,
+        mother,
+    }
+    assert households.joined(child, [(p, k) for p, a, k in evidence if a == "hfs"]) == {child}
+
+
+def test_a_mother_named_by_a_later_certificate_joins_in_an_incremental_build() -> None:
+    con = _mothers_hub()
+    _build(con, "L1")
+    mother, child = "P0000000001", "P0000000002"
+    on = date(2020, 6, 1)
+    assert _living_with(con, child, on) == set()
+    _names_mother(con)
+    con.execute("CREATE TEMP TABLE week AS SELECT 'idph:P0000000002-0' AS record_key")
+    con.execute("BEGIN")
+    households.build(con, "L2", touched="week")
+    con.execute("COMMIT")
+    assert _living_with(con, child, on) == {mother}
+    incremental = con.execute(
+        "SELECT household_id, enterprise_id, basis FROM household_member ORDER BY ALL"
+    ).fetchall()
+    # The certificate corrected to name nobody of the index: the mother's relation key
+    # goes with it, and the two are apart again.
+    con.execute(
+        "UPDATE person_record SET mother_dob = DATE '1980-01-01' WHERE record_key = 'idph:P0000000002-0'"
+    )
+    con.execute("BEGIN")
+    households.build(con, "L3", touched="week")
+    con.execute("COMMIT")
+    assert _living_with(con, child, on) == set()
+    assert _living_with(con, mother, on) == set()
+    # A full build from the same records gives what the incremental builds gave.
+    _names_mother(con)
+    con.execute("BEGIN")
+    households.build(con, "L4", touched="week")
+    con.execute("COMMIT")
+    again = con.execute(
+        "SELECT household_id, enterprise_id, basis FROM household_member ORDER BY ALL"
+    ).fetchall()
+    con.execute("BEGIN")
+    households.build(con, "L5")
+    con.execute("COMMIT")
+    full = con.execute(
+        "SELECT household_id, enterprise_id, basis FROM household_member ORDER BY ALL"
+    ).fetchall()
+    assert [r[1:] for r in full] == [r[1:] for r in again] == [r[1:] for r in incremental]

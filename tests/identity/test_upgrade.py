@@ -14,8 +14,14 @@ def _as_before_foster_homes(hub):
     for table in ("service_event", "service_event_version"):
         con.execute(f"ALTER TABLE {table} DROP COLUMN household_id")
     for table in ("person_record", "person_record_version"):  # later migrations' (8, 9)
-        con.execute(f"ALTER TABLE {table} DROP COLUMN birth_year")
-        con.execute(f"ALTER TABLE {table} DROP COLUMN email")
+        for column in (
+            "birth_year",
+            "email",
+            "mother_first_name",
+            "mother_last_name",
+            "mother_dob",
+        ):
+            con.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
     con.execute("DELETE FROM schema_migration WHERE part = 'ingest' AND version >= 6")
     con.close()
 
@@ -36,4 +42,4 @@ def test_linkage_upgrades_a_hub_from_before_foster_homes(linked_copy):
         "SELECT max(version) FROM schema_migration WHERE part = 'ingest'"
     ).fetchall()[0][0]
     con.close()
-    assert "household_id" in columns and version >= 9
+    assert "household_id" in columns and version >= 10

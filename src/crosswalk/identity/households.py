@@ -15,6 +15,10 @@ that evidence, for any state's data, using what each record has:
   ``homeless`` are not homes, and an address or an id shared by more than
   ``MAX_MEMBERS`` persons (a building, an institution, a placeholder number) groups
   nobody;
+- **family relations**: a record that names the person's mother (a birth certificate
+  gives her first name, maiden name and date of birth; the mapping declares the
+  columns) puts the child with every person one of whose records is hers: the same first
+  name and date of birth, and her maiden name or the child's last name;
 - **placements**: a service event that names a household of its agency (a foster care
   placement's home) puts the person in the household whose members' records carry that
   id, for the dates of the service, and takes them out of their own for that time; a
@@ -158,6 +162,30 @@ def _keys_sql(records: str) -> str:
           AND NOT regexp_matches(upper(address_line), $not_a_home)"""
 
 
+def _relation_sql(children: str, mothers: str, with_children: bool = True) -> str:
+    """The relation keys (record_key, agency, basis, key) that a record naming its mother
+    (a birth certificate: her first name, maiden name and DOB) gives: one for the child's
+    record, ``m|<record_key>``, and the same for every record of ``mothers`` that is hers
+    (same first name and DOB, and her maiden name or the child's last name). The key is
+    the child's agency's: its record placed the two together. ``with_children=False``:
+    the mothers' rows only."""
+    child_rows = (
+        f"""SELECT record_key, agency, 'relation' AS basis, 'm|' || record_key AS key
+        FROM {children}
+        WHERE mother_first_name IS NOT NULL AND mother_dob IS NOT NULL
+        UNION ALL
+        """
+        if with_children
+        else ""
+    )
+    return f"""{child_rows}SELECT m.record_key, c.agency, 'relation', 'm|' || c.record_key
+        FROM {children} c JOIN {mothers} m
+          ON m.dob = c.mother_dob AND m.first_name = c.mother_first_name
+         AND (m.last_name = c.mother_last_name OR m.last_name = c.last_name)
+        WHERE c.mother_first_name IS NOT NULL AND c.mother_dob IS NOT NULL
+          AND m.record_key <> c.record_key"""
+
+
 def _keys_kept(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(con.execute("SELECT count(*) FROM household_key_state").fetchall()[0][0])
 
@@ -167,6 +195,7 @@ def _write_keys(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         f"INSERT INTO household_key {_keys_sql('person_record')}", {"not_a_home": NOT_A_HOME}
     )
+    con.execute(f"INSERT INTO household_key {_relation_sql('person_record', 'person_record')}")
 
 
 def _update_keys(con: duckdb.DuckDBPyConnection, touched: str) -> None:
@@ -179,11 +208,22 @@ def _update_keys(con: duckdb.DuckDBPyConnection, touched: str) -> None:
         """CREATE OR REPLACE TEMP TABLE hh_old_key AS SELECT DISTINCT key FROM household_key
         WHERE record_key IN (SELECT record_key FROM hh_touched)"""
     )
-    con.execute("DELETE FROM household_key WHERE record_key IN (SELECT record_key FROM hh_touched)")
+    # A touched child's relation key leaves its mother's records too.
+    con.execute(
+        """DELETE FROM household_key WHERE record_key IN (SELECT record_key FROM hh_touched)
+        OR key IN (SELECT 'm|' || record_key FROM hh_touched)"""
+    )
     records = (
         "(SELECT * FROM person_record WHERE record_key IN (SELECT record_key FROM hh_touched))"
     )
+    others = (
+        "(SELECT * FROM person_record WHERE record_key NOT IN (SELECT record_key FROM hh_touched))"
+    )
     con.execute(f"INSERT INTO household_key {_keys_sql(records)}", {"not_a_home": NOT_A_HOME})
+    # Relations: touched children and their mothers among all records; touched records
+    # that are the mother of a child no run touched.
+    con.execute(f"INSERT INTO household_key {_relation_sql(records, 'person_record')}")
+    con.execute(f"INSERT INTO household_key {_relation_sql(others, records, with_children=False)}")
 
 
 def _region(con: duckdb.DuckDBPyConnection, touched: str) -> None:
@@ -495,7 +535,8 @@ def _write(con: duckdb.DuckDBPyConnection, run_id: str, scoped: bool = False) ->
         """CREATE OR REPLACE TEMP TABLE hh_basis AS
         WITH grouped AS (
           SELECT enterprise_id, agency,
-                 CASE WHEN bool_or(basis = 'case') THEN 'case' ELSE 'address' END AS basis
+                 CASE WHEN bool_or(basis = 'case') THEN 'case'
+                      WHEN bool_or(basis = 'relation') THEN 'relation' ELSE 'address' END AS basis
           FROM hh_edge GROUP BY ALL)
         SELECT * FROM grouped
         UNION ALL
@@ -777,7 +818,8 @@ def evidence(
     con: duckdb.DuckDBPyConnection, members: list[str], on: date
 ) -> list[tuple[str, str, str]]:
     """What groups ``members`` together, as (enterprise_id, agency, key): each agency's case
-    and household ids and each residential address of their records that groups persons
+    and household ids, each family relation a record declares (the child's agency's) and
+    each residential address of their records that groups persons
     (held by 2 to ``MAX_MEMBERS`` persons of the index, as a run counts them), and the
     homes of the placements they are in on ``on``. The gate keeps the evidence of the
     agencies it grants, so a reader sees two persons together only where data it may
@@ -806,7 +848,14 @@ def evidence(
           UNION ALL
           SELECT enterprise_id, agency, 'a|' || address_line || '|' || place
           FROM near WHERE address_line IS NOT NULL AND place IS NOT NULL
-            AND NOT regexp_matches(upper(address_line), $not_a_home)),
+            AND NOT regexp_matches(upper(address_line), $not_a_home)
+          UNION ALL
+          -- A family relation a record declares (a child's mother), as the run kept it.
+          SELECT i.enterprise_id, k.agency, k.key
+          FROM household_key k JOIN person_index i USING (record_key)
+          WHERE k.basis = 'relation' AND k.key IN (
+            SELECT r.key FROM household_key r JOIN person_index m USING (record_key)
+            WHERE r.basis = 'relation' AND m.enterprise_id IN (SELECT unnest($members::VARCHAR[])))),
         grouping AS (
           SELECT key FROM keyed GROUP BY key
           HAVING count(DISTINCT enterprise_id) BETWEEN 2 AND $most),

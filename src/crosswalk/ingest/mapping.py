@@ -123,6 +123,9 @@ CLIENT_FIELDS = (
     "case_id",
     "household_id",
     "medicaid_id",
+    "mother_first_name",
+    "mother_last_name",
+    "mother_dob",
 )
 EVENT_FIELDS = (
     "source_event_id",

@@ -490,6 +490,10 @@ def client_sql(
         f"CASE WHEN {col('age')} IS NOT NULL AND {year_of_age} IS NULL THEN 'age_implausible' END",
     ]
     birth_year = f"coalesce(year({dob_ok}), {year_given}, {year_of_age})"
+    # The mother a record names (a birth certificate's): her names and DOB, as the
+    # record's own are standardised; an implausible DOB is no DOB.
+    mother_dob = _date(c, "mother_dob", spec.date_formats, b, typed_dates)
+    mother_dob = f"CASE WHEN {mother_dob} > DATE '1900-01-01' AND {mother_dob} <= {today} THEN {mother_dob} END"
     held, held_rule = "", ""
     if not updates:
         held = (
@@ -517,6 +521,9 @@ def client_sql(
       {other_ids} AS other_ids, {b(spec.country)}::VARCHAR AS country,
       list_filter([{", ".join(flags)}], lambda _cw_f: _cw_f IS NOT NULL) AS flags,
       {birth_year} AS birth_year, {email} AS email,
+      {_name(col("mother_first_name"))} AS mother_first_name,
+      {_unsuffixed(_name(col("mother_last_name")))} AS mother_last_name,
+      {mother_dob} AS mother_dob,
       CASE WHEN {src_id} IS NULL THEN 'required'
            WHEN row_number() OVER (PARTITION BY {src_id} ORDER BY _row) > 1 THEN 'duplicate_source_id'
            {held_rule} END AS q_rule,

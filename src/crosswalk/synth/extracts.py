@@ -336,6 +336,9 @@ EXTRACTS: dict[str, Extract] = {
                 city="residence_city",
                 zip="zip",
                 county="county",
+                mother_first="mother_given_name",
+                mother_last="mother_maiden_name",
+                mother_dob="mother_birth_date",
             ),
             _cols(
                 event_id="record_id",
@@ -354,7 +357,10 @@ EXTRACTS: dict[str, Extract] = {
             phone_style="none",
             id_prefix="VR",
             id_width=10,
-            notes="Vital records and WIC: the residence on the certificate; SSN often absent for newborns.",
+            notes=(
+                "Vital records and WIC: the residence on the certificate; SSN often absent for"
+                " newborns; a child's certificate names the mother (given and maiden name, DOB)."
+            ),
         ),
         Extract(
             "doc",
@@ -640,6 +646,14 @@ def client_frame(e: Extract, records: pl.DataFrame) -> pl.DataFrame:
         exprs.append(household_number("household_id").alias(c["household_id"]))
     if "medicaid_id" in c and c["medicaid_id"] != c["client_id"]:
         exprs.append(pl.col("medicaid_id").alias(c["medicaid_id"]))
+    if "mother_first" in c:
+        exprs.append(_name_case(e, pl.col("mother_first_name")).alias(c["mother_first"]))
+        exprs.append(_name_case(e, pl.col("mother_last_name")).alias(c["mother_last"]))
+        exprs.append(
+            pl.from_epoch("mother_dob_day", time_unit="d")
+            .dt.strftime(e.date_format)
+            .alias(c["mother_dob"])
+        )
     order = [
         name for name in dict.fromkeys(c.values()) if name in {x.meta.output_name() for x in exprs}
     ]

@@ -187,6 +187,7 @@ def households(
         }
     )
     people = people.with_columns(text("name_suffix", suffix))
+    people = _mothers(people)
     people = _lookalikes(people, config, rng)
     people = _identifiers(people, config, rng)
     if config.lookalikes.twins_without_ssn:
@@ -197,6 +198,29 @@ def households(
             pl.when(no_ssn).then(None).otherwise(pl.col("ssn")).alias("ssn")
         )
     return people
+
+
+def _mothers(people: pl.DataFrame) -> pl.DataFrame:
+    """A child's mother as a birth certificate records her (given name, maiden name, date
+    of birth): the woman heading or partnering the child's household; null for adults and
+    for children with no woman in the household."""
+    women = (
+        people.filter(pl.col("role").is_in(["head", "partner"]) & (pl.col("sex") == "F"))
+        .sort("household_id", "person_id")
+        .unique("household_id", keep="first", maintain_order=True)
+        .select(
+            "household_id",
+            pl.col("first_name").alias("mother_first_name"),
+            pl.col("birth_last_name").alias("mother_last_name"),
+            pl.col("dob_day").alias("mother_dob_day"),
+        )
+    )
+    joined = people.join(women, on="household_id", how="left")
+    child = pl.col("role") == "child"
+    return joined.with_columns(
+        pl.when(child).then(pl.col(c)).otherwise(None).alias(c)
+        for c in ("mother_first_name", "mother_last_name", "mother_dob_day")
+    )
 
 
 def _lookalikes(
