@@ -551,6 +551,23 @@ class Plan:
             retain_matching_columns=False,
         )
 
+    def blocked_pairs_sql(self, table: str) -> str:
+        """The candidate pairs of the plan's rules, each under the first rule that makes
+        it, in the form Splink scores (``match_key``, ``join_key_l``, ``join_key_r``):
+        the same pairs and keys as Splink's own blocking. Splink drops a pair an earlier
+        rule made by testing every earlier rule on each pair a rule's join makes, over
+        the records' full rows; here each join carries only the two ids and one
+        aggregation keeps each pair once, at half the CPU (docs/benchmarks.md)."""
+        joins = " UNION ALL ".join(
+            f"SELECT {i} AS rule, l.unique_id AS id_l, r.unique_id AS id_r "
+            f"FROM {table} l JOIN {table} r ON {rule.sql} WHERE l.unique_id < r.unique_id"
+            for i, rule in enumerate(self.rules)
+        )
+        return (
+            "SELECT CAST(min(rule) AS VARCHAR) AS match_key, id_l AS join_key_l, "
+            f"id_r AS join_key_r FROM ({joins}) GROUP BY id_l, id_r"
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "fields": sorted(self.fields),
