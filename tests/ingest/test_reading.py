@@ -183,3 +183,31 @@ def test_ragged_files_are_read_in_bounded_chunks(tmp_path, monkeypatch):
     _, people, q = load(tmp_path, HEADER + rows)
     assert [p[0] for p in people] == list(range(1, 11)) and [r[0] for r in q] == [11]
     assert people[9][2] == "DOE10, JO"
+
+
+def test_a_sparse_workbook_that_spans_billions_of_cells_is_refused_before_it_is_parsed(
+    hub_copy, tmp_path
+):
+    # The attack: a 6 kB workbook with one cell at column 16,000 of row 1,000,000. It
+    # passed the size check (it expands to a few kB), then the reader filled every cell of
+    # its 16 billion-cell extent.
+    path = _workbook(tmp_path / "clients.xlsx", ["id", "name"], [["1", "DOE, JO"]])
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("clients")
+    sheet.write_row(0, 0, ["id", "name"])
+    sheet.write(999_999, 15_999, "x")
+    book.close()
+    assert path.stat().st_size < 20_000
+    started = time.monotonic()
+    e = refused(hub_copy, path, XLSX)
+    assert "row 1,000,000" in str(e) and "CSV or Parquet" in str(e)
+    assert time.monotonic() - started < 30
+
+
+def test_a_header_of_a_hundred_thousand_columns_is_refused_at_once(hub_copy, tmp_path):
+    # The attack: each name of the header was counted against the whole header, so a
+    # CSV of 100,000 distinct column names took an hour of the service's CPU to check.
+    path = write(tmp_path / "clients.csv", ",".join(f"c{i}" for i in range(100_000)) + "\n1\n")
+    started = time.monotonic()
+    e = refused(hub_copy, path)
+    assert "100,000 columns" in str(e) and time.monotonic() - started < 30

@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -22,6 +23,8 @@ from crosswalk.errors import InputFileError, Problem
 from crosswalk.ingest.mapping import RESERVED_COLUMNS, TABLE_NAME, FileSpec
 
 _CHUNK = 1 << 20
+MAX_COLUMNS = 4096
+"""Columns an extract may have: a header of more is refused before anything is read."""
 
 
 def _fail(path: str, message: str, row: int | None = None) -> InputFileError:
@@ -346,10 +349,16 @@ def _csv_columns(path: Path, spec: FileSpec, encoding: str) -> dict[str, str]:
 
 
 def _check_header(source: str, names: list[str]) -> None:
-    dupes = sorted({n for n in names if names.count(n) > 1})
+    if len(names) > MAX_COLUMNS:
+        raise _fail(
+            source,
+            f"the header has {len(names):,} columns; an extract has at most {MAX_COLUMNS:,}",
+        )
+    counts = Counter(names)  # counted once: a header of n names is checked in linear time
+    dupes = sorted(n for n, k in counts.items() if k > 1)
     problems = [
         Problem(
-            f"column {n!r} appears {names.count(n)} times in the header",
+            f"column {n!r} appears {counts[n]} times in the header",
             file=source,
             row=0,
             field=n,
@@ -377,6 +386,11 @@ def _split_header(line: str, delimiter: str, quote: str) -> list[str]:
 
 
 XLSX_MAX_UNCOMPRESSED = 256 << 20  # bytes a workbook may expand to; export larger ones as CSV
+XLSX_MAX_CELLS = 50_000_000
+"""Cells a sheet's extent (its last column times its last row) may span: the reader
+fills every cell of it, so one cell far away (XFD1048576) would fill 17 billion."""
+# A cell's or a row's position in a sheet's XML: r="XFD1048576" or r="1048576".
+_POSITION = re.compile(rb'\sr="([A-Z]{0,3})([0-9]{1,7})"')
 
 
 def _check_workbook_size(path: Path) -> None:
@@ -399,13 +413,37 @@ def _check_workbook_size(path: Path) -> None:
                 raise _fail(str(path), too_big)
             total = 0
             for member in members:
+                sheet = member.filename.startswith("xl/worksheets/")
+                last_row = last_column = 0
+                tail = b""
                 with book.open(member) as stream:
                     while chunk := stream.read(1 << 20):
                         total += len(chunk)
                         if total > limit:
                             raise _fail(str(path), too_big)
+                        if sheet:
+                            # The tail carries a position cut between two chunks.
+                            for letters, row in _POSITION.findall(tail + chunk):
+                                last_row = max(last_row, int(row))
+                                last_column = max(last_column, _column_number(letters))
+                            tail = chunk[-32:]
+                if last_column > MAX_COLUMNS or last_row * max(last_column, 1) > XLSX_MAX_CELLS:
+                    raise _fail(
+                        str(path),
+                        f"a sheet reaches column {last_column:,} and row {last_row:,}: more"
+                        f" than {MAX_COLUMNS:,} columns or {XLSX_MAX_CELLS:,} cells; export"
+                        " it as CSV or Parquet",
+                    )
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as e:
         raise _fail(str(path), f"not a readable Excel workbook: {e}") from None
+
+
+def _column_number(letters: bytes) -> int:
+    """A column's number from its letters (A: 1, XFD: 16384); 0 for none."""
+    n = 0
+    for c in letters:
+        n = n * 26 + c - ord("A") + 1
+    return n
 
 
 def _read_xlsx(path: Path, spec: FileSpec) -> tuple[pa.Table, frozenset[str]]:
