@@ -28,6 +28,7 @@ import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 
+from crosswalk.engines import splink_api
 from crosswalk.errors import ConfigError
 from crosswalk.identity.sql import render
 
@@ -133,11 +134,9 @@ class SparkSql:
     def splink_api(self) -> Any:
         """Splink's database API over this session (its work tables persisted, not
         written as files: a cluster spills them to its executors' disks)."""
-        from splink.backends.spark import SparkAPI
-
         partitions = int(self.session.conf.get("spark.sql.shuffle.partitions"))
-        return SparkAPI(
-            spark_session=self.session,
+        return splink_api.spark_api(
+            self.session,
             break_lineage_method="persist",
             num_partitions_on_repartition=partitions,
             register_udfs_automatically=False,

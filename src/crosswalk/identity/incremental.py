@@ -33,6 +33,7 @@ import duckdb
 import sqlglot
 from sqlglot import exp
 
+from crosswalk.engines import splink_api
 from crosswalk.errors import LinkageError, Problem
 from crosswalk.identity import history
 from crosswalk.identity.cluster import (
@@ -263,7 +264,7 @@ def score(
     )
     if not con.execute("SELECT count(*) FROM link_new").fetchall()[0][0]:
         return 0, None
-    from splink import DuckDBAPI, Linker  # loads only when there is something to score
+    from splink import Linker  # loads only when there is something to score
 
     # Only the records of the index that some blocking rule pairs with a new record can
     # be scored against one: Splink is given those (it would otherwise copy every record
@@ -281,7 +282,7 @@ def score(
             WHERE unique_id IN ({near})"""
         )
     with use_scratch():
-        db = DuckDBAPI(con)
+        db = splink_api.duckdb_api(con)
         # The saved model was validated when it was trained (and its columns just now).
         linker = Linker(
             db.register("link_all"),

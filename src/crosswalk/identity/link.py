@@ -16,6 +16,7 @@ import duckdb
 
 from crosswalk import records, redact, settings, stores
 from crosswalk.audit import AuditLog, LinkageFailed, LinkageRun, LinkageStarted
+from crosswalk.engines import splink_api
 from crosswalk.errors import ConfigError, LinkageError, Problem
 from crosswalk.identity import history, households, incremental, linked, profile, store
 from crosswalk.identity.cluster import (
@@ -274,7 +275,7 @@ def _link(
     confirm: Callable[[history.IdChanges], bool] | None = None,
 ) -> LinkResult:
     # Splink and the model's comparisons load only for a full run (a few seconds).
-    from splink import DuckDBAPI, Linker
+    from splink import Linker
     from splink.internals.exceptions import SplinkException
 
     from crosswalk.identity import model
@@ -302,7 +303,7 @@ def _link(
         log.info(message)
     report(f"training the model on {records:,} records", 0.15)
     with _scratch(con, hub_catalog):
-        db = DuckDBAPI(con)
+        db = splink_api.duckdb_api(con)
         linker = Linker(db.register("link_input"), chosen.settings(), log_level=logging.ERROR)
         try:
             training = model.train(
