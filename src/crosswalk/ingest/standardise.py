@@ -148,8 +148,11 @@ def _digits(x: str) -> str:
 
 
 def _whole_number(x: str, digits: int) -> str:
-    """``x`` when it is, spaces aside, a whole number of 1 to ``digits`` digits; else NULL."""
-    return f"CASE WHEN regexp_full_match(trim({x}), '[0-9]{{1,{digits}}}') THEN trim({x}) END"
+    """``x`` when it is, spaces aside, a whole number of 1 to ``digits`` digits; else NULL.
+
+    An anchored ``regexp_matches`` (Spark: ``RLIKE``), not DuckDB's ``regexp_full_match``,
+    which Spark lacks."""
+    return f"CASE WHEN regexp_matches(trim({x}), '^[0-9]{{1,{digits}}}$') THEN trim({x}) END"
 
 
 def _ssn_valid(d: str) -> str:
