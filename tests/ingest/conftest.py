@@ -81,3 +81,23 @@ def mapping_file(tmp_path):
 def write(path, text, encoding="utf-8"):
     path.write_bytes(text.encode(encoding))
     return path
+
+
+def ingest_csv(tmp_path, mapping, text, columns, *, hub=None, name="clients.csv"):
+    """Ingest one CSV file written from ``text`` under the mapping ``mapping`` (YAML text
+    of agency housing) and return the ingest result and the person records' ``columns``,
+    ordered by source record id."""
+    from crosswalk.ingest import ingest, parse_mapping
+
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    hub = hub or tmp_path / "hub.duckdb"
+    result = ingest("housing", [path], hub=hub, mapping=parse_mapping(mapping, "housing.yaml"))
+    con = duckdb.connect(str(hub), read_only=True)
+    try:
+        rows = con.execute(
+            f"SELECT source_record_id, {', '.join(columns)} FROM person_record ORDER BY 1"
+        ).fetchall()
+    finally:
+        con.close()
+    return result, rows

@@ -5,6 +5,7 @@ from datetime import date
 
 import duckdb
 import pytest
+from tests.ingest.conftest import ingest_csv
 
 from crosswalk.errors import MappingError
 from crosswalk.ingest import ingest, parse_mapping
@@ -28,8 +29,9 @@ clients:
 
 
 def test_a_year_or_an_age_gives_the_birth_year(tmp_path):
-    path = tmp_path / "clients.csv"
-    path.write_text(
+    result, rows = ingest_csv(
+        tmp_path,
+        MAPPING,
         "id,first,last,dob,born,age\n"
         "1,Ann,Lee,03/04/1985,,\n"  # the DOB's year
         "2,Bo,Lee,,1990,\n"  # a year alone
@@ -38,15 +40,8 @@ def test_a_year_or_an_age_gives_the_birth_year(tmp_path):
         "5,Ed,Lee,,1850,\n"  # before 1900: flagged
         "6,Fe,Lee,,,200\n"  # no one is 200: flagged
         "7,Gu,Lee,,,\n",
-        encoding="utf-8",
+        ["dob", "birth_year", "flags"],
     )
-    hub = tmp_path / "hub.duckdb"
-    result = ingest("housing", [path], hub=hub, mapping=parse_mapping(MAPPING, "housing.yaml"))
-    con = duckdb.connect(str(hub), read_only=True)
-    rows = con.execute(
-        "SELECT source_record_id, dob, birth_year, flags FROM person_record ORDER BY 1"
-    ).fetchall()
-    con.close()
     assert rows == [
         ("1", date(1985, 4, 3), 1985, []),
         ("2", None, 1990, []),
@@ -99,8 +94,9 @@ def test_a_hostile_year_or_age_is_flagged_not_read_as_another_number(tmp_path):
     # age of 5, "1e2" one of 12, "12.5" one of 125 and "-1990" or "19-90" the year 1990;
     # an ages_on far in the future (or the past) made birth years after today (or
     # before 1900). Each is now flagged, and the record keeps no birth year from it.
-    path = tmp_path / "clients.csv"
-    path.write_text(
+    _, rows = ingest_csv(
+        tmp_path,
+        MAPPING,
         "id,first,last,dob,born,age\n"
         "1,Ann,Lee,,,-5\n"
         "2,Bo,Lee,,,1e2\n"
@@ -111,15 +107,8 @@ def test_a_hostile_year_or_age_is_flagged_not_read_as_another_number(tmp_path):
         "7,Gu,Lee,,,99999999999999999999999\n"
         "8,Ha,Lee,,' OR 1=1 --,\n"
         "9,Io,Lee,,1990 ,34 \n",  # surrounding spaces are only spaces
-        encoding="utf-8",
+        ["birth_year", "flags"],
     )
-    hub = tmp_path / "hub.duckdb"
-    ingest("housing", [path], hub=hub, mapping=parse_mapping(MAPPING, "housing.yaml"))
-    con = duckdb.connect(str(hub), read_only=True)
-    rows = con.execute(
-        "SELECT source_record_id, birth_year, flags FROM person_record ORDER BY 1"
-    ).fetchall()
-    con.close()
     age, year = ["age_implausible"], ["birth_year_implausible"]
     assert rows == [
         ("1", None, age),

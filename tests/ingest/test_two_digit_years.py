@@ -3,9 +3,7 @@
 
 from datetime import date
 
-import duckdb
-
-from crosswalk.ingest import ingest, parse_mapping
+from tests.ingest.conftest import ingest_csv
 
 MAPPING = """\
 agency: housing
@@ -24,22 +22,16 @@ clients:
 
 def test_a_two_digit_year_of_birth_is_of_the_past(tmp_path, monkeypatch):
     monkeypatch.setattr("crosswalk.clock.today", lambda: date(2026, 6, 30))
-    path = tmp_path / "clients.csv"
-    path.write_text(
+    _, rows = ingest_csv(
+        tmp_path,
+        MAPPING,
         "id,first,last,dob\n"
         "1,Ann,Lee,03/01/64\n"  # 2064 as strptime reads it: 1964
         "2,Bo,Lee,03/01/84\n"  # 1984 either way
         "3,Cy,Lee,03/01/21\n"  # 2021: in the past, kept
         "4,Di,Lee,3 Jan 2064\n",  # a four-digit year is what it says: implausible
-        encoding="utf-8",
+        ["dob", "flags"],
     )
-    hub = tmp_path / "hub.duckdb"
-    ingest("housing", [path], hub=hub, mapping=parse_mapping(MAPPING, "housing.yaml"))
-    con = duckdb.connect(str(hub), read_only=True)
-    rows = con.execute(
-        "SELECT source_record_id, dob, flags FROM person_record ORDER BY 1"
-    ).fetchall()
-    con.close()
     assert rows == [
         ("1", date(1964, 1, 3), []),
         ("2", date(1984, 1, 3), []),
