@@ -77,13 +77,25 @@ def unseen_person(enterprise_id: str) -> str:
 
 
 def person_elements(agreement: Agreement) -> tuple[tuple[str, str], ...]:
-    """Every (dataset, element) a person view can show, for every agency of the agreement."""
+    """Every (dataset, element) a person view can show, for every agency of the agreement
+    (worked out once per agreement version parsed: it is asked on every person read)."""
+    kept = _PERSON_ELEMENTS.get(id(agreement))
+    if kept is not None and kept[0] is agreement:
+        return kept[1]
     out: list[tuple[str, str]] = []
     for d in agreement.datasets:
         kind = d.id.rsplit(".", 1)[-1]
         names = RECORD_ELEMENTS if kind == "clients" else EVENT_ELEMENTS if kind == "events" else ()
         out += [(d.id, e) for e in names if e in d.elements]
-    return tuple(out)
+    elements = tuple(out)
+    if len(_PERSON_ELEMENTS) >= 64:
+        _PERSON_ELEMENTS.clear()
+    # The agreement is kept with its elements, so its id stays its own while kept.
+    _PERSON_ELEMENTS[id(agreement)] = (agreement, elements)
+    return elements
+
+
+_PERSON_ELEMENTS: dict[int, tuple[Agreement, tuple[tuple[str, str], ...]]] = {}
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,10 @@ import getpass
 import re
 import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -524,8 +525,9 @@ class Accounts:
             raise self._not_signed_in(None, None, "malformed token", source)
         token_id, digest = parsed
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(api_token).where(api_token.c.token_id == token_id)).first()
-            who = None if row is None else self._account(conn, row.username)
+            rows = conn.execute(_TOKEN_AND_ACCOUNT, {"token_id": token_id}).all()
+        row = rows[0] if rows else None
+        who = None if row is None or row.agency is None else _account_of(rows)
         if row is None:
             raise self._not_signed_in(None, token_id, "unknown token", source)
         if not credentials.same_digest(row.secret_sha256, digest):
@@ -695,6 +697,42 @@ def _role_problem(agreement: Agreement, role: str) -> str | None:
 def _check_password(password: str) -> None:
     if len(password) < credentials.MIN_PASSWORD:
         raise ConfigError(f"a password has at least {credentials.MIN_PASSWORD} characters")
+
+
+# A token, its account and the account's roles, in one query (one row per role): read
+# afresh for every request, so a revocation or a disabled account counts from the next.
+_TOKEN_AND_ACCOUNT = (
+    sa.select(
+        *api_token.c,
+        account.c.agency,
+        account.c.full_name,
+        account.c.created_at.label("account_created_at"),
+        account.c.disabled_at,
+        (account.c.password_hash.is_not(None)).label("has_password"),
+        account_role.c.role,
+    )
+    .select_from(
+        api_token.outerjoin(account, account.c.username == api_token.c.username).outerjoin(
+            account_role, account_role.c.username == api_token.c.username
+        )
+    )
+    .where(api_token.c.token_id == sa.bindparam("token_id"))
+    .order_by(account_role.c.role)
+)
+
+
+def _account_of(rows: Sequence[Any]) -> Account:
+    """The account of ``_TOKEN_AND_ACCOUNT``'s rows, with its roles."""
+    row = rows[0]
+    return Account(
+        row.username,
+        row.agency,
+        row.full_name,
+        tuple(r.role for r in rows if r.role is not None),
+        row.account_created_at,
+        row.disabled_at is not None,
+        bool(row.has_password),
+    )
 
 
 def _token(row: sa.Row) -> Token:

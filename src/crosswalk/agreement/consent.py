@@ -46,9 +46,12 @@ class Consent:
     revoked_on: date | None = None
 
     def valid_on(self, day: date) -> bool:
-        return self.signed_on <= day <= self.expires_on and (
-            self.revoked_on is None or day < self.revoked_on
-        )
+        return _valid(self.signed_on, self.expires_on, self.revoked_on, day)
+
+
+def _valid(signed_on: date, expires_on: date, revoked_on: date | None, day: date) -> bool:
+    """Whether a consent so dated covers ``day``: signed, not expired, not revoked."""
+    return signed_on <= day <= expires_on and (revoked_on is None or day < revoked_on)
 
 
 class ConsentRegistry:
@@ -136,11 +139,31 @@ class ConsentRegistry:
             return set()
         with self.engine.connect() as conn:
             rows = conn.execute(
-                sa.select(consent_table).where(
-                    consent_table.c.enterprise_id == enterprise_id,
-                    consent_table.c.discloser.in_(sorted(wanted)),
-                    consent_table.c.recipient == recipient,
-                    consent_table.c.purpose == purpose,
-                )
-            ).mappings()
-            return {r["discloser"] for r in rows if Consent(**r).valid_on(on)}
+                _CONSENTS_OF_PERSON,
+                {
+                    "enterprise_id": enterprise_id,
+                    "disclosers": sorted(wanted),
+                    "recipient": recipient,
+                    "purpose": purpose,
+                },
+            ).all()
+        return {
+            discloser
+            for discloser, signed_on, expires_on, revoked_on in rows
+            if _valid(signed_on, expires_on, revoked_on, on)
+        }
+
+
+# A person's consents to one recipient for one purpose, from some disclosers (built once:
+# the gate asks on every person read). Their validity is ``Consent.valid_on``'s.
+_CONSENTS_OF_PERSON = sa.select(
+    consent_table.c.discloser,
+    consent_table.c.signed_on,
+    consent_table.c.expires_on,
+    consent_table.c.revoked_on,
+).where(
+    consent_table.c.enterprise_id == sa.bindparam("enterprise_id"),
+    consent_table.c.discloser.in_(sa.bindparam("disclosers", expanding=True)),
+    consent_table.c.recipient == sa.bindparam("recipient"),
+    consent_table.c.purpose == sa.bindparam("purpose"),
+)

@@ -24,17 +24,25 @@ def load_agreement(path: str | Path | None = None) -> Agreement:
     """
     chosen = settings.AGREEMENT.value(None if path is None else str(path))
     if not chosen:
-        text = (
-            importlib.resources.files("crosswalk.agreement")
-            .joinpath("emou.yaml")
-            .read_text(encoding="utf-8")
-        )
-        return _parsed(text, "emou.yaml")
+        return _shipped()
     try:
         text = Path(chosen).read_text(encoding="utf-8")
     except OSError as e:
         raise AgreementError(f"cannot read agreement {chosen}: {e.strerror}") from None
     return _parsed(text, str(chosen))
+
+
+@lru_cache(maxsize=1)
+def _shipped() -> Agreement:
+    """The agreement shipped with the package, read once per process (the gate falls back
+    to it on every request while the control plane stores none; it is part of the
+    installed code, which does not change under a running process)."""
+    text = (
+        importlib.resources.files("crosswalk.agreement")
+        .joinpath("emou.yaml")
+        .read_text(encoding="utf-8")
+    )
+    return _parsed(text, "emou.yaml")
 
 
 @lru_cache(maxsize=16)

@@ -76,17 +76,46 @@ def latest_version(control: str | sa.Engine | None = None) -> int | None:
     return None if latest is None else int(latest)
 
 
+# The version in force on a day: the latest that had started by then. Only the fields
+# that name a version are read on every request; its text only when it was not parsed yet.
+_IN_FORCE = (
+    sa.select(
+        agreement_version.c.version,
+        agreement_version.c.source,
+        agreement_version.c.loaded_at,
+    )
+    .where(agreement_version.c.effective_from <= sa.bindparam("day", type_=sa.Date))
+    .order_by(agreement_version.c.effective_from.desc(), agreement_version.c.version.desc())
+    .limit(1)
+)
+_TEXT = sa.select(agreement_version.c.text).where(
+    agreement_version.c.version == sa.bindparam("version")
+)
+
+
 def agreement_in_force(day: date, control: str | sa.Engine | None = None) -> Agreement:
-    """The stored version in force on ``day``; the configured or shipped one if none is stored."""
+    """The stored version in force on ``day``; the configured or shipped one if none is stored.
+
+    A stored version is never changed in place (``store_text`` only adds higher versions),
+    so the version, its source and when it was loaded name its text: the text is read
+    and parsed once per process, and each later request reads only that one short row."""
     engine = _engine(control)
     with engine.connect() as conn:
-        row = conn.execute(
-            sa.select(agreement_version.c.text, agreement_version.c.source)
-            .where(agreement_version.c.effective_from <= day)
-            .order_by(agreement_version.c.effective_from.desc(), agreement_version.c.version.desc())
-            .limit(1)
-        ).first()
-    return _parsed(row[0], row[1]) if row else load_agreement()
+        row = conn.execute(_IN_FORCE, {"day": day}).first()
+        if row is None:
+            return load_agreement()
+        key = (int(row[0]), row[1], row[2])
+        kept = _BY_VERSION.setdefault(engine, {})
+        parsed = kept.get(key)
+        if parsed is None:
+            text = conn.execute(_TEXT, {"version": row[0]}).scalar_one()
+            parsed = kept.setdefault(key, _parsed(text, row[1]))
+    return parsed
+
+
+# Per control plane: (version, source, loaded at) -> the version parsed (versions are few).
+_BY_VERSION: weakref.WeakKeyDictionary[sa.Engine, dict[tuple[int, str, str], Agreement]]
+_BY_VERSION = weakref.WeakKeyDictionary()
 
 
 @lru_cache(maxsize=16)
