@@ -168,6 +168,44 @@ def test_a_workbook_that_expands_too_far_is_refused_before_it_is_parsed(
     assert "decompression bomb" in str(e) and time.monotonic() - started < 30
 
 
+def test_a_shared_string_repeated_in_every_cell_is_refused_before_it_is_parsed(
+    hub_copy, tmp_path, monkeypatch
+):
+    # The attack: a workbook whose one 32,000-character shared string is shown in cell
+    # after cell. Its XML is small (each cell names the string by its index), so the size
+    # check passed; the reader then gave every cell its own copy of the text: a 27 kB
+    # workbook of 5,000 such cells took 300 MB, and the 256 MiB of XML allowed would
+    # hold millions of them.
+    path = tmp_path / "clients.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("clients")
+    sheet.write_row(0, 0, ["id", "name", "dob", "sex", "ssn", "phone"])
+    long = "A" * 32_000
+    for row in range(1, 1_001):
+        sheet.write_row(row, 0, [str(row), long, "01/02/1990", "M", "", ""])
+    book.close()
+    monkeypatch.setattr(readers, "XLSX_MAX_UNCOMPRESSED", 4 << 20)
+    assert path.stat().st_size < 100_000
+    with zipfile.ZipFile(path) as z:
+        assert sum(m.file_size for m in z.infolist()) < 1 << 20
+    started = time.monotonic()
+    e = refused(hub_copy, path, XLSX)
+    assert "decompression bomb" in str(e) and "shared string" in str(e)
+    assert time.monotonic() - started < 30
+
+
+def test_a_workbook_of_many_short_shared_strings_is_read(tmp_path, monkeypatch):
+    # The text a workbook's cells show is counted, not its shared strings times its cells.
+    path = _workbook(
+        tmp_path / "clients.xlsx",
+        ["id", "name", "dob", "sex", "ssn", "phone"],
+        [[str(i), "DOE, JO", "01/02/1990", "M", "", ""] for i in range(1, 301)],
+    )
+    monkeypatch.setattr(readers, "XLSX_MAX_UNCOMPRESSED", 64 << 10)
+    _, people, q = load(tmp_path, path, mapping=XLSX)
+    assert len(people) == 300 and not q
+
+
 def test_rows_that_all_end_with_a_delimiter_are_refused_not_quarantined(hub_copy, tmp_path):
     path = write(
         tmp_path / "clients.csv",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import re
+import zipfile
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -391,6 +392,15 @@ XLSX_MAX_CELLS = 50_000_000
 fills every cell of it, so one cell far away (XFD1048576) would fill 17 billion."""
 # A cell's or a row's position in a sheet's XML: r="XFD1048576" or r="1048576".
 _POSITION = re.compile(rb'\sr="([A-Z]{0,3})([0-9]{1,7})"')
+# A shared string (an <si> of xl/sharedStrings.xml, empty or not, any namespace prefix)
+# and a cell of a sheet that shows one (t="s"), with the string's index.
+_SHARED_STRING = re.compile(rb"<(?:\w+:)?si(?=[\s/>])[^>]*?(?:/>|>(.*?)</(?:\w+:)?si\s*>)", re.S)
+_SHARED_CELL = re.compile(
+    rb"""<(?:\w+:)?c\s[^>]*?\bt\s*=\s*["']s["'][^>]*>\s*<(?:\w+:)?v(?:\s[^>]*)?>\s*([0-9]{1,10})\s*<"""
+)
+_TAG = re.compile(rb"<[^>]*>")
+SHARED_STRING_MAX = 4 << 20
+"""Bytes one shared string's XML may take (Excel holds at most 32,767 characters a cell)."""
 
 
 def _check_workbook_size(path: Path) -> None:
@@ -399,8 +409,6 @@ def _check_workbook_size(path: Path) -> None:
     The declared sizes are summed first; then the members are decompressed in a stream
     (never held whole), so a member that lies about its size fails its CRC or the limit.
     """
-    import zipfile
-
     limit = XLSX_MAX_UNCOMPRESSED
     too_big = (
         f"the workbook expands to more than {limit >> 20} MiB: refused as a possible"
@@ -411,11 +419,12 @@ def _check_workbook_size(path: Path) -> None:
             members = book.infolist()
             if sum(m.file_size for m in members) > limit:
                 raise _fail(str(path), too_big)
-            total = 0
+            strings = _shared_string_sizes(path, book, members)
+            total = text = 0
             for member in members:
                 sheet = member.filename.startswith("xl/worksheets/")
                 last_row = last_column = 0
-                tail = b""
+                tail = cells = b""
                 with book.open(member) as stream:
                     while chunk := stream.read(1 << 20):
                         total += len(chunk)
@@ -427,6 +436,23 @@ def _check_workbook_size(path: Path) -> None:
                                 last_row = max(last_row, int(row))
                                 last_column = max(last_column, _column_number(letters))
                             tail = chunk[-32:]
+                            # A cell showing a shared string is that string's text again:
+                            # one long string shown in every cell expands far past the XML.
+                            cells += chunk
+                            end = 0
+                            for m in _SHARED_CELL.finditer(cells):
+                                index = int(m.group(1))
+                                text += strings[index] if index < len(strings) else 0
+                                end = m.end()
+                            if text > limit:
+                                raise _fail(
+                                    str(path),
+                                    f"the cells of {member.filename} show more than"
+                                    f" {limit >> 20} MiB of text (a shared string repeated"
+                                    " in cell after cell): refused as a possible decompression"
+                                    " bomb; export a sheet this large as CSV or Parquet",
+                                )
+                            cells = cells[max(end, len(cells) - 4096) :]
                 if last_column > MAX_COLUMNS or last_row * max(last_column, 1) > XLSX_MAX_CELLS:
                     raise _fail(
                         str(path),
@@ -436,6 +462,36 @@ def _check_workbook_size(path: Path) -> None:
                     )
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as e:
         raise _fail(str(path), f"not a readable Excel workbook: {e}") from None
+
+
+def _shared_string_sizes(
+    path: Path, book: zipfile.ZipFile, members: list[zipfile.ZipInfo]
+) -> list[int]:
+    """The size in bytes of each shared string's text (markup left out, entities counted
+    as written), in index order, read as a stream: what a cell showing it expands to."""
+    member = next(
+        (m for m in members if m.filename.lower().lstrip("/") == "xl/sharedstrings.xml"), None
+    )
+    sizes: list[int] = []
+    if member is None:
+        return sizes
+    buffer = b""
+    with book.open(member) as stream:
+        while chunk := stream.read(1 << 20):
+            buffer += chunk
+            end = 0
+            for m in _SHARED_STRING.finditer(buffer):
+                body = m.group(1)
+                sizes.append(0 if body is None else len(_TAG.sub(b"", body)))
+                end = m.end()
+            buffer = buffer[end:]
+            if len(buffer) > SHARED_STRING_MAX:
+                raise _fail(
+                    str(path),
+                    f"a shared string of the workbook is longer than {SHARED_STRING_MAX >> 20}"
+                    " MiB (Excel holds at most 32,767 characters in a cell)",
+                )
+    return sizes
 
 
 def _column_number(letters: bytes) -> int:
