@@ -47,6 +47,31 @@ def test_names(tmp_path, raw, first, middle, last, suffix, canonical):
     assert r["first_name_raw"] == raw.strip('"')
 
 
+@pytest.mark.parametrize(
+    ("raw", "first", "middle", "last", "suffix"),
+    [
+        ("NGUYEN VAN AN", "VAN", "AN", "NGUYEN", None),
+        ("DE LA CRUZ JUAN C", "JUAN", "C", "DE LA CRUZ", None),
+        ("van der Berg Jan Pieter", "JAN", "PIETER", "VAN DER BERG", None),
+        ("GARCIA-LOPEZ MARIA JOSE", "MARIA", "JOSE", "GARCIA LOPEZ", None),
+        ("SMITH JOHN JR", "JOHN", None, "SMITH", "JR"),
+        ("OKAFOR", None, None, "OKAFOR", None),
+    ],
+)
+def test_family_name_first_without_a_comma(tmp_path, raw, first, middle, last, suffix):
+    """A "LAST, FIRST" mapping given names with no comma (family name first, as many
+    systems write them): the first word, with its particles, is the surname, the next
+    the first name, the rest the middle name; not one surname of every word."""
+    _, rows, _ = load(tmp_path, f"1,{raw},01/02/1990,M,,\n")
+    r = rows[0]
+    assert (r["first_name"], r["middle_name"], r["last_name"], r["name_suffix"]) == (
+        first,
+        middle,
+        last,
+        suffix,
+    )
+
+
 def test_nickname_canonical(tmp_path):
     _, rows, _ = load(tmp_path, '1,"DOE, MIKE",01/02/1990,M,,\n2,"DOE, PEGGY",01/02/1990,F,,\n')
     assert [r["first_name_canonical"] for r in rows] == ["MICHAEL", "MARGARET"]

@@ -374,11 +374,24 @@ def client_sql(
         if spec.name_format == "last_first":
             last_part = _name(f"split_part({whole}, ',', 1)")
             rest = _name_words(f"nullif(substr({whole}, strpos({whole}, ',') + 1), {whole})")
+            # Family name first with no comma ("NGUYEN VAN AN", "DE LA CRUZ JUAN C"): the
+            # surname is the first word with the particles before it, the next word the
+            # first name, the words after it the middle name. Read as one surname, such a
+            # name shared no name with the person's records elsewhere.
+            t = _unsuffixed(_name_words(whole))
+            particles = "|".join(SURNAME_PARTICLES)
+            lead = f"regexp_extract({t}, '^((?:(?:{particles}) )*[^ ]+)', 1)"
+            after = f"nullif(trim(substr({t}, length({lead}) + 1)), '')"
+            no_comma = f"strpos({whole}, ',') = 0 AND {_word(t, 2)} IS NOT NULL"
             names = {
-                "last": _unsuffixed(last_part),
-                "suffix": _suffix(last_part),
-                "first": _unhyphened(_word(rest, 1)),
-                "middle": _unhyphened(_words_from(rest, 2)),
+                "last": f"CASE WHEN {no_comma} THEN {_unhyphened(lead)}"
+                f" ELSE {_unsuffixed(last_part)} END",
+                "suffix": f"CASE WHEN {no_comma} THEN {_suffix(_name(whole))}"
+                f" ELSE {_suffix(last_part)} END",
+                "first": f"CASE WHEN {no_comma} THEN {_unhyphened(_word(after, 1))}"
+                f" ELSE {_unhyphened(_word(rest, 1))} END",
+                "middle": f"CASE WHEN {no_comma} THEN {_unhyphened(_words_from(after, 2))}"
+                f" ELSE {_unhyphened(_words_from(rest, 2))} END",
             }
         else:
             # "FIRST MIDDLE... LAST": words are split before hyphens become spaces, so a
