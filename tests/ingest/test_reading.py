@@ -249,3 +249,94 @@ def test_a_header_of_a_hundred_thousand_columns_is_refused_at_once(hub_copy, tmp
     started = time.monotonic()
     e = refused(hub_copy, path)
     assert "100,000 columns" in str(e) and time.monotonic() - started < 30
+
+
+PARQUET = MAPPING.replace("format: csv\n  delimiter", "format: parquet\n  delimiter", 1)
+
+
+def _repeated_parquet(path, rows, name):
+    """A Parquet file of ``rows`` rows that all hold the same values (one dictionary
+    entry each, run-length encoded): a few kB whatever ``rows`` is."""
+    same = pa.array([0] * rows, pa.int32())
+    nothing = pa.nulls(rows, pa.string())
+
+    def column(value):
+        return pa.DictionaryArray.from_arrays(same, pa.array([value]))
+
+    table = pa.table(
+        {
+            "id": column("1"),
+            "name": column(name),
+            "dob": column("01/02/1990"),
+            "sex": column("M"),
+            "ssn": nothing,
+            "phone": nothing,
+        }
+    )
+    pq.write_table(table, path, compression="zstd")
+    return path
+
+
+def test_a_parquet_file_of_one_long_text_repeated_is_refused_before_it_is_read(
+    hub_copy, tmp_path, monkeypatch
+):
+    # The attack: one 1,000-character name, held once in a column's dictionary and named
+    # by row after row. A 27 kB file read as 200,000 such rows took 2.3 GB and 30 s of
+    # CPU; the 64 MB an upload may take would hold billions.
+    path = _repeated_parquet(tmp_path / "clients.parquet", 20_000, "DOE, " + "J" * 1_000)
+    monkeypatch.setattr(readers, "PARQUET_MIN_TEXT", 4 << 20)
+    assert path.stat().st_size < 20_000
+    started = time.monotonic()
+    e = refused(hub_copy, path, PARQUET)
+    assert "decompression bomb" in str(e) and time.monotonic() - started < 30
+
+
+def test_a_parquet_file_of_millions_of_empty_rows_is_refused_from_its_footer(
+    hub_copy, tmp_path, monkeypatch
+):
+    path = _repeated_parquet(tmp_path / "clients.parquet", 300_000, "DOE, JO")
+    monkeypatch.setattr(readers, "PARQUET_MIN_CELLS", 100_000)
+    assert readers.PARQUET_EXPANSION * path.stat().st_size < 300_000 * 6
+    e = refused(hub_copy, path, PARQUET)
+    assert "300,000 rows of 6 columns" in str(e) and "decompression bomb" in str(e)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pa.array([{"first": "JO", "last": "DOE"}]),
+        pa.array([["DOE, JO", "ROE, AL"]]),
+        pa.array([[("a", "DOE, JO")]], pa.map_(pa.string(), pa.string())),
+    ],
+    ids=["struct", "list", "map"],
+)
+def test_a_parquet_column_of_nested_values_is_refused_naming_it(hub_copy, tmp_path, values):
+    # Before, DuckDB's text of the whole value became the name: "{'first': JO, ...}".
+    path = tmp_path / "clients.parquet"
+    one = {"id": ["1"], "dob": ["01/02/1990"], "sex": ["M"], "ssn": ["x"], "phone": ["x"]}
+    pq.write_table(pa.table({**one, "name": values}), path)
+    e = refused(hub_copy, path, PARQUET)
+    assert [(p.field, p.row) for p in e.problems] == [("name", 0)]
+    assert "one value a row" in str(e)
+
+
+def test_a_parquet_file_of_ordinary_values_is_read_as_before(tmp_path, monkeypatch):
+    path = tmp_path / "clients.parquet"
+    rows = [str(i) for i in range(1, 2_001)]
+    pq.write_table(
+        pa.table(
+            {
+                "id": rows,
+                "name": pa.array([f"DOE{i}, JO" for i in rows]).dictionary_encode(),
+                "dob": ["01/02/1990"] * len(rows),
+                "sex": ["M"] * len(rows),
+                "ssn": pa.nulls(len(rows), pa.string()),
+                "phone": pa.nulls(len(rows), pa.string()),
+            }
+        ),
+        path,
+    )
+    monkeypatch.setattr(readers, "PARQUET_MIN_TEXT", 0)
+    monkeypatch.setattr(readers, "PARQUET_MIN_CELLS", 0)
+    _, people, q = load(tmp_path, path, mapping=PARQUET)
+    assert len(people) == 2_000 and not q

@@ -123,6 +123,7 @@ def _read(con: duckdb.DuckDBPyConnection, table: str, source: str, spec: FileSpe
             rejected = _read_csv(con, table, path, spec)
             return Extract(_columns(con, table), frozenset(), rejected)
         if spec.format == "parquet":
+            _check_parquet(path)
             try:
                 con.execute(
                     f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM read_parquet(?)",
@@ -143,6 +144,98 @@ def _read(con: duckdb.DuckDBPyConnection, table: str, source: str, spec: FileSpe
     con.unregister("_arrow_in")
     _add_row_numbers(con, table)
     return Extract(_columns(con, table), dates)
+
+
+PARQUET_EXPANSION = 64
+"""Times its own size a Parquet file's values may take once read (the synthetic state's
+take 2 to 5 times), in bytes of text and in cells; whatever its size, a file may take
+``PARQUET_MIN_TEXT`` bytes and ``PARQUET_MIN_CELLS`` cells."""
+PARQUET_MIN_TEXT = 256 << 20
+PARQUET_MIN_CELLS = 50_000_000  # as many as a workbook may span (XLSX_MAX_CELLS)
+
+
+def _check_parquet(path: Path) -> None:
+    """Refuse a Parquet file whose values are not one scalar per cell, or that would expand
+    far past its own size, before DuckDB reads it.
+
+    A column of one value repeated (dictionary and run-length encoded) takes a few bytes
+    for millions of rows, and a long text in it is held once: a 27 kB file read as
+    200,000 rows of a 1,000-character name took 2.3 GB and 30 s of CPU. The rows and
+    columns are counted from the footer; the text is measured as a stream, a batch at a
+    time, with each dictionary's lengths taken once.
+    """
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    size = path.stat().st_size
+    allowance = max(PARQUET_MIN_TEXT, PARQUET_EXPANSION * size)
+    bomb = (
+        f"its values expand to more than {allowance:,} bytes ({PARQUET_EXPANSION} times the"
+        f" file, and at least {PARQUET_MIN_TEXT:,}): refused as a possible decompression"
+        " bomb; export it as CSV"
+    )
+    try:
+        parquet = pq.ParquetFile(path)
+        meta, schema = parquet.metadata, parquet.schema_arrow
+        if meta.num_columns > MAX_COLUMNS:
+            raise _fail(
+                str(path),
+                f"the file has {meta.num_columns:,} columns; an extract has at most {MAX_COLUMNS:,}",
+            )
+        nested = [f for f in schema if pa.types.is_nested(f.type)]
+        if nested:
+            raise InputFileError(
+                f"cannot read {path}",
+                [
+                    Problem(
+                        f"column {f.name!r} holds {f.type} values: an extract's column holds"
+                        " one value a row (text, a number or a date)",
+                        file=str(path),
+                        row=0,
+                        field=f.name,
+                    )
+                    for f in nested
+                ],
+            )
+        cells = meta.num_rows * max(meta.num_columns, 1)
+        if cells > max(PARQUET_MIN_CELLS, PARQUET_EXPANSION * size):
+            raise _fail(
+                str(path),
+                f"{meta.num_rows:,} rows of {meta.num_columns:,} columns in {size:,} bytes: "
+                + bomb,
+            )
+        stored = sum(
+            meta.row_group(g).column(c).total_uncompressed_size
+            for g in range(meta.num_row_groups)
+            for c in range(meta.num_columns)
+        )
+        if stored > allowance:
+            raise _fail(str(path), bomb)
+        text = [f.name for f in schema if _is_text(f.type)]
+        total = 0
+        batches = pq.ParquetFile(path, read_dictionary=text).iter_batches(batch_size=65_536)
+        for batch in batches:
+            for column in batch.columns:
+                if pa.types.is_dictionary(column.type) and _is_text(column.type.value_type):
+                    lengths = pc.binary_length(column.dictionary).take(column.indices)
+                elif _is_text(column.type):
+                    lengths = pc.binary_length(column)
+                else:
+                    continue
+                total += pc.sum(lengths).as_py() or 0
+            if total > allowance:
+                raise _fail(str(path), bomb)
+    except (pa.ArrowException, OSError) as e:
+        raise _fail(str(path), f"not a readable Parquet file ({type(e).__name__}): {e}") from None
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    return (
+        pa.types.is_string(kind)
+        or pa.types.is_large_string(kind)
+        or pa.types.is_binary(kind)
+        or pa.types.is_large_binary(kind)
+    )
 
 
 def check_file(source: str) -> Path:
