@@ -118,6 +118,32 @@ def test_dates(tmp_path, dob, expected, flag):
 
 
 @pytest.mark.parametrize(
+    ("dob", "expected", "flag"),
+    [
+        ("32386", "1988-08-31", None),  # a spreadsheet's day number
+        ("32386.0", "1988-08-31", None),
+        ("61", "1900-03-01", None),
+        ("60", None, "dob_unparseable"),  # 29 February 1900, which never was
+        ("12.5", None, "dob_unparseable"),
+        ("-5", None, "dob_unparseable"),
+        ("123456", None, "dob_unparseable"),
+        ("03/04/1985", "1985-03-04", None),  # the mapping's other format still applies
+    ],
+)
+def test_excel_serial_dates(tmp_path, dob, expected, flag):
+    """A date column saved from a spreadsheet as day numbers reads with the
+    ``excel_serial`` format; anything that is not a whole number of days is no date."""
+    mapping = MAPPING.replace('["%m/%d/%Y", "%Y-%m-%d"]', '["excel_serial", "%m/%d/%Y"]', 1)
+    path = write(tmp_path / "clients.csv", HEADER + f'1,"DOE, JO",{dob},M,,\n')
+    hub = tmp_path / "hub.duckdb"
+    ingest("fcs", [path], hub=hub, mapping=parse_mapping(mapping, "fcs.yaml"))
+    con = duckdb.connect(str(hub), read_only=True)
+    got, flags = con.execute("SELECT dob, flags FROM person_record").fetchone()
+    con.close()
+    assert (str(got) if got else None, flags) == (expected, [flag] if flag else [])
+
+
+@pytest.mark.parametrize(
     ("phone", "e164"),
     [
         ("(217) 555-0134", "+12175550134"),

@@ -54,8 +54,16 @@ RESERVED_COLUMNS = ("_row", "_cw_raw", "_cw_x", "_cw_f")
 TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}(\.[A-Za-z_][A-Za-z0-9_]{0,127})?$")
 
 
+# A date written as a spreadsheet's day number (the 1900 date system: 32386 is
+# 1988-08-31), as a CSV saved from a spreadsheet whose date column lost its format holds it.
+EXCEL_SERIAL = "excel_serial"
+
+
 def check_date_format(value: str) -> str:
-    """A date format made only of allowed directives and separators, with year, month, day."""
+    """A date format made only of allowed directives and separators, with year, month, day
+    (or ``excel_serial``: a spreadsheet's day number)."""
+    if value == EXCEL_SERIAL:
+        return value
     rest = _DATE_TOKEN.sub("", value)
     bad = sorted(set(rest) - set(DATE_SEPARATORS))
     if bad or not value:

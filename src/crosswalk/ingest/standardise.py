@@ -21,7 +21,7 @@ import pyarrow as pa
 import usaddress
 
 from crosswalk import clock
-from crosswalk.ingest.mapping import ClientSpec, ColumnRef, EventSpec
+from crosswalk.ingest.mapping import EXCEL_SERIAL, ClientSpec, ColumnRef, EventSpec
 from crosswalk.ingest.postcodes import NANP, POSTCODES
 from crosswalk.model import PROGRAMS
 
@@ -321,6 +321,17 @@ def _date(
     # Trimmed first: DuckDB's strptime skips surrounding blanks, Spark's parser does not.
     tries = []
     for f in formats:
+        if f == EXCEL_SERIAL:
+            # Day 1 is 1900-01-01 and the count includes a 29 February 1900 that never
+            # was, so from 1 March 1900 (day 61) the date is 1899-12-30 plus the number.
+            # A whole number (a ".0" a spreadsheet may add aside) of 61 to 99999 days.
+            days = f"split_part(trim({expr}), '.', 1)"
+            serial = f"regexp_matches(trim({expr}), '^[0-9]{{2,5}}([.]0*)?$')"
+            tries.append(
+                f"CASE WHEN {serial} AND CAST({days} AS INTEGER) >= 61"
+                f" THEN CAST(DATE '1899-12-30' + CAST({days} AS INTEGER) AS TIMESTAMP) END"
+            )
+            continue
         parsed = f"try_strptime(trim({expr}), {b.time_format(f)}::VARCHAR)"
         if past_before is not None and "%y" in f:
             parsed = (
