@@ -146,3 +146,28 @@ def test_identifier_digits_only_must_name_a_mapped_kind():
         MappingError, match="identifier_digits_only names kinds the mapping does not map"
     ):
         parse_mapping(bad, "housing.yaml")
+
+
+def test_street_lines_written_many_ways_agree(tmp_path):
+    """Units (Apt, Apartment, Unit, #, APT #), post-office boxes (P.O. Box, P O Box, Post
+    Office Box) and street suffixes written out or abbreviated are one street line."""
+    streets = [
+        ("4837", "Alameda Drive, Unit 6C"),
+        ("4837", "ALAMEDA DR # 6C"),
+        ("4837", "Alameda Dr. #6C"),
+        ("4837", "alameda drive apartment 6c"),
+        ("4837", "Alameda Dr Apt #6C"),
+        ("", "P.O. Box 2891"),
+        ("", "P O Box 2891"),
+        ("", "Post Office Box 2891"),
+        ("", "POBOX 2891"),
+        ("12", "Rio Grande Boulevard"),
+        ("12", "RIO GRANDE BLVD"),
+    ]
+    rows = load(
+        tmp_path, "".join(f'{i},JO,DOE,{n},"{s}",,,,,,\n' for i, (n, s) in enumerate(streets))
+    )
+    lines = [r[1] for r in rows]
+    assert (
+        lines == ["4837 ALAMEDA DR APT 6C"] * 5 + ["PO BOX 2891"] * 4 + ["12 RIO GRANDE BLVD"] * 2
+    )

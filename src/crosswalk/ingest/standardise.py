@@ -163,14 +163,24 @@ def _ssn_valid(d: str) -> str:
     )
 
 
+# Street suffixes written out, and their USPS abbreviations (Publication 28): agencies
+# write "Elm Drive" and "ELM DR", "Rio Grande Boulevard" and "RIO GRANDE BLVD".
+STREET_SUFFIXES = {"STREET": "ST", "AVENUE": "AVE", "BOULEVARD": "BLVD", "DRIVE": "DR",
+                   "ROAD": "RD", "LANE": "LN", "COURT": "CT", "PLACE": "PL",
+                   "PARKWAY": "PKWY", "HIGHWAY": "HWY", "CIRCLE": "CIR", "TERRACE": "TER",
+                   "TRAIL": "TRL", "SQUARE": "SQ"}  # fmt: skip
+
+
 def _street(x: str) -> str:
-    """A street line standardised: APT for unit words, ST and AVE, single spaces."""
-    return (
-        "nullif(trim(regexp_replace(regexp_replace(regexp_replace(regexp_replace("
-        f"regexp_replace(upper({_unaccented(x)}), '[.,]', '', 'g'),"
-        " '\\b(APARTMENT|UNIT|#) ?', 'APT ', 'g'),"
-        " '\\bSTREET\\b', 'ST', 'g'), '\\bAVENUE\\b', 'AVE', 'g'), '\\s+', ' ', 'g')), '')"
-    )
+    """A street line standardised: APT for a unit however written (Apartment, Unit, #,
+    APT #), PO BOX for a post-office box (P.O. Box, P O Box, Post Office Box), street
+    suffixes abbreviated, single spaces."""
+    line = f"regexp_replace(upper({_unaccented(x)}), '[.,]', ' ', 'g')"
+    line = f"regexp_replace({line}, '\\b(POST OFFICE|P *O) *BOX\\b', 'PO BOX', 'g')"
+    line = f"regexp_replace({line}, '(\\b(APARTMENT|UNIT|APT)\\b *#?|#) *', ' APT ', 'g')"
+    for word, short in STREET_SUFFIXES.items():
+        line = f"regexp_replace({line}, '\\b{word}\\b', '{short}', 'g')"
+    return f"nullif(trim(regexp_replace({line}, '\\s+', ' ', 'g')), '')"
 
 
 # The nickname lookup, a relation of the batch (``nickname_table``).
