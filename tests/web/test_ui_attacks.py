@@ -38,3 +38,50 @@ def test_a_link_cannot_put_words_on_the_linkage_page(ui):
     assert "555-0100" not in page
     forged = c.get("/ui/linkage", params={"decided": spoof, "mac": "0" * 64}).text
     assert "555-0100" not in forged
+
+
+def test_a_county_that_reads_like_markup_is_drawn_as_text_not_refused():
+    """A hostile extract names a county ``CENTRAL ONLOAD=1``: the chart's SVG repeats it
+    (escaped) in its text and its marks' labels. The check for markup searched the SVG as
+    text, took the county for an event handler and failed the dashboard's by-county
+    trends for every analyst (a 500)."""
+    from datetime import date
+
+    import pyarrow as pa
+
+    from crosswalk import analytics
+    from crosswalk.web.charts import svg
+
+    county = 'CENTRAL ONLOAD=1 STYLE=X HREF="HTTP://ATTACKER.EXAMPLE/" <SCRIPT>'
+    table = pa.table(
+        {
+            "month": [date(2020, 1, 1), date(2020, 1, 1)],
+            "program": ["SNAP", "SNAP"],
+            "county": [county, "EAST"],
+            "people": [120, None],
+        }
+    )
+    drawn = str(svg(analytics.chart("trends", table, "Monthly enrolment"), "Monthly enrolment"))
+    assert "CENTRAL ONLOAD=1" in drawn and "&lt;SCRIPT&gt;" in drawn
+    assert "<SCRIPT" not in drawn.upper().replace("&LT;SCRIPT", "")
+
+
+def test_a_chart_that_links_out_or_styles_itself_is_still_refused():
+    import pytest
+
+    from crosswalk.web.charts import svg
+
+    def bars(**encoding):
+        return {
+            "data": {"values": [{"c": "A", "n": 3, "u": "https://attacker.example/"}]},
+            "mark": "bar",
+            "encoding": {
+                "x": {"field": "c", "type": "nominal"},
+                "y": {"field": "n", "type": "quantitative"},
+                **encoding,
+            },
+        }
+
+    assert "<svg" in str(svg(bars(), "bars"))
+    with pytest.raises(ValueError, match="markup a page may not show"):
+        svg(bars(href={"field": "u"}), "bars")

@@ -10,11 +10,31 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from xml.etree import ElementTree
 
 from markupsafe import Markup, escape
 
 _NAMESPACES = re.compile(r'\s+xmlns(?::xlink)?="[^"]*"')
-_FORBIDDEN = re.compile(r"<script|\sstyle=|\son[a-z]+=|<foreignObject|href=\"(?!#)", re.I)
+_FORBIDDEN_ELEMENTS = frozenset({"script", "foreignobject", "style", "iframe", "object", "embed"})
+
+
+def _forbidden(drawn: str) -> bool:
+    """Whether the SVG's markup (its elements and attributes, not its text) holds a script,
+    a style attribute, an event handler or a link out of the chart.
+
+    The markup is parsed, not searched as text: a county or a name from an agency's
+    extract is the chart's text (escaped, and repeated in the marks' ``aria-label``), and
+    one such as ``CENTRAL ONLOAD=1`` must neither pass for markup nor stop the page."""
+    for element in ElementTree.fromstring(drawn).iter():
+        if str(element.tag).rsplit("}", 1)[-1].lower() in _FORBIDDEN_ELEMENTS:
+            return True
+        for name, value in element.attrib.items():
+            local = name.rsplit("}", 1)[-1].lower()
+            if local == "style" or local.startswith("on"):
+                return True
+            if local == "href" and not value.startswith("#"):
+                return True
+    return False
 
 
 def svg(spec: Any, label: str) -> Markup:
@@ -24,10 +44,14 @@ def svg(spec: Any, label: str) -> Markup:
 
     as_dict = spec.to_dict() if hasattr(spec, "to_dict") else spec
     drawn = vlc.vegalite_to_svg(as_dict)
+    try:
+        forbidden = _forbidden(drawn)
+    except ElementTree.ParseError:
+        forbidden = True
+    if forbidden:
+        raise ValueError("the chart's SVG carries markup a page may not show")
     # Inline SVG in HTML needs no namespace declarations (the only URLs it carries).
     drawn = _NAMESPACES.sub("", drawn, count=2)
-    if _FORBIDDEN.search(drawn):
-        raise ValueError("the chart's SVG carries markup a page may not show")
     start = drawn.index("<svg") + len("<svg")
     return Markup(
         f'{drawn[:start]} role="img" aria-label="{escape(label)}" focusable="false"{drawn[start:]}'
