@@ -67,6 +67,35 @@ def test_correction_batch_replaces_earlier_batch(tmp_path):
     ).fetchall() == [(first.batch_id,)]
 
 
+def test_another_agencys_batch_cannot_be_replaced_nor_told_apart_from_a_missing_one(tmp_path):
+    # The attack: a steward names another agency's batch id as the batch to replace. The
+    # refusal said "batch B... is a loaded batch of sud": that the batch exists, whose it
+    # is and its status, where a missing id said "no batch ... to replace".
+    from crosswalk.errors import NotFound
+
+    hub = tmp_path / "hub.duckdb"
+    theirs = ingest(
+        "sud",
+        [write(tmp_path / "clients.csv", CLIENTS)],
+        hub=hub,
+        mapping=parse_mapping(
+            MAPPING.replace("agency: fcs", "agency: sud").replace(
+                '{"FS": SNAP, "CA": TANF}', '{"T": SUD_TREATMENT}'
+            ),
+            "sud.yaml",
+        ),
+    )
+    before = snapshot(hub)
+    fixed = write(tmp_path / "fixed.csv", 'id,name,dob,sex,ssn,phone\n1,"DOE, JO",01/02/1990,F,,\n')
+    answers = []
+    for target in (theirs.batch_id, "B000000000000"):
+        with pytest.raises(NotFound) as refused:
+            ingest("fcs", [fixed], hub=hub, mapping=mapping(), replace=target)
+        answers.append(str(refused.value).replace(target, "<id>"))
+        assert snapshot(hub) == before
+    assert answers[0] == answers[1] and "sud" not in answers[0]
+
+
 def test_readers_parquet_excel_sql_latin1_bom(tmp_path):
     import pyarrow as pa
     import pyarrow.parquet as pq

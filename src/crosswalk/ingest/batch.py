@@ -491,12 +491,14 @@ def _check_columns(name: str, columns: list[str], spec: FileSpec, m: Mapping) ->
 
 def _retire(batch: Batch, agency: str, old: str, new: str) -> None:
     row = batch.rows("SELECT agency, status FROM batch WHERE batch_id = $old", {"old": old})
-    if not row:
-        raise NotFound(f"no batch {old!r} to replace")
-    old_agency, status = row[0]
-    if old_agency != agency or status != "loaded":
+    # Another agency's batch is not there for this one: the same answer as a missing id,
+    # never that it exists, whose it is or its status.
+    if not row or row[0][0] != agency:
+        raise NotFound(f"no batch {old!r} of {agency} to replace")
+    status = row[0][1]
+    if status != "loaded":
         raise MappingError(
-            f"batch {old} is a {status} batch of {old_agency}; only a loaded {agency} batch can be replaced"
+            f"batch {old} is a {status} batch; only a loaded {agency} batch can be replaced"
         )
     for table in ("service_event", "person_record"):
         batch.delete(table, "batch_id = $old", {"old": old})
