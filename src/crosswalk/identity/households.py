@@ -50,22 +50,14 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import numpy as np
-import pyarrow as pa
 
 from crosswalk.errors import NotFound
-from crosswalk.identity.cluster import person_number_sql
+from crosswalk.identity import household_steps as steps
+from crosswalk.identity.household_steps import DEATH, MAX_MEMBERS, NOT_A_HOME
 from crosswalk.model import HOUSEHOLD_MEMBER, LINKED_HOUSEHOLD, ddl
 from crosswalk.stores import apply_migrations
 
 PART = "households"
-
-# An address or an id shared by more persons than this groups nobody.
-MAX_MEMBERS = 12
-# The program of a death record: a death ends every membership of the person.
-DEATH = "DEATH_RECORD"
-# Street lines that are not a home (matched on the standardised, upper-case line).
-NOT_A_HOME = r"(^|\b)(PO BOX|P O BOX|POB|BOX \d|GENERAL DELIVERY|HOMELESS|SHELTER|UNKNOWN|NONE)\b"
 
 MIGRATIONS: tuple[str, ...] = (
     ddl("household_member", HOUSEHOLD_MEMBER)
@@ -96,11 +88,6 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
     apply_migrations(con, PART, MIGRATIONS)
 
 
-def household_id_sql(number: str) -> str:
-    """SQL for the household id of a household number: ``H`` and ten digits."""
-    return f"'H' || lpad(CAST({number} AS VARCHAR), 10, '0')"
-
-
 @dataclass(frozen=True)
 class HouseholdCounts:
     """What a run did to the households."""
@@ -120,6 +107,8 @@ def build(
 ) -> HouseholdCounts:
     """Build the households from the person index (inside the caller's transaction).
 
+    The households are derived by the engine-neutral steps
+    (``crosswalk.identity.household_steps``) and written here to the hub's tables.
     With ``touched`` (a relation of ``record_key``: the records an incremental run linked
     again or deleted, those of batches loaded since the last run, and those whose service
     events changed), only the households those records can reach are built again: those
@@ -133,69 +122,23 @@ def build(
         _update_keys(con, str(touched))
         _region(con, str(touched))
     else:
-        _write_keys(con)
-    _evidence(con, scoped)
-    _components(con, scoped)
-    _stretches(con)
-    kept, new, retired = _allot(con, run_id, scoped)
-    _write(con, run_id, scoped)
+        steps.new_keys(con)
+        con.execute("DELETE FROM household_key")
+        con.execute("INSERT INTO household_key SELECT * FROM hh_new_key")
+    derived = steps.derive(con, run_id, scoped=scoped)
+    _write(con, derived, scoped)
     con.execute("DELETE FROM household_key_state")
     con.execute("INSERT INTO household_key_state VALUES (?)", [run_id])
     households, members = con.execute(
         "SELECT count(DISTINCT household_id), count(DISTINCT enterprise_id) FROM household_member"
     ).fetchall()[0]
-    return HouseholdCounts(int(households), int(members), kept, new, retired)
-
-
-def _keys_sql(records: str) -> str:
-    """The household keys (record_key, agency, basis, key) of the records ``records``: its
-    case and household ids (``<agency>:<id>``) and its residential address."""
-    return f"""SELECT record_key, agency, 'case' AS basis, 'c|' || agency || '|' || case_id AS key
-        FROM {records} WHERE case_id IS NOT NULL
-        UNION ALL
-        SELECT record_key, agency, 'case', 'h|' || agency || '|' || household_id
-        FROM {records} WHERE household_id IS NOT NULL
-        UNION ALL
-        SELECT record_key, agency, 'address', 'a|' || address_line || '|' || coalesce(zip, city)
-        FROM {records}
-        WHERE address_line IS NOT NULL AND coalesce(zip, city) IS NOT NULL
-          AND NOT regexp_matches(upper(address_line), $not_a_home)"""
-
-
-def _relation_sql(children: str, mothers: str, with_children: bool = True) -> str:
-    """The relation keys (record_key, agency, basis, key) that a record naming its mother
-    (a birth certificate: her first name, maiden name and DOB) gives: one for the child's
-    record, ``m|<record_key>``, and the same for every record of ``mothers`` that is hers
-    (same first name and DOB, and her maiden name or the child's last name). The key is
-    the child's agency's: its record placed the two together. ``with_children=False``:
-    the mothers' rows only."""
-    child_rows = (
-        f"""SELECT record_key, agency, 'relation' AS basis, 'm|' || record_key AS key
-        FROM {children}
-        WHERE mother_first_name IS NOT NULL AND mother_dob IS NOT NULL
-        UNION ALL
-        """
-        if with_children
-        else ""
+    return HouseholdCounts(
+        int(households), int(members), derived.kept, derived.new, derived.retired
     )
-    return f"""{child_rows}SELECT m.record_key, c.agency, 'relation', 'm|' || c.record_key
-        FROM {children} c JOIN {mothers} m
-          ON m.dob = c.mother_dob AND m.first_name = c.mother_first_name
-         AND (m.last_name = c.mother_last_name OR m.last_name = c.last_name)
-        WHERE c.mother_first_name IS NOT NULL AND c.mother_dob IS NOT NULL
-          AND m.record_key <> c.record_key"""
 
 
 def _keys_kept(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(con.execute("SELECT count(*) FROM household_key_state").fetchall()[0][0])
-
-
-def _write_keys(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("DELETE FROM household_key")
-    con.execute(
-        f"INSERT INTO household_key {_keys_sql('person_record')}", {"not_a_home": NOT_A_HOME}
-    )
-    con.execute(f"INSERT INTO household_key {_relation_sql('person_record', 'person_record')}")
 
 
 def _update_keys(con: duckdb.DuckDBPyConnection, touched: str) -> None:
@@ -219,11 +162,13 @@ def _update_keys(con: duckdb.DuckDBPyConnection, touched: str) -> None:
     others = (
         "(SELECT * FROM person_record WHERE record_key NOT IN (SELECT record_key FROM hh_touched))"
     )
-    con.execute(f"INSERT INTO household_key {_keys_sql(records)}", {"not_a_home": NOT_A_HOME})
+    con.execute(f"INSERT INTO household_key {steps.keys_sql(records)}", [NOT_A_HOME])
     # Relations: touched children and their mothers among all records; touched records
     # that are the mother of a child no run touched.
-    con.execute(f"INSERT INTO household_key {_relation_sql(records, 'person_record')}")
-    con.execute(f"INSERT INTO household_key {_relation_sql(others, records, with_children=False)}")
+    con.execute(f"INSERT INTO household_key {steps.relation_sql(records, 'person_record')}")
+    con.execute(
+        f"INSERT INTO household_key {steps.relation_sql(others, records, with_children=False)}"
+    )
 
 
 def _region(con: duckdb.DuckDBPyConnection, touched: str) -> None:
@@ -287,261 +232,14 @@ def _region(con: duckdb.DuckDBPyConnection, touched: str) -> None:
             break
 
 
-def _evidence(con: duckdb.DuckDBPyConnection, scoped: bool = False) -> None:
-    """``hh_key``: (enterprise_id, agency, basis, key, record_key) for every id and
-    residential address of a person's records; ``hh_edge``: the keys that group (2 to
-    MAX_MEMBERS persons, counted over the whole index). Scoped: of ``hh_scope`` only."""
-    where = "WHERE i.enterprise_id IN (SELECT enterprise_id FROM hh_scope)" if scoped else ""
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE hh_record AS
-        SELECT r.record_key, r.agency, i.enterprise_id, r.case_id, r.household_id,
-               r.address_line, coalesce(r.zip, r.city) AS place
-        FROM person_record r JOIN person_index i USING (record_key) {where}"""
-    )
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE hh_key AS
-        SELECT i.enterprise_id, k.agency, k.basis, k.key, k.record_key
-        FROM household_key k JOIN person_index i USING (record_key) {where}"""
-    )
-    among = (
-        "(SELECT k.key, i.enterprise_id FROM household_key k JOIN person_index i USING (record_key)"
-        " WHERE k.key IN (SELECT key FROM hh_key))"
-        if scoped
-        else "hh_key"
-    )
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE hh_edge AS
-        SELECT k.* FROM hh_key k JOIN (
-          SELECT key FROM {among} GROUP BY key
-          HAVING count(DISTINCT enterprise_id) BETWEEN 2 AND {MAX_MEMBERS}) USING (key)"""
-    )
-
-
-def _components(con: duckdb.DuckDBPyConnection, scoped: bool = False) -> None:
-    """``hh_component``: (enterprise_id, component) of every person of the index (scoped:
-    of ``hh_scope``)."""
-    where = "WHERE enterprise_id IN (SELECT enterprise_id FROM hh_scope)" if scoped else ""
-    persons = con.execute(
-        f"SELECT DISTINCT enterprise_id FROM person_index {where} ORDER BY 1"
-    ).fetchnumpy()["enterprise_id"]
-    keys = con.execute("SELECT DISTINCT key FROM hh_edge ORDER BY 1").fetchnumpy()["key"]
-    con.register(
-        "_hh_nodes",
-        pa.table(
-            {
-                "node": pa.array(np.concatenate([persons, keys]), pa.string()),
-                "idx": np.arange(len(persons) + len(keys), dtype=np.int64),
-            }
-        ),
-    )
-    edges = con.execute(
-        """SELECT p.idx AS l, k.idx AS r FROM (SELECT DISTINCT enterprise_id, key FROM hh_edge) e
-        JOIN _hh_nodes p ON p.node = e.enterprise_id JOIN _hh_nodes k ON k.node = e.key"""
-    ).fetchnumpy()
-    con.unregister("_hh_nodes")
-    from scipy.sparse import coo_matrix  # loads only for a link run
-    from scipy.sparse.csgraph import connected_components
-
-    n = len(persons) + len(keys)
-    graph = coo_matrix((np.ones(len(edges["l"])), (edges["l"], edges["r"])), shape=(n, n))
-    _, labels = connected_components(graph, directed=False)
-    con.register(
-        "_hh_labels",
-        pa.table(
-            {
-                "enterprise_id": pa.array(persons, pa.string()),
-                "component": pa.array(["b" + str(v) for v in labels[: len(persons)]], pa.string()),
-            }
-        ),
-    )
-    con.execute("CREATE OR REPLACE TEMP TABLE hh_component AS SELECT * FROM _hh_labels")
-    con.unregister("_hh_labels")
-
-
-def _stretches(con: duckdb.DuckDBPyConnection) -> None:
-    """``hh_stretch``: (enterprise_id, component, valid_from, valid_to, agency) — each
-    person's time at home (agency NULL) and in each placement (its agency)."""
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE hh_death AS
-        SELECT r.enterprise_id, min(e.start_date) AS died
-        FROM service_event e JOIN hh_record r USING (record_key)
-        WHERE e.program = ? GROUP BY 1""",
-        [DEATH],
-    )
-    # A placement's home: the household holding most persons whose records carry its id.
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE hh_home AS
-        WITH votes AS (
-          SELECT k.key, c.component, count(DISTINCT k.enterprise_id) AS n
-          FROM hh_key k JOIN hh_component c USING (enterprise_id)
-          WHERE k.basis = 'case' GROUP BY ALL)
-        SELECT key, arg_min(component, (-n, component)) AS component FROM votes GROUP BY key"""
-    )
-    placed = con.execute(
-        """SELECT r.enterprise_id, coalesce(h.component, 'p|' || k.key) AS home, e.agency,
-                  e.start_date, e.end_date
-        FROM service_event e JOIN hh_record r USING (record_key)
-        CROSS JOIN LATERAL (SELECT 'h|' || e.agency || '|' || e.household_id AS key) k
-        LEFT JOIN hh_home h ON h.key = k.key
-        JOIN hh_component c ON c.enterprise_id = r.enterprise_id
-        WHERE e.household_id IS NOT NULL AND e.start_date IS NOT NULL
-          AND coalesce(h.component, '') <> c.component
-        ORDER BY r.enterprise_id, e.start_date, e.end_date NULLS LAST"""
-    ).fetchall()
-    own = dict(
-        con.execute(
-            """SELECT c.enterprise_id, c.component FROM hh_component c
-            WHERE c.enterprise_id IN (SELECT enterprise_id FROM hh_record r
-              JOIN service_event e USING (record_key) WHERE e.household_id IS NOT NULL)"""
-        ).fetchall()
-    )
-    death = dict(con.execute("SELECT enterprise_id, died FROM hh_death").fetchall())
-    by_person: dict[str, list[tuple[str, str, date, date | None]]] = {}
-    for person, home, agency, start, end in placed:
-        by_person.setdefault(person, []).append((home, agency, start, end))
-    placed_rows = [
-        (person, *stretch)
-        for person, stays in by_person.items()
-        for stretch in _person_stretches(own[person], stays, death.get(person))
-    ]
-    con.register(
-        "_hh_stretch",
-        pa.table(
-            {
-                "enterprise_id": pa.array([r[0] for r in placed_rows], pa.string()),
-                "component": pa.array([r[1] for r in placed_rows], pa.string()),
-                "valid_from": pa.array([r[2] for r in placed_rows], pa.date32()),
-                "valid_to": pa.array([r[3] for r in placed_rows], pa.date32()),
-                "agency": pa.array([r[4] for r in placed_rows], pa.string()),
-            }
-        ),
-    )
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE hh_stretch AS
-        SELECT * FROM _hh_stretch
-        UNION ALL
-        SELECT c.enterprise_id, c.component, NULL::DATE, d.died, NULL::VARCHAR
-        FROM hh_component c LEFT JOIN hh_death d USING (enterprise_id)
-        WHERE c.enterprise_id NOT IN (SELECT enterprise_id FROM _hh_stretch)"""
-    )
-    con.unregister("_hh_stretch")
-
-
-def _person_stretches(
-    own: str, stays: list[tuple[str, str, date, date | None]], died: date | None
-) -> list[tuple[str, date | None, date | None, str | None]]:
-    """One person's stretches at home and in placements, in order: a placement that starts
-    before the previous one ended starts the day after it; nothing after a death."""
-    day = timedelta(days=1)
-    out: list[tuple[str, date | None, date | None, str | None]] = []
-    since: date | None = None
-    for home, agency, start, end in stays:
-        if since is not None and start < since:
-            start = since
-        if died is not None:
-            if start > died:
-                break
-            end = died if end is None or end > died else end
-        if end is not None and end < start:
-            continue
-        if since is None or start > since:
-            out.append((own, since, start - day, None))
-        out.append((home, start, end, agency))
-        if end is None:
-            return out
-        since = end + day
-    if died is None or since is None or since <= died:
-        out.append((own, since, died, None))
-    return out
-
-
-def _allot(
-    con: duckdb.DuckDBPyConnection, run_id: str, scoped: bool = False
-) -> tuple[int, int, int]:
-    """``hh_assigned`` (component, household_id) by the rule of stable ids; returns how
-    many households kept an earlier id, got a new one, and how many ids were retired
-    (scoped: of the ids of ``hh_region``, which the persons of ``hh_scope`` held)."""
-    # What a household holds: its members' records (those at home there) and, for a home
-    # no record carries, the placement's own key.
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE hh_holds AS
-        SELECT DISTINCT s.component, r.record_key AS member_key
-        FROM hh_stretch s JOIN hh_record r USING (enterprise_id) WHERE s.agency IS NULL
-        UNION
-        SELECT DISTINCT component, component FROM hh_stretch WHERE component LIKE 'p|%'"""
-    )
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE hh_kept AS
-        WITH votes AS (
-          SELECT h.component, p.household_id, count(*) AS n
-          FROM hh_holds h JOIN household_index p USING (member_key) GROUP BY ALL),
-        won AS (
-          SELECT *, row_number() OVER (PARTITION BY household_id ORDER BY n DESC, component) AS rank
-          FROM votes)
-        SELECT component, min(household_id) AS household_id FROM won WHERE rank = 1 GROUP BY component"""
-    )
-    start = con.execute("SELECT coalesce(max(next_value), 1) FROM household_id_counter").fetchall()[
-        0
-    ][0]
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE hh_assigned AS
-        WITH fresh AS (
-          SELECT component, {start} - 1 + row_number() OVER (ORDER BY min(member_key)) AS seq
-          FROM hh_holds WHERE component NOT IN (SELECT component FROM hh_kept) GROUP BY component)
-        SELECT component, household_id FROM hh_kept
-        UNION ALL SELECT component, {household_id_sql("seq")} FROM fresh"""
-    )
-    kept, new = con.execute(
-        """SELECT count(*) FILTER (WHERE component IN (SELECT component FROM hh_kept)),
-                   count(*) FILTER (WHERE component NOT IN (SELECT component FROM hh_kept))
-        FROM (SELECT DISTINCT component FROM hh_holds)"""
-    ).fetchall()[0]
+def _write(con: duckdb.DuckDBPyConnection, derived: steps.Derived, scoped: bool) -> None:
+    """Write what the steps derived to ``household_member``, ``household_index``,
+    ``household_id_event``, ``household_id_counter`` and ``linked_household``."""
     con.execute("DELETE FROM household_id_counter")
-    con.execute("INSERT INTO household_id_counter VALUES (?)", [start + new])
-    # Retired: earlier ids no household keeps; the successor holds most of their records.
-    within = "AND household_id IN (SELECT household_id FROM hh_region)" if scoped else ""
-    retired = con.execute(
-        f"""WITH gone AS (
-          SELECT DISTINCT household_id FROM household_index
-          WHERE household_id NOT IN (SELECT household_id FROM hh_assigned) {within}),
-        heir AS (
-          SELECT p.household_id, a.household_id AS successor, count(*) AS n
-          FROM household_index p JOIN hh_holds h USING (member_key)
-          JOIN hh_assigned a USING (component)
-          WHERE p.household_id IN (SELECT household_id FROM gone) GROUP BY ALL)
-        SELECT g.household_id, arg_min(h.successor, (-h.n, h.successor))
-        FROM gone g LEFT JOIN heir h USING (household_id) GROUP BY 1 ORDER BY 1"""
-    ).fetchall()
-    for household_id, successor in retired:
-        con.execute(
-            "INSERT INTO household_id_event VALUES (?, 'retired', ?, ?, now()::TIMESTAMP)",
-            [household_id, successor, run_id],
-        )
+    con.execute("INSERT INTO household_id_counter VALUES (?)", [derived.next_value])
     con.execute(
-        """INSERT INTO household_id_event
-        SELECT household_id, 'created', NULL, ?, now()::TIMESTAMP FROM hh_assigned
-        WHERE component NOT IN (SELECT component FROM hh_kept)""",
-        [run_id],
-    )
-    return int(kept), int(new), len(retired)
-
-
-def _write(con: duckdb.DuckDBPyConnection, run_id: str, scoped: bool = False) -> None:
-    """Rewrite ``household_member``, ``household_index`` and ``linked_household``."""
-    # Which agencies' data placed a person at home: those whose ids or address of the
-    # person group them with someone; a person grouped with nobody is at home alone in
-    # every agency that knows them.
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE hh_basis AS
-        WITH grouped AS (
-          SELECT enterprise_id, agency,
-                 CASE WHEN bool_or(basis = 'case') THEN 'case'
-                      WHEN bool_or(basis = 'relation') THEN 'relation' ELSE 'address' END AS basis
-          FROM hh_edge GROUP BY ALL)
-        SELECT * FROM grouped
-        UNION ALL
-        SELECT DISTINCT enterprise_id, agency, 'alone' FROM hh_record
-        WHERE enterprise_id NOT IN (SELECT enterprise_id FROM grouped)"""
+        "INSERT INTO household_id_event SELECT * FROM hh_event_out"
+        " ORDER BY event = 'created', household_id"
     )
     if scoped:
         gone = (
@@ -557,21 +255,8 @@ def _write(con: duckdb.DuckDBPyConnection, run_id: str, scoped: bool = False) ->
     else:
         con.execute("DELETE FROM household_member")
         con.execute("DELETE FROM household_index")
-    con.execute(
-        """INSERT INTO household_member
-        SELECT a.household_id, s.enterprise_id, b.agency, s.valid_from, s.valid_to, b.basis, ?
-        FROM hh_stretch s JOIN hh_assigned a USING (component) JOIN hh_basis b USING (enterprise_id)
-        WHERE s.agency IS NULL
-        UNION ALL
-        SELECT a.household_id, s.enterprise_id, s.agency, s.valid_from, s.valid_to, 'placement', ?
-        FROM hh_stretch s JOIN hh_assigned a USING (component)
-        WHERE s.agency IS NOT NULL""",
-        [run_id, run_id],
-    )
-    con.execute(
-        "INSERT INTO household_index SELECT h.member_key, a.household_id, ? FROM hh_holds h JOIN hh_assigned a USING (component)",
-        [run_id],
-    )
+    con.execute("INSERT INTO household_member SELECT * FROM hh_member_out")
+    con.execute("INSERT INTO household_index SELECT * FROM hh_index_out")
     if scoped:
         con.execute(
             f"INSERT INTO linked_household {select_sql()}"
@@ -583,10 +268,7 @@ def _write(con: duckdb.DuckDBPyConnection, run_id: str, scoped: bool = False) ->
 
 def select_sql() -> str:
     """The rows of ``linked_household``, computed from ``household_member``."""
-    return f"""SELECT DISTINCT {person_number_sql("household_id")} AS household, household_id,
-               {person_number_sql("enterprise_id")} AS person, enterprise_id, agency,
-               valid_from, valid_to
-        FROM household_member"""
+    return steps.select_sql("household_member")
 
 
 def empty_sql() -> str:
