@@ -66,7 +66,8 @@ class ReadEngine(Protocol):
     def version(self) -> int | None:
         """A number that changes whenever what a read sees may have changed (a batch, a
         linkage run, a review decision), or None where the engine cannot tell: then
-        nothing read through it may be reused between reads."""
+        nothing read through it may be reused between reads. It is odd while a write is
+        under way (a write moves it on when it starts and again when it ends)."""
         ...
 
     def close(self) -> None: ...
@@ -106,11 +107,12 @@ class DuckDBEngine:
         self._con: duckdb.DuckDBPyConnection | None = None
         self._opening = threading.Lock()
         self._writer = threading.Lock()
-        self._generation = 0  # moved on after every write and every reopening
+        self._generation = 0  # moved on as every write starts and ends, and at every reopening
 
     def version(self) -> int | None:
         """The hub's content generation while this engine holds it open (``shared``):
-        moved on after every write through ``write()`` and when the file is closed. No
+        moved on when a write through ``write()`` starts (odd while it runs) and after it
+        ends, and when the file is closed. No
         other process can write the file meanwhile (DuckDB holds it locked: one writing
         process, or any number reading), so an unchanged generation is an unchanged hub.
         None for an engine that opens the file for each read (another process may write
@@ -179,20 +181,23 @@ class DuckDBEngine:
                 "linkage run); try again when it has finished (GET /jobs shows yours)"
             )
         try:
+            # Odd while the writer holds the cursor, moved on again after its commit (or
+            # rollback): a read that took the generation before this saw the hub as it
+            # was, or as it is now; one that found it even and unchanged after it had
+            # read saw the hub as it was at that generation.
+            self._generation += 1
             con = self._shared().cursor()
             try:
                 yield con
             finally:
                 con.close()
-                # After the writer's commit (or rollback): a read that took the
-                # generation before this saw the hub as it was, or as it is now.
                 self._generation += 1
         finally:
             self._writer.release()
 
     def close(self) -> None:
         with self._opening:
-            self._generation += 1
+            self._generation += 2  # even again: no write is under way
             if self._con is not None:
                 self._con.close()
                 self._con = None

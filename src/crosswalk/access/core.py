@@ -32,6 +32,8 @@ from crosswalk.audit import AuditEvent, DataRead, load_key
 from crosswalk.audit.keys import PSEUDONYM_KEY_FILE
 from crosswalk.errors import AccessDenied
 from crosswalk.hub import Hub
+from crosswalk.identity import views
+from crosswalk.identity.index import PersonView, person_records
 
 REVIEW_PURPOSE = "linkage_review"  # what the person index and review pairs are read for (7.1)
 
@@ -57,6 +59,11 @@ class GateCore:
         self._consents = self._hub.consents
         self._secrets = self._hub.secrets
         self._answers = ReleasedAnswers()  # aggregate answers, for the questions asked again
+        # Whether the hub has the person view store: once made it stays (rewritten only
+        # inside the transaction that makes it again), so once seen on a hub this process
+        # holds open it is not asked again.
+        self._view_store = False
+        self._view_current: int | None = None  # the hub version its store was current at
         self._in_force()  # the control plane holds a readable agreement, or fail now
 
     def _in_force(self) -> tuple[Agreement, date]:
@@ -75,6 +82,32 @@ class GateCore:
         configuration locked before any question runs."""
         with self._hub.read() as con:
             yield con
+
+    def _person_view(
+        self, con: duckdb.DuckDBPyConnection, enterprise_id: str, version: int | None
+    ) -> PersonView:
+        """A person's records and events (no link evidence): from the row store of person
+        views in one point read while it is current, else from the hub's tables.
+
+        ``version`` is the hub's version taken before this read's transaction began. An
+        even version that is the same after the read means no write was under way at
+        any time between (a write moves it on when it starts and when it ends), so the
+        read saw the hub as it was at that version: whether the store is current is then
+        asked once per version, and later reads at that version trust the answer."""
+        if not (self._view_store or views.exists(con)):
+            return person_records(con, enterprise_id, links=False)
+        # Kept only where the hub is this process's for the engine's life (a version).
+        self._view_store = version is not None
+        trusted = version is not None and version % 2 == 0 and self._view_current == version
+        found = views.read(con, enterprise_id, check=not trusted)
+        steady = version is not None and version % 2 == 0 and self._hub.version() == version
+        if found is not None:
+            records, events, current = found
+            if not trusted and steady:
+                self._view_current = version if current else None
+            if (trusted and steady) or current:
+                return PersonView(enterprise_id, records, [], events)
+        return person_records(con, enterprise_id, links=False)
 
     def pseudonym(self, enterprise_id: str, purpose: str, grant: str | None = None) -> str:
         """Stable within a purpose, different between purposes, never the id itself; under

@@ -274,6 +274,7 @@ class Gate(Oversight, DataRequests, IdHistory):
                     decision,
                 )
         views: list[PersonView] = []
+        version = self._hub.version()  # taken before the read sees the hub
         with self._read() as con:
             subject: str | None = asked
             if by_pseudonym:
@@ -281,13 +282,13 @@ class Gate(Oversight, DataRequests, IdHistory):
                 objects = {"pseudonym": asked, "enterprise_ids": [subject] if subject else []}
             if subject is not None:
                 try:
-                    views = [person_records(con, subject, links=False)]
+                    views = [self._person_view(con, subject, version)]
                 except NotFound:
                     # A retired id is followed to the persons its records are in now.
                     later = successors(con, subject) if has_history(con) else []
                     for i in later:
                         with contextlib.suppress(NotFound):  # a person with no records left
-                            views.append(person_records(con, i, links=False))
+                            views.append(self._person_view(con, i, version))
         # Only to persons this reader may see: which persons a retired id went into,
         # and that it existed, are not told of anyone else (42 CFR 2.13(c)).
         shown = [

@@ -43,7 +43,8 @@ RECORD_ELEMENTS = (
     "county",
     "phone",
 )
-_RECORD_COLUMNS = ("record_key", "agency", *RECORD_ELEMENTS, "batch_id")
+RECORD_COLUMNS = ("record_key", "agency", *RECORD_ELEMENTS, "batch_id")
+_RECORD_COLUMNS = RECORD_COLUMNS
 
 
 def person_records(
@@ -67,7 +68,7 @@ def person_records(
     rows = (
         con.execute(
             f"""SELECT {cols} FROM person_record WHERE record_key IN ({marks})
-            ORDER BY agency, source_record_id""",
+            ORDER BY agency, source_record_id, record_key""",
             keys,
         ).fetchall()
         if keys
@@ -82,7 +83,7 @@ def person_records(
     records = [dict(zip(_RECORD_COLUMNS, r, strict=True)) for r in rows]
     events = con.execute(
         f"""SELECT record_key, agency, {", ".join(EVENT_ELEMENTS)} FROM service_event
-        WHERE record_key IN ({marks}) ORDER BY start_date, agency""",
+        WHERE record_key IN ({marks}) ORDER BY start_date, agency, event_key""",
         keys,
     ).fetchall()
     event_rows = [

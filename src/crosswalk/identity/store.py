@@ -45,9 +45,19 @@ MIGRATIONS: tuple[str, ...] = (
     "ALTER TABLE review_decision ADD COLUMN IF NOT EXISTS note VARCHAR",
     # A person's view finds the person's records by enterprise id (a point lookup).
     "CREATE INDEX IF NOT EXISTS person_index_enterprise ON person_index (enterprise_id)",
+    # A row store of each person's view (crosswalk.identity.views), and how many batches
+    # the hub held when it was written.
+    """CREATE TABLE IF NOT EXISTS person_view (
+      enterprise_id VARCHAR NOT NULL, records VARCHAR NOT NULL, events VARCHAR NOT NULL);
+    CREATE INDEX IF NOT EXISTS person_view_enterprise ON person_view (enterprise_id);
+    CREATE TABLE IF NOT EXISTS person_view_built (batches BIGINT NOT NULL)""",
 )
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> None:
-    """Bring this part's hub tables to the current version."""
+    """Bring this part's hub tables to the current version (a person view store never
+    written is filled from the hub's tables)."""
+    from crosswalk.identity import views  # it reads the index's columns: not at import
+
     apply_migrations(con, PART, MIGRATIONS)
+    views.build_if_missing(con)
