@@ -53,3 +53,56 @@ def test_an_administrator_cannot_mint_an_officer_the_agreement_does_not_name(
         assert r.status_code == 403, (path, r.text)
         assert s.hub.audit.entries()[-1]["action"] == "data.denied"
         assert s.get(path, named).status_code == 200, path
+
+
+def test_an_answer_does_not_say_whether_two_questions_counted_the_same_people(service, linked_hub):
+    """The attack (differencing through the protection summary): an analyst asks the
+    program overlap of a period, then of the same period one day longer, on a day when
+    one person enters a program. The release history gives the second answer the first's
+    figures, so the tables cannot tell whether anyone was added; but the summary beside
+    them said so: ``history`` counted the cell released as an earlier one a few people
+    away (``near``), and the reasons said which hidden cells were below k (``primary``)."""
+    import json
+
+    import duckdb
+
+    con = duckdb.connect(str(linked_hub), read_only=True)
+    try:
+        found = con.execute(
+            """WITH s AS (SELECT enterprise_id, start_date, end_date FROM linked_event
+                   WHERE program NOT IN ('BIRTH_RECORD', 'DEATH_RECORD', 'WAGE_RECORD')),
+               days AS (SELECT start_date AS d, min(enterprise_id) AS p FROM s
+                   WHERE start_date BETWEEN DATE '2019-02-01' AND DATE '2019-12-31'
+                   GROUP BY 1 HAVING count(*) = 1)
+               SELECT d FROM days WHERE NOT EXISTS (
+                   SELECT 1 FROM s WHERE s.enterprise_id = days.p AND s.start_date < days.d
+                   AND coalesce(s.end_date, DATE '9999-12-31') >= DATE '2019-01-01')
+               ORDER BY d LIMIT 1"""
+        ).fetchall()
+    finally:
+        con.close()
+    assert found, "the synthetic state has no day on which one person alone enters"
+    day = found[0][0]
+
+    def ask(end):
+        answer = service.post(
+            "/analytics/overlap",
+            "ada",
+            json={
+                "purpose": "program_evaluation",
+                "filters": {"start": "2019-01-01", "end": end.isoformat()},
+            },
+        )
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    from datetime import timedelta
+
+    before, on = ask(day - timedelta(days=1)), ask(day)
+    assert on["rows"] == before["rows"]  # the history keeps the added person out of sight
+    assert on["protection"] == before["protection"]
+    assert "primary" not in str(on["protection"]) and "near" not in str(on["protection"])
+    reads = [
+        json.loads(e["body"]) for e in service.hub.audit.entries() if e["action"] == "data.read"
+    ]
+    assert int(reads[-1]["objects"]["protection"]["history"]["near"]) >= 1  # the officer sees it

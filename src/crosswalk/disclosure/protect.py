@@ -61,8 +61,24 @@ class Protected:
         near the earlier cell it was released as)."""
         return replace(self, repeated=self.remembered - self.near)
 
+    def released(self) -> dict[str, Any]:
+        """What the reader is told of the protection: the minimum cell, the rows, how many
+        figures are hidden (each is null in the table anyway) and what was perturbed.
+
+        Never why a figure is hidden (a primary cell is below k) nor what the release
+        history matched: ``near`` on the second of two questions says that their cells
+        differ by a few people, and ``repeated`` that they are the same people, which is
+        the very difference the history hides (a person in the cell, or not)."""
+        return {
+            "k": self.k,
+            "rows": self.table.num_rows,
+            "hidden": len(self.suppressed),
+            "perturbed": list(self.perturbed),
+        }
+
     def to_dict(self) -> dict[str, Any]:
-        """A summary for the audit log."""
+        """A summary for the audit log (the privacy officer's, never the reader's:
+        ``released`` is what leaves)."""
         return {
             "k": self.k,
             "rows": self.table.num_rows,

@@ -172,7 +172,7 @@ def _aggregate(
         question=question.name,
         columns=columns,
         rows=rows,
-        protection=_plain(released.protected.to_dict()),
+        protection=_plain(released.protected.released()),
     )
 
 

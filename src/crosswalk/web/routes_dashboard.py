@@ -151,7 +151,7 @@ def _answer(
             ask = "/ui/requests/new?" + urlencode(wanted)
         return Shown(title, None, [], [], None, 0, 0, problem=e.message, ask=ask)
     table = released.table
-    release = releases.keep(s.username, question.name, table, _plain(released.protected.to_dict()))
+    release = releases.keep(s.username, question.name, table, _plain(released.protected.released()))
     columns, rows, hidden = shown_table(table)
     drawing = None
     if table.num_rows:
