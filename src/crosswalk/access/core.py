@@ -28,7 +28,8 @@ from crosswalk.agreement import (
     decide,
 )
 from crosswalk.audit import AccessDenied as DeniedEvent
-from crosswalk.audit import AuditEvent, DataRead, load_key
+from crosswalk.audit import AuditEvent, DataRead, canonical, load_key
+from crosswalk.audit.events import CanonicalJSON
 from crosswalk.audit.keys import PSEUDONYM_KEY_FILE
 from crosswalk.errors import AccessDenied
 from crosswalk.hub import Hub
@@ -260,8 +261,29 @@ def record(
             principal.role,
             purpose,
             objects,
-            decision.to_dict(),
+            _decision_json(decision),
             rows,
             outcome,
         )
     )
+
+
+_DECISION_JSON: OrderedDict[int, tuple[Decision, CanonicalJSON]] = OrderedDict()
+_DECISION_JSON_LOCK = threading.Lock()
+
+
+def _decision_json(decision: Decision) -> CanonicalJSON:
+    """The decision as its audit entries hold it, serialised once per decision object
+    (``_decided`` hands the same object to every request it decides alike; a decision
+    is frozen, so its text cannot go out of date)."""
+    with _DECISION_JSON_LOCK:
+        kept = _DECISION_JSON.get(id(decision))
+        if kept is not None and kept[0] is decision:
+            _DECISION_JSON.move_to_end(id(decision))
+            return kept[1]
+    text = canonical(decision.to_dict())
+    with _DECISION_JSON_LOCK:
+        _DECISION_JSON[id(decision)] = (decision, text)  # kept with it: its id stays its own
+        while len(_DECISION_JSON) > _DECISIONS_KEPT:
+            _DECISION_JSON.popitem(last=False)
+    return text

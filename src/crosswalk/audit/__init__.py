@@ -31,7 +31,7 @@ from crosswalk.audit.events import (
     WarehouseExported,
 )
 from crosswalk.audit.keys import PublicKey, load_key
-from crosswalk.audit.log import AuditLog, Verification
+from crosswalk.audit.log import AuditLog, Verification, canonical
 
 __all__ = [
     "EVENT_KINDS",
@@ -60,5 +60,6 @@ __all__ = [
     "TokenChanged",
     "Verification",
     "WarehouseExported",
+    "canonical",
     "load_key",
 ]

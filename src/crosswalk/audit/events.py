@@ -6,6 +6,13 @@ from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
 
+class CanonicalJSON(str):
+    """JSON text already in the audit log's canonical form (keys sorted, no spaces): an
+    event's field holding one is written into the entry's body as it is, not serialised
+    again (the gate's decision, the same for every request of one kind, is serialised
+    once per decision rather than once per request). The body is the same text either way."""
+
+
 @dataclass(frozen=True)
 class AuditEvent:
     """Common fields of every audit entry."""
@@ -19,7 +26,8 @@ class AuditEvent:
     role: str | None = None
     purpose: str | None = None
     objects: dict[str, Any] = field(default_factory=dict)  # datasets, enterprise ids, batch ids
-    decision: dict[str, Any] | None = None  # the policy decision and its reasons
+    # The policy decision and its reasons (as a dict, or that dict's canonical JSON).
+    decision: dict[str, Any] | CanonicalJSON | None = None
     rows: int | None = None
     outcome: str = "ok"  # ok | denied | failed
 

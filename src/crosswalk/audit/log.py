@@ -39,7 +39,7 @@ import sqlalchemy as sa
 from crosswalk import settings, stores
 from crosswalk.audit import checkpoints
 from crosswalk.audit.checkpoints import Checkpoint
-from crosswalk.audit.events import AuditEvent
+from crosswalk.audit.events import AuditEvent, CanonicalJSON
 from crosswalk.audit.keys import PublicKey, SigningKey, load_signing_key, signing_key_path
 from crosswalk.errors import AuditUnavailable, ConfigError, IntegrityError
 
@@ -72,7 +72,23 @@ APPEND_DEADLINE_S = 120.0
 
 
 def _canonical(obj: Any) -> str:
+    """Canonical JSON: keys sorted, no spaces. A top-level value that is ``CanonicalJSON``
+    goes in as the text it is, which is what serialising the value would give."""
+    if isinstance(obj, dict) and any(isinstance(v, CanonicalJSON) for v in obj.values()):
+        return (
+            "{"
+            + ",".join(
+                f"{json.dumps(k)}:{v if isinstance(v, CanonicalJSON) else _canonical(v)}"
+                for k, v in sorted(obj.items())
+            )
+            + "}"
+        )
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def canonical(obj: Any) -> CanonicalJSON:
+    """``obj`` as the canonical JSON an entry's body holds, to be put in an event as it is."""
+    return CanonicalJSON(_canonical(obj))
 
 
 def entry_hash(entry: Mapping[str, Any]) -> str:
