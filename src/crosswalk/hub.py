@@ -24,7 +24,9 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -71,6 +73,51 @@ class ReadEngine(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+class _Deadlines:
+    """Interrupts each read that runs past its deadline: one thread watches every read
+    of the process (a timer thread started for each read would cost more than a point
+    read itself)."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._due: dict[int, tuple[float, duckdb.DuckDBPyConnection]] = {}
+        self._numbers = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, con: duckdb.DuckDBPyConnection, seconds: float) -> int:
+        """Interrupt ``con`` once ``seconds`` have passed, unless released before."""
+        due = time.monotonic() + seconds
+        with self._changed:
+            number = next(self._numbers)
+            sooner = all(due < d for d, _ in self._due.values())
+            self._due[number] = (due, con)
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="read-deadlines", daemon=True
+                )
+                self._thread.start()
+            elif sooner:
+                self._changed.notify()
+        return number
+
+    def release(self, number: int) -> None:
+        """The read is over: it is not interrupted after this returns."""
+        with self._changed:
+            self._due.pop(number, None)
+
+    def _run(self) -> None:
+        with self._changed:
+            while True:
+                now = time.monotonic()
+                for number in [n for n, (due, _) in self._due.items() if due <= now]:
+                    self._due.pop(number)[1].interrupt()
+                nearest = min((due for due, _ in self._due.values()), default=now + 60)
+                self._changed.wait(max(nearest - now, 0.001))
+
+
+_DEADLINES = _Deadlines()
 
 
 class DuckDBEngine:
@@ -148,11 +195,7 @@ class DuckDBEngine:
         once the read has taken longer than ``timeout`` seconds (``ReadTimedOut``), so a
         slow question cannot hold a worker of the service for ever."""
         con = self._shared().cursor() if self.shared else self._open()
-        timer = None
-        if self.timeout > 0:
-            timer = threading.Timer(self.timeout, con.interrupt)
-            timer.daemon = True
-            timer.start()
+        watched = _DEADLINES.watch(con, self.timeout) if self.timeout > 0 else None
         try:
             if self.writable:
                 con.execute("BEGIN TRANSACTION READ ONLY")
@@ -163,8 +206,8 @@ class DuckDBEngine:
                 "narrow it (a shorter period, fewer programs) or ask the operator"
             ) from None
         finally:
-            if timer is not None:
-                timer.cancel()
+            if watched is not None:
+                _DEADLINES.release(watched)
             con.close()
 
     @contextmanager
