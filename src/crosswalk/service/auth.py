@@ -9,11 +9,12 @@ decision, not this module's.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from crosswalk.accounts import Accounts, Caller
 from crosswalk.agreement import Agreement, Principal
@@ -23,12 +24,18 @@ from crosswalk.hub import Hub
 _bearer = HTTPBearer(auto_error=False, description="An API token: cwt_<id>_<secret>.")
 
 
-def hub(request: Request) -> Hub:
+# The dependencies that only look something up are ``async``: FastAPI runs a plain
+# function in its thread pool, one hop per dependency of every request.
+async def hub(request: Request) -> Hub:
     return request.app.state.hub
 
 
 def accounts(request: Request) -> Accounts:
     return request.app.state.accounts
+
+
+async def _accounts(request: Request) -> Accounts:
+    return accounts(request)
 
 
 def caller(
@@ -55,14 +62,17 @@ def refuse(request: Request, who: Caller, message: str, purpose: str | None = No
     )
 
 
-def needs(*roles: str, scope: str) -> Callable[..., Caller]:
+def needs(*roles: str, scope: str) -> Callable[..., Awaitable[Caller]]:
     """A dependency: the caller, if their token has ``scope`` and they hold one of ``roles``."""
 
-    def check(request: Request, who: Annotated[Caller, Depends(caller)]) -> Caller:
+    async def check(request: Request, who: Annotated[Caller, Depends(caller)]) -> Caller:
+        # A refusal writes its audit entry (a commit) in the thread pool, not the loop.
         if scope not in who.token.scopes:
-            raise refuse(request, who, f"this token may not be used for this (scope {scope!r})")
+            why = f"this token may not be used for this (scope {scope!r})"
+            raise await run_in_threadpool(refuse, request, who, why)
         if roles and not any(who.has(r) for r in roles):
-            raise refuse(request, who, f"this needs the role {' or '.join(roles)}")
+            why = f"this needs the role {' or '.join(roles)}"
+            raise await run_in_threadpool(refuse, request, who, why)
         return who
 
     return check
@@ -81,4 +91,4 @@ def principal(
 
 Authenticated = Annotated[Caller, Depends(caller)]
 HubDep = Annotated[Hub, Depends(hub)]
-AccountsDep = Annotated[Accounts, Depends(accounts)]
+AccountsDep = Annotated[Accounts, Depends(_accounts)]

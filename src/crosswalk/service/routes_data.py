@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import pyarrow as pa
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import ValidationError
 
 from crosswalk import analytics, clock
@@ -46,7 +46,7 @@ Limit = Annotated[int, Query(ge=1, le=500)]
 Data = Annotated[Caller, Depends(needs(scope="data"))]
 
 
-def gate(request: Request) -> Gate:
+async def gate(request: Request) -> Gate:
     return request.app.state.gate
 
 
@@ -115,16 +115,21 @@ def get_person(
     purpose: Annotated[str, Query(max_length=64, examples=["care_coordination"])],
     role: Annotated[str | None, Query(max_length=32)] = None,
     level: Literal["identified", "pseudonymised"] = "identified",
-) -> PersonOut:
+) -> Response:
     """One person's records and services across agencies, as the agreement allows."""
     principal = _principal(request, who, hub, purpose, role)
     answer = gate.person(principal, purpose, enterprise_id, level)
-    return PersonOut(
-        person=answer.person,
-        records=answer.records,
-        events=answer.events,
-        notices=answer.notices,
-        clauses=sorted({r.clause for r in answer.decision.reasons if r.clause}),
+    # Serialised once, here, as ``PersonOut`` (the schema of the answer): returned as a
+    # model, it would be validated again and dumped again on the way out.
+    return Response(
+        PersonOut(
+            person=answer.person,
+            records=answer.records,
+            events=answer.events,
+            notices=answer.notices,
+            clauses=sorted({r.clause for r in answer.decision.reasons if r.clause}),
+        ).model_dump_json(),
+        media_type="application/json",
     )
 
 
