@@ -97,6 +97,36 @@ def person_elements(agreement: Agreement) -> tuple[tuple[str, str], ...]:
 
 _PERSON_ELEMENTS: dict[int, tuple[Agreement, tuple[tuple[str, str], ...]]] = {}
 
+_Pairs = frozenset[tuple[str, str]]
+_GrantSets = tuple[_Pairs, _Pairs, frozenset[str], frozenset[str]]
+_GRANT_SETS: dict[tuple[int, int], tuple[Agreement, Decision, _GrantSets]] = {}
+
+
+def _grant_sets(agreement: Agreement, decision: Decision) -> _GrantSets:
+    """What a person view needs of a decision, worked out once per decision (a frozen
+    object, the same for every request decided alike): the granted and year-only
+    elements, the datasets granted only with consent, and the datasets with some granted
+    element that is more than a quasi-identifier."""
+    key = (id(agreement), id(decision))
+    kept = _GRANT_SETS.get(key)
+    if kept is not None and kept[0] is agreement and kept[1] is decision:
+        return kept[2]
+    sets = (
+        frozenset(decision.granted),
+        frozenset(decision.year_only),
+        frozenset(d for d, _ in decision.consent_required),
+        frozenset(
+            d
+            for d, e in decision.granted
+            if (spec := agreement.dataset(d)) is not None and spec.elements[e] != "quasi_identifier"
+        ),
+    )
+    if len(_GRANT_SETS) >= 1024:
+        _GRANT_SETS.clear()
+    # Both kept with their sets, so their ids stay their own while kept.
+    _GRANT_SETS[key] = (agreement, decision, sets)
+    return sets
+
 
 @dataclass(frozen=True)
 class PersonAnswer:
@@ -345,11 +375,9 @@ class Gate(Oversight, DataRequests, IdHistory):
         today: date,
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """A person's records and services as ``decision`` lets this principal see them."""
-        granted = set(decision.granted)
-        year_only = set(decision.year_only)
+        granted, year_only, consent_datasets, of_substance = _grant_sets(agreement, decision)
         # Datasets granted only for persons whose consent covers this disclosure: withheld
         # whole for a person without one (even a county would show that the record exists).
-        consent_datasets = {d for d, _ in decision.consent_required}
         consented = self._consents.consented_by(
             view.enterprise_id,
             {d.split(".")[0] for d in consent_datasets},
@@ -361,13 +389,7 @@ class Gate(Oversight, DataRequests, IdHistory):
         # An agency's rows go out only where some of its substantive data may: rows showing
         # nothing but a county or a birth date would still reveal that the person is its
         # client. A service goes out only with something substantive of it (no blank rows).
-        substantive = {
-            d
-            for d, e in granted
-            if d not in needs_consent
-            and (spec := agreement.dataset(d)) is not None
-            and spec.elements[e] != "quasi_identifier"
-        }
+        substantive = of_substance - needs_consent
         of_agency = {d.split(".")[0] for d in substantive}
 
         def shown(dataset: str, row: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
