@@ -114,6 +114,16 @@ def build_features(con: Sql, table: str = "link_input", source: str = "person_re
                -- name and a year meets its person's records with a first name misspelt
                CASE WHEN p.dob IS NULL THEN left(p.given_first, 1) || ' ' || lp.code END AS initial_sound_no_dob,
                left(p.given_first, 1) || ' ' || lp.code AS initial_sound,
+               -- the first and the last word of a surname of several words (GARCIA LOPEZ,
+               -- PENA MORALES): agencies write a double surname whole, or either part
+               -- alone, so each part meets the surname written alone (NULL for a surname
+               -- of one word, which the whole surname's keys already cover)
+               CASE WHEN strpos(p.last_name, ' ') > 0 THEN split_part(p.last_name, ' ', 1) END AS surname_head,
+               CASE WHEN strpos(p.last_name, ' ') > 0 THEN regexp_extract(p.last_name, '([^ ]+)$', 1) END AS surname_tail,
+               coalesce(p.given_canonical, p.given_first) || ' '
+                   || CASE WHEN strpos(p.last_name, ' ') > 0 THEN split_part(p.last_name, ' ', 1) END AS full_head,
+               coalesce(p.given_canonical, p.given_first) || ' '
+                   || CASE WHEN strpos(p.last_name, ' ') > 0 THEN regexp_extract(p.last_name, '([^ ]+)$', 1) END AS full_tail,
                p.dob, {year} AS dob_year, month(p.dob) AS dob_month, day(p.dob) AS dob_day,
                -- two overlapping two-year windows: birth years one apart share one of them
                {year} // 2 AS dob_year_even, ({year} + 1) // 2 AS dob_year_odd,

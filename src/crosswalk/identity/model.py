@@ -61,6 +61,10 @@ _SOURCE: dict[str, str] = {
     "last_zip_no_dob": "dob",
     "initial_sound": "last_name",
     "initial_sound_no_dob": "dob",
+    "surname_head": "last_name",
+    "surname_tail": "last_name",
+    "full_head": "last_name",
+    "full_tail": "last_name",
 }
 
 
@@ -485,6 +489,22 @@ CANDIDATE_RULES: tuple[Rule, ...] = (
         Rule(f"initial + surname sound + birth years ({w} pair), no DOB on the {side}", (f"dob_year_{w}",), (pair,))
         for w in ("even", "odd")
         for side, pair in (("left", ("initial_sound_no_dob", "initial_sound")), ("right", ("initial_sound", "initial_sound_no_dob")))
+    ),
+    # A surname of several words (GARCIA LOPEZ) against one of its words written alone
+    # (GARCIA, or LOPEZ): by first name and birth year, or, one side without a DOB, by
+    # first name. Only records with such a surname are joined on these keys.
+    *(
+        Rule(f"first name + {part} of a double surname + birth year, on the {side}", ("first_canonical", "dob_year"), (pair,))
+        for part, key in (("first word", "surname_head"), ("last word", "surname_tail"))
+        for side, pair in (("left", (key, "last_name")), ("right", ("last_name", key)))
+    ),
+    *(
+        Rule(f"names, {part} of a double surname on the {side}, no DOB on the {other}", (), (pair,))
+        for part, key in (("first word", "full_head"), ("last word", "full_tail"))
+        for side, other, pair in (
+            ("left", "right", (key, "full_name_no_dob")),
+            ("right", "left", ("full_name_no_dob", key)),
+        )
     ),
     Rule("phone", ("phone",)),
     Rule("email", ("email",)),
