@@ -60,6 +60,9 @@ audit_entry = sa.Table(
     sa.Column("hash", sa.String(64), nullable=False),
     sa.Column("signature", sa.String(128), nullable=False),  # Ed25519 over the hash
 )
+# Built once: every append reads the head of the chain and inserts under the lock.
+_HEAD = sa.select(audit_entry.c.seq, audit_entry.c.hash).order_by(audit_entry.c.seq.desc()).limit(1)
+_INSERT = audit_entry.insert()
 HASHED = ("seq", "at", "action", "user", "agency", "purpose", "outcome", "body", "prev_hash")
 """The stored fields an entry's hash covers: all of them but the hash and signature."""
 MIRRORED = ("action", "user", "agency", "purpose", "outcome")
@@ -316,11 +319,7 @@ class AuditLog:
         one transaction, in their order."""
         with self.engine.connect() as conn:
             _lock_for_append(conn)
-            last = conn.execute(
-                sa.select(audit_entry.c.seq, audit_entry.c.hash)
-                .order_by(audit_entry.c.seq.desc())
-                .limit(1)
-            ).first()
+            last = conn.execute(_HEAD).first()
             seq, prev = (last[0], last[1]) if last else (0, GENESIS)
             entries: list[dict[str, Any]] = []
             for body, mirrored in bodies:
@@ -336,7 +335,7 @@ class AuditLog:
                 entry["hash"] = prev = entry_hash(entry)
                 entry["signature"] = key.sign(_signed_message(entry["hash"]))
                 entries.append(entry)
-            conn.execute(audit_entry.insert(), entries)
+            conn.execute(_INSERT, entries)
             conn.commit()
         return [(e["seq"], e["hash"]) for e in entries]
 
@@ -344,11 +343,7 @@ class AuditLog:
         """A signed head of the log as it is now (count, head hash, time)."""
         key = self._signing_key()
         with self.engine.connect() as conn:
-            last = conn.execute(
-                sa.select(audit_entry.c.seq, audit_entry.c.hash)
-                .order_by(audit_entry.c.seq.desc())
-                .limit(1)
-            ).first()
+            last = conn.execute(_HEAD).first()
         count, head = (last[0], last[1]) if last else (0, GENESIS)
         return Checkpoint.signed(key, count, head, datetime.now(UTC).isoformat(timespec="seconds"))
 
