@@ -85,3 +85,15 @@ def test_a_chart_that_links_out_or_styles_itself_is_still_refused():
     assert "<svg" in str(svg(bars(), "bars"))
     with pytest.raises(ValueError, match="markup a page may not show"):
         svg(bars(href={"field": "u"}), "bars")
+
+
+def test_a_link_cannot_put_words_on_the_person_page(ui):
+    # The attack (content spoofing): the refusal quoted the id asked for, and the search
+    # box held it, so a link sent to a caseworker showed 32 characters of its sender's on
+    # a Crosswalk page: "no person 'call 555-0100 to restore' in the records you may see".
+    c = ui.sign_in("ana")
+    page = c.get("/ui/person", params={"id": "call 555-0100 to restore"})
+    assert page.status_code == 200
+    assert "555-0100" not in page.text and "not an enterprise id" in page.text
+    unknown = c.get("/ui/person", params={"id": "P9999999999"}).text
+    assert "no person &#39;P9999999999&#39; in the records you may see" in unknown

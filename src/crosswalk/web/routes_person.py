@@ -6,6 +6,7 @@ redisclosure notice where Part 2 records are shown (with the person's consent)."
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -29,6 +30,13 @@ from crosswalk.web.session import Session, current
 
 router = APIRouter(route_class=WebRoute)
 SignedIn = Annotated[Session, Depends(current)]
+# What the search box takes: an enterprise id (P and ten digits or more) or the pseudonym
+# an answer gave (X and 16 hexadecimal digits).
+_ID = re.compile(r"P[0-9]{10,20}|X[0-9a-f]{16}")
+NOT_AN_ID = (
+    "That is not an enterprise id (P and ten digits, such as P0000000042) nor a pseudonym"
+    " (X and 16 hexadecimal digits): nothing was looked up."
+)
 
 
 def timeline(events: list[dict[str, Any]], title: str) -> Any:
@@ -93,7 +101,12 @@ def person(
         "problem": None,
         "chart": None,
     }
-    if context["wanted"]:
+    if context["wanted"] and not _ID.fullmatch(context["wanted"]):
+        # Not an id at all: said in words of our own, the text not shown back, so that a
+        # link cannot put a sentence of its sender's on the page (in the box or the refusal).
+        context["wanted"] = ""
+        context["problem"] = NOT_AN_ID
+    elif context["wanted"]:
         gate: Gate = request.app.state.gate
         try:
             principal = auth.principal(request, s.caller, agreement, purpose, None)
