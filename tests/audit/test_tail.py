@@ -106,3 +106,44 @@ def test_verify_reports_the_uncovered_tail(make_log):
     result = log.verify()
     assert result.ok and result.since_checkpoint == 1
     assert "1 entries after it" in result.tail_summary()
+
+
+def test_a_tail_deleted_from_under_a_running_process_is_caught(make_log):
+    # The attack: someone with write access to the control plane (not to the checkpoint
+    # folder) deletes the newest plain reads, which no checkpoint covered yet, while the
+    # service runs. Its next entry was chained onto the shortened log, and verification
+    # said the log was intact: the deletion could never be seen.
+    from crosswalk.errors import AuditUnavailable
+
+    log = make_log(checkpoint_every=100, checkpoint_seconds=0)
+    for i in range(1, 6):
+        log.record(read(i))
+    delete_from(log, 4)
+    assert log.verify().ok  # no checkpoint covers entries 4 and 5: nothing to compare
+    with pytest.raises(AuditUnavailable, match="this process wrote entry 5"):
+        log.record(read(6))  # fail closed: nothing is chained onto the shortened log
+    caught = log.verify()
+    assert not caught.ok and "truncated" in caught.problem
+    assert len(log.entries()) == 3
+
+
+def test_a_scheduled_checkpoint_catches_a_deleted_tail_too(make_log):
+    from crosswalk.errors import AuditUnavailable
+
+    log = make_log(checkpoint_every=100, checkpoint_seconds=0)
+    for i in range(1, 4):
+        log.record(read(i))
+    delete_from(log, 3)
+    with pytest.raises(AuditUnavailable):
+        log.checkpoint_if_moved()  # the service's schedule, with nothing appended since
+    assert not log.verify().ok
+
+
+def test_another_process_appending_is_not_taken_for_a_deletion(make_log):
+    first = make_log(checkpoint_every=100, checkpoint_seconds=0)
+    first.record(read(1))
+    second = make_log(checkpoint_every=100, checkpoint_seconds=0)
+    second.record(read(2))
+    first.record(read(3))
+    assert first.checkpoint_if_moved() is not None
+    assert first.verify().ok and len(first.entries()) == 3

@@ -179,6 +179,9 @@ class AuditLog:
         self._committing = threading.Lock()
         self._queue_lock = threading.Lock()
         self._queued: list[_Queued] = []
+        # The newest entry this process appended (seq, hash): a head read later that is
+        # behind it means that entries were deleted from under the process.
+        self._written: tuple[int, str] | None = None
         self._open()
 
     def _open(self) -> None:
@@ -317,10 +320,12 @@ class AuditLog:
     ) -> list[tuple[int, str]]:
         """Chain, sign and insert ``bodies`` (each with the fields its columns repeat) in
         one transaction, in their order."""
+        written = self._written  # stable: appends hold the commit lock
         with self.engine.connect() as conn:
             _lock_for_append(conn)
             last = conn.execute(_HEAD).first()
             seq, prev = (last[0], last[1]) if last else (0, GENESIS)
+            self._not_behind(seq, prev, written)
             entries: list[dict[str, Any]] = []
             for body, mirrored in bodies:
                 seq += 1
@@ -337,14 +342,32 @@ class AuditLog:
                 entries.append(entry)
             conn.execute(_INSERT, entries)
             conn.commit()
+        if entries:
+            self._written = (entries[-1]["seq"], entries[-1]["hash"])
         return [(e["seq"], e["hash"]) for e in entries]
+
+    def _not_behind(self, seq: int, head: str, written: tuple[int, str] | None) -> None:
+        """Refuse to go on from a head older than ``written``, the newest entry this
+        process had appended before the head was read (fail closed), after signing a
+        checkpoint of that entry: the tail deleted since, which no checkpoint covered
+        yet, is then named by ``verify``."""
+        if written is None or (seq, head) == written or seq > written[0]:
+            return
+        self._checkpoint_at(*written)
+        raise AuditUnavailable(
+            f"the audit log ends at entry {seq}, but this process wrote entry {written[0]}:"
+            " entries were deleted or rewritten; a checkpoint of the entry it wrote is kept"
+            " so that verification names it"
+        )
 
     def checkpoint(self) -> Checkpoint:
         """A signed head of the log as it is now (count, head hash, time)."""
         key = self._signing_key()
+        written = self._written  # before the head is read: appends only move it on
         with self.engine.connect() as conn:
             last = conn.execute(_HEAD).first()
         count, head = (last[0], last[1]) if last else (0, GENESIS)
+        self._not_behind(count, head, written)
         return Checkpoint.signed(key, count, head, datetime.now(UTC).isoformat(timespec="seconds"))
 
     def write_checkpoint(self) -> Checkpoint:
