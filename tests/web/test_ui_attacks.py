@@ -4,6 +4,7 @@ the UI refuses or defuses it."""
 import csv
 import io
 
+import pytest
 from tests.web.conftest import csrf_of
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet runs
@@ -67,8 +68,6 @@ def test_a_county_that_reads_like_markup_is_drawn_as_text_not_refused():
 
 
 def test_a_chart_that_links_out_or_styles_itself_is_still_refused():
-    import pytest
-
     from crosswalk.web.charts import svg
 
     def bars(**encoding):
@@ -97,3 +96,24 @@ def test_a_link_cannot_put_words_on_the_person_page(ui):
     assert "555-0100" not in page.text and "not an enterprise id" in page.text
     unknown = c.get("/ui/person", params={"id": "P9999999999"}).text
     assert "no person &#39;P9999999999&#39; in the records you may see" in unknown
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"view": "call 555-0100"},
+        {"view": "pathways", "program": "CALL 555-0100 TO RESTORE ACCESS"},
+        {"view": "cohort", "outcomes": ["CALL", "555-0100", "TO", "RESTORE"]},
+        {"view": "overlap", "asked": "true", "programs": ["CALL 555-0100"]},
+        {"view": "overlap", "asked": "true", "age_group": "call 555-0100"},
+        {"view": "overlap", "asked": "true", "start": "555-0100"},
+    ],
+    ids=["view", "program", "outcomes", "programs", "age-group", "date"],
+)
+def test_a_link_cannot_put_words_on_the_dashboard(ui, query):
+    # The attack (content spoofing): the dashboard's refusals repeated what the link
+    # sent: "unknown program 'CALL 555-0100 TO RESTORE ACCESS'", or up to 32 outcomes of
+    # 64 characters each, on a Crosswalk page shown to a signed-in analyst.
+    page = ui.sign_in("ada").get("/ui/dashboard", params=query)
+    assert page.status_code in (400, 422), page.status_code
+    assert "555-0100" not in page.text

@@ -79,7 +79,7 @@ def test_the_dashboard_filters_reach_the_question(analyst):
     assert 'value="SNAP" selected' in r.text and 'value="F" selected' in r.text
     assert "TANF</td>" not in r.text
     bad = analyst.get("/ui/dashboard?view=overlap&asked=true&programs=NOPE")
-    assert bad.status_code == 422 and "unknown programs" in bad.text
+    assert bad.status_code == 422 and "choose from the programs" in bad.text
 
 
 def test_the_person_page_is_refused_to_an_analyst_and_audited(ui, analyst):

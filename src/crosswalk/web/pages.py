@@ -61,7 +61,7 @@ def day(value: str, name: str) -> date | None:
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
-        raise InvalidRequest(f"{name}: {value!r} is not a date (YYYY-MM-DD)") from None
+        raise InvalidRequest(f"{name}: not a date (YYYY-MM-DD)") from None
 
 
 def agreement_now(request: Request) -> Agreement:

@@ -23,6 +23,7 @@ from crosswalk import analytics
 from crosswalk.access import Gate
 from crosswalk.analytics.filters import AGE_GROUPS, SERVICE_PROGRAMS, SEXES
 from crosswalk.errors import AccessDenied, ConfigError, CrosswalkError, InvalidRequest
+from crosswalk.model import PROGRAMS
 from crosswalk.service import auth
 from crosswalk.web.charts import svg
 from crosswalk.web.pages import WebRoute, agreement_now, day, render, usable_purposes
@@ -187,12 +188,29 @@ def _filters(
             sexes=tuple(x for x in [sex] if x),
         )
     except ValidationError as e:
+        # A field's own message would repeat what was sent (an age group of the link's
+        # choosing): name the field instead; the period's message names only dates.
         raise InvalidRequest(
-            "invalid filters: " + "; ".join(str(err["msg"]) for err in e.errors())
+            "invalid filters: "
+            + "; ".join(
+                f"{err['loc'][0]}: choose from the page's list" if err["loc"] else str(err["msg"])
+                for err in e.errors()
+            )
         ) from None
 
 
 Text = Annotated[str, Query(max_length=64)]
+
+
+def _known(names: list[str] | None, field: str) -> list[str] | None:
+    """``names`` in upper case, each a program of the common model; otherwise refused
+    without repeating what was sent."""
+    if names is None:
+        return None
+    wanted = [n.strip().upper() for n in names if n.strip()]
+    if any(n not in PROGRAMS for n in wanted):
+        raise InvalidRequest(f"{field}: choose from the programs listed on the page")
+    return wanted
 
 
 @router.get("/ui/dashboard", response_class=HTMLResponse)
@@ -218,8 +236,14 @@ def dashboard(
     asked: bool = False,
 ) -> Response:
     """One view of the dashboard, its filters in the query (so a view can be bookmarked)."""
+    # Nothing a link sets is shown back in an error: a program or view that is not one of
+    # ours is refused in fixed words, so a link cannot put a sentence of its own (up to 32
+    # outcomes of 64 characters each) on a Crosswalk page.
     if view not in VIEWS:
-        raise ConfigError(f"no view {view!r}: the views are {', '.join(VIEWS)}")
+        raise ConfigError(f"no such view: the views are {', '.join(VIEWS)}")
+    programs = _known(programs, "programs")
+    outcomes = _known(outcomes, "outcomes")
+    (program,) = _known([program], "program") or [""]
     agreement = agreement_now(request)
     purposes = usable_purposes(s, agreement, AGGREGATE_PURPOSES)
     if not purposes:
