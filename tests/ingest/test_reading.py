@@ -194,6 +194,34 @@ def test_a_shared_string_repeated_in_every_cell_is_refused_before_it_is_parsed(
     assert time.monotonic() - started < 30
 
 
+@pytest.mark.parametrize(
+    ("member", "junk"),
+    [
+        ("xl/worksheets/sheet1.xml", b"<c" + b' t="s"' * 170_000 + b">"),
+        ("xl/sharedStrings.xml", b"<si>" * 250_000),
+    ],
+    ids=["cell-tag", "shared-strings"],
+)
+def test_markup_made_to_be_searched_slowly_is_measured_in_linear_time(
+    hub_copy, tmp_path, member, junk
+):
+    # The attack on the measure itself: a cell tag repeating t="s" (or shared strings
+    # never closed) made each search of the text scan the rest of it again: a megabyte
+    # took a minute and a half, and a workbook holds hundreds.
+    small = _workbook(tmp_path / "small.xlsx", ["id", "name"], [["1", "DOE, JO"]])
+    crafted = tmp_path / "clients.xlsx"
+    with zipfile.ZipFile(small) as src, zipfile.ZipFile(crafted, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == member:
+                data = data.replace(b"</sheetData>", junk + b"</sheetData>")
+                data = data.replace(b"</sst>", junk + b"</sst>")
+            out.writestr(item, data)
+    started = time.monotonic()
+    refused(hub_copy, crafted, XLSX)
+    assert time.monotonic() - started < 30
+
+
 def test_a_workbook_of_many_short_shared_strings_is_read(tmp_path, monkeypatch):
     # The text a workbook's cells show is counted, not its shared strings times its cells.
     path = _workbook(

@@ -485,15 +485,11 @@ XLSX_MAX_CELLS = 50_000_000
 fills every cell of it, so one cell far away (XFD1048576) would fill 17 billion."""
 # A cell's or a row's position in a sheet's XML: r="XFD1048576" or r="1048576".
 _POSITION = re.compile(rb'\sr="([A-Z]{0,3})([0-9]{1,7})"')
-# A shared string (an <si> of xl/sharedStrings.xml, empty or not, any namespace prefix)
-# and a cell of a sheet that shows one (t="s"), with the string's index.
-_SHARED_STRING = re.compile(rb"<(?:\w+:)?si(?=[\s/>])[^>]*?(?:/>|>(.*?)</(?:\w+:)?si\s*>)", re.S)
-_SHARED_CELL = re.compile(
-    rb"""<(?:\w+:)?c\s[^>]*?\bt\s*=\s*["']s["'][^>]*>\s*<(?:\w+:)?v(?:\s[^>]*)?>\s*([0-9]{1,10})\s*<"""
-)
-_TAG = re.compile(rb"<[^>]*>")
-SHARED_STRING_MAX = 4 << 20
-"""Bytes one shared string's XML may take (Excel holds at most 32,767 characters a cell)."""
+# A cell of a sheet and the number it holds (<c ...><v>N</v>, any namespace prefix). The
+# runs stop at the next "<" or ">", so a tag of the file's choosing costs its own length
+# once, never its square (a tag repeating t="s" a million times).
+_CELL = re.compile(rb"<(?:\w+:)?c(\s[^<>]*)?>\s*<(?:\w+:)?v(?:\s[^<>]*)?>\s*([0-9]{1,10})\s*<")
+_SHARED = re.compile(rb"""\bt\s*=\s*["']s["']""")  # its type: a shared string
 
 
 def _check_workbook_size(path: Path) -> None:
@@ -533,9 +529,10 @@ def _check_workbook_size(path: Path) -> None:
                             # one long string shown in every cell expands far past the XML.
                             cells += chunk
                             end = 0
-                            for m in _SHARED_CELL.finditer(cells):
-                                index = int(m.group(1))
-                                text += strings[index] if index < len(strings) else 0
+                            for m in _CELL.finditer(cells):
+                                index = int(m.group(2))
+                                if m.group(1) and _SHARED.search(m.group(1)):
+                                    text += strings[index] if index < len(strings) else 0
                                 end = m.end()
                             if text > limit:
                                 raise _fail(
@@ -560,30 +557,35 @@ def _check_workbook_size(path: Path) -> None:
 def _shared_string_sizes(
     path: Path, book: zipfile.ZipFile, members: list[zipfile.ZipInfo]
 ) -> list[int]:
-    """The size in bytes of each shared string's text (markup left out, entities counted
-    as written), in index order, read as a stream: what a cell showing it expands to."""
+    """The length of each shared string's text, in index order, read as a stream by an
+    XML parser (whose entity expansion is bounded): what a cell showing it expands to."""
+    from typing import cast
+    from xml.etree.ElementTree import Element, ParseError, XMLPullParser
+
     member = next(
         (m for m in members if m.filename.lower().lstrip("/") == "xl/sharedstrings.xml"), None
     )
     sizes: list[int] = []
     if member is None:
         return sizes
-    buffer = b""
-    with book.open(member) as stream:
-        while chunk := stream.read(1 << 20):
-            buffer += chunk
-            end = 0
-            for m in _SHARED_STRING.finditer(buffer):
-                body = m.group(1)
-                sizes.append(0 if body is None else len(_TAG.sub(b"", body)))
-                end = m.end()
-            buffer = buffer[end:]
-            if len(buffer) > SHARED_STRING_MAX:
-                raise _fail(
-                    str(path),
-                    f"a shared string of the workbook is longer than {SHARED_STRING_MAX >> 20}"
-                    " MiB (Excel holds at most 32,767 characters in a cell)",
-                )
+    parser: XMLPullParser[Element] = XMLPullParser(events=("start", "end"))
+    root: Element | None = None
+    try:
+        with book.open(member) as stream:
+            while chunk := stream.read(1 << 20):
+                parser.feed(chunk)
+                events = cast(Iterator[tuple[str, object]], parser.read_events())
+                for event, element in events:
+                    if not isinstance(element, Element):
+                        continue
+                    if root is None:
+                        root = element
+                    if event == "end" and str(element.tag).rsplit("}", 1)[-1] == "si":
+                        sizes.append(sum(len(t) for t in element.itertext()))
+                        root.clear()  # what is counted is let go of
+        parser.close()
+    except ParseError as e:
+        raise _fail(str(path), f"not a readable Excel workbook: its shared strings: {e}") from None
     return sizes
 
 
@@ -612,7 +614,10 @@ def _read_xlsx(path: Path, spec: FileSpec) -> tuple[pa.Table, frozenset[str]]:
     sheet = spec.sheet or names[0]
     if sheet not in names:
         raise _fail(str(path), f"no sheet {sheet!r}; the workbook has {names}")
-    rows = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    try:
+        rows = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    except (CalamineError, ValueError) as e:
+        raise _fail(str(path), f"sheet {sheet!r} cannot be read: {e}") from None
     if not rows:
         raise _fail(str(path), f"sheet {sheet!r} is empty")
     header = [str(c) for c in rows[0]]
