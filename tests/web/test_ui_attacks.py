@@ -117,3 +117,20 @@ def test_a_link_cannot_put_words_on_the_dashboard(ui, query):
     page = ui.sign_in("ada").get("/ui/dashboard", params=query)
     assert page.status_code in (400, 422), page.status_code
     assert "555-0100" not in page.text
+
+
+@pytest.mark.parametrize(
+    ("who", "path"),
+    [
+        ("ada", "/ui/requests/call 555-0100 to restore"),
+        ("fcs.steward", "/ui/jobs/call 555-0100 to restore"),
+        ("fcs.steward", "/ui/batches/CALL 555-0100 TO RESTORE YOUR ACCESS NOW"),
+    ],
+    ids=["request", "job", "batch"],
+)
+def test_a_link_cannot_put_words_on_an_objects_page(ui, who, path):
+    # The attack (content spoofing): the id in the address was shown on the page, as the
+    # batch's heading or in the refusal ("no data request 'call 555-0100 to restore'").
+    page = ui.sign_in(who).get(path)
+    assert page.status_code == 404, page.status_code
+    assert "555-0100" not in page.text and "no such" in page.text

@@ -8,6 +8,7 @@ ended session into a trip to the sign-in page.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Coroutine
 from datetime import date
 from pathlib import Path
@@ -22,7 +23,7 @@ from fastapi.routing import APIRoute
 from crosswalk import __version__, clock
 from crosswalk.accounts import ADMINISTRATOR, PRIVACY_OFFICER, STEWARD, purposes_for
 from crosswalk.agreement import Agreement, agreement_in_force
-from crosswalk.errors import CrosswalkError, InvalidRequest
+from crosswalk.errors import CrosswalkError, InvalidRequest, NotFound
 from crosswalk.web.session import Session, SignInNeeded
 
 HERE = Path(__file__).parent
@@ -51,6 +52,20 @@ PAGES: tuple[tuple[str, str, frozenset[str], frozenset[str]], ...] = (
 
 # Who uses the data requests page: those who ask, and those who answer or revoke.
 REQUEST_ROLES = frozenset({"analyst", "researcher", STEWARD, PRIVACY_OFFICER})
+
+
+# The forms of the ids a page's address carries: anything else is no object of ours.
+REQUEST_ID = re.compile(r"R[0-9a-f]{11}")
+JOB_ID = re.compile(r"J[0-9a-f]{12}")
+BATCH_ID = re.compile(r"B[0-9a-f]{12}")
+
+
+def object_id(value: str, form: re.Pattern[str], what: str) -> str:
+    """``value`` if it has the form of ``what``'s ids; otherwise the answer for a missing
+    one, without repeating the text (a link's words are not shown on a Crosswalk page)."""
+    if not form.fullmatch(value):
+        raise NotFound(f"no such {what}")
+    return value
 
 
 def day(value: str, name: str) -> date | None:

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from crosswalk.access import Gate, lineage
 from crosswalk.service import auth
 from crosswalk.service.paging import Offset
-from crosswalk.web.pages import WebRoute, agreement_now, render
+from crosswalk.web.pages import BATCH_ID, WebRoute, agreement_now, object_id, render
 from crosswalk.web.session import Session, current
 
 router = APIRouter(route_class=WebRoute)
@@ -46,7 +46,8 @@ def batches(request: Request, s: SignedIn, offset: Offset = 0) -> Response:
 def batch(request: Request, s: SignedIn, batch_id: str) -> Response:
     principal = auth.principal(request, s.caller, agreement_now(request), PURPOSE, None)
     gate: Gate = request.app.state.gate
-    table = gate.quarantine(principal, PURPOSE, batch_id[:64], limit=ROWS)
+    batch_id = object_id(batch_id, BATCH_ID, "batch")
+    table = gate.quarantine(principal, PURPOSE, batch_id, limit=ROWS)
     rows: list[dict[str, Any]] = table.to_pylist()
     rules: dict[str, int] = {}
     for r in rows:
@@ -56,7 +57,7 @@ def batch(request: Request, s: SignedIn, batch_id: str) -> Response:
         request,
         "batch.html",
         s,
-        batch_id=batch_id[:64],
+        batch_id=batch_id,
         rows=rows,
         rules=sorted(rules.items(), key=lambda kv: -kv[1]),
         limit=ROWS,

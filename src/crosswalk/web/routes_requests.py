@@ -24,7 +24,15 @@ from crosswalk.agreement import Agreement, Level
 from crosswalk.agreement.requests import DataRequest
 from crosswalk.errors import ConfigError, CrosswalkError, InvalidRequest
 from crosswalk.service import auth
-from crosswalk.web.pages import WebRoute, account_purposes, agreement_now, day, render
+from crosswalk.web.pages import (
+    REQUEST_ID,
+    WebRoute,
+    account_purposes,
+    agreement_now,
+    day,
+    object_id,
+    render,
+)
 from crosswalk.web.session import Session, check_csrf, current, first, parse_form
 
 router = APIRouter(route_class=WebRoute)
@@ -277,7 +285,7 @@ def show_request(
     _data_account(request, s)
     agreement = agreement_now(request)
     today = clock.today()
-    r = _gate(request).show_request(s.username, request_id[:32])
+    r = _gate(request).show_request(s.username, object_id(request_id, REQUEST_ID, "data request"))
     by_dataset: dict[str, list[str]] = {}
     for d, e in r.elements:
         by_dataset.setdefault(d, []).append(e)
@@ -308,7 +316,9 @@ def approve_request(request: Request, s: SignedIn, request_id: str, form: Form) 
     check_csrf(request, form, s.csrf)
     _data_account(request, s)
     reason = first(form, "reason").strip()[:MAX_JUSTIFICATION]
-    done = _gate(request).approve_request(s.username, request_id[:32], reason)
+    done = _gate(request).approve_request(
+        s.username, object_id(request_id, REQUEST_ID, "data request"), reason
+    )
     return _answered(done.request_id, "approved")
 
 
@@ -318,7 +328,9 @@ def deny_request(request: Request, s: SignedIn, request_id: str, form: Form) -> 
     check_csrf(request, form, s.csrf)
     _data_account(request, s)
     reason = first(form, "reason").strip()[:MAX_JUSTIFICATION]
-    done = _gate(request).deny_request(s.username, request_id[:32], reason)
+    done = _gate(request).deny_request(
+        s.username, object_id(request_id, REQUEST_ID, "data request"), reason
+    )
     return _answered(done.request_id, "denied")
 
 
@@ -329,5 +341,7 @@ def revoke_grant(request: Request, s: SignedIn, request_id: str, form: Form) -> 
     check_csrf(request, form, s.csrf)
     _data_account(request, s)
     reason = first(form, "reason").strip()[:MAX_JUSTIFICATION]
-    done = _gate(request).revoke_grant(s.username, request_id[:32], reason)
+    done = _gate(request).revoke_grant(
+        s.username, object_id(request_id, REQUEST_ID, "data request"), reason
+    )
     return _answered(done.request_id, "revoked")

@@ -19,7 +19,7 @@ from starlette.datastructures import FormData
 from crosswalk.accounts import STEWARD
 from crosswalk.errors import InvalidRequest
 from crosswalk.service import auth, routes_jobs
-from crosswalk.web.pages import WebRoute, render
+from crosswalk.web.pages import JOB_ID, WebRoute, object_id, render
 from crosswalk.web.session import Session, check_csrf, current
 
 router = APIRouter(route_class=WebRoute)
@@ -62,7 +62,7 @@ def upload(request: Request, s: SignedIn, form: Upload) -> Response:
 @router.get("/ui/jobs/{job_id}", response_class=HTMLResponse)
 def job(request: Request, s: SignedIn, job_id: str) -> Response:
     """A job of the signed-in account (another's is not there)."""
-    found = request.app.state.jobs.get(job_id[:32], s.username)
+    found = request.app.state.jobs.get(object_id(job_id, JOB_ID, "job"), s.username)
     done: Literal[True, False] = found.status in ("done", "failed")
     result: dict[str, Any] = found.result or {}
     return render(request, "job.html", s, job=found, done=done, result=result)
