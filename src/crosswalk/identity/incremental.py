@@ -117,6 +117,11 @@ def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {name for (name,) in rows.fetchall()}
 
 
+def _temp_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    rows = con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary")
+    return {name for (name,) in rows.fetchall()}
+
+
 @dataclass(frozen=True)
 class SavedModel:
     version: int
@@ -262,24 +267,20 @@ def score(
         "CREATE OR REPLACE TEMP TABLE new_decided (record_key_l VARCHAR, record_key_r VARCHAR,"
         " match_weight DOUBLE, match_probability DOUBLE)"
     )
+    con.execute("DROP TABLE IF EXISTS link_nearby")  # a connection's earlier run's
     if not con.execute("SELECT count(*) FROM link_new").fetchall()[0][0]:
         return 0, None
     from splink import Linker  # loads only when there is something to score
 
     # Only the records of the index that some blocking rule pairs with a new record can
     # be scored against one: Splink is given those (it would otherwise copy every record
-    # of the index with its term frequencies before blocking). Rules may be asymmetric,
-    # so each is tried both ways. Term frequencies are still those of the whole index.
+    # of the index with its term frequencies before blocking). Term frequencies are still
+    # those of the whole index.
     rules = _blocking_rules(model.settings)
     if rules:
-        near = " UNION ".join(
-            f"SELECT r.unique_id FROM link_new l JOIN link_existing r ON {rule}"
-            f" UNION SELECT l.unique_id FROM link_existing l JOIN link_new r ON {rule}"
-            for rule in rules
-        )
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE link_nearby AS SELECT * FROM link_existing
-            WHERE unique_id IN ({near})"""
+            WHERE unique_id IN ({nearby_sql(rules)})"""
         )
     with use_scratch():
         db = splink_api.duckdb_api(con)
@@ -316,6 +317,55 @@ def score(
         between.drop_table_from_database_and_remove_from_cache()
         within.drop_table_from_database_and_remove_from_cache()
     return int(pairs), linker
+
+
+def nearby_sql(rules: list[str], new: str = "link_new", index: str = "link_feature") -> str:
+    """SQL for the ids of the records of ``index`` that some blocking rule pairs with a
+    record of ``new``, on either side of the rule, in one scan of the index.
+
+    A record of the index qualifies when it is a rule's ``r`` and a new record its ``l``,
+    or the reverse; the reverse is the rule with ``l`` and ``r`` swapped, so every test
+    reads the index as ``r``. A rule that is its own mirror (equalities of the same
+    columns on both sides, the usual kind) is tested once. Each test is a semi-join
+    probed from the index's rows, not a join whose pairs are kept, so the work is one
+    pass over the index's blocking columns, whatever the number of rules."""
+    tests: dict[object, str] = {}
+    for rule in rules:
+        for condition in (rule, _mirrored(rule)):
+            tests.setdefault(_canonical(condition), condition)
+    probes = " OR ".join(f"EXISTS (SELECT 1 FROM {new} l WHERE {t})" for t in tests.values())
+    return f"SELECT r.unique_id FROM {index} r WHERE {probes}"
+
+
+def _mirrored(rule: str) -> str:
+    """``rule`` with the sides ``l`` and ``r`` swapped."""
+
+    def swap(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Column) and node.table in ("l", "r"):
+            node = node.copy()
+            node.set("table", exp.to_identifier("r" if node.table == "l" else "l"))
+        return node
+
+    return sqlglot.parse_one(rule, read="duckdb").transform(swap).sql(dialect="duckdb")
+
+
+def _canonical(rule: str) -> object:
+    """A form of ``rule`` that is the same for a rule and its mirror when it is a
+    conjunction of equalities (each equality's sides in order, the conjuncts sorted);
+    any other rule is its own text."""
+    tree = sqlglot.parse_one(rule, read="duckdb").unnest()
+    conjuncts = list(tree.flatten()) if isinstance(tree, exp.And) else [tree]
+    parts = []
+    for conjunct in conjuncts:
+        conjunct = conjunct.unnest()
+        if not isinstance(conjunct, exp.EQ):
+            return rule
+        parts.append(
+            " = ".join(
+                sorted(side.sql(dialect="duckdb") for side in (conjunct.left, conjunct.right))
+            )
+        )
+    return tuple(sorted(parts))
 
 
 def _blocking_rules(settings: Any) -> list[str]:
@@ -385,10 +435,16 @@ def recluster(con: duckdb.DuckDBPyConnection, model: SavedModel) -> int:
     (record_key, cluster). Returns the components split by conflict checks."""
     decisions = """EXISTS (SELECT 1 FROM review_decision r WHERE r.decision = '{d}'
                    AND r.record_key_l = d.record_key_l AND r.record_key_r = d.record_key_r)"""
-    # The records of the new pairs, read once from the index's features (every read of
-    # ``link_all`` scans them all).
+    # The records of the new pairs: each is a new record or one of the index's that the
+    # blocking rules offered (``link_nearby``), so only those are read (every read of
+    # ``link_all`` scans the whole index).
+    offered = (
+        "(SELECT * FROM link_nearby UNION ALL BY NAME SELECT * FROM link_new)"
+        if "link_nearby" in _temp_tables(con)
+        else "link_all"
+    )
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE decided_records AS SELECT * FROM link_all
+        f"""CREATE OR REPLACE TEMP TABLE decided_records AS SELECT * FROM {offered}
         WHERE unique_id IN (SELECT record_key_l FROM new_decided UNION SELECT record_key_r FROM new_decided)"""
     )
     con.execute(
