@@ -73,3 +73,23 @@ def test_a_mirrored_rule_is_tested_once_and_an_asymmetric_one_both_ways():
     asymmetric = "l.full_name_no_dob = r.full_name"
     assert incremental._mirrored(asymmetric) == "r.full_name_no_dob = l.full_name"
     assert incremental.nearby_sql([asymmetric]).count("EXISTS") == 2
+
+
+def test_the_analytic_tables_after_an_incremental_run_are_those_of_a_full_refresh(loaded, tmp_path):
+    from crosswalk.identity import linked
+
+    hub = tmp_path / "hub.duckdb"
+    shutil.copy(loaded, hub)
+    assert link(hub).kind == "incremental"
+    con = duckdb.connect(str(hub))
+    try:
+        assert linked.is_current(con)
+        for table in ("linked_record", "linked_event"):
+            kept = con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()
+            full = con.execute(
+                f"SELECT * FROM ({linked.select_sql(table, 'person_index')}) ORDER BY ALL"
+            ).fetchall()
+            assert kept == full, table
+            assert kept
+    finally:
+        con.close()

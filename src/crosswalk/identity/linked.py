@@ -28,10 +28,13 @@ TABLES: dict[str, tuple[str, tuple[Column, ...]]] = {
 _OF_RECORDS = ("linked_record", "linked_event")
 
 
-def _select(table: str, index: str = "person_index") -> str:
+def _select(table: str, index: str = "person_index", rows: str | None = None) -> str:
+    """The rows of the analytic ``table`` for the person index ``index``, from its hub
+    table (or ``rows``, a relation of some of that table's rows)."""
     if table == "linked_household":
         return households.select_sql()
     source, columns = TABLES[table]
+    source = rows or source
     kept = ", ".join(f"s.{c.name}" for c in columns if c.name not in ("person", "enterprise_id"))
     return (
         f"SELECT {person_number_sql('i.enterprise_id')} AS person, i.enterprise_id, {kept} "
@@ -127,22 +130,26 @@ def refresh_records(con: duckdb.DuckDBPyConnection, relinked: str, dropped: str)
           WHERE batch_id NOT IN (SELECT batch_id FROM batch WHERE status = 'loaded')"""
     )
     views.refresh_persons(con, "view_touched")
-    con.execute(f"DELETE FROM linked_record WHERE record_key IN {touched}")
+    # The rows to write are taken from the hub's tables first, then given their persons:
+    # joining the person index to the few rows, not to every record and event.
     con.execute(
-        f"INSERT INTO linked_record {_select('linked_record')}"
-        f" WHERE s.record_key IN (SELECT record_key FROM {relinked})"
+        f"""CREATE OR REPLACE TEMP TABLE refreshed_record AS SELECT * FROM person_record
+        WHERE record_key IN (SELECT record_key FROM {relinked})"""
     )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE refreshed_event AS SELECT * FROM service_event
+        WHERE record_key IN (SELECT record_key FROM {relinked})
+           OR batch_id NOT IN (SELECT batch_id FROM linked_batch)"""
+    )
+    con.execute(f"DELETE FROM linked_record WHERE record_key IN {touched}")
+    con.execute(f"INSERT INTO linked_record {_select('linked_record', rows='refreshed_record')}")
     # An event sent again by a later batch (its episode closed) replaces its earlier row.
     con.execute(
         f"""DELETE FROM linked_event WHERE record_key IN {touched}
         OR batch_id NOT IN (SELECT batch_id FROM batch WHERE status = 'loaded')
-        OR event_key IN (SELECT event_key FROM service_event
+        OR event_key IN (SELECT event_key FROM refreshed_event
                          WHERE batch_id NOT IN (SELECT batch_id FROM linked_batch))"""
     )
-    con.execute(
-        f"""INSERT INTO linked_event {_select("linked_event")}
-        WHERE s.record_key IN (SELECT record_key FROM {relinked})
-           OR s.batch_id NOT IN (SELECT batch_id FROM linked_batch)"""
-    )
+    con.execute(f"INSERT INTO linked_event {_select('linked_event', rows='refreshed_event')}")
     con.execute("DELETE FROM linked_batch")
     con.execute("INSERT INTO linked_batch SELECT batch_id FROM batch WHERE status = 'loaded'")
