@@ -28,6 +28,7 @@ import shutil
 import statistics
 import tempfile
 from pathlib import Path
+from typing import Any
 
 # Loaded before the timed call (the child process imports this module first): the times
 # are of the linkage run, not of loading Splink (which the run itself imports lazily).
@@ -242,3 +243,184 @@ def main(size: str = "full", parts: tuple[str, ...] = ("weeks", "scale")) -> Non
         n, k = SIZES[size][part]
         with tempfile.TemporaryDirectory(prefix="bench-incremental-") as tmp:
             (run_weeks if part == "weeks" else run_scale)(n, k, Path(tmp))
+
+
+# Child process of ``run_against``: one incremental run of the code on its path, timed.
+_ONE_RUN = """
+import json, sys, time
+from bench.bench_incremental import crosswalk_link
+start = time.perf_counter()
+records, run, causes, cpu = crosswalk_link(sys.argv[1], sys.argv[2], False)
+print(json.dumps({"wall": time.perf_counter() - start, "cpu": cpu, "records": records,
+                  "causes": causes}))
+"""
+
+
+def outcome(hub: str) -> dict[str, tuple[int, int]]:
+    """Per table of the hub (the last run's own row of ``link_run`` aside), its row count
+    and an order-free hash of its rows, with what differs between two runs of the same
+    code on the same data left out: a run's id reads as "the last run" or stays the
+    earlier run's, and a time as whether it is set."""
+    import duckdb
+
+    con = duckdb.connect(hub, read_only=True)
+    try:
+        last = con.execute("SELECT run_id FROM link_run ORDER BY started_at DESC LIMIT 1")
+        (last_run,) = last.fetchall()[0]
+        tables = [
+            t
+            for (t,) in con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'"
+                " AND table_name <> 'link_run' ORDER BY 1"
+            ).fetchall()
+        ]
+        out = {}
+        for table in tables:
+            parts = []
+            for name, kind in con.execute(
+                "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ?"
+                " AND schema_name = 'main' ORDER BY column_index",
+                [table],
+            ).fetchall():
+                column = '"' + name.replace('"', '""') + '"'
+                if kind.startswith("TIMESTAMP"):
+                    parts.append(f"{column} IS NULL")
+                elif "run" in name and kind == "VARCHAR":
+                    parts.append(f"CASE WHEN {column} = $last THEN 'last run' ELSE {column} END")
+                else:
+                    parts.append(column)
+            quoted = '"' + table.replace('"', '""') + '"'
+            query = (
+                f"SELECT count(*), coalesce(sum(hash({', '.join(parts)})::HUGEINT), 0)"
+                f" FROM {quoted}"
+            )
+            bound = {"last": last_run} if "$last" in query else {}
+            count, digest = con.execute(query, bound).fetchall()[0]
+            out[table] = (int(count), int(digest))
+        return out
+    finally:
+        con.close()
+
+
+def current_features(hub: str) -> list[str]:
+    """Give a hub linked by an earlier version of the features (a cached benchmark hub)
+    the feature columns added since, in its kept features (``link_feature``), built from
+    its records: for a record not changed since its last run they are what that run would
+    have kept; a changed record's are replaced by the incremental run. Returns the
+    columns added (none for a hub linked by this version)."""
+    from crosswalk import records, stores
+    from crosswalk.identity import history, households, store
+    from crosswalk.identity.features import build_features
+
+    con = stores.connect_hub(hub)
+    try:
+        for part in (records, store, history, households):
+            part.migrate(con)
+        kept = {r[0] for r in con.execute("DESCRIBE link_feature").fetchall()}
+        build_features(
+            con,
+            "bench_features",
+            "(SELECT * FROM person_record WHERE record_key IN (SELECT unique_id FROM link_feature))",
+        )
+        types = {r[0]: r[1] for r in con.execute("DESCRIBE bench_features").fetchall()}
+        added = sorted(set(types) - kept)
+        for column in added:
+            quoted = '"' + column.replace('"', '""') + '"'
+            con.execute(f"ALTER TABLE link_feature ADD COLUMN {quoted} {types[column]}")
+            con.execute(
+                f"UPDATE link_feature SET {quoted} = b.{quoted} FROM bench_features b"
+                " WHERE b.unique_id = link_feature.unique_id"
+            )
+        con.execute("CHECKPOINT")
+        return added
+    finally:
+        con.close()
+
+
+def run_against(
+    baseline: str, repeat: int = 2, hub: str | None = None, candidate: str | None = None
+) -> None:
+    """The scale part's week linked incrementally by the code of ``baseline`` (a source
+    folder holding the ``crosswalk`` package, e.g. main's ``src``) and by this tree's,
+    alternating, ``repeat`` times each, every run on a fresh copy of the hub as loaded in
+    a fresh process (Splink imported before the clock starts); wall and CPU seconds (all
+    threads) and the load around each run; then whether both left the same hub
+    (``outcome``: every table, the ids, households, review queue and history included).
+    ``hub``: the loaded hub to use (its control store beside it as ``control.db``);
+    default, the scale part's cached one; ``candidate``: a source folder instead of this
+    tree's. It is copied first and, if linked by an
+    earlier version of the features, given the columns added since
+    (``current_features``)."""
+    import subprocess
+    import sys
+
+    here = Path(__file__).resolve().parents[1]
+    if hub is None:
+        hub, _, _ = _scale_hubs(SIZES["full"]["scale"][0], Path(tempfile.mkdtemp()))
+    source = Path(hub)
+    control_db = source.parent / "control.db"
+    ahead = Path(tempfile.mkdtemp(prefix="bench-incremental-hub-")) / "hub.duckdb"
+    shutil.copy(source, ahead)
+    added = current_features(str(ahead))
+    if added:
+        print(f"  kept features brought to the current columns: {', '.join(added)}", flush=True)
+    source = ahead
+    trees = {
+        "baseline": Path(baseline).resolve(),
+        "candidate": Path(candidate).resolve() if candidate else here / "src",
+    }
+    results: dict[str, list[dict[str, Any]]] = {name: [] for name in trees}
+    outcomes: dict[str, dict[str, tuple[int, int]]] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-incremental-ab-") as tmp:
+        for i in range(repeat):
+            order = list(trees) if i % 2 == 0 else list(reversed(trees))
+            for name in order:
+                work = Path(tmp) / name
+                shutil.rmtree(work, ignore_errors=True)
+                work.mkdir()
+                shutil.copy(source, work / "hub.duckdb")
+                shutil.copy(control_db, work / "control.db")
+                checkpoints = Path(f"{control_db}.checkpoints")
+                if checkpoints.exists():
+                    shutil.copytree(checkpoints, work / "control.db.checkpoints")
+                load = _load()
+                env = dict(os.environ, PYTHONPATH=f"{trees[name]}:{here}")
+                done = subprocess.run(
+                    [
+                        sys.executable,
+                        "-c",
+                        _ONE_RUN,
+                        str(work / "hub.duckdb"),
+                        f"sqlite:///{work}/control.db",
+                    ],
+                    env=env,
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                )
+                figures = json.loads(done.stdout.strip().splitlines()[-1])
+                figures["load"] = f"{load} before, {_load()} after"
+                results[name].append(figures)
+                print(
+                    f"  {name}: {figures['records']:,} records in {figures['wall']:.2f} s,"
+                    f" CPU {figures['cpu']:.2f} s (load {figures['load']}); id changes"
+                    f" {figures['causes']}",
+                    flush=True,
+                )
+                outcomes.setdefault(name, outcome(str(work / "hub.duckdb")))
+    for name, runs in results.items():
+        walls, cpus = [r["wall"] for r in runs], [r["cpu"] for r in runs]
+        print(
+            f"{name}: wall median {statistics.median(walls):.2f} s"
+            f" ({', '.join(f'{w:.2f}' for w in walls)}), CPU median"
+            f" {statistics.median(cpus):.2f} s ({', '.join(f'{c:.2f}' for c in cpus)})",
+            flush=True,
+        )
+    base, cand = outcomes["baseline"], outcomes["candidate"]
+    differ = sorted(t for t in base.keys() | cand.keys() if base.get(t) != cand.get(t))
+    print(
+        f"same hub after both: {'yes' if not differ else 'no, tables differ: ' + ', '.join(differ)}"
+        f" ({len(base)} tables compared)",
+        flush=True,
+    )
+    shutil.rmtree(ahead.parent, ignore_errors=True)
