@@ -7,7 +7,7 @@ import shutil
 import duckdb
 import pytest
 
-from crosswalk.identity import incremental, link
+from crosswalk.identity import households, incremental, link
 from crosswalk.ingest import ingest_state
 from crosswalk.synth import synth
 
@@ -73,6 +73,63 @@ def test_a_mirrored_rule_is_tested_once_and_an_asymmetric_one_both_ways():
     asymmetric = "l.full_name_no_dob = r.full_name"
     assert incremental._mirrored(asymmetric) == "r.full_name_no_dob = l.full_name"
     assert incremental.nearby_sql([asymmetric]).count("EXISTS") == 2
+
+
+def _stepwise_closure(con):
+    """The region closed one step at a time (what the build used to do): households of the
+    persons in scope, then their members still in the index and whoever a placement ties
+    to them, until nothing more joins."""
+    con.execute("CREATE OR REPLACE TEMP TABLE ref_scope AS SELECT DISTINCT * FROM hh_scope")
+    con.execute("CREATE OR REPLACE TEMP TABLE ref_region AS SELECT DISTINCT * FROM hh_region")
+    while True:
+        con.execute(
+            """INSERT INTO ref_region SELECT DISTINCT household_id FROM household_member
+            WHERE enterprise_id IN (SELECT enterprise_id FROM ref_scope)
+              AND household_id NOT IN (SELECT household_id FROM ref_region)"""
+        )
+        added = con.execute(
+            """INSERT INTO ref_scope
+            WITH found AS (
+              SELECT enterprise_id FROM household_member
+              WHERE household_id IN (SELECT household_id FROM ref_region)
+              UNION SELECT b FROM hh_tied WHERE a IN (SELECT enterprise_id FROM ref_scope)
+              UNION SELECT a FROM hh_tied WHERE b IN (SELECT enterprise_id FROM ref_scope))
+            SELECT DISTINCT enterprise_id FROM found
+            WHERE enterprise_id NOT IN (SELECT enterprise_id FROM ref_scope)
+              AND enterprise_id IN (SELECT enterprise_id FROM person_index)"""
+        ).fetchall()[0][0]
+        if not added:
+            break
+    return (
+        {r for (r,) in con.execute("SELECT enterprise_id FROM ref_scope").fetchall()},
+        {r for (r,) in con.execute("SELECT household_id FROM ref_region").fetchall()},
+    )
+
+
+def test_the_households_built_again_are_those_the_stepwise_closure_reaches(
+    loaded, tmp_path, monkeypatch
+):
+    hub = tmp_path / "hub.duckdb"
+    shutil.copy(loaded, hub)
+    closed = households._close_region
+    seen = []
+
+    def checked(con):
+        expected = _stepwise_closure(con)
+        closed(con)
+        got = (
+            {r for (r,) in con.execute("SELECT enterprise_id FROM hh_scope").fetchall()},
+            {r for (r,) in con.execute("SELECT household_id FROM hh_region").fetchall()},
+        )
+        seen.append((got, expected))
+
+    monkeypatch.setattr(households, "_close_region", checked)
+    result = link(hub)
+    assert result.kind == "incremental"
+    ((got, expected),) = seen
+    assert got == expected
+    persons, region = got
+    assert len(persons) > 10 and region
 
 
 def test_the_analytic_tables_after_an_incremental_run_are_those_of_a_full_refresh(loaded, tmp_path):

@@ -50,9 +50,12 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
+import pyarrow as pa
 
 from crosswalk.errors import NotFound
 from crosswalk.identity import household_steps as steps
+from crosswalk.identity.cluster import enterprise_id_sql, person_number_sql
 from crosswalk.identity.household_steps import DEATH, MAX_MEMBERS, NOT_A_HOME
 from crosswalk.model import HOUSEHOLD_MEMBER, LINKED_HOUSEHOLD, ddl
 from crosswalk.stores import apply_migrations
@@ -156,9 +159,12 @@ def _update_keys(con: duckdb.DuckDBPyConnection, touched: str) -> None:
         """DELETE FROM household_key WHERE record_key IN (SELECT record_key FROM hh_touched)
         OR key IN (SELECT 'm|' || record_key FROM hh_touched)"""
     )
-    records = (
-        "(SELECT * FROM person_record WHERE record_key IN (SELECT record_key FROM hh_touched))"
+    # Read once: the keys' three parts and the relations read them again.
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE hh_touched_record AS SELECT * FROM person_record
+        WHERE record_key IN (SELECT record_key FROM hh_touched)"""
     )
+    records = "hh_touched_record"
     others = (
         "(SELECT * FROM person_record WHERE record_key NOT IN (SELECT record_key FROM hh_touched))"
     )
@@ -190,13 +196,18 @@ def _region(con: duckdb.DuckDBPyConnection, touched: str) -> None:
         WHERE k.key IN (SELECT key FROM keys)
           AND i.enterprise_id NOT IN (SELECT enterprise_id FROM hh_scope)"""
     )
-    # The households the touched records were at home in, and those of persons no longer
-    # in the index (merged away or deleted).
+    # Persons of the households who are no longer in the index (merged away or deleted):
+    # their households are built again, and nothing joins through them.
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE hh_gone AS SELECT DISTINCT enterprise_id FROM household_member
+        WHERE enterprise_id NOT IN (SELECT enterprise_id FROM person_index)"""
+    )
+    # The households the touched records were at home in, and those of the persons gone.
     con.execute(
         """CREATE OR REPLACE TEMP TABLE hh_region AS
         SELECT household_id FROM household_index WHERE member_key IN (SELECT record_key FROM hh_touched)
         UNION SELECT household_id FROM household_member
-        WHERE enterprise_id NOT IN (SELECT enterprise_id FROM person_index)"""
+        WHERE enterprise_id IN (SELECT enterprise_id FROM hh_gone)"""
     )
     # Persons a placement ties: the person placed and whoever holds the home's id.
     con.execute(
@@ -211,25 +222,61 @@ def _region(con: duckdb.DuckDBPyConnection, touched: str) -> None:
         SELECT p.enterprise_id AS a, h.enterprise_id AS b FROM placed p JOIN holders h USING (key)
         WHERE p.enterprise_id <> h.enterprise_id"""
     )
-    while True:
-        con.execute(
-            """INSERT INTO hh_region SELECT DISTINCT household_id FROM household_member
-            WHERE enterprise_id IN (SELECT enterprise_id FROM hh_scope)
-              AND household_id NOT IN (SELECT household_id FROM hh_region)"""
-        )
-        added = con.execute(
-            """INSERT INTO hh_scope
-            WITH found AS (
-              SELECT enterprise_id FROM household_member
-              WHERE household_id IN (SELECT household_id FROM hh_region)
-              UNION SELECT b FROM hh_tied WHERE a IN (SELECT enterprise_id FROM hh_scope)
-              UNION SELECT a FROM hh_tied WHERE b IN (SELECT enterprise_id FROM hh_scope))
-            SELECT DISTINCT enterprise_id FROM found
-            WHERE enterprise_id NOT IN (SELECT enterprise_id FROM hh_scope)
-              AND enterprise_id IN (SELECT enterprise_id FROM person_index)"""
-        ).fetchall()[0][0]
-        if not added:
-            break
+    _close_region(con)
+
+
+def _close_region(con: duckdb.DuckDBPyConnection) -> None:
+    """Add to ``hh_scope`` and ``hh_region`` everything joined to them, in turn, by a
+    membership (a person to each household they are in, a household to each of its
+    members) or a placement's tie (``hh_tied``), never through a person gone from the
+    index (``hh_gone``): the connected components of that graph holding a person of
+    ``hh_scope`` or a household of ``hh_region``. Ids are handled as their numbers
+    (``P`` or ``H`` and ten digits), one read of the memberships for the whole closure."""
+    person, household = person_number_sql("enterprise_id"), person_number_sql("household_id")
+    member = con.execute(
+        f"""SELECT {person} AS p, {household} AS h FROM household_member
+        WHERE enterprise_id NOT IN (SELECT enterprise_id FROM hh_gone)"""
+    ).fetchnumpy()
+    tied = con.execute(
+        f"SELECT {person_number_sql('a')} AS a, {person_number_sql('b')} AS b FROM hh_tied"
+    ).fetchnumpy()
+    scope = con.execute(f"SELECT {person} AS p FROM hh_scope").fetchnumpy()["p"]
+    region = con.execute(f"SELECT {household} AS h FROM hh_region").fetchnumpy()["h"]
+    persons = np.concatenate([member["p"], tied["a"], tied["b"], scope]).astype(np.int64)
+    households = np.concatenate([member["h"], region]).astype(np.int64)
+    offset = int(persons.max(initial=-1)) + 1  # household h is node offset + h
+    n = offset + int(households.max(initial=-1)) + 1
+    rows = np.concatenate([member["p"], tied["a"]]).astype(np.int64)
+    cols = np.concatenate([member["h"] + offset, tied["b"]]).astype(np.int64)
+    from scipy.sparse import coo_matrix  # loads only for a link run
+    from scipy.sparse.csgraph import connected_components
+
+    graph = coo_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(n, n))
+    labels = connected_components(graph, directed=False)[1] if n else np.zeros(0, np.int32)
+    seeds = np.concatenate(
+        [labels[scope.astype(np.int64)], labels[region.astype(np.int64) + offset]]
+    )
+    reached = np.isin(labels, np.unique(seeds))
+    reached_persons = np.flatnonzero(reached[:offset])
+    reached_households = np.flatnonzero(reached[offset:])
+    con.register(
+        "_hh_reached",
+        pa.table({"p": pa.array(reached_persons, pa.int64())}),
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE hh_scope AS SELECT {enterprise_id_sql('p')} AS enterprise_id"
+        " FROM _hh_reached"
+    )
+    con.unregister("_hh_reached")
+    con.register(
+        "_hh_reached",
+        pa.table({"h": pa.array(reached_households, pa.int64())}),
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE hh_region AS SELECT {steps.household_id_sql('h')} AS household_id"
+        " FROM _hh_reached"
+    )
+    con.unregister("_hh_reached")
 
 
 def _write(con: duckdb.DuckDBPyConnection, derived: steps.Derived, scoped: bool) -> None:
