@@ -111,25 +111,6 @@ def refresh_records(con: duckdb.DuckDBPyConnection, relinked: str, dropped: str)
     ``dropped`` (no longer in the hub) are rewritten or removed, and events of batches
     loaded since the last run are added (replacing earlier versions of the same events); the batches are noted as for ``refresh``."""
     touched = f"(SELECT record_key FROM {relinked} UNION ALL SELECT record_key FROM {dropped})"
-    # The persons whose view may differ now (before the analytic tables, which still say
-    # whose each record and event was at the last run, are rewritten): those of the
-    # records relinked or gone, then and now; those with records or events of batches
-    # loaded since; those whose events went with a replaced batch.
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE view_touched AS
-        SELECT enterprise_id FROM linked_record WHERE record_key IN {touched}
-        UNION SELECT enterprise_id FROM person_index
-          WHERE record_key IN (SELECT record_key FROM {relinked})
-        UNION SELECT i.enterprise_id FROM person_record r
-          JOIN person_index i ON i.record_key = r.record_key
-          WHERE r.batch_id NOT IN (SELECT batch_id FROM linked_batch)
-        UNION SELECT i.enterprise_id FROM service_event e
-          JOIN person_index i ON i.record_key = e.record_key
-          WHERE e.batch_id NOT IN (SELECT batch_id FROM linked_batch)
-        UNION SELECT enterprise_id FROM linked_event
-          WHERE batch_id NOT IN (SELECT batch_id FROM batch WHERE status = 'loaded')"""
-    )
-    views.refresh_persons(con, "view_touched")
     # The rows to write are taken from the hub's tables first, then given their persons:
     # joining the person index to the few rows, not to every record and event.
     con.execute(
@@ -141,6 +122,24 @@ def refresh_records(con: duckdb.DuckDBPyConnection, relinked: str, dropped: str)
         WHERE record_key IN (SELECT record_key FROM {relinked})
            OR batch_id NOT IN (SELECT batch_id FROM linked_batch)"""
     )
+    # The persons whose view may differ now (before the analytic tables, which still say
+    # whose each record and event was at the last run, are rewritten): those of the
+    # records relinked or gone, then and now; those with records or events of batches
+    # loaded since (the events among those just taken); those whose events went with a
+    # replaced batch.
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE view_touched AS
+        SELECT enterprise_id FROM linked_record WHERE record_key IN {touched}
+        UNION SELECT enterprise_id FROM person_index
+          WHERE record_key IN (SELECT record_key FROM {relinked})
+          OR record_key IN (SELECT record_key FROM person_record
+                            WHERE batch_id NOT IN (SELECT batch_id FROM linked_batch))
+          OR record_key IN (SELECT record_key FROM refreshed_event
+                            WHERE batch_id NOT IN (SELECT batch_id FROM linked_batch))
+        UNION SELECT enterprise_id FROM linked_event
+          WHERE batch_id NOT IN (SELECT batch_id FROM batch WHERE status = 'loaded')"""
+    )
+    views.refresh_persons(con, "view_touched")
     con.execute(f"DELETE FROM linked_record WHERE record_key IN {touched}")
     con.execute(f"INSERT INTO linked_record {_select('linked_record', rows='refreshed_record')}")
     # An event sent again by a later batch (its episode closed) replaces its earlier row.
