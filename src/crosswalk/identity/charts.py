@@ -9,6 +9,7 @@ from typing import Any
 import vl_convert as vlc
 from splink import Linker
 
+from crosswalk import privatefile
 from crosswalk.errors import ConfigError
 
 # Splink's charts tell the reader to zoom with the mouse wheel: true of the HTML, not of
@@ -185,15 +186,17 @@ def waterfall(steps: list[dict[str, Any]], title: str) -> Any:
 def write_waterfall(steps: list[dict[str, Any]], title: str, path: str | Path) -> Path:
     """The waterfall as self-contained HTML, or PNG, by the path's suffix."""
     p = Path(path)
+    if p.suffix.lower() not in (".png", ".html"):
+        raise ConfigError(f"{p}: charts are written as .png or .html")
     spec = waterfall(steps, title).to_dict()
     p.parent.mkdir(parents=True, exist_ok=True)
+    # Its labels are both records' values (names, dates of birth, SSNs): the file is its
+    # owner's only, and a link planted at the path is replaced, not followed.
     if p.suffix.lower() == ".png":
-        p.write_bytes(vlc.vegalite_to_png(spec, scale=1.5))
-    elif p.suffix.lower() == ".html":
-        p.write_text(vlc.vegalite_to_html(spec, bundle=True))
-    else:
-        raise ConfigError(f"{p}: charts are written as .png or .html")
-    return p
+        drawn = vlc.vegalite_to_png(spec, scale=1.5)
+        return privatefile.write(p, lambda q: q.write_bytes(drawn))
+    page = vlc.vegalite_to_html(spec, bundle=True)
+    return privatefile.write(p, lambda q: q.write_text(page))
 
 
 def weight_distribution(
