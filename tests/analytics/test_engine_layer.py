@@ -64,6 +64,11 @@ def test_an_export_commits_a_whole_snapshot_or_nothing(
     assert sorted(first) == [
         "enterprise_id_counter",
         "enterprise_id_retired",
+        "household_id_counter",
+        "household_id_event",
+        "household_index",
+        "household_key",
+        "household_member",
         "linked_event",
         "linked_household",
         "linked_record",
@@ -170,8 +175,9 @@ def test_spark_settings_come_from_the_environment_then_the_caller(
 def test_a_warehouse_without_households_answers_all_but_household_questions(
     state: State, spark_session: object, tmp_path: Path
 ) -> None:
-    """A warehouse linked on Spark holds no enterprise households: a question that reads
-    them is refused by name, not answered as if there were none."""
+    """A snapshot without enterprise households (written before they were built on
+    Spark): a question that reads them is refused by name, not answered as if there were
+    none."""
     import shutil
 
     from crosswalk.access import Gate

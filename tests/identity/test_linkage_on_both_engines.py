@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections import defaultdict
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -135,3 +136,116 @@ def test_spark_rewrites_the_analytic_tables_for_its_index(state: State, request:
     )
     events = pq.read_table(tables["linked_event"])
     assert events.num_rows > 0 and set(events["enterprise_id"].to_pylist()) <= set(index.values())
+
+
+def households(members: list[dict[str, Any]], index: dict[str, str]) -> set[frozenset[Any]]:
+    """Each household as the set of its memberships, a person named by its records (so
+    households compare up to the labels of both persons and households)."""
+    records: dict[str, list[str]] = defaultdict(list)
+    for record, person in index.items():
+        records[person].append(record)
+    by_household: dict[str, set[tuple[Any, ...]]] = defaultdict(set)
+    for m in members:
+        person = tuple(sorted(records[m["enterprise_id"]]))
+        by_household[m["household_id"]].add(
+            (person, m["agency"], m["valid_from"], m["valid_to"], m["basis"])
+        )
+    return {frozenset(rows) for rows in by_household.values()}
+
+
+def hub_households(state: State) -> list[dict[str, Any]]:
+    con = duckdb.connect(str(state.root / "linked.duckdb"), read_only=True)
+    try:
+        cursor = con.execute("SELECT * FROM household_member")
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    finally:
+        con.close()
+
+
+def test_both_engines_give_the_same_households(state: State, request: Any) -> None:
+    """Households on Spark: built with the person index of the run, by the hub's steps,
+    into the same snapshot; the same memberships as on the hub, up to labels."""
+    on_duckdb = person_index(state, "duckdb", request)
+    on_spark = person_index(state, "spark", request)
+    tables = warehouse_tables(state.warehouse)
+    members = pq.read_table(tables["household_member"]).to_pylist()
+    assert {m["enterprise_id"] for m in members} == set(on_spark.values())
+    found = households(members, on_spark)
+    assert found == households(hub_households(state), on_duckdb)
+    assert any(len({r[0] for r in h}) > 1 for h in found)  # some family of several
+    # The analytic table is the memberships', for the run's persons.
+    linked = pq.read_table(tables["linked_household"]).to_pylist()
+    assert {(r["household_id"], r["enterprise_id"]) for r in linked} == {
+        (m["household_id"], m["enterprise_id"]) for m in members
+    }
+
+
+def test_a_household_question_is_released_the_same_on_both_engines(
+    state: State, request: Any
+) -> None:
+    from crosswalk.access import Gate
+    from crosswalk.agreement import Principal
+    from crosswalk.analytics import Filters, LifetimeUse, ProgramOverlap
+    from crosswalk.engines.spark_engine import SparkEngine
+    from crosswalk.hub import DuckDBEngine, Hub
+
+    person_index(state, "duckdb", request)
+    person_index(state, "spark", request)
+    analyst = Principal("ada", "hfs", "analyst")
+    filters = Filters(start=date(2010, 1, 1), end=date(2024, 12, 31))
+    questions = (
+        LifetimeUse(filters, by="county", unit="household"),
+        ProgramOverlap(filters, unit="household"),
+    )
+    released = {}
+    for name in ENGINES:
+        engine = (
+            DuckDBEngine(state.root / "linked.duckdb")
+            if name == "duckdb"
+            else SparkEngine(state.warehouse, session=request.getfixturevalue("spark_session"))
+        )
+        with Hub(engine, f"sqlite:///{state.root}/{name}-read.db", state.secrets) as hub:
+            released[name] = [
+                Gate(hub).aggregate(analyst, "program_evaluation", q).table.to_pylist()
+                for q in questions
+            ]
+    assert released["spark"] == released["duckdb"]
+    assert all(
+        any(v not in (None, 0) for row in t for v in row.values()) for t in released["duckdb"]
+    )
+
+
+def test_households_on_spark_keep_the_ids_of_the_snapshot_before(
+    state: State, request: Any
+) -> None:
+    """A warehouse exported from a linked hub holds the hub's households: built again on
+    Spark for the same persons, every household keeps its id and none is retired."""
+    from crosswalk.engines.spark_sql import SparkSql
+    from crosswalk.identity import on_warehouse
+
+    person_index(state, "duckdb", request)
+    exported = state.root / "exported-linked"
+    export_warehouse(
+        state.root / "linked.duckdb", exported, control=state.control, secrets=state.secrets
+    )
+    sql = SparkSql(request.getfixturevalue("spark_session"))
+    try:
+        on_warehouse.inputs(sql, warehouse_tables(exported))
+        sql.execute("CREATE OR REPLACE TEMP VIEW person_index_out AS SELECT * FROM person_index")
+        counts = on_warehouse.households(sql, "L-again")
+        rows = sql.table("hh_member_out").toArrow().to_pylist()
+        events = sql.execute(
+            "SELECT event, count(*) FROM household_id_event_out WHERE link_run_id = 'L-again'"
+            " GROUP BY event"
+        ).fetchall()
+    finally:
+        sql.close()
+    columns = ("household_id", "enterprise_id", "agency", "valid_from", "valid_to", "basis")
+
+    def memberships(members: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+        return sorted((tuple(m[c] for c in columns) for m in members), key=repr)
+
+    assert memberships(rows) == memberships(hub_households(state))
+    assert events == []  # no id created, none retired
+    assert counts["household_member"] == len(rows)

@@ -63,8 +63,8 @@ class Scope:
     def __getitem__(self, table: str) -> str:
         if table not in self.relations and table in _TABLES:
             raise NotFound(
-                f"this hub's engine holds no {table}: link on the hub and export it to the "
-                "warehouse (crosswalk export-warehouse) for a question that reads it"
+                f"this hub's engine holds no {table}: link it again (`crosswalk link`, on "
+                "the hub or the warehouse) for a question that reads it"
             )
         return self.relations[table]
 

@@ -162,9 +162,10 @@ class SparkRead:
         return {t.name.lower() for t in self.session.catalog.listTables()}
 
     def sources(self) -> dict[str, str]:
-        # A warehouse linked on Spark holds no enterprise households (they are built on
-        # the hub): a question that reads them is refused by name (``Scope``), the rest
-        # are answered.
+        # A snapshot written before households were built on Spark (linked there by an
+        # earlier version, or exported from a hub without them) holds no enterprise
+        # households: a question that reads them is refused by name (``Scope``), not
+        # answered as if there were none; the rest are answered.
         missing = sorted(set(EXPORTED) - self._tables - {"linked_household"})
         if missing:
             raise NotFound(

@@ -41,10 +41,20 @@ SNAPSHOTS = "snapshots"
 # The tables an export writes: the analytic tables every question reads ...
 EXPORTED = tuple(linked.TABLES)
 # ... and what linkage on Spark reads (the standardised records and events, the
-# stewards' decisions) and writes (the person index and the counter of enterprise ids). Reads for
-# questions never see these: a read's session holds the analytic tables only.
+# stewards' decisions) and writes (the person index and the counter of enterprise ids,
+# the enterprise households and what keeps their ids stable). Reads for questions never
+# see these: a read's session holds the analytic tables only.
 LINKAGE_INPUT = ("person_record", "service_event", "review_decision")
-LINKAGE_OUTPUT = ("person_index", "enterprise_id_counter", "enterprise_id_retired")
+LINKAGE_OUTPUT = (
+    "person_index",
+    "enterprise_id_counter",
+    "enterprise_id_retired",
+    "household_member",
+    "household_index",
+    "household_id_event",
+    "household_id_counter",
+    "household_key",
+)
 
 
 def warehouse_tables(warehouse: str | Path) -> dict[str, Path]:

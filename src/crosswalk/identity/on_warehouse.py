@@ -5,13 +5,18 @@ The steps are the hub's own functions on a ``SparkSql`` session (linkage's DuckD
 rendered for Spark): the features, the coverage and the model's plan, Splink's training
 and scoring through its Spark backend, the threshold chosen from the data, clustering
 with the same conflict checks and the stewards' decisions, and the one rule of stable
-ids against the snapshot's person index. What differs is only the store: the records
-come from the current snapshot (``person_record``, ``review_decision``) and the person
-index, the counter of ids and the retired ids are written to a new snapshot committed
-by one atomic rename (``crosswalk.engines.warehouse.commit_snapshot``).
+ids against the snapshot's person index; then the enterprise households of the new
+index by the hub's steps (``crosswalk.identity.household_steps``), their ids stable
+against the snapshot's households. What differs is only the store: the records come
+from the current snapshot (``person_record``, ``service_event``, ``review_decision``)
+and the person index, the counter of ids, the retired ids and the household tables
+(``household_member``, ``household_index``, ``household_id_event``,
+``household_id_counter``, ``household_key`` and the analytic ``linked_household``) are
+written to a new snapshot committed by one atomic rename
+(``crosswalk.engines.warehouse.commit_snapshot``).
 
-Every run on the warehouse is a full run (the model is trained again). The id history,
-link evidence and review queue stay with the hub's runs.
+Every run on the warehouse is a full run (the model is trained again, every household
+built again). The id history, link evidence and review queue stay with the hub's runs.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from splink.internals.exceptions import SplinkException
 from crosswalk import redact
 from crosswalk.audit import AuditLog, LinkageFailed, LinkageRun, LinkageStarted
 from crosswalk.errors import LinkageError, Problem
-from crosswalk.identity import linked, model, profile
+from crosswalk.identity import household_steps, linked, model, profile
 from crosswalk.identity.cluster import (
     allot_ids,
     cannot_link_sql,
@@ -65,20 +70,71 @@ EMPTY = {
     "enterprise_id_counter": "SELECT CAST(NULL AS BIGINT) AS next_value",
     "enterprise_id_retired": "SELECT CAST(NULL AS VARCHAR) AS enterprise_id, "
     "CAST(NULL AS VARCHAR) AS merged_into, CAST(NULL AS VARCHAR) AS run_id",
+    # What the households are built from besides the records (a warehouse of records
+    # alone has no events), and the earlier households their ids stay stable against.
+    "service_event": "SELECT CAST(NULL AS VARCHAR) AS record_key, CAST(NULL AS VARCHAR) "
+    "AS agency, CAST(NULL AS VARCHAR) AS program, CAST(NULL AS VARCHAR) AS household_id, "
+    "CAST(NULL AS DATE) AS start_date, CAST(NULL AS DATE) AS end_date",
+    "household_index": "SELECT CAST(NULL AS VARCHAR) AS member_key, CAST(NULL AS VARCHAR) "
+    "AS household_id, CAST(NULL AS VARCHAR) AS link_run_id",
+    "household_id_counter": "SELECT CAST(NULL AS BIGINT) AS next_value",
+    "household_id_event": "SELECT CAST(NULL AS VARCHAR) AS household_id, CAST(NULL AS VARCHAR) "
+    "AS event, CAST(NULL AS VARCHAR) AS successor, CAST(NULL AS VARCHAR) AS link_run_id, "
+    "CAST(NULL AS TIMESTAMP) AS happened_at",
 }
 
 
-def _inputs(sql: SparkSql, tables: dict[str, Path]) -> None:
+def inputs(sql: SparkSql, tables: dict[str, Path]) -> None:
+    """The snapshot's tables a run reads, as temporary views of ``sql``; a table the
+    snapshot does not hold yet (``EMPTY``) as an empty view of its columns."""
     if "person_record" not in tables:
         raise LinkageError(
             "linkage cannot proceed: the warehouse holds no person records",
             [Problem("ingest on Spark, or export a hub (crosswalk export-warehouse)")],
         )
-    for name in ("person_record", "service_event", *EMPTY):
+    for name in ("person_record", *EMPTY):
         if name in tables:  # service_event: the analytic tables are rebuilt only with it
             sql.session.read.parquet(str(tables[name])).createOrReplaceTempView(name)
         elif name in EMPTY:
             sql.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {EMPTY[name]} WHERE false")
+
+
+# The household tables a run writes (the hub's names) -> the relation holding their rows.
+HOUSEHOLD_TABLES = {
+    "household_member": "hh_member_out",
+    "household_index": "hh_index_out",
+    "household_id_event": "household_id_event_out",
+    "household_id_counter": "household_id_counter_out",
+    "household_key": "hh_new_key",
+    "linked_household": "linked_household_out",
+}
+
+
+def households(sql: SparkSql, run_id: str, index: str = "person_index_out") -> dict[str, int]:
+    """Build the enterprise households of the person index ``index`` (the run's new one)
+    by the hub's steps, with ids stable against the snapshot's households (``inputs``);
+    the rows of each table of ``HOUSEHOLD_TABLES`` as a relation, and their counts."""
+    household_steps.new_keys(sql)
+    derived = household_steps.derive(sql, run_id, index=index, keys="hh_new_key")
+    sql.execute(
+        """CREATE OR REPLACE TEMP TABLE household_id_event_out AS
+        SELECT household_id, event, successor, link_run_id, CAST(happened_at AS TIMESTAMP)
+               AS happened_at
+        FROM household_id_event
+        UNION ALL SELECT * FROM hh_event_out"""
+    )
+    sql.execute(
+        "CREATE OR REPLACE TEMP TABLE household_id_counter_out AS "
+        f"SELECT CAST({derived.next_value} AS BIGINT) AS next_value"
+    )
+    sql.execute(
+        "CREATE OR REPLACE TEMP TABLE linked_household_out AS "
+        f"{household_steps.select_sql('hh_member_out')} ORDER BY person"
+    )
+    return {
+        table: int(sql.execute(f"SELECT count(*) FROM {relation}").fetchall()[0][0])
+        for table, relation in HOUSEHOLD_TABLES.items()
+    }
 
 
 def link_warehouse(
@@ -109,7 +165,7 @@ def link_warehouse(
     run_id = "L" + uuid.uuid4().hex[:12]
     tables = warehouse_tables(spark.warehouse)
     with spark.linkage() as sql:
-        _inputs(sql, tables)
+        inputs(sql, tables)
         report("features", 0.05)
         records = build_features(sql)
         coverage = profile.measure(sql)
@@ -176,8 +232,13 @@ def link_warehouse(
             ).fetchall()
         }
 
-        # The analytic tables questions read, for the new index (with the events held).
-        analytic = [t for t, (source, _) in linked.TABLES.items() if source in tables]
+        # The analytic tables questions read, for the new index (with the events held);
+        # the households' table is the households' build, below.
+        analytic = [
+            t
+            for t, (source, _) in linked.TABLES.items()
+            if source in tables and t != "linked_household"
+        ]
         for table in analytic:
             sql.execute(
                 f"CREATE OR REPLACE TEMP TABLE {table}_out AS "
@@ -188,6 +249,8 @@ def link_warehouse(
             for table in analytic
         }
         retired = int(sql.execute("SELECT count(*) FROM retired_out").fetchall()[0][0])
+        report("building the enterprise households", 0.9)
+        household_counts = households(sql, run_id)
 
         def write(staging: Path) -> dict[str, int]:
             sql.table("person_index_out").write.parquet(str(staging / "person_index"))
@@ -207,8 +270,11 @@ def link_warehouse(
             sql.session.createDataFrame(counter).write.parquet(
                 str(staging / "enterprise_id_counter")
             )
+            for table, relation in HOUSEHOLD_TABLES.items():
+                sql.table(relation).write.parquet(str(staging / table))
             return {
                 **counts,
+                **household_counts,
                 "person_index": records,
                 "enterprise_id_retired": retired,
                 "enterprise_id_counter": 1,
