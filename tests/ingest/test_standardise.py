@@ -56,6 +56,8 @@ def test_names(tmp_path, raw, first, middle, last, suffix, canonical):
         ("GARCIA-LOPEZ MARIA JOSE", "MARIA", "JOSE", "GARCIA LOPEZ", None),
         ("SMITH JOHN JR", "JOHN", None, "SMITH", "JR"),
         ("OKAFOR", None, None, "OKAFOR", None),
+        ("LE MINH", "MINH", None, "LE", None),
+        ("DU WEI", "WEI", None, "DU", None),
     ],
 )
 def test_family_name_first_without_a_comma(tmp_path, raw, first, middle, last, suffix):
@@ -70,6 +72,29 @@ def test_family_name_first_without_a_comma(tmp_path, raw, first, middle, last, s
         last,
         suffix,
     )
+
+
+def test_unknown_names_and_mononyms(tmp_path):
+    """FNU (first name unknown) and its kin are no name, flagged; a person with one name
+    has it as the surname whichever column holds it."""
+    mapping = MAPPING.replace("full_name: name", "first_name: first\n    last_name: last")
+    rows = ["1,FNU,Nawal", "2,Nawal,", "3,,NAWAL", "4,Ana,UNKNOWN", "5,Ana,Ruiz"]
+    path = write(tmp_path / "clients.csv", "id,first,last,dob,sex,ssn,phone\n"
+                 + "".join(f"{r},01/02/1990,F,,\n" for r in rows))  # fmt: skip
+    hub = tmp_path / "hub.duckdb"
+    ingest("fcs", [path], hub=hub, mapping=parse_mapping(mapping, "fcs.yaml"))
+    con = duckdb.connect(str(hub), read_only=True)
+    got = con.execute(
+        "SELECT first_name, last_name, flags FROM person_record ORDER BY source_row"
+    ).fetchall()
+    con.close()
+    assert got == [
+        (None, "NAWAL", ["first_name_placeholder"]),
+        (None, "NAWAL", []),
+        (None, "NAWAL", []),
+        ("ANA", None, ["last_name_placeholder"]),
+        ("ANA", "RUIZ", []),
+    ]
 
 
 def test_nickname_canonical(tmp_path):
@@ -180,7 +205,7 @@ def test_unknown_sex_code_is_flagged_not_lost(tmp_path):
         ("Jean-Luc Côté", "JEAN LUC", None, "COTE"),
         ("Scott R Garcia Lopez", "SCOTT", "R", "GARCIA LOPEZ"),
         ("Oliver James Henry Jørgensen", "OLIVER", "JAMES HENRY", "JORGENSEN"),
-        ("Madonna", "MADONNA", None, None),
+        ("Madonna", None, None, "MADONNA"),
     ],
 )
 def test_first_last_names_keep_compound_surnames(tmp_path, raw, first, middle, last):

@@ -183,6 +183,10 @@ def _street(x: str) -> str:
     return f"nullif(trim(regexp_replace({line}, '\\s+', ' ', 'g')), '')"
 
 
+# Names that say the name is unknown (first, last, middle name unknown; no first name).
+PLACEHOLDER_NAMES = ("FNU", "LNU", "MNU", "NFN", "NLN", "NMN", "UNKNOWN", "UNK")
+NAME_COLUMNS = ("first_name", "middle_name", "last_name")
+
 # The nickname lookup, a relation of the batch (``nickname_table``).
 NICKNAMES = "cw_nickname"
 
@@ -402,6 +406,9 @@ def client_sql(
             t = _unsuffixed(_name_words(whole))
             particles = "|".join(SURNAME_PARTICLES)
             lead = f"regexp_extract({t}, '^((?:(?:{particles}) )*[^ ]+)', 1)"
+            # A particle that is a surname of its own (LE, DU, DA) before the only other
+            # word: "LE MINH" is surname LE, first name MINH.
+            lead = f"CASE WHEN {lead} = {t} THEN {_word(t, 1)} ELSE {lead} END"
             after = f"nullif(trim(substr({t}, length({lead}) + 1)), '')"
             no_comma = f"strpos({whole}, ',') = 0 AND {_word(t, 2)} IS NOT NULL"
             names = {
@@ -674,8 +681,28 @@ def finish_people(batch: Batch, table: str, free_text_addresses: bool, country: 
         batch.drop(current)
         return name
 
+    # A name written as "unknown" (FNU: first name unknown) is no name; a person known
+    # by one name (a mononym) has it as the surname, whichever column the agency wrote it
+    # in, so "FNU NAWAL", "NAWAL" alone in the first-name column and "NAWAL" in the
+    # surname column agree (a first name with a surname written "UNKNOWN" stays first).
+    unknown = ", ".join(f"'{n}'" for n in PLACEHOLDER_NAMES)
+    real = {c: f"CASE WHEN p.{c} NOT IN ({unknown}) THEN p.{c} END" for c in NAME_COLUMNS}
+    alone = "p.last_name IS NULL AND p.middle_name IS NULL"  # a surname "UNKNOWN" is none
+    placeholder = ", ".join(
+        f"CASE WHEN p.{c} IN ({unknown}) THEN '{c}_placeholder' END" for c in NAME_COLUMNS
+    )
     current = rewrite(
         table,
+        {
+            "first_name": f"CASE WHEN {alone} THEN NULL ELSE {real['first_name']} END",
+            "middle_name": real["middle_name"],
+            "last_name": f"coalesce({real['last_name']}, CASE WHEN {alone} THEN {real['first_name']} END)",
+            "flags": f"list_concat(p.flags, list_filter([{placeholder}], lambda _cw_x: _cw_x IS NOT NULL))",
+        },
+        "",
+    )
+    current = rewrite(
+        current,
         {"first_name_canonical": "coalesce(n.canonical, p.first_name)"},
         f"LEFT JOIN {NICKNAMES} AS n ON n.name = p.first_name",
     )
