@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from tests.planted import planted_link
 
 from crosswalk.cli import run
 
@@ -82,19 +83,7 @@ def test_the_exported_index_is_its_owners_only_and_a_planted_link_is_not_followe
     # The attack: another account of the host reads the exported index (written 0644 by
     # a process with umask 022), or plants a link at the --out path in a shared folder
     # so that the export overwrites a file of the steward's that the link names.
-    import os
-    import stat
-
-    victim = tmp_path / "notes.txt"
-    victim.write_text("the steward's own file\n")
-    out = tmp_path / name
-    out.symlink_to(victim)
-    old = os.umask(0o022)
-    try:
+    with planted_link(tmp_path, name) as out:
         args = ["export", "person-index", "--out", str(out), *steward, "--hub", str(linked_hub)]
         assert run([*args, "--control", control]) == 0
-    finally:
-        os.umask(old)
-    assert victim.read_text() == "the steward's own file\n"
-    assert not out.is_symlink() and stat.S_IMODE(out.stat().st_mode) == 0o600
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(f".{name}")] == []

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from tests.planted import planted_link
 
 from crosswalk.identity.charts import pair_steps, waterfall, write_waterfall
 
@@ -54,20 +55,8 @@ def test_a_pairs_chart_is_its_owners_only_and_a_planted_link_is_not_followed(
     # The attack: the waterfall's labels are both records' values (names, dates of
     # birth), and `review show --chart` wrote it 0644 under umask 022, through any link
     # another account planted at the path in a shared folder.
-    import os
-    import stat
-
-    victim = tmp_path / "notes.txt"
-    victim.write_text("the steward's own file\n")
-    out = tmp_path / name
-    out.symlink_to(victim)
-    old = os.umask(0o022)
-    try:
+    with planted_link(tmp_path, name) as out:
         write_waterfall(pair_steps(2.0, FIELDS, A, B), "fcs:1 ~ hfs:2", out)
-    finally:
-        os.umask(old)
-    assert victim.read_text() == "the steward's own file\n"
-    assert not out.is_symlink() and stat.S_IMODE(out.stat().st_mode) == 0o600
 
 
 def test_what_a_decision_would_merge_or_split() -> None:
