@@ -21,6 +21,12 @@ def load(tmp_path, rows, header=HEADER):
     return result, [dict(zip(cols, r, strict=True)) for r in out], q
 
 
+def name_read(tmp_path, raw):
+    """The standardised record of one client whose full name is ``raw``."""
+    _, rows, _ = load(tmp_path, f"1,{raw},01/02/1990,M,,\n")
+    return rows[0]
+
+
 @pytest.mark.parametrize(
     ("raw", "first", "middle", "last", "suffix", "canonical"),
     [
@@ -34,8 +40,7 @@ def load(tmp_path, rows, header=HEADER):
     ],
 )
 def test_names(tmp_path, raw, first, middle, last, suffix, canonical):
-    _, rows, _ = load(tmp_path, f"1,{raw},01/02/1990,M,,\n")
-    r = rows[0]
+    r = name_read(tmp_path, raw)
     assert (r["first_name"], r["middle_name"], r["last_name"], r["name_suffix"]) == (
         first,
         middle,
@@ -64,8 +69,7 @@ def test_family_name_first_without_a_comma(tmp_path, raw, first, middle, last, s
     """A "LAST, FIRST" mapping given names with no comma (family name first, as many
     systems write them): the first word, with its particles, is the surname, the next
     the first name, the rest the middle name; not one surname of every word."""
-    _, rows, _ = load(tmp_path, f"1,{raw},01/02/1990,M,,\n")
-    r = rows[0]
+    r = name_read(tmp_path, raw)
     assert (r["first_name"], r["middle_name"], r["last_name"], r["name_suffix"]) == (
         first,
         middle,
