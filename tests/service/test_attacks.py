@@ -106,3 +106,26 @@ def test_an_answer_does_not_say_whether_two_questions_counted_the_same_people(se
         json.loads(e["body"]) for e in service.hub.audit.entries() if e["action"] == "data.read"
     ]
     assert int(reads[-1]["objects"]["protection"]["history"]["near"]) >= 1  # the officer sees it
+
+
+def test_no_page_of_the_service_runs_another_sites_script(service):
+    """The attack (a script of another site on the hub's origin): FastAPI's documentation
+    pages (``/docs``, ``/redoc``) loaded Swagger UI and ReDoc from a content delivery
+    network, under no Content-Security-Policy. Whoever serves (or takes over) that
+    network's copy runs a script on the hub's origin: it may fetch any page of the UI with
+    the visitor's session cookie, read the token pasted into the page's form, and send
+    both anywhere. No operation of the service serves a page that loads from elsewhere."""
+    import re
+
+    for path in ("/docs", "/redoc", "/docs/oauth2-redirect"):
+        assert service.client.get(path).status_code == 404, path
+    outside = re.compile(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", re.IGNORECASE)
+    for route in service.client.app.routes:
+        methods = getattr(route, "methods", None) or set()
+        path = getattr(route, "path", "")
+        if "GET" not in methods or "{" in path:
+            continue
+        r = service.client.get(path, headers=service.as_("ada"))
+        assert not outside.search(r.text), path
+    schema = service.client.get("/openapi.json")
+    assert schema.status_code == 200 and schema.json()["paths"]

@@ -274,6 +274,13 @@ def create_app(
         ),
         debug=False,
         responses=problems.documented(*problems.EVERY_OPERATION),
+        # FastAPI's own documentation pages load Swagger UI and ReDoc (and a font) from a
+        # content delivery network: a script of another site, with no policy around it,
+        # on the hub's own origin, where it could read any page with the visitor's
+        # session and the token pasted into its form. The schema stays at /openapi.json.
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     app.state.hub = hub
     app.state.accounts = Accounts(hub.control, hub.audit)
