@@ -165,7 +165,9 @@ class FileSpec(BaseModel):
     format: Literal["csv", "parquet", "xlsx", "sql"]
     delimiter: str = ","
     quote: str = '"'
-    encoding: Literal["utf-8", "utf-8-sig", "latin-1", "detect"] = "detect"
+    encoding: Literal["utf-8", "utf-8-sig", "utf-16", "windows-1252", "latin-1", "detect"] = (
+        "detect"
+    )
     sheet: str | None = None
     query: str | None = Field(None, description="For format sql: a table name or SELECT.")
     columns: dict[str, ColumnRef]

@@ -32,9 +32,13 @@ def _fail(path: str, message: str, row: int | None = None) -> InputFileError:
     return InputFileError(f"cannot read {path}", [Problem(message, file=path, row=row)])
 
 
-def _first_bad_utf8(path: Path) -> tuple[int, int] | None:
-    """(line, byte offset) of the first byte that is not UTF-8, or None if all is valid."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
+def _first_bad(path: Path, encoding: str = "utf-8") -> tuple[int, int] | None:
+    """(line, byte offset) of the first byte not valid in ``encoding``, or None if all is.
+
+    The line is counted in newline bytes, so it is exact for the one-byte encodings and
+    UTF-8 (a UTF-16 file has no bad bytes of its own to place: only a lone surrogate).
+    """
+    decoder = codecs.getincrementaldecoder(_PY_ENCODING[encoding])()
     offset, line = 0, 1
     with path.open("rb") as f:
         while chunk := f.read(_CHUNK):
@@ -58,13 +62,67 @@ def _has_nul(path: Path) -> int | None:
     return None
 
 
+# A character of two to four bytes as UTF-8 writes it: a file holding such characters and
+# a few bytes that are not UTF-8 is UTF-8 with a damaged row, not Windows-1252 text (where
+# an accented letter is one byte, almost never followed by the continuation bytes UTF-8
+# needs).
+_UTF8_WIDE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+_HIGH = re.compile(rb"[\x80-\xff]")
+
+
+def _mostly_utf8(path: Path) -> bool:
+    """Whether most bytes above ASCII form UTF-8 characters (the rest: stray bad bytes)."""
+    wide = high = 0
+    tail = b""
+    with path.open("rb") as f:
+        while chunk := f.read(_CHUNK):
+            data = tail + chunk
+            # Keep the last bytes (a character cut between two chunks) for the next round.
+            cut = max(0, len(data) - 3) if len(chunk) == _CHUNK else len(data)
+            while 0 < cut < len(data) and data[cut] & 0xC0 == 0x80:
+                cut -= 1
+            body, tail = data[:cut], data[cut:]
+            wide += sum(len(m) for m in _UTF8_WIDE.findall(body))
+            high += len(_HIGH.findall(body))
+    return wide > 0 and wide * 2 > high
+
+
 def _encoding(path: Path, declared: str) -> str:
+    """The encoding to read ``path`` in: the mapping's, or detected.
+
+    Detected: a byte-order mark says UTF-8 or UTF-16; else a file that is valid UTF-8 is
+    UTF-8, and so is one whose bytes above ASCII are mostly UTF-8 characters (its bad
+    bytes are then an error naming the row and field, never read as other letters);
+    else it is Windows-1252 (Latin-1 with the curly quotes, dashes and euro sign that
+    Windows programs write at 0x80-0x9F), or Latin-1 where a byte has no Windows-1252
+    meaning. (A file with no byte at 0x80-0x9F reads the same in both: it is read as
+    Latin-1, which DuckDB streams.)
+    """
+    with path.open("rb") as f:
+        head = f.read(4)
     if declared != "detect":
         return declared
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if _first_bad(path, "utf-8") is None or _mostly_utf8(path):
+        return "utf-8"
+    if not _has_c1(path):
+        return "latin-1"  # the same letters as Windows-1252, and DuckDB streams it
+    return "windows-1252" if _first_bad(path, "windows-1252") is None else "latin-1"
+
+
+def _has_c1(path: Path) -> bool:
+    """Whether a byte is 0x80-0x9F: where Windows-1252 and Latin-1 differ."""
+    c1 = re.compile(rb"[\x80-\x9f]")
     with path.open("rb") as f:
-        if f.read(3) == codecs.BOM_UTF8:
-            return "utf-8-sig"
-    return "utf-8" if _first_bad_utf8(path) is None else "latin-1"
+        while chunk := f.read(_CHUNK):
+            if c1.search(chunk):
+                return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -261,8 +319,16 @@ def _date_columns(con: duckdb.DuckDBPyConnection, table: str) -> frozenset[str]:
     return frozenset(n for n, t in rows if t == "DATE" or t.startswith("TIMESTAMP"))
 
 
-_PY_ENCODING = {"utf-8": "utf-8", "utf-8-sig": "utf-8-sig", "latin-1": "latin-1"}
-_NOT_UTF8 = re.compile("[\udc80-\udcff]")
+_PY_ENCODING = {
+    "utf-8": "utf-8",
+    "utf-8-sig": "utf-8-sig",
+    "latin-1": "latin-1",
+    "windows-1252": "cp1252",
+    "utf-16": "utf-16",
+}
+# What DuckDB's reader reads itself; a file in another encoding is read row by row.
+_DUCKDB_ENCODING = {"utf-8": "utf-8", "utf-8-sig": "utf-8", "latin-1": "latin-1"}
+_NOT_DECODED = re.compile("[\udc80-\udcff]")
 
 
 def _records(
@@ -299,25 +365,32 @@ def _scan_csv(
 ) -> tuple[int, list[Rejected]]:
     """Rows and the rows whose field count differs from the header's, in one pass.
 
-    Invalid UTF-8 and NUL bytes are located first by fast byte scans; only then are the
-    rows parsed to name the row and field that hold them.
+    Bytes not valid in the encoding and NUL bytes are located first by fast byte scans;
+    only then are the rows parsed to name the row and field that hold them (in UTF-16,
+    where every other byte of plain text is NUL, every value is looked at).
     """
-    bad_utf8 = encoding in ("utf-8", "utf-8-sig") and _first_bad_utf8(path) is not None
-    nul = _has_nul(path) is not None
+    bad_bytes = encoding != "latin-1" and _first_bad(path, encoding) is not None
+    nul = encoding == "utf-16" or _has_nul(path) is not None
     rows, rejected = 0, []
     for row, line, last, fields in _records(path, spec, encoding):
         rows = row
-        if bad_utf8 or nul:
+        if bad_bytes or nul:
             for name, value in zip(
                 [*names, *(f"#{i + 1}" for i in range(len(fields)))], fields, strict=False
             ):
                 where = f"row {row} (line {line} of the file), field {name!r}"
-                if bad_utf8 and _NOT_UTF8.search(value):
+                if bad_bytes and _NOT_DECODED.search(value):
+                    hint = (
+                        "the rest of the file is UTF-8: correct that value, or declare the"
+                        " file's encoding (windows-1252, latin-1) in the mapping"
+                        if encoding.startswith("utf-8")
+                        else "declare the file's encoding in the mapping"
+                    )
                     raise InputFileError(
                         f"cannot read {path}",
                         [
                             Problem(
-                                f"invalid UTF-8 in {where}; is the file Latin-1? (set encoding)",
+                                f"bytes that are not {_ENCODING_NAME[encoding]} in {where}: {hint}",
                                 file=str(path),
                                 row=row,
                                 field=name,
@@ -332,18 +405,26 @@ def _scan_csv(
         why = _misfit(fields, line, last, len(names), spec.delimiter)
         if why is not None:
             rejected.append(Rejected(row, why, tuple(fields)))
-    if bad_utf8 or nul:  # in the header
-        what = "invalid UTF-8" if bad_utf8 else "a NUL byte"
+    if bad_bytes or (nul and encoding != "utf-16"):  # in the header
+        what = f"bytes that are not {_ENCODING_NAME[encoding]}" if bad_bytes else "a NUL byte"
         raise _fail(str(path), f"{what} in the header line", 0)
     return rows, rejected
+
+
+_ENCODING_NAME = {
+    "utf-8": "UTF-8",
+    "utf-8-sig": "UTF-8",
+    "latin-1": "Latin-1",
+    "windows-1252": "Windows-1252",
+    "utf-16": "UTF-16",
+}
 
 
 def _read_csv(
     con: duckdb.DuckDBPyConnection, table: str, path: Path, spec: FileSpec
 ) -> tuple[Rejected, ...]:
     encoding = _encoding(path, spec.encoding)
-    duck_encoding = "latin-1" if encoding == "latin-1" else "utf-8"
-    names = _csv_columns(path, spec, duck_encoding)
+    names = _csv_columns(path, spec, encoding)
     rows, rejected = _scan_csv(path, spec, encoding, list(names))
     if (
         rows
@@ -356,7 +437,8 @@ def _read_csv(
             f" {len(names)}: the rows end with a delimiter the header does not; export the"
             " file again, or add the delimiter to the end of the header line",
         )
-    if not rejected:
+    duck_encoding = _DUCKDB_ENCODING.get(encoding)
+    if not rejected and duck_encoding is not None:
         # The fast path: DuckDB streams a file whose every row has the header's fields.
         try:
             con.execute(
@@ -422,19 +504,20 @@ HEADER_LIMIT = 1 << 20  # bytes: a header line longer than this is not a header
 
 
 def _csv_columns(path: Path, spec: FileSpec, encoding: str) -> dict[str, str]:
-    """The header, read as declared: column name -> VARCHAR (bound as a parameter)."""
-    with path.open("rb") as f:
-        head = f.read(HEADER_LIMIT + 1)
-    end = head.find(b"\n")
-    if end < 0 and len(head) > HEADER_LIMIT:
+    """The header, read as declared: column name -> VARCHAR (bound as a parameter).
+
+    The first line ends at a line feed, a carriage return (as older Mac programs end
+    lines) or both."""
+    with path.open(encoding=_PY_ENCODING[encoding], errors="replace", newline="") as f:
+        line = f.readline(HEADER_LIMIT + 1)
+    if len(line) > HEADER_LIMIT and not line.endswith(("\n", "\r")):
         raise _fail(
             str(path),
-            f"the first line is longer than {HEADER_LIMIT:,} bytes, so it is not a header:"
-            " is this a CSV file with one record per line (not compressed, not JSON)?",
+            f"the first line is longer than {HEADER_LIMIT:,} characters, so it is not a"
+            " header: is this a CSV file with one record per line (not compressed, not JSON)?",
             1,
         )
-    line = head[: end if end >= 0 else len(head)].decode(encoding, errors="replace")
-    line = line.lstrip("\ufeff").rstrip("\r")
+    line = line.lstrip("\ufeff").rstrip("\r\n")
     if not line.strip():
         raise _fail(str(path), "the first line is blank: the file has no header line", 1)
     names = _split_header(line, spec.delimiter, spec.quote)
