@@ -134,3 +134,25 @@ def test_a_link_cannot_put_words_on_an_objects_page(ui, who, path):
     page = ui.sign_in(who).get(path)
     assert page.status_code == 404, page.status_code
     assert "555-0100" not in page.text and "no such" in page.text
+
+
+def test_the_audit_export_is_the_search_shown_whatever_a_filter_holds(ui):
+    """The attack (parameter injection): the audit page built its export link by pasting
+    the filters' values into the address, so a link whose filter held ``&`` gave the privacy
+    officer a page of one search (no entries for the user ``nobody&action=session.failed``)
+    and an export of another (every failed sign-in)."""
+    import html
+    import re
+    from urllib.parse import parse_qs, urlsplit
+
+    c = ui.sign_in("cdo.privacy")
+    c.post("/ui/sign-in", data={"username": "nobody", "password": "x" * 12, "csrf": "x"})
+    asked = {"user": "nobody&action=session.failed", "purpose": "a+b#c"}
+    page = c.get("/ui/audit", params=asked)
+    assert page.status_code == 200
+    link = html.unescape(re.search(r'href="(/ui/audit/export\.csv[^"]*)"', page.text).group(1))
+    sent = {k: v[0] for k, v in parse_qs(urlsplit(link).query).items()}
+    assert sent == asked
+    export = c.get(link)
+    assert export.status_code == 200
+    assert len(list(csv.reader(io.StringIO(export.text)))) == 1  # the header: nothing found

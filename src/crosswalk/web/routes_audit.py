@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -77,7 +78,9 @@ def audit(
         "person": person, "user": user, "purpose": purpose, "action": action,
         "outcome": outcome, "since": since, "until": until,
     }  # fmt: skip
-    query = "&".join(f"{k}={v}" for k, v in filters.items() if v)
+    # Each value encoded: one holding ``&`` or ``#`` would otherwise add filters of its own
+    # to the export's address, and the export would not be the search shown.
+    query = urlencode({k: v for k, v in filters.items() if v})
     return render(
         request,
         "audit.html",
