@@ -43,6 +43,30 @@ def test_cli_check_and_load_are_audited(tmp_path, capsys, signed_in):
     assert [(e["user"], e["outcome"]) for e in loads] == [("cdo.steward", "ok")]
 
 
+def test_cli_show_lists_the_version_in_force(tmp_path, capsys):
+    control = f"sqlite:///{tmp_path}/control.db"
+    v2 = tmp_path / "v2.yaml"
+    v2.write_text(
+        SHIPPED.replace("version: 1", "version: 2")
+        .replace("effective_from: 2024-01-01", "effective_from: 2026-01-01")
+        .replace("Program evaluation from aggregate statistics", "Amended evaluation clause")
+    )
+
+    def shown(*args: str) -> str:
+        assert run(["agreement", "show", *args]) == 0
+        return " ".join(capsys.readouterr().out.replace("│", " ").split())
+
+    assert "version 1, in force from 2024-01-01" in shown("--control", control)  # none stored
+    store_version(v2, control)
+    out = shown("--control", control, "--on", "2026-01-01")
+    assert "version 2, in force from 2026-01-01" in out
+    assert "Amended evaluation clause" in out
+    assert "version 1, in force from 2024-01-01" in shown(
+        "--control", control, "--on", "2025-12-31"
+    )
+    assert "version 2" in shown(str(v2))  # a file, as it is written
+
+
 def test_cli_read_needs_a_signed_in_account(capsys):
     assert run(["person", "P0000000001", "--purpose", "care_coordination"]) == 3
     err = " ".join(capsys.readouterr().err.split())

@@ -16,7 +16,9 @@ from rich.table import Table
 
 from crosswalk import agreement as agreement_lib
 from crosswalk import audit as audit_lib
+from crosswalk import clock
 from crosswalk.access import Gate
+from crosswalk.cli import output
 from crosswalk.cli.ingest import HubOption
 from crosswalk.cli.output import Csv, Json, emit
 from crosswalk.cli.principal import Asker, Control, SignedIn, acts, reads
@@ -142,7 +144,7 @@ def agreement_withdraw(
     """Record a party's withdrawal: a new agreement version that excludes its data from
     that day. Signed in as a steward of that party or of the hub operator.
 
-    Example: crosswalk agreement withdraw doc --on 2026-07-01 --token-file ~/doc-steward.token
+    Example: crosswalk agreement withdraw doc --on 2027-07-01 --token-file ~/doc-steward.token
     """
     a = Gate(control=control).agreement_withdraw(who.user, party, _day(on))
     Console().print(f"agreement version {a.version} stored: {party} withdraws on {on}")
@@ -158,26 +160,29 @@ def _day(text: str) -> date:
 @agreement_app.command("show")
 def agreement_show(
     file: Annotated[
-        Path | None, typer.Argument(help="Agreement YAML (default: the shipped one).")
+        Path | None,
+        typer.Argument(help="An agreement YAML to list (default: the version in force)."),
     ] = None,
+    on: Annotated[
+        str | None,
+        typer.Option(help="The day (YYYY-MM-DD) whose version in force to list; default today."),
+    ] = None,
+    control: Control = None,
 ) -> None:
-    """List the agreement's clauses.
+    """List the clauses of the agreement in force (stored in the control plane; the
+    shipped or configured one while none is stored), or of an agreement file.
 
-    Example: crosswalk agreement show
+    Example: crosswalk agreement show --on 2027-01-01
     """
-    a = agreement_lib.load_agreement(file)
-    table = Table(
-        "clause",
-        "title",
-        "recipients",
-        "roles",
-        "purposes",
-        "classes",
-        "level",
-        title=f"{a.name}, version {a.version}, in force from {a.effective_from}",
+    if file is not None and on is not None:
+        raise ConfigError("give an agreement file or --on, not both")
+    a = (
+        agreement_lib.load_agreement(file)
+        if file is not None
+        else agreement_lib.agreement_in_force(_day(on) if on else clock.today(), control)
     )
-    for r in a.rules:
-        table.add_row(
+    rows = [
+        (
             r.clause,
             r.title,
             ", ".join(r.recipients),
@@ -186,7 +191,16 @@ def agreement_show(
             ", ".join(r.classes),
             r.level + (" (consent)" if r.requires_consent else ""),
         )
-    Console().print(table)
+        for r in a.rules
+    ]
+    Console().print(
+        output.table(
+            ("clause", "title", "recipients", "roles", "purposes", "classes", "level"),
+            rows,
+            title=f"{a.name}, version {a.version}, in force from {a.effective_from}",
+            ids=("clause",),
+        )
+    )
 
 
 consent_app = typer.Typer(help="The consent registry (42 CFR Part 2).", no_args_is_help=True)
