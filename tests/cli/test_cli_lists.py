@@ -198,3 +198,35 @@ def test_pseudonyms_are_never_wrapped() -> None:
     console = Console(width=70, record=True)
     console.print(shown)
     assert pseudonym in console.export_text()
+
+
+def test_an_empty_list_says_so(control: str, capsys, officer) -> None:
+    argv = ["audit", "who-accessed", "P0000000001", *officer, "--control", control]
+    assert _out(capsys, argv).strip() == "reads of P0000000001: none"
+    assert _json(capsys, argv) == []
+
+
+def test_a_table_that_fits_by_wrapping_is_never_cropped() -> None:
+    # A review queue's columns: two record keys, text, numbers and two persons' ids in a
+    # text column. Left to its own widths Rich cropped the last column at 120 columns.
+    columns = ["record_a", "record_b", "impact", "weight", "probability", "a", "b", "persons today"]
+    rows = [
+        ["dcfs:0000528", "idph:VR0000002420", "merge 9, child welfare/Part 2", "-0.84",
+         "0.3578", "JASON STILLMAN, 2006-08-22, 62593", "JASON Q STILLMANSON, 1966-12-20, 62593",
+         "P0000000957 (4) + P0000002250 (5)"],
+        ["hfs:R000003774", "mh:MH00001005", "merge 9", "3.58", "0.9229",
+         "STANLEY BILBO, 2015-07-09, 62750", "STELLA BILBO, 2015-07-09, 62750",
+         "P0000000661 (4) + P0000000502 (5)"],
+    ]  # fmt: skip
+    for width in (120, 116):
+        console = Console(width=width, record=True)
+        console.print(table(columns, rows, width=width))
+        text = console.export_text()
+        lines = text.splitlines()
+        assert all(len(line.rstrip()) <= width for line in lines)
+        assert all(line.rstrip().endswith(("│", "┃", "┓", "┩", "┘")) for line in lines[1:])
+        flat = "".join(text.split())
+        for key in ("dcfs:0000528", "idph:VR0000002420", "hfs:R000003774"):
+            assert key in text  # record keys whole on one line
+        for person in ("P0000000957", "P0000002250", "P0000000661", "P0000000502"):
+            assert person in flat

@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.cells import cell_len
 from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -115,13 +116,16 @@ def table(
 ) -> RenderableType:
     """A Rich table that never cuts a value: as wide as its content when it fits the
     terminal; else text columns wrap while ids (``is_id`` and ``ids``) and numbers keep
-    their width; else one block of ``column: value`` lines per row."""
+    their width; else one block of ``column: value`` lines per row.
+
+    The widths are chosen here, not by Rich: left to itself, Rich crops the last column
+    of a table that could fit by wrapping its text columns further."""
     names = list(columns)
     body = [list(r) for r in rows]
     keep = set(ids)
     available = width or Console().width
-    natural = [max([len(n), *(len(r[i]) for r in body)]) for i, n in enumerate(names)]
-    content = [max([4, *(len(r[i]) for r in body)]) for i in range(len(names))]
+    natural = [max([cell_len(n), *(cell_len(r[i]) for r in body)]) for i, n in enumerate(names)]
+    content = [max([4, *(cell_len(r[i]) for r in body)]) for i in range(len(names))]
     whole = [n in keep or is_id(n) or _numeric([r[i] for r in body]) for i, n in enumerate(names)]
     # The narrowest each column may become: ids and numbers their values' width (only
     # their header may wrap), text columns TEXT_MIN.
@@ -131,12 +135,10 @@ def table(
     frame = 3 * len(names) + 1  # borders and one space of padding on each side
     if sum(narrowest) + frame <= available:
         fits = sum(natural) + frame <= available
+        widths = natural if fits else _share(natural, narrowest, whole, available - frame)
         out = Table(title=title)
-        for name, n, c, w in zip(names, natural, content, whole, strict=True):
-            if fits:
-                out.add_column(name, no_wrap=True, min_width=n)
-            else:
-                out.add_column(name, overflow="fold", min_width=c if w else None)
+        for name, w in zip(names, widths, strict=True):
+            out.add_column(name, width=w, no_wrap=fits, overflow="fold")
         for r in body:
             out.add_row(*r)
         return out
@@ -150,6 +152,27 @@ def table(
             blocks.add_row(name, text)
     # The title above the blocks, not in their first column (it would widen it).
     return Group(Text(title, style="italic"), Text(""), blocks) if title else blocks
+
+
+def _share(natural: list[int], narrowest: list[int], whole: list[bool], room: int) -> list[int]:
+    """Column widths within ``room``: each at least its narrowest; the room left over goes
+    first to the headers of ids and numbers (so they do not break mid-word), then a cell
+    at a time to the text columns furthest from their natural width."""
+    widths = list(narrowest)
+    spare = room - sum(widths)
+    for i, w in enumerate(whole):
+        if w and spare > 0:
+            grow = min(natural[i] - widths[i], spare)
+            widths[i] += grow
+            spare -= grow
+    while spare > 0:
+        short = [i for i, (w, n) in enumerate(zip(widths, natural, strict=True)) if w < n]
+        if not short:
+            break
+        i = max(short, key=lambda j: natural[j] - widths[j])
+        widths[i] += 1
+        spare -= 1
+    return widths
 
 
 def emit(
@@ -173,7 +196,10 @@ def emit(
     if as_csv:
         # Numbers stay numbers (a negative one is not a formula); text is made safe.
         cells = ([_csv_cell(r[n]) for n in names] for r in rows)
-        csvfile.write_rows(sys.stdout, names, cells)
+        csvfile.write_rows(sys.stdout, names or list(columns or ()), cells)
+        return
+    if not rows:  # an empty table would print only its header, or nothing at all
+        Console().print(f"{title or 'the list'}: none")
         return
     shown = list(columns or names)
     show = cell or cell_text
