@@ -95,6 +95,13 @@ class UI:
         return c
 
 
+def typed_of(html: str) -> str:
+    """The search forms' proof that their boxes were typed on this session's page."""
+    found = re.search(r'name="typed" value="([0-9a-f]{64})"', html)
+    assert found, "no typed-search field in the page"
+    return found.group(1)
+
+
 def csrf_of(html: str) -> str:
     found = CSRF.search(html)
     assert found, "no CSRF field in the page"

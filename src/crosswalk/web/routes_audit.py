@@ -18,13 +18,14 @@ from crosswalk.accounts import PRIVACY_OFFICER
 from crosswalk.audit import checkpoints
 from crosswalk.service import auth
 from crosswalk.web.pages import WebRoute, agreement_now, day, render
-from crosswalk.web.session import Session, current
+from crosswalk.web.session import TYPED_FIELD, Session, check_typed, current
 
 router = APIRouter(route_class=WebRoute)
 SignedIn = Annotated[Session, Depends(current)]
 PURPOSE = "oversight"
 SHOWN = 200
 Text = Annotated[str, Query(max_length=128)]
+TYPED_FILTERS = ("person", "user", "purpose", "action")
 
 
 def _search(
@@ -40,6 +41,8 @@ def _search(
 ) -> list[dict[str, Any]]:
     if not s.caller.has(PRIVACY_OFFICER) or "audit" not in s.caller.token.scopes:
         raise auth.refuse(request, s.caller, "the audit log is for privacy officers", PURPOSE)
+    typed = dict(zip(TYPED_FILTERS, (person, user, purpose, action), strict=True))
+    check_typed(request, s, typed, "a person, user, purpose or action")
     principal = auth.principal(request, s.caller, agreement_now(request), PURPOSE, None)
     gate: Gate = request.app.state.gate
     return gate.audit_search(
@@ -80,7 +83,10 @@ def audit(
     }  # fmt: skip
     # Each value encoded: one holding ``&`` or ``#`` would otherwise add filters of its own
     # to the export's address, and the export would not be the search shown.
-    query = urlencode({k: v for k, v in filters.items() if v})
+    query = urlencode(
+        {k: v for k, v in filters.items() if v}
+        | ({TYPED_FIELD: s.typed} if any(filters[k] for k in TYPED_FILTERS) else {})
+    )
     return render(
         request,
         "audit.html",

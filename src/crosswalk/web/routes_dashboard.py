@@ -28,7 +28,7 @@ from crosswalk.service import auth
 from crosswalk.web.charts import svg
 from crosswalk.web.pages import WebRoute, agreement_now, day, render, usable_purposes
 from crosswalk.web.releases import Release, Releases
-from crosswalk.web.session import Session, current
+from crosswalk.web.session import Session, check_typed, current
 
 router = APIRouter(route_class=WebRoute)
 SignedIn = Annotated[Session, Depends(current)]
@@ -241,6 +241,9 @@ def dashboard(
     # outcomes of 64 characters each) on a Crosswalk page.
     if view not in VIEWS:
         raise ConfigError(f"no such view: the views are {', '.join(VIEWS)}")
+    # A county is free text: it is shown back in its box only as typed on this session's
+    # page (a link's county would put the sender's words on a Crosswalk page).
+    check_typed(request, s, {"county": county}, "a county")
     programs = _known(programs, "programs")
     outcomes = _known(outcomes, "outcomes")
     (program,) = _known([program], "program") or [""]

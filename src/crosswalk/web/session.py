@@ -52,6 +52,10 @@ class Session:
         return csrf_for(self.token)
 
     @property
+    def typed(self) -> str:
+        return typed_proof(self.token)
+
+    @property
     def username(self) -> str:
         return self.caller.account.username
 
@@ -59,6 +63,29 @@ class Session:
 def csrf_for(secret: str) -> str:
     """The CSRF token of a session: an HMAC of its secret, never the secret itself."""
     return hmac.new(secret.encode(), b"crosswalk web form", hashlib.sha256).hexdigest()
+
+
+TYPED_FIELD = "typed"
+
+
+def typed_proof(secret: str) -> str:
+    """The proof, carried by a search form of the UI (a hidden field), that its free
+    text was typed on one of this session's own pages: an HMAC of the session's secret,
+    which a link from elsewhere cannot carry."""
+    return hmac.new(secret.encode(), b"crosswalk typed search", hashlib.sha256).hexdigest()
+
+
+def check_typed(request: Request, session: Session, fields: dict[str, str], what: str) -> None:
+    """Refuse free text in ``fields`` that the request does not prove was typed on this
+    session's page: a link cannot put its own words in a page's boxes (the refusal names
+    the boxes, never their text)."""
+    if not any(v.strip() for v in fields.values()):
+        return
+    sent = request.query_params.get(TYPED_FIELD, "")
+    if not hmac.compare_digest(sent.encode(), session.typed.encode()):
+        raise InvalidRequest(
+            f"{what} is taken only as typed in this page's boxes, not from a link: type it there"
+        )
 
 
 def notice_mac(session: Session, text: str) -> str:
