@@ -6,7 +6,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from crosswalk import __version__, settings
+from crosswalk import __version__, redact, settings
 
 
 def version() -> None:
@@ -15,13 +15,16 @@ def version() -> None:
 
 
 def show_settings() -> None:
-    """List every setting with its environment variable, current value and help.
+    """List every setting with its environment variable, current value and help (a
+    password, token or key in a value shown as ***).
 
     Example: crosswalk settings
     """
     table = Table("setting", "environment variable", "value", "help")
     for s in settings.SETTINGS:
-        table.add_row(s.name, s.env, s.value(), s.help)
+        # A value may carry a credential (a database URL's password, a Spark secret key):
+        # the list is what an operator pastes into a ticket, so it shows none.
+        table.add_row(s.name, s.env, redact.credentials(s.value()), s.help)
     Console().print(table)
 
 
