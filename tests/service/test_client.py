@@ -20,6 +20,14 @@ def test_ask_returns_a_table_and_errors_are_crosswalk_errors(service):
         Client(token="cwt_forged", http=service.client).me()
 
 
+def test_every_question_the_cli_asks_the_client_asks(service):
+    cw = Client(token=service.tokens["ada"], http=service.client)
+    households = cw.ask("overlap", purpose="program_evaluation", unit="household")
+    assert {"program_a", "program_b"} <= set(households.column_names)
+    entries = service.get("/audit/entries?user=ada", "cdo.privacy").json()["items"]
+    assert any("household" in str(e["body"]) for e in entries if e["action"] == "data.read")
+
+
 def test_a_privacy_officer_reads_the_audit_as_a_table(service):
     Client(token=service.tokens["ada"], http=service.client).ask(
         "overlap", purpose="program_evaluation"

@@ -2,6 +2,7 @@
 on the very next request, and another agency's request id as if it did not exist. On
 SQLite and on a real PostgreSQL server."""
 
+import pyarrow as pa
 import pytest
 from tests.service.test_error_shape import assert_problem
 
@@ -121,6 +122,9 @@ def test_the_client_takes_a_request_to_a_grant(service):
     assert steward.approve_request(made["request_id"], "ok")["state"] == "granted"
     table = rae.ask("heavy-users", purpose="research", programs=["SNAP", "TANF"], limit=5)
     assert table.num_rows == 5 and "pseudonym" in table.column_names
+    for measure in ("days", "amount"):  # numbers, not the strings JSON makes of decimals
+        kind = table.schema.field(measure).type
+        assert pa.types.is_integer(kind) or pa.types.is_floating(kind), (measure, kind)
     with pytest.raises(RequestConflict):
         steward.approve_request(made["request_id"], "again")
     with pytest.raises(NotFound):

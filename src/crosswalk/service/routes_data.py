@@ -7,6 +7,7 @@ the request names; the gate decides against the agreement in force today and aud
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import pyarrow as pa
@@ -28,6 +29,7 @@ from crosswalk.service.schemas import (
     AskCohort,
     AskHeavyUsers,
     AskLifetime,
+    AskOverlap,
     AskPathways,
     AskTrends,
     BatchOut,
@@ -152,7 +154,10 @@ def _filters(f: Filters) -> analytics.Filters:
 
 
 def _plain(value: Any) -> Any:
-    """JSON-ready: numpy scalars (as the disclosure statistics may hold) become Python's."""
+    """JSON-ready: numpy scalars (as the disclosure statistics may hold) become Python's,
+    and a decimal (a sum of days or amounts) a number, not the string JSON would make it."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -164,7 +169,7 @@ def _plain(value: Any) -> Any:
 
 def _rows(table: pa.Table) -> tuple[list[str], list[dict[str, Any]]]:
     shown = [c for c in table.column_names if not c.endswith("_suppressed")]
-    return shown, table.select(shown).to_pylist()
+    return shown, _plain(table.select(shown).to_pylist())
 
 
 def _aggregate(
@@ -182,11 +187,11 @@ def _aggregate(
 
 
 @router.post("/analytics/overlap", response_model=AnswerOut, tags=["analytics"])
-def overlap(request: Request, body: Ask, who: Data, hub: HubDep, gate: GateDep) -> AnswerOut:
-    """People in each pair of programs (N x N), under disclosure control."""
-    return _aggregate(
-        request, who, hub, gate, body, analytics.ProgramOverlap(_filters(body.filters))
-    )
+def overlap(request: Request, body: AskOverlap, who: Data, hub: HubDep, gate: GateDep) -> AnswerOut:
+    """People (or enterprise households) in each pair of programs (N x N), under
+    disclosure control."""
+    question = analytics.ProgramOverlap(_filters(body.filters), unit=body.unit)
+    return _aggregate(request, who, hub, gate, body, question)
 
 
 @router.post("/analytics/combinations", response_model=AnswerOut, tags=["analytics"])

@@ -143,6 +143,10 @@ class Ask(Body):
     filters: Filters = Field(default_factory=Filters)
 
 
+class AskOverlap(Ask):
+    unit: Literal["person", "household"] = "person"
+
+
 class AskPathways(Ask):
     program: str = Field(max_length=64, examples=["TANF"])
 
