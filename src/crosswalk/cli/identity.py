@@ -17,7 +17,7 @@ from crosswalk.cli.output import Csv, Json, emit, table
 from crosswalk.cli.principal import Asker, Control, SignedIn, acts, reads
 from crosswalk.cli.progress import progress_bar
 from crosswalk.errors import ConfigError, NotFound
-from crosswalk.identity.evaluate import ERRORS_NOT_RECORDED
+from crosswalk.identity.evaluate import ERRORS_NOT_RECORDED, check_truth
 
 
 def evaluation_table(e: identity.Evaluation) -> Table:
@@ -78,7 +78,8 @@ def link(
     """Link every person record into enterprise persons and write the person index.
 
     The host operator's run; the evaluation reads the index and the records through the
-    gate, so --evaluate signs in as a linkage steward (checked before the run starts).
+    gate, so --evaluate signs in as a linkage steward (checked before the run starts, as
+    is the truth file: every row that cannot be scored is named with its field).
 
     Example: crosswalk link --hub hub.duckdb --charts charts
     Example: CROSSWALK_TOKEN=$(cat demo-out/tokens/linkage-steward) crosswalk link --evaluate state/truth
@@ -89,6 +90,8 @@ def link(
         console.print(f"The full run {changes.sentence()}.", highlight=False)
         return yes or typer.confirm("Commit it?", default=False, err=True)
 
+    if evaluate is not None:
+        check_truth(evaluate)  # a truth file that cannot be scored stops before the run
     with progress_bar("link") as progress:
         result = identity.link(
             hub,

@@ -9,6 +9,7 @@ lookalike (false positives).
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -82,41 +83,72 @@ TRUTH_COLUMNS = ("agency", "source_record_id", "entity_id")
 
 def _read_table(path: Path) -> pa.Table:
     """A truth file as an Arrow table (read here, in Python: the gate's connection cannot
-    reach a file), every column as text for a CSV."""
+    reach a file), every column as text for a CSV and an empty value as null."""
     try:
         if path.suffix.lower() == ".parquet":
             return pq.read_table(path)
-        table = pv.read_csv(path)
-        return table.cast(pa.schema([(name, pa.string()) for name in table.column_names]))
+        names = _header(path)
+        return pv.read_csv(
+            path,
+            convert_options=pv.ConvertOptions(
+                column_types={n: pa.string() for n in names}, strings_can_be_null=True
+            ),
+        )
     except (pa.ArrowException, OSError) as error:
+        located = _misshapen_row(path)
+        if located is not None:
+            raise InputFileError("the truth file cannot be read", [located]) from None
         first = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise InputFileError(
             "the truth file cannot be read", [Problem(first, file=str(path))]
         ) from None
 
 
-def _load_truth(con: duckdb.DuckDBPyConnection, truth: str | Path) -> pa.Table | None:
-    """Create the temporary table ``truth`` (record_key, person, errors); return the
-    lookalikes, if any.
+def _header(path: Path) -> list[str]:
+    with path.open(newline="", encoding="utf-8-sig") as f:
+        return next(csv.reader(f), [])
 
-    ``truth`` is a synthetic state's truth folder, or a plain file (CSV or Parquet) with
-    one row per record: agency, source_record_id, entity_id (the true person).
-    """
+
+def _misshapen_row(path: Path) -> Problem | None:
+    """The first row of a CSV whose fields do not match its header (rows numbered as in
+    ingest: 1 is the first after the header), if that is why it could not be read."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            rows = csv.reader(f)
+            header = next(rows, [])
+            for n, row in enumerate(rows, start=1):
+                if row and len(row) != len(header):
+                    return Problem(
+                        f"{len(row)} fields where the header has {len(header)}"
+                        f" ({', '.join(header)})",
+                        file=str(path),
+                        row=n,
+                    )
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
+    return None
+
+
+# At most this many problems of one kind are listed; the rest are counted.
+_SHOWN = 20
+
+
+def check_truth(truth: str | Path) -> pa.Table | None:
+    """A ground truth checked whole before anything is scored against it: a synthetic
+    state's truth folder (None: the generator's own files), or a plain file whose rows
+    are returned (agency, source_record_id, entity_id as text). Every problem names the
+    file, the row (1 = the first after the header) and the field: a row that does not
+    split into the header's fields, a missing column, an empty value, a record given
+    twice."""
     path = Path(truth)
     if path.is_dir():
-        records_path, lookalikes = _truth_path(path)
+        records_path, _ = _truth_path(path)
         if not records_path.exists():
             raise InputFileError(
                 "no ground truth there",
                 [Problem("expected truth/records.parquet", file=str(truth))],
             )
-        con.register("_truth_file", _read_table(records_path))
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE truth AS SELECT record_key, person_id::VARCHAR AS person,"
-            " errors FROM _truth_file"
-        )
-        con.unregister("_truth_file")
-        return _read_table(lookalikes) if lookalikes is not None else None
+        return None
     if not path.exists():
         raise InputFileError("no truth file there", [Problem("file not found", file=str(truth))])
     table = _read_table(path)
@@ -130,29 +162,79 @@ def _load_truth(con: duckdb.DuckDBPyConnection, truth: str | Path) -> pa.Table |
                 for c in missing
             ],
         )
-    con.register("_truth_file", table.select(list(TRUTH_COLUMNS)))
+    table = table.select(list(TRUTH_COLUMNS)).cast(
+        pa.schema([(c, pa.string()) for c in TRUTH_COLUMNS])
+    )
+    con = duckdb.connect()
+    try:
+        # Row numbers from the file's order, not from a scan (which may run in parallel).
+        numbered = table.append_column("row", pa.array(range(1, table.num_rows + 1), pa.int64()))
+        con.register("t", numbered)
+        problems = [
+            Problem(
+                "empty: every row needs an agency, a source_record_id and an entity_id",
+                file=str(path),
+                row=int(row),
+                field=name,
+            )
+            for row, name in con.execute(
+                "SELECT row, name FROM t, (SELECT unnest(?::VARCHAR[]) AS name)"
+                " WHERE coalesce(trim(CASE name WHEN 'agency' THEN agency"
+                " WHEN 'source_record_id' THEN source_record_id ELSE entity_id END), '') = ''"
+                " ORDER BY row, name",
+                [list(TRUTH_COLUMNS)],
+            ).fetchall()
+        ]
+        twice = con.execute(
+            "SELECT row, agency, source_record_id, first FROM (SELECT row, agency,"
+            " source_record_id, min(row) OVER (PARTITION BY agency, source_record_id) AS first"
+            " FROM t WHERE coalesce(trim(agency), '') <> ''"
+            " AND coalesce(trim(source_record_id), '') <> '') WHERE row > first ORDER BY row"
+        ).fetchall()
+    finally:
+        con.close()
+    problems += [
+        Problem(
+            f"record {agency}:{record} is given twice (first in row {first})",
+            file=str(path),
+            row=int(row),
+            field="source_record_id",
+        )
+        for row, agency, record, first in twice
+    ]
+    if problems:
+        shown = sorted(problems, key=lambda p: p.row or 0)[:_SHOWN]
+        if len(problems) > _SHOWN:
+            shown.append(Problem(f"and {len(problems) - _SHOWN:,} more problems", file=str(path)))
+        raise InputFileError("the truth file has rows that cannot be scored", shown)
+    return table
+
+
+def _load_truth(con: duckdb.DuckDBPyConnection, truth: str | Path) -> pa.Table | None:
+    """Create the temporary table ``truth`` (record_key, person, errors); return the
+    lookalikes, if any.
+
+    ``truth`` is a synthetic state's truth folder, or a plain file (CSV or Parquet) with
+    one row per record: agency, source_record_id, entity_id (the true person).
+    """
+    table = check_truth(truth)
+    if table is None:
+        records_path, lookalikes = _truth_path(Path(truth))
+        con.register("_truth_file", _read_table(records_path))
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE truth AS SELECT record_key, person_id::VARCHAR AS person,"
+            " errors FROM _truth_file"
+        )
+        con.unregister("_truth_file")
+        return _read_table(lookalikes) if lookalikes is not None else None
+    con.register("_truth_file", table)
     con.execute(
         """CREATE OR REPLACE TEMP TABLE truth AS
-        SELECT agency::VARCHAR || ':' || source_record_id::VARCHAR AS record_key,
-               entity_id::VARCHAR AS person, []::VARCHAR[] AS errors,
-               row_number() OVER () AS row
+        SELECT agency || ':' || source_record_id AS record_key,
+               entity_id AS person, []::VARCHAR[] AS errors
         FROM _truth_file"""
     )
     con.unregister("_truth_file")
-    bad = con.execute(
-        "SELECT row FROM truth WHERE record_key IS NULL OR person IS NULL ORDER BY row LIMIT 1"
-    ).fetchall()
-    if bad:
-        raise InputFileError(
-            "the truth file has an empty value",
-            [
-                Problem(
-                    "agency, source_record_id and entity_id are required",
-                    file=str(path),
-                    row=bad[0][0],
-                )
-            ],
-        )
     return None
 
 
