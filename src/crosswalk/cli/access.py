@@ -399,6 +399,46 @@ def audit_purposes(
     emit(rows, title="reads per purpose", as_json=as_json, as_csv=as_csv)
 
 
+@audit_app.command("search")
+@reads(purpose="oversight")
+def audit_search(
+    who: Asker,
+    action: Annotated[str | None, typer.Option(help="An action, e.g. data.read.")] = None,
+    user: Annotated[str | None, typer.Option(help="The account that acted.")] = None,
+    for_purpose: Annotated[
+        str | None, typer.Option(help="The purpose the entries name, e.g. research.")
+    ] = None,
+    outcome: Annotated[str | None, typer.Option(help="ok, denied or failed.")] = None,
+    enterprise_id: Annotated[
+        str | None, typer.Option("--person", help="Entries naming this person.")
+    ] = None,
+    since: Annotated[str | None, typer.Option(help="On or after this day (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option(help="On or before this day (YYYY-MM-DD).")] = None,
+    control: Control = None,
+    as_json: Json = False,
+    as_csv: Csv = False,
+) -> None:
+    """Search the audit log's entries, oldest first (a privacy officer of the hub operator,
+    for oversight; the search is itself audited). --json carries each entry's body.
+
+    Example: CROSSWALK_TOKEN=$(cat demo-out/tokens/privacy-officer) crosswalk audit search --user ana --since 2026-01-01
+    """
+    found = Gate(control=control).audit_search(
+        who.principal,
+        who.purpose,
+        action=action,
+        user=user,
+        of_purpose=for_purpose,
+        outcome=outcome,
+        enterprise_id=enterprise_id,
+        since=None if since is None else _day(since).isoformat(),
+        until=None if until is None else _day(until).isoformat(),
+    )
+    columns = ("seq", "at", "action", "user", "agency", "purpose", "outcome")
+    rows = [{**{k: e[k] for k in columns}, "body": e["body"]} for e in found]
+    emit(rows, title="audit entries", as_json=as_json, as_csv=as_csv, columns=columns)
+
+
 @audit_app.command("denials")
 @reads(purpose="oversight")
 def audit_denials(
