@@ -25,11 +25,13 @@ def test_the_session_cookie_is_secure_httponly_strict_and_expires(ui):
         follow_redirects=False,
     )
     assert r.status_code == 303 and r.headers["location"] == "/ui/"
-    cookie = next(h for h in r.headers.get_list("set-cookie") if h.startswith("crosswalk_session="))
+    cookie = next(
+        h for h in r.headers.get_list("set-cookie") if h.startswith("__Host-crosswalk_session=")
+    )
     flags = {f.strip().split("=")[0].lower(): f for f in cookie.split(";")[1:]}
     assert {"secure", "httponly", "samesite", "path", "max-age"} <= set(flags)
     assert flags["samesite"].strip().lower() == "samesite=strict"
-    assert flags["path"].strip() == "Path=/ui"
+    assert flags["path"].strip() == "Path=/" and "domain" not in flags
     assert 11 * 3600 < int(flags["max-age"].split("=")[1]) <= 12 * 3600
     assert _entries(ui, "session.login")[-1]["user"] == "ada"
 
@@ -54,7 +56,9 @@ def test_a_page_without_a_session_sends_the_browser_to_sign_in(ui):
 
 def test_a_forged_or_api_token_cookie_is_no_session(ui):
     c = ui.client()
-    c.cookies.set("crosswalk_session", "cwt_000000000000_" + "A" * 43, domain="testserver")
+    c.cookies.set(
+        "__Host-crosswalk_session", "cwt_000000000000_" + "A" * 43, domain="testserver.local"
+    )
     assert c.get("/ui/", follow_redirects=False).status_code == 303
 
 
@@ -102,12 +106,12 @@ def test_failed_sign_ins_are_audited_and_rate_limited_like_the_api(ui):
 
 def test_signing_out_revokes_the_session_for_good(ui):
     c = ui.sign_in("ada")
-    stolen = c.cookies.get("crosswalk_session")
+    stolen = c.cookies.get("__Host-crosswalk_session")
     home = c.get("/ui/")
     r = c.post("/ui/sign-out", data={"csrf": csrf_of(home.text)}, follow_redirects=False)
     assert r.status_code == 303
     replay = ui.client()
-    replay.cookies.set("crosswalk_session", stolen, domain="testserver")
+    replay.cookies.set("__Host-crosswalk_session", stolen, domain="testserver.local")
     assert replay.get("/ui/", follow_redirects=False).status_code == 303
     # The same token no longer works against the API either.
     assert ui.client().get("/me", headers={"Authorization": f"Bearer {stolen}"}).status_code == 401
@@ -134,3 +138,28 @@ def test_sign_in_takes_only_a_url_encoded_form(ui, body):
     c.get("/ui/sign-in")
     r = c.post("/ui/sign-in", content=body, headers={"Content-Type": "application/json"})
     assert r.status_code == 422 and "application/x-www-form-urlencoded" in r.text
+
+
+def test_a_sibling_hosts_cookie_is_neither_a_session_nor_a_sign_in_form(ui):
+    """The attack (cookie tossing): a page of another host under the same parent domain
+    (``apps.state.example`` beside ``crosswalk.state.example``) sets cookies for the parent
+    domain, which the browser also sends to Crosswalk. With plain names it could plant the
+    session of an account of its own (the visitor, say a steward, then uploads an extract
+    into the planter's session) or its own sign-in form token (login CSRF). The cookies
+    are ``__Host-`` ones, which only this host can set: the tossed ones are ignored."""
+    attacker = ui.sign_in("ada")
+    (planted,) = [c.value for c in attacker.cookies.jar if c.name.endswith("crosswalk_session")]
+    victim = ui.client()
+    victim.cookies.set("crosswalk_session", planted, domain="testserver.local")
+    assert victim.get("/ui/", follow_redirects=False).status_code == 303  # sign in first
+    victim = ui.client()
+    victim.cookies.set("crosswalk_sign_in", "known-to-the-attacker", domain="testserver.local")
+    r = victim.post(
+        "/ui/sign-in",
+        data={"username": "ada", "password": PASSWORD, "csrf": "known-to-the-attacker"},
+        follow_redirects=False,
+    )
+    assert r.status_code != 303
+    assert not [c for c in victim.cookies.jar if c.name.endswith("crosswalk_session")]
+    for h in ui.client().get("/ui/sign-in").headers.get_list("set-cookie"):
+        assert h.startswith("__Host-") and "Path=/;" in h + ";" and "domain" not in h.lower()

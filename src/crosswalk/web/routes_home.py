@@ -71,7 +71,9 @@ def sign_in(request: Request, form: Form) -> Response:
         return _sign_in_page(request, "the username or password is not right", 401, username)
     response = RedirectResponse("/ui/", status_code=303)
     sessions.set_session(response, secret, token.expires_at)
-    response.delete_cookie(sessions.SIGN_IN_COOKIE, path=sessions.PATH)
+    response.delete_cookie(
+        sessions.SIGN_IN_COOKIE, path=sessions.PATH, secure=True, httponly=True, samesite="strict"
+    )
     return response
 
 

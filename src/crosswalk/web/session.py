@@ -27,9 +27,14 @@ from fastapi import Request, Response
 from crosswalk.accounts import Accounts, Caller
 from crosswalk.errors import AccessDenied, InvalidRequest, Unauthenticated
 
-COOKIE = "crosswalk_session"
-SIGN_IN_COOKIE = "crosswalk_sign_in"
-PATH = "/ui"
+# ``__Host-``: a browser keeps such a cookie only if this very host set it, Secure, for
+# the path / and no domain. A page of a sibling host (another application under the same
+# parent domain) can set a plain cookie for the parent domain, which the browser then
+# sends here too: with plain names, it could plant its own session (its account's) or
+# its own sign-in form token (login CSRF) in a visitor's browser.
+COOKIE = "__Host-crosswalk_session"
+SIGN_IN_COOKIE = "__Host-crosswalk_sign_in"
+PATH = "/"
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "x-csrf-token"
 FORM_TYPE = "application/x-www-form-urlencoded"
