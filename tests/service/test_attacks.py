@@ -129,3 +129,24 @@ def test_no_page_of_the_service_runs_another_sites_script(service):
         assert not outside.search(r.text), path
     schema = service.client.get("/openapi.json")
     assert schema.status_code == 200 and schema.json()["paths"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/Your-session-has-ended.-Call-555-0100-to-restore-it"),
+        ("GET", "/ui/Your-session-has-ended.-Call-555-0100-to-restore-it"),
+        ("GET", "/ui/static/Your-session-has-ended.-Call-555-0100-to-restore-it"),
+        ("DELETE", "/me?Your-session-has-ended.-Call-555-0100-to-restore-it"),
+        ("CALL-555-0100", "/me"),
+    ],
+)
+def test_a_link_cannot_put_words_on_a_not_found_page(service, method, path):
+    """The attack (content spoofing, no sign-in needed): a link to a path that is no
+    operation got ``no operation at /Your session has ended. Call 555-0100 ...``, any
+    sentence of the sender's shown by the hub's own origin; a method that is none got it
+    repeated too. The answer is in fixed words."""
+    r = service.client.request(method, path)
+    assert r.status_code in (404, 405)
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert "555" not in r.text and "session" not in r.text.lower()

@@ -131,10 +131,12 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         error: CrosswalkError
+        # Fixed words: the path and the method are the sender's (a link to
+        # /Your-session-has-ended-call-555-0100 would put them on a page of the hub's).
         if exc.status_code == 404:
-            error = RouteNotFound(f"no operation at {request.url.path}")
+            error = RouteNotFound("no operation at this path: the operations are in /openapi.json")
         elif exc.status_code == 405:
-            error = MethodNotAllowed(f"{request.method} is not an operation of {request.url.path}")
+            error = MethodNotAllowed("this method is not an operation of this path")
         elif exc.status_code == 401:
             error = Unauthenticated("sign in: send Authorization: Bearer <token>")
         else:
