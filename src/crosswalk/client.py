@@ -156,11 +156,13 @@ class Client:
         *files: str | Path,
         kinds: list[str] | None = None,
         replace: str | None = None,
+        updates: bool = False,
         wait: bool = True,
         timeout: float = 3600.0,
         every: float = 1.0,
     ) -> dict[str, Any]:
-        """Upload a batch of your agency's extract files (CSV, Parquet, Excel). With
+        """Upload a batch of your agency's extract files (CSV, Parquet, Excel); with
+        ``updates``, an update batch (a weekly extract of new and changed rows). With
         ``wait`` (default), poll its job until it ends and return it (``result`` holds
         the batch id and its accepted and quarantined counts); a failed job raises the
         error it failed with. Without, return the queued job at once."""
@@ -169,6 +171,8 @@ class Client:
             data["kinds"] = kinds
         if replace:
             data["replace"] = replace
+        if updates:
+            data["updates"] = "true"
         with ExitStack() as stack:
             parts = [
                 ("files", (Path(f).name, stack.enter_context(Path(f).open("rb")))) for f in files

@@ -51,6 +51,22 @@ def test_a_steward_uploads_from_python_and_gets_the_batch_and_its_quarantine(own
     assert cw.jobs().column("job_id").to_pylist() == [job["job_id"]]
 
 
+def test_a_steward_uploads_a_weekly_update_batch(owned, tmp_path):
+    from tests.service.test_jobs import clients_csv
+
+    first, week = tmp_path / "clients.csv", tmp_path / "week-clients.csv"
+    first.write_bytes(clients_csv(12, bad_dob_at=None))
+    # the next week's extract: the same clients, one of them moved
+    week.write_bytes(clients_csv(12, bad_dob_at=None).replace(b"3 OAK ST", b"3 ELM ST"))
+    cw = Client(token=owned.tokens["fcs.steward"], http=owned.client)
+    assert cw.upload(first, every=0.05)["result"]["accepted"] == 12
+    # as an update batch, clients the hub holds are new versions (otherwise each would be
+    # quarantined as a duplicate id)
+    job = cw.upload(week, updates=True, every=0.05)
+    assert job["status"] == "done" and job["params"]["updates"] is True
+    assert (job["result"]["accepted"], job["result"]["quarantined"]) == (12, 0)
+
+
 def test_a_failed_job_raises_the_error_it_failed_with(owned):
     from crosswalk.errors import NotFound
 

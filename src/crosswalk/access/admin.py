@@ -268,13 +268,15 @@ class Administration(GateCore):
         *,
         kinds: list[str] | None = None,
         replace: str | None = None,
+        updates: bool = False,
         progress: Progress | None = None,
         names: list[str] | None = None,
     ) -> IngestResult:
         """Load a batch of ``agency``'s extract files (``crosswalk.ingest.ingest``) into
         the hub this process owns, as ``user``: a steward the agreement in force names for
         that agency. A refusal is audited; the batch audits its own intent and outcome.
-        ``names`` are the files' names in the batch's lineage (an upload's own names)."""
+        ``names`` are the files' names in the batch's lineage (an upload's own names);
+        ``updates`` loads an update batch (a weekly extract of new and changed rows)."""
         from crosswalk.ingest.batch import ingest
 
         self.ingest_allowed(user, agency, names or [Path(f).name for f in files])
@@ -284,6 +286,7 @@ class Administration(GateCore):
             hub=self._hub,
             kinds=kinds,
             replace=replace,
+            updates=updates,
             loaded_by=user,
             progress=progress,
             names=names,

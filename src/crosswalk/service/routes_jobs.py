@@ -200,6 +200,13 @@ def upload(
         str | None,
         Form(pattern=_BATCH_ID, description="A loaded batch this one corrects (replaces)."),
     ] = None,
+    updates: Annotated[
+        bool,
+        Form(
+            description="An update batch (a weekly extract): a row the hub holds is a new"
+            " version of it (`crosswalk ingest --updates`)."
+        ),
+    ] = False,
 ) -> JobOut:
     """Upload a batch of your agency's extract; it is loaded by a background job (poll
     the ``Location``). The files are read and their columns checked against your agency's
@@ -242,6 +249,7 @@ def upload(
                 list(paths),
                 kinds=list(kinds) if kinds else None,
                 replace=replace,
+                updates=updates,
                 progress=progress,
                 names=names,
             )
@@ -249,7 +257,7 @@ def upload(
             raise _renamed(e, folder) from None
         return ingest_summary(result)
 
-    params = {"files": names, "kinds": kinds, "replace": replace}
+    params = {"files": names, "kinds": kinds, "replace": replace, "updates": updates}
     job = queue.submit(
         "ingest", user, agency, params, work, lambda: shutil.rmtree(folder, ignore_errors=True)
     )
