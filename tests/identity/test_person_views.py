@@ -107,3 +107,24 @@ def test_a_batch_counts_from_the_next_read_and_a_run_brings_the_store_up_to_date
         with hub.read() as con:
             wrong, same_persons, _ = _differences(con)
         assert wrong == [] and same_persons
+
+
+def test_a_rewrite_in_slices_of_persons_is_the_rewrite_in_one(weekly, tmp_path, monkeypatch):
+    """A whole rewrite gathers a slice of persons per statement (memory bounded by the
+    slice, not the hub); slices of 7 persons, with one left over, give the same rows in
+    the same order as one statement of all of them."""
+    _, source = weekly
+    path = tmp_path / "hub.duckdb"
+    shutil.copy(source, path)
+    con = duckdb.connect(str(path))
+    try:
+        persons = con.execute("SELECT count(DISTINCT enterprise_id) FROM person_index").fetchone()
+        assert persons[0] % 7 != 0
+        whole = con.execute("SELECT * FROM person_view").fetchall()
+        monkeypatch.setattr(views, "PERSONS_PER_STATEMENT", 7)
+        assert len(views._slices(con)) == persons[0] // 7 + 1
+        views.refresh(con)
+        sliced = con.execute("SELECT * FROM person_view").fetchall()
+    finally:
+        con.close()
+    assert sliced == whole and len(whole) > 500

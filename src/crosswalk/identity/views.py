@@ -80,12 +80,17 @@ def _rows(
     return out
 
 
-def _select(persons: str | None = None) -> str:
-    """The store's rows computed from the hub's tables: of every person, or only of the
-    enterprise ids in the relation ``persons``."""
-    where = (
-        "" if persons is None else f"WHERE i.enterprise_id IN (SELECT enterprise_id FROM {persons})"
-    )
+def _select(persons: str | None = None, ranged: bool = False) -> str:
+    """The store's rows computed from the hub's tables: of every person, only of the
+    enterprise ids in the relation ``persons``, or (``ranged``) of those from the first
+    bound parameter to the second, both included (given twice: once for the records,
+    once for the events)."""
+    if persons is not None:
+        where = f"WHERE i.enterprise_id IN (SELECT enterprise_id FROM {persons})"
+    elif ranged:
+        where = "WHERE i.enterprise_id BETWEEN ? AND ?"
+    else:
+        where = ""
     records = ", ".join(f"r.{c}::VARCHAR" for c in RECORD_COLUMNS)
     events = ", ".join(f"e.{c}::VARCHAR" for c in EVENT_COLUMNS)
     return f"""WITH r AS (
@@ -107,11 +112,39 @@ def _note_built(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"INSERT INTO {BUILT} SELECT count(*) FROM batch")
 
 
+# Persons written by one statement of a whole rewrite. Gathering each person's records and
+# events into lists holds every list of the statement in memory at once (DuckDB does not
+# spill list aggregates): at a million persons in one statement that outgrew a linkage
+# run's memory budget of 1 GiB. A slice of persons keeps it to a few hundred MiB whatever
+# the hub's size.
+PERSONS_PER_STATEMENT = 200_000
+
+
+def _slices(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """The first and last enterprise id of each slice of at most ``PERSONS_PER_STATEMENT``
+    persons, in order."""
+    return [
+        (first, last)
+        for first, last in con.execute(
+            """SELECT min(enterprise_id), max(enterprise_id) FROM (
+                 SELECT enterprise_id,
+                        (row_number() OVER (ORDER BY enterprise_id) - 1) // ? AS slice
+                 FROM (SELECT DISTINCT enterprise_id FROM person_index))
+               GROUP BY slice ORDER BY 1""",
+            [PERSONS_PER_STATEMENT],
+        ).fetchall()
+    ]
+
+
 def refresh(con: duckdb.DuckDBPyConnection) -> None:
-    """Rewrite the whole store from the hub's tables (inside the caller's transaction)."""
+    """Rewrite the whole store from the hub's tables (inside the caller's transaction),
+    a slice of persons at a time, in the order of their enterprise ids."""
     con.execute(f"DROP TABLE IF EXISTS {TABLE}")
     con.execute(_CREATE)
-    con.execute(f"INSERT INTO {TABLE} {_select()} ORDER BY 1")
+    for first, last in _slices(con):
+        con.execute(
+            f"INSERT INTO {TABLE} {_select(ranged=True)} ORDER BY 1", [first, last, first, last]
+        )
     con.execute(f"CREATE INDEX {TABLE}_enterprise ON {TABLE} (enterprise_id)")
     _note_built(con)
 
