@@ -71,7 +71,8 @@ def test_combined_columns_skip_blanks(tmp_path):
     ("country", "raw", "kept", "flagged"),
     [
         ("US", "62701-1234", "62701", False),
-        ("US", "2000", None, True),
+        ("US", "2000", "02000", False),  # a ZIP that lost its leading zero
+        ("US", "200", None, True),
         ("AU", "2000", "2000", False),
         ("AU", "62701", None, True),
         ("GB", "sw1a 1aa", "SW1A1AA", False),

@@ -54,6 +54,11 @@ RESERVED_COLUMNS = ("_row", "_cw_raw", "_cw_x", "_cw_f")
 TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}(\.[A-Za-z_][A-Za-z0-9_]{0,127})?$")
 
 
+# Values legacy systems and spreadsheets write for "no value": read as missing, never
+# as a name, a code or an invalid value. Not "NA": it is a surname.
+NULL_VALUES = ("NULL", "N/A", "#N/A", "NONE", "-", "--", "?", ".")
+
+
 # A date written as a spreadsheet's day number (the 1900 date system: 32386 is
 # 1988-08-31), as a CSV saved from a spreadsheet whose date column lost its format holds it.
 EXCEL_SERIAL = "excel_serial"
@@ -174,6 +179,20 @@ class FileSpec(BaseModel):
     ignore_columns: list[Annotated[str, AfterValidator(check_column_name)]] = []
     date_formats: list[Annotated[str, AfterValidator(check_date_format)]] = ["%Y-%m-%d"]
     codes: dict[str, dict[str, str]] = {}
+    null_values: list[str] = Field(
+        list(NULL_VALUES),
+        description="Values that mean no value (compared trimmed, ignoring case).",
+    )
+
+    @field_validator("null_values")
+    @classmethod
+    def _null_values(cls, value: list[str]) -> list[str]:
+        for token in value:
+            if not token.strip():
+                raise ValueError("a null value cannot be blank (blank values are always null)")
+            if any(ord(ch) < 32 or ord(ch) == 127 for ch in token):
+                raise ValueError(f"null value {token!r} contains a control character")
+        return value
 
     @field_validator("delimiter", "quote")
     @classmethod

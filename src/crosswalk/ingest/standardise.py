@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.resources
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable
 from functools import cache
 from typing import TYPE_CHECKING
@@ -21,7 +22,7 @@ import pyarrow as pa
 import usaddress
 
 from crosswalk import clock
-from crosswalk.ingest.mapping import EXCEL_SERIAL, ClientSpec, ColumnRef, EventSpec
+from crosswalk.ingest.mapping import EXCEL_SERIAL, ClientSpec, ColumnRef, EventSpec, FileSpec
 from crosswalk.ingest.postcodes import NANP, POSTCODES
 from crosswalk.model import PROGRAMS
 
@@ -263,12 +264,46 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _ref(ref: ColumnRef) -> str:
-    """One source column as a quoted identifier; several joined with a space, blanks skipped."""
+def _ref(ref: ColumnRef, nulls: str = "") -> str:
+    """One source column as a quoted identifier; several joined with a space, blanks skipped.
+
+    A value that is blank, or one of ``nulls`` (SQL of bound upper-case tokens, such as
+    ``($p3, $p4)``) once trimmed and upper-cased, is no value."""
+
+    def part(column: str) -> str:
+        x = _ident(column)
+        token = f" OR upper(trim({x})) IN {nulls}" if nulls else ""
+        return f"CASE WHEN trim({x}) = ''{token} THEN NULL ELSE {x} END"
+
     if isinstance(ref, str):
-        return _ident(ref)
-    parts = ", ".join(f"nullif(trim({_ident(c)}), '')" for c in ref)
+        return part(ref)
+    parts = ", ".join(f"nullif(trim({part(c)}), '')" for c in ref)
     return f"nullif(concat_ws(' ', {parts}), '')"
+
+
+def null_tokens(values: Iterable[str], b: Binds) -> str:
+    """The mapping's null values as SQL of bound parameters, or "" for none."""
+    tokens = sorted({v.strip().upper() for v in values})
+    return "(" + ", ".join(f"{b(t)}::VARCHAR" for t in tokens) + ")" if tokens else ""
+
+
+def _nulls_of(spec: FileSpec, field: str, b: Binds, nulls: str) -> str:
+    """The null values of one field: a value the mapping names as one of the field's
+    codes (a sex code ``?``) is that code, not a null."""
+    codes = {k.strip().upper() for k in spec.codes.get(field, {})}
+    if not codes & {v.strip().upper() for v in spec.null_values}:
+        return nulls
+    return null_tokens((v for v in spec.null_values if v.strip().upper() not in codes), b)
+
+
+def _unfloated(x: str) -> str:
+    """A whole number a spreadsheet wrote as a decimal (``123456789.0``) without the
+    fraction; any other value as it is. (``split_part``, not a back-reference, which the
+    engines write differently.)"""
+    return (
+        f"CASE WHEN regexp_matches(trim({x}), '^[0-9]+[.]0+$')"
+        f" THEN split_part(trim({x}), '.', 1) ELSE {x} END"
+    )
 
 
 def _label(ref: ColumnRef) -> str:
@@ -281,16 +316,17 @@ def label(ref: ColumnRef) -> str:
     return _label(ref)
 
 
-def _col(columns: dict[str, ColumnRef], field: str) -> str:
-    """The raw value of a field as SQL over quoted identifiers, or NULL when not mapped."""
+def _col(columns: dict[str, ColumnRef], field: str, nulls: str = "") -> str:
+    """The raw value of a field as SQL over quoted identifiers, or NULL when not mapped
+    (or blank, or a null value)."""
     ref = columns.get(field)
-    return "NULL::VARCHAR" if ref is None else _ref(ref)
+    return "NULL::VARCHAR" if ref is None else _ref(ref, nulls)
 
 
 OTHER_IDS_TYPE = "STRUCT(kind VARCHAR, value VARCHAR)[]"
 
 
-def _other_ids(spec: ClientSpec, b: Binds) -> tuple[str, str]:
+def _other_ids(spec: ClientSpec, b: Binds, nulls: str = "") -> tuple[str, str]:
     """(other_ids, placeholder flag) expressions: every typed identifier, standardised.
 
     A Medicaid id mapped as ``columns.medicaid_id`` is also an identifier of kind
@@ -303,7 +339,9 @@ def _other_ids(spec: ClientSpec, b: Binds) -> tuple[str, str]:
         return f"NULL::{OTHER_IDS_TYPE}", "NULL::VARCHAR"
     digits = set(spec.identifier_digits_only)
     values = {
-        kind: _digits(_ref(ref)) if kind in digits else _alnum(_ref(ref))
+        kind: _digits(_unfloated(_ref(ref, nulls)))
+        if kind in digits
+        else _alnum(_unfloated(_ref(ref, nulls)))
         for kind, ref in sorted(ids.items())
     }
     entries = ", ".join(
@@ -325,13 +363,14 @@ def _date(
     b: Binds,
     typed: frozenset[str],
     past_before: str | None = None,
+    nulls: str = "",
 ) -> str:
     """A date from the mapping's formats; a column the file types as a date is used as it is.
 
     With ``past_before`` (SQL for a date: a date of birth cannot be later), a date read
     with a two-digit year (``%y``) that falls after it is of the century before: a DOB
     written 03/01/64 is 1964, not 2064 (strptime reads 00-68 as 20xx)."""
-    expr = _col(columns, field)
+    expr = _col(columns, field, nulls)
     # Trimmed first: DuckDB's strptime skips surrounding blanks, Spark's parser does not.
     tries = []
     for f in formats:
@@ -360,10 +399,19 @@ def _date(
 
 
 def _codes(expr: str, codes: dict[str, str], b: Binds) -> str:
+    """An agency's code as the common one: as written, else ignoring case (``m`` as
+    ``M``), where no two of the mapping's codes differ only in case."""
     if not codes:
         return expr
     whens = " ".join(f"WHEN {b(k)}::VARCHAR THEN {b(v)}::VARCHAR" for k, v in codes.items())
-    return f"CASE trim({expr}) {whens} END"
+    folded = Counter(k.strip().upper() for k in codes)
+    loose = " ".join(
+        f"WHEN {b(k.strip().upper())}::VARCHAR THEN {b(v)}::VARCHAR"
+        for k, v in codes.items()
+        if folded[k.strip().upper()] == 1
+    )
+    exact = f"CASE trim({expr}) {whens} END"
+    return f"coalesce({exact}, CASE upper(trim({expr})) {loose} END)" if loose else exact
 
 
 def _own_program(expr: str, agency: str, b: Binds) -> str:
@@ -393,7 +441,8 @@ def client_sql(
     execute with ``b.values``.
     """
     c = spec.columns
-    col = lambda f: _col(c, f)  # noqa: E731
+    nulls = null_tokens(spec.null_values, b)
+    col = lambda f: _col(c, f, _nulls_of(spec, f, b, nulls))  # noqa: E731
     if "full_name" in c:
         whole = col("full_name")
         if spec.name_format == "last_first":
@@ -450,7 +499,7 @@ def client_sql(
             "suffix": f"coalesce({_name(col('name_suffix'))}, {_suffix(last_clean)})",
         }
         first_raw, last_raw = col("first_name"), col("last_name")
-    ssn_digits = _digits(col("ssn"))
+    ssn_digits = _digits(_unfloated(col("ssn")))
     if spec.ssn_form == "last4":
         ssn = "NULL::VARCHAR"
         last4 = (
@@ -467,7 +516,7 @@ def client_sql(
     today = (
         f"{b(clock.today())}::DATE"  # bound, never the keyword: a column may be named CURRENT_DATE
     )
-    dob = _date(c, "dob", spec.date_formats, b, typed_dates, past_before=today)
+    dob = _date(c, "dob", spec.date_formats, b, typed_dates, past_before=today, nulls=nulls)
     sex = _codes(col("sex"), spec.codes.get("sex", {}), b)
     if "full_address" in c:
         addr = col("full_address")
@@ -483,11 +532,17 @@ def client_sql(
         city, state, zip_ = col("city"), col("state"), col("zip")
         address_raw = f"nullif(concat_ws(', ', {col('address_line')}, {col('city')}, {col('state')}, {col('zip')}), '')"
     if spec.country == "US":
-        zip5 = f"CASE WHEN regexp_matches(left({_digits(zip_)}, 5), '^[0-9]{{5}}$') THEN left({_digits(zip_)}, 5) END"
+        # A ZIP of four digits (or ZIP+4 with four) lost its leading zero in a spreadsheet,
+        # as every ZIP of New England and New Jersey does: no ZIP has four digits.
+        z = f"trim({_unfloated(zip_)})"
+        zip5 = (
+            f"CASE WHEN regexp_matches({z}, '^[0-9]{{4}}([- ][0-9]{{4}})?$') THEN '0' || left({z}, 4)"
+            f" WHEN regexp_matches(left({_digits(z)}, 5), '^[0-9]{{5}}$') THEN left({_digits(z)}, 5) END"
+        )
     else:
         code = _alnum(zip_)
         zip5 = f"CASE WHEN regexp_matches({code}, {b(POSTCODES[spec.country])}::VARCHAR) THEN {code} END"
-    phone_d = _digits(col("phone"))
+    phone_d = _digits(_unfloated(col("phone")))
     if spec.country in NANP:
         phone = (
             f"CASE WHEN length({phone_d}) = 10 AND substr({phone_d}, 1, 1) NOT IN ('0', '1') THEN '+1' || {phone_d}"
@@ -499,8 +554,8 @@ def client_sql(
     # a value with no single @ between a name and a dotted domain is not an address.
     email_t = f"lower(trim({col('email')}))"
     email = f"CASE WHEN regexp_matches({email_t}, '^[^@ ]+@[^@ ]+[.][^@ .]+$') THEN {email_t} END"
-    other_ids, id_flag = _other_ids(spec, b)
-    src_id = f"nullif(trim({col('source_record_id')}), '')"
+    other_ids, id_flag = _other_ids(spec, b, nulls)
+    src_id = f"nullif(trim({_unfloated(col('source_record_id'))}), '')"
     flags = [
         f"CASE WHEN {col('dob')} IS NOT NULL AND {dob} IS NULL THEN 'dob_unparseable' END",
         f"CASE WHEN {dob} = DATE '1900-01-01' THEN 'dob_default' END",
@@ -536,7 +591,7 @@ def client_sql(
     birth_year = f"coalesce(year({dob_ok}), {year_given}, {year_of_age})"
     # The mother a record names (a birth certificate's): her names and DOB, as the
     # record's own are standardised; an implausible DOB is no DOB.
-    mother_dob = _date(c, "mother_dob", spec.date_formats, b, typed_dates)
+    mother_dob = _date(c, "mother_dob", spec.date_formats, b, typed_dates, nulls=nulls)
     mother_dob = f"CASE WHEN {mother_dob} > DATE '1900-01-01' AND {mother_dob} <= {today} THEN {mother_dob} END"
     held, held_rule = "", ""
     if not updates:
@@ -560,8 +615,8 @@ def client_sql(
       nullif(upper(trim({state})), '') AS state, {zip5} AS zip,
       nullif(upper(trim({col("county")})), '') AS county, {address_raw} AS address_raw,
       {phone} AS phone, {col("phone")} AS phone_raw,
-      nullif(trim({col("case_id")}), '') AS case_id, nullif(trim({col("household_id")}), '') AS household_id,
-      nullif(trim({col("medicaid_id")}), '') AS medicaid_id,
+      nullif(trim({_unfloated(col("case_id"))}), '') AS case_id, nullif(trim({_unfloated(col("household_id"))}), '') AS household_id,
+      nullif(trim({_unfloated(col("medicaid_id"))}), '') AS medicaid_id,
       {other_ids} AS other_ids, {b(spec.country)}::VARCHAR AS country,
       list_filter([{", ".join(flags)}], lambda _cw_f: _cw_f IS NOT NULL) AS flags,
       {birth_year} AS birth_year, {email} AS email,
@@ -593,12 +648,13 @@ def event_sql(
     which are inserted first). Values from the mapping are bound through ``b``.
     """
     c = spec.columns
-    col = lambda f: _col(c, f)  # noqa: E731
-    src_id = f"nullif(trim({col('source_event_id')}), '')"
-    client = f"nullif(trim({col('source_record_id')}), '')"
+    nulls = null_tokens(spec.null_values, b)
+    col = lambda f: _col(c, f, _nulls_of(spec, f, b, nulls))  # noqa: E731
+    src_id = f"nullif(trim({_unfloated(col('source_event_id'))}), '')"
+    client = f"nullif(trim({_unfloated(col('source_record_id'))}), '')"
     program = _own_program(_codes(col("program"), spec.codes.get("program", {}), b), agency, b)
-    start = _date(c, "start_date", spec.date_formats, b, typed_dates)
-    end = _date(c, "end_date", spec.date_formats, b, typed_dates)
+    start = _date(c, "start_date", spec.date_formats, b, typed_dates, nulls=nulls)
+    end = _date(c, "end_date", spec.date_formats, b, typed_dates, nulls=nulls)
     amount_any = f"TRY_CAST(replace(replace({col('amount')}, '$', ''), ',', '') AS DECIMAL(18,2))"
     amount_ok = f"{amount_any} BETWEEN 0 AND {MAX_AMOUNT}"
     amount = f"CASE WHEN {amount_ok} THEN CAST({amount_any} AS DECIMAL(12,2)) END"
@@ -654,7 +710,7 @@ def event_sql(
       {program} AS program, nullif(upper(trim({col("service_type")})), '') AS service_type,
       {start} AS start_date, CASE WHEN {end_ok} THEN {end} END AS end_date, {amount} AS amount,
       nullif(upper(trim({col("county")})), '') AS county,
-      nullif(trim({col("household_id")}), '') AS household_id,
+      nullif(trim({_unfloated(col("household_id"))}), '') AS household_id,
       list_filter([{", ".join(flags)}], lambda _cw_f: _cw_f IS NOT NULL) AS flags,
       {rule} AS q_rule, {field} AS q_field, {value} AS q_value, {common} AS q_common,
       to_json(_cw_raw) AS q_raw
