@@ -485,7 +485,15 @@ def _check_columns(name: str, columns: list[str], spec: FileSpec, m: Mapping) ->
     if problems:
         hint = ""
         if len(columns) == 1 and len(spec.columns) > 1:
-            hint = f" (one column found: is the delimiter {spec.delimiter!r} right?)"
+            hint = (
+                f" (one column found: is the delimiter {spec.delimiter!r} right, or is the"
+                " header on a later line? name it with header_row in the mapping)"
+            )
+        elif not present & set(spec.mapped_columns()):
+            hint = (
+                f" (no mapped column is in the header, line {spec.header_row} of the file:"
+                " is the header on a later line? name it with header_row in the mapping)"
+            )
         raise MappingError(f"{name} does not match mapping {m.source}{hint}", problems)
 
 

@@ -174,6 +174,13 @@ class FileSpec(BaseModel):
         "detect"
     )
     sheet: str | None = None
+    header_row: int = Field(
+        1,
+        ge=1,
+        le=1000,
+        description="The line (CSV) or row (Excel) that holds the header; those above it"
+        " (a report's title, a run date) are not read.",
+    )
     query: str | None = Field(None, description="For format sql: a table name or SELECT.")
     columns: dict[str, ColumnRef]
     ignore_columns: list[Annotated[str, AfterValidator(check_column_name)]] = []
@@ -224,6 +231,8 @@ class FileSpec(BaseModel):
     def _delimiter_is_not_quote(self) -> FileSpec:
         if self.delimiter == self.quote:
             raise ValueError("delimiter and quote must differ")
+        if self.header_row != 1 and self.format not in ("csv", "xlsx"):
+            raise ValueError(f"header_row is for csv and xlsx files, not {self.format}")
         return self
 
     def _check_codes(self, allowed: dict[str, tuple[str, ...]]) -> None:

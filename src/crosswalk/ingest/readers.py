@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import TextIO
 
 import duckdb
 import pyarrow as pa
@@ -165,9 +166,92 @@ def read_into(con: duckdb.DuckDBPyConnection, table: str, source: str, spec: Fil
     quarantine and in every error message; a file line is given beside it where it differs.
     """
     extract = _read(con, table, source, spec)
+    extract = _drop_unnamed(con, table, source, spec, extract)
+    extract = _match_names(con, table, spec, extract)
     if not con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0] and not extract.rejected:
         raise _fail(source, "the file has a header but no data rows")
     return extract
+
+
+# A column with no name in the header is read under this name and its number (from 1),
+# which no mapping can name (a mapping's column names hold no control character).
+_UNNAMED = "\x01column "
+
+
+def _unblank(names: list[str]) -> list[str]:
+    """The header's names, a blank one as ``_UNNAMED`` and its position."""
+    return [n if n.strip() else f"{_UNNAMED}{i + 1}" for i, n in enumerate(names)]
+
+
+def _drop_unnamed(
+    con: duckdb.DuckDBPyConnection, table: str, source: str, spec: FileSpec, extract: Extract
+) -> Extract:
+    """Drop the columns with no name in the header and no value in any row (the empty
+    columns a spreadsheet exports after the last one); one that holds a value is an error
+    naming its position and the first row that holds one."""
+    unnamed = [c for c in extract.columns if c.startswith(_UNNAMED)]
+    problems = []
+    for column in unnamed:
+        quoted = '"' + column.replace('"', '""') + '"'
+        held = con.execute(
+            f"SELECT _row, {quoted} FROM {table} WHERE nullif(trim({quoted}), '') IS NOT NULL"
+            " ORDER BY _row LIMIT 1"
+        ).fetchall()
+        name = column.removeprefix("\x01")
+        if held:
+            problems.append(
+                Problem(
+                    f"{name} has no name in the header (row 0, line {spec.header_row} of the"
+                    f" file), but row {held[0][0]} holds {held[0][1]!r} in it: name the column"
+                    " in the file, or name the line that holds the header (header_row in the"
+                    " mapping)",
+                    file=source,
+                    row=held[0][0],
+                    field=name,
+                )
+            )
+        else:
+            con.execute(f"ALTER TABLE {table} DROP COLUMN {quoted}")
+    if problems:
+        raise InputFileError(f"cannot read {source}: a column has no name", problems)
+    if not unnamed:
+        return extract
+    return Extract(
+        [c for c in extract.columns if c not in unnamed], extract.typed_dates, extract.rejected
+    )
+
+
+def _folded(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def _match_names(
+    con: duckdb.DuckDBPyConnection, table: str, spec: FileSpec, extract: Extract
+) -> Extract:
+    """Read a column whose name differs from the mapping's only in case or spaces
+    (``CLIENT  ID `` for ``Client ID``) as the mapping's, where that pairing is the only
+    one: no other column of the file or the mapping folds to the same name."""
+    known = [*spec.mapped_columns(), *spec.ignore_columns]
+    present = set(extract.columns)
+    by_fold: dict[str, list[str]] = {}
+    for name in known:
+        by_fold.setdefault(_folded(name), []).append(name)
+    file_folds = Counter(_folded(c) for c in extract.columns)
+    renamed: dict[str, str] = {}
+    for column in extract.columns:
+        if column in known:
+            continue
+        fold = _folded(column)
+        targets = by_fold.get(fold, [])
+        if len(targets) == 1 and file_folds[fold] == 1 and targets[0] not in present:
+            renamed[column] = targets[0]
+    for old, new in renamed.items():
+        quote = lambda n: '"' + n.replace('"', '""') + '"'  # noqa: E731
+        con.execute(f"ALTER TABLE {table} RENAME COLUMN {quote(old)} TO {quote(new)}")
+    if not renamed:
+        return extract
+    typed = frozenset(renamed.get(c, c) for c in extract.typed_dates)
+    return Extract([renamed.get(c, c) for c in extract.columns], typed, extract.rejected)
 
 
 def _read(con: duckdb.DuckDBPyConnection, table: str, source: str, spec: FileSpec) -> Extract:
@@ -336,18 +420,21 @@ def _records(
 ) -> Iterator[tuple[int, int, int, list[str]]]:
     """(data row, first line, last line, fields) of every row after the header.
 
-    Blank lines (empty, or holding only spaces or tabs) are not rows.
+    Blank lines (empty, or holding only spaces or tabs) are not rows; the lines before
+    the mapping's ``header_row`` are not read.
 
     Bytes that are not valid in ``encoding`` come through as surrogate escapes, so the
     caller can say which row and field hold them.
     """
     with path.open(encoding=_PY_ENCODING[encoding], errors="surrogateescape", newline="") as f:
+        skip = _skip_lines(f, spec)
         reader = csv.reader(f, delimiter=spec.delimiter, quotechar=spec.quote, doublequote=True)
+        row, line = 0, skip + 1
         try:
             next(reader, None)
-            row, line = 0, reader.line_num + 1
+            line = skip + reader.line_num + 1
             for fields in reader:
-                start, line = line, reader.line_num + 1
+                start, line = line, skip + reader.line_num + 1
                 if not fields or (len(fields) == 1 and not fields[0].strip()):
                     continue  # a blank (or only blank-space) line is not a row
                 row += 1
@@ -358,6 +445,13 @@ def _records(
                 f"row {row + 1} (line {line} of the file) cannot be read as CSV: {e}",
                 row + 1,
             ) from None
+
+
+def _skip_lines(f: TextIO, spec: FileSpec) -> int:
+    """Read past the lines above the header (a report's title, a run date): how many."""
+    for _ in range(spec.header_row - 1):
+        f.readline(HEADER_LIMIT + 1)
+    return spec.header_row - 1
 
 
 def _scan_csv(
@@ -378,6 +472,7 @@ def _scan_csv(
             for name, value in zip(
                 [*names, *(f"#{i + 1}" for i in range(len(fields)))], fields, strict=False
             ):
+                name = name.removeprefix("\x01")
                 where = f"row {row} (line {line} of the file), field {name!r}"
                 if bad_bytes and _NOT_DECODED.search(value):
                     hint = (
@@ -445,8 +540,16 @@ def _read_csv(
                 f"""CREATE OR REPLACE TEMP TABLE {table} AS
                 SELECT * FROM read_csv(?, delim = ?, quote = ?, escape = ?, header = true,
                     all_varchar = true, encoding = ?, strict_mode = true, null_padding = false,
-                    auto_detect = false, columns = ?)""",
-                [str(path), spec.delimiter, spec.quote, spec.quote, duck_encoding, names],
+                    auto_detect = false, columns = ?, skip = ?)""",
+                [
+                    str(path),
+                    spec.delimiter,
+                    spec.quote,
+                    spec.quote,
+                    duck_encoding,
+                    names,
+                    spec.header_row - 1,
+                ],
             )
             _add_row_numbers(con, table)
             if con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0] == rows:
@@ -509,18 +612,25 @@ def _csv_columns(path: Path, spec: FileSpec, encoding: str) -> dict[str, str]:
     The first line ends at a line feed, a carriage return (as older Mac programs end
     lines) or both."""
     with path.open(encoding=_PY_ENCODING[encoding], errors="replace", newline="") as f:
+        skip = _skip_lines(f, spec)
         line = f.readline(HEADER_LIMIT + 1)
+    which = "the first line" if not skip else f"line {skip + 1} (header_row)"
     if len(line) > HEADER_LIMIT and not line.endswith(("\n", "\r")):
         raise _fail(
             str(path),
-            f"the first line is longer than {HEADER_LIMIT:,} characters, so it is not a"
+            f"{which} is longer than {HEADER_LIMIT:,} characters, so it is not a"
             " header: is this a CSV file with one record per line (not compressed, not JSON)?",
             1,
         )
     line = line.lstrip("\ufeff").rstrip("\r\n")
     if not line.strip():
-        raise _fail(str(path), "the first line is blank: the file has no header line", 1)
-    names = _split_header(line, spec.delimiter, spec.quote)
+        raise _fail(
+            str(path),
+            f"{which} is blank: the file has no header line there (a header on a later line"
+            " is named by header_row in the mapping)",
+            skip + 1,
+        )
+    names = _unblank(_split_header(line, spec.delimiter, spec.quote))
     _check_header(str(path), names)
     return dict.fromkeys(names, "VARCHAR")
 
@@ -541,6 +651,22 @@ def _check_header(source: str, names: list[str]) -> None:
             field=n,
         )
         for n in dupes
+    ]
+    # Column names are compared ignoring case by the tables that hold them: two that
+    # differ only in case cannot both be read.
+    cased: dict[str, list[str]] = {}
+    for n in counts:
+        cased.setdefault(n.lower(), []).append(n)
+    problems += [
+        Problem(
+            f"columns {', '.join(map(repr, group))} differ only in case: a table cannot hold"
+            " both (rename one in the file)",
+            file=source,
+            row=0,
+            field=group[0],
+        )
+        for group in cased.values()
+        if len(group) > 1
     ]
     problems += [
         Problem(
@@ -701,9 +827,11 @@ def _read_xlsx(path: Path, spec: FileSpec) -> tuple[pa.Table, frozenset[str]]:
         rows = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
     except (CalamineError, ValueError) as e:
         raise _fail(str(path), f"sheet {sheet!r} cannot be read: {e}") from None
-    if not rows:
-        raise _fail(str(path), f"sheet {sheet!r} is empty")
-    header = [str(c) for c in rows[0]]
+    if len(rows) < spec.header_row:
+        where = "" if spec.header_row == 1 else f" above row {spec.header_row} (header_row)"
+        raise _fail(str(path), f"sheet {sheet!r} is empty{where}")
+    rows = rows[spec.header_row - 1 :]
+    header = _unblank(["" if c is None else str(c) for c in rows[0]])
     _check_header(f"{path} (sheet {sheet!r})", header)
     columns = list(zip(*rows[1:], strict=True)) if len(rows) > 1 else [() for _ in header]
     # A column whose cells Excel holds as dates is used as dates, whatever the mapping's
