@@ -4,6 +4,9 @@ mapping's model: its example is a valid mapping, and every key and common field 
 import re
 from pathlib import Path
 
+import pytest
+
+from crosswalk.errors import MappingError
 from crosswalk.ingest.mapping import (
     CLIENT_FIELDS,
     EVENT_FIELDS,
@@ -35,3 +38,18 @@ def test_every_key_and_common_field_is_named() -> None:
     fields = set(CLIENT_FIELDS) | set(EVENT_FIELDS)
     missing = sorted(k for k in keys | fields if f"`{k}`" not in SECTION)
     assert not missing, f"name these in docs/ingest.md's mapping reference: {missing}"
+
+
+def test_a_misspelt_common_field_is_named_at_its_own_line_and_key() -> None:
+    text = (
+        "agency: fcs\nversion: 1\nclients:\n  format: csv\n  columns:\n"
+        "    source_record_id: PersonNo\n    frist_name: Given\n    last_name: Family\n"
+        "events:\n  format: csv\n  columns:\n    source_event_id: Id\n"
+        "    source_record_id: PersonNo\n    program: Prog\n    start_date: Began\n"
+        "    amout: Amt\n"
+    )
+    with pytest.raises(MappingError) as raised:
+        parse_mapping(text, "mine.yaml")
+    located = {(p.row, p.field) for p in raised.value.problems}
+    assert located == {(7, "clients.columns.frist_name"), (16, "events.columns.amout")}
+    assert "known: source_record_id, first_name" in str(raised.value.problems[0])

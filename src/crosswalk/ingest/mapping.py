@@ -162,6 +162,25 @@ def _check_refs(value: dict[str, ColumnRef]) -> dict[str, ColumnRef]:
     return value
 
 
+def _known_fields(columns: dict[str, ColumnRef], known: tuple[str, ...]) -> None:
+    """Refuse a ``columns`` key that is no common field, each at its own key and line."""
+    unknown = [
+        InitErrorDetails(
+            type=PydanticCustomError(
+                "unknown_field",
+                "{why}",
+                {"why": f"{name!r} is no common-model field; known: {', '.join(known)}"},
+            ),
+            loc=("columns", name),
+            input=name,
+        )
+        for name in columns
+        if name not in known
+    ]
+    if unknown:
+        raise ValidationError.from_exception_data("Mapping", unknown)
+
+
 class FileSpec(BaseModel):
     """How one extract file is read and what its columns mean."""
 
@@ -299,9 +318,7 @@ class ClientSpec(FileSpec):
 
     @model_validator(mode="after")
     def _fields(self) -> ClientSpec:
-        unknown = sorted(set(self.columns) - set(CLIENT_FIELDS))
-        if unknown:
-            raise ValueError(f"unknown common-model fields {unknown}; known: {list(CLIENT_FIELDS)}")
+        _known_fields(self.columns, CLIENT_FIELDS)
         if "source_record_id" not in self.columns:
             raise ValueError("columns must map source_record_id")
         if "full_name" in self.columns and self.name_format is None:
@@ -328,9 +345,7 @@ class ClientSpec(FileSpec):
 class EventSpec(FileSpec):
     @model_validator(mode="after")
     def _fields(self) -> EventSpec:
-        unknown = sorted(set(self.columns) - set(EVENT_FIELDS))
-        if unknown:
-            raise ValueError(f"unknown common-model fields {unknown}; known: {list(EVENT_FIELDS)}")
+        _known_fields(self.columns, EVENT_FIELDS)
         missing = sorted(
             {"source_event_id", "source_record_id", "program", "start_date"} - set(self.columns)
         )
