@@ -94,7 +94,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "version": ("info", "Print the Crosswalk version."),
     "settings": (
         "info",
-        "List every setting with its environment variable, current value and help.",
+        "List every setting with its environment variable, current value and help (a"
+        " password, token or key in a value shown as ***).",
     ),
 }
 
