@@ -6,6 +6,7 @@ import shutil
 import duckdb
 import pytest
 from tests.evaluation import evaluate_index
+from tests.identity.batches import replace_batch_without
 
 from crosswalk.access import Gate
 from crosswalk.agreement import Principal
@@ -206,7 +207,9 @@ def test_a_record_deleted_by_a_correction_batch_leaves_the_index(weekly, tmp_pat
     )[0]
     gate.review_decide("cdo.linkage", a, alone[0], "no-match")
     # As a correction batch replacing the batch that held them would.
-    _sql(hub, "DELETE FROM person_record WHERE record_key IN (?, ?)", [alone[0], b])
+    con = duckdb.connect(str(hub))
+    replace_batch_without(con, [alone[0], b])
+    con.close()
     result = link(hub)
     ids = _index(hub)
     assert alone[0] not in ids and b not in ids and a in ids

@@ -6,6 +6,7 @@ import shutil
 
 import duckdb
 import pytest
+from tests.identity.batches import replace_batch_without
 
 from crosswalk.identity import households, incremental, link
 from crosswalk.ingest import ingest_state
@@ -148,5 +149,56 @@ def test_the_analytic_tables_after_an_incremental_run_are_those_of_a_full_refres
             ).fetchall()
             assert kept == full, table
             assert kept
+    finally:
+        con.close()
+
+
+def _plain_changes(con):
+    """The records new or changed since the last run and those gone, from every record of
+    the hub (what the run used to compute: a fingerprint of each)."""
+    fingerprint = incremental.fingerprint_sql(con)
+    changed = con.execute(
+        f"""SELECT p.record_key FROM person_record p LEFT JOIN link_feature f
+        ON f.unique_id = p.record_key WHERE f.unique_id IS NULL OR f.fingerprint <> {fingerprint}"""
+    ).fetchall()
+    gone = con.execute(
+        "SELECT unique_id FROM link_feature WHERE unique_id NOT IN (SELECT record_key FROM person_record)"
+    ).fetchall()
+    return {k for (k,) in changed}, {k for (k,) in gone}
+
+
+def _prepared(con):
+    incremental.prepare(con)
+    return tuple(
+        {k for (k,) in con.execute(f"SELECT record_key FROM {t}").fetchall()}
+        for t in ("changed_keys", "deleted_keys")
+    )
+
+
+def test_the_new_changed_and_gone_records_are_those_a_fingerprint_of_every_record_finds(
+    loaded, tmp_path
+):
+    hub = tmp_path / "hub.duckdb"
+    shutil.copy(loaded, hub)
+    con = duckdb.connect(str(hub))
+    try:
+        expected = _plain_changes(con)
+        assert _prepared(con) == expected
+        changed, gone = expected
+        assert changed and not gone
+        # A correction batch replacing a batch the last run linked, and one loaded since.
+        linked_keys = con.execute(
+            """SELECT record_key FROM person_record WHERE batch_id IN (SELECT batch_id FROM linked_batch)
+            ORDER BY record_key LIMIT 2"""
+        ).fetchall()
+        since = con.execute(
+            """SELECT record_key FROM person_record
+            WHERE batch_id NOT IN (SELECT batch_id FROM linked_batch) ORDER BY record_key LIMIT 1"""
+        ).fetchall()
+        replace_batch_without(con, [k for (k,) in linked_keys + since])
+        expected = _plain_changes(con)
+        assert _prepared(con) == expected
+        changed, gone = expected
+        assert changed and {k for (k,) in linked_keys} <= gone
     finally:
         con.close()

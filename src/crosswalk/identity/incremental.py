@@ -386,15 +386,27 @@ def prepare(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Create ``changed_keys``, ``deleted_keys``, ``new_decisions`` and the feature tables
     ``link_new`` (new and changed records), ``link_existing`` and ``link_all``."""
     fingerprint = fingerprint_sql(con)
+    # A record's fields change only when a batch loaded since the last run sends it (its
+    # batch id is then that batch's), and a record goes only with a batch replaced since:
+    # only the records of those batches are fingerprinted, not every record of the hub.
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE since_keys AS SELECT record_key FROM person_record
+        WHERE {_not_linked("batch_id")}"""
+    )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE changed_keys AS
-        SELECT p.record_key FROM person_record p LEFT JOIN link_feature f ON f.unique_id = p.record_key
+        SELECT p.record_key FROM (
+          SELECT * FROM person_record WHERE record_key IN (SELECT record_key FROM since_keys)) p
+        LEFT JOIN (
+          SELECT unique_id, fingerprint FROM link_feature
+          WHERE unique_id IN (SELECT record_key FROM since_keys)) f ON f.unique_id = p.record_key
         WHERE f.unique_id IS NULL OR f.fingerprint <> {fingerprint}"""
     )
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE deleted_keys AS
+        f"""CREATE OR REPLACE TEMP TABLE deleted_keys AS
         SELECT unique_id AS record_key FROM link_feature
-        WHERE unique_id NOT IN (SELECT record_key FROM person_record)"""
+        WHERE {"TRUE" if _replaced_since(con) else "FALSE"}
+          AND unique_id NOT IN (SELECT record_key FROM person_record)"""
     )
     con.execute(
         """CREATE OR REPLACE TEMP TABLE new_decisions AS SELECT * FROM review_decision
@@ -423,6 +435,23 @@ def prepare(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         "deleted": _count(con, "deleted_keys"),
         "decisions": _count(con, "new_decisions"),
     }
+
+
+def _not_linked(batch: str) -> str:
+    """SQL: the batch ``batch`` is none of those the last run linked (``linked_batch``,
+    written with the kept features in the run's transaction); a record without a batch
+    counts as new."""
+    return f"coalesce({batch} NOT IN (SELECT batch_id FROM linked_batch), TRUE)"
+
+
+def _replaced_since(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether a batch was replaced since the last run (its replacement is not among the
+    batches that run linked): the only way a record leaves the hub. Any batch not loaded
+    and replaced by none counts too."""
+    rows = con.execute(
+        f"SELECT count(*) FROM batch WHERE status <> 'loaded' AND {_not_linked('replaced_by')}"
+    ).fetchall()
+    return bool(rows[0][0])
 
 
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
