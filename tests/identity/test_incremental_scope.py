@@ -202,3 +202,43 @@ def test_the_new_changed_and_gone_records_are_those_a_fingerprint_of_every_recor
         assert changed and {k for (k,) in linked_keys} <= gone
     finally:
         con.close()
+
+
+def _rows(con, sql):
+    return sorted(map(repr, con.execute(sql).fetchall()))
+
+
+def test_the_rows_read_by_key_are_those_of_the_plain_reads(loaded, tmp_path, monkeypatch):
+    """The index's rows offered for scoring and the affected records' rows, each read by
+    key from the kept features, are those the views of every record give."""
+    hub = tmp_path / "hub.duckdb"
+    shutil.copy(loaded, hub)
+    recluster, cluster = incremental.recluster, incremental.cluster
+    seen = []
+
+    def checked_recluster(con, model):
+        rules = incremental._blocking_rules(model.settings)
+        plain = _rows(
+            con,
+            "SELECT * FROM link_existing"
+            f" WHERE unique_id IN ({incremental.nearby_sql(rules)}) ORDER BY ALL",
+        )
+        seen.append(("offered", _rows(con, "SELECT * FROM link_nearby ORDER BY ALL"), plain))
+        return recluster(con, model)
+
+    def checked_cluster(con, records, *args):
+        plain = _rows(
+            con,
+            """SELECT unique_id AS record_key, * EXCLUDE (unique_id) FROM link_all
+            WHERE unique_id IN (SELECT record_key FROM affected) ORDER BY ALL""",
+        )
+        seen.append(("affected", _rows(con, f"SELECT * FROM {records} ORDER BY ALL"), plain))
+        return cluster(con, records, *args)
+
+    monkeypatch.setattr(incremental, "recluster", checked_recluster)
+    monkeypatch.setattr(incremental, "cluster", checked_cluster)
+    assert link(hub).kind == "incremental"
+    assert [name for name, _, _ in seen] == ["offered", "affected"]
+    for name, got, plain in seen:
+        assert got == plain, name
+        assert got, name

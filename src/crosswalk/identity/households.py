@@ -108,6 +108,22 @@ class HouseholdCounts:
 def build(
     con: duckdb.DuckDBPyConnection, run_id: str, touched: str | None = None
 ) -> HouseholdCounts:
+    """What ``build_only`` does, and the households and members it leaves counted."""
+    derived = build_only(con, run_id, touched)
+    households, members = con.execute(
+        "SELECT count(DISTINCT household_id), count(DISTINCT enterprise_id) FROM household_member"
+    ).fetchall()[0]
+    return HouseholdCounts(
+        int(households), int(members), derived.kept, derived.new, derived.retired
+    )
+
+
+def build_only(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    touched: str | None = None,
+    records: str = "person_record",
+) -> steps.Derived:
     """Build the households from the person index (inside the caller's transaction).
 
     The households are derived by the engine-neutral steps
@@ -119,10 +135,11 @@ def build(
     closed over, every member of those households and of the homes they are placed in.
     Every other household is left as it is, which is what a full build would give it:
     nothing it is built from has changed. A hub whose kept keys predate this (no
-    ``household_key_state``) is built in full."""
+    ``household_key_state``) is built in full. ``records``: a relation holding the rows
+    of ``person_record`` of at least the ``touched`` records."""
     scoped = touched is not None and _keys_kept(con)
     if scoped:
-        _update_keys(con, str(touched))
+        _update_keys(con, str(touched), records)
         _region(con, str(touched))
     else:
         steps.new_keys(con)
@@ -132,19 +149,16 @@ def build(
     _write(con, derived, scoped)
     con.execute("DELETE FROM household_key_state")
     con.execute("INSERT INTO household_key_state VALUES (?)", [run_id])
-    households, members = con.execute(
-        "SELECT count(DISTINCT household_id), count(DISTINCT enterprise_id) FROM household_member"
-    ).fetchall()[0]
-    return HouseholdCounts(
-        int(households), int(members), derived.kept, derived.new, derived.retired
-    )
+    return derived
 
 
 def _keys_kept(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(con.execute("SELECT count(*) FROM household_key_state").fetchall()[0][0])
 
 
-def _update_keys(con: duckdb.DuckDBPyConnection, touched: str) -> None:
+def _update_keys(
+    con: duckdb.DuckDBPyConnection, touched: str, records: str = "person_record"
+) -> None:
     """The kept keys of the ``touched`` records again; ``hh_old_key``: the keys they gave
     before (a changed or deleted record may have left a household)."""
     con.execute(
@@ -161,7 +175,7 @@ def _update_keys(con: duckdb.DuckDBPyConnection, touched: str) -> None:
     )
     # Read once: the keys' three parts and the relations read them again.
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE hh_touched_record AS SELECT * FROM person_record
+        f"""CREATE OR REPLACE TEMP TABLE hh_touched_record AS SELECT * FROM {records}
         WHERE record_key IN (SELECT record_key FROM hh_touched)"""
     )
     records = "hh_touched_record"

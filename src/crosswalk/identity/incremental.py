@@ -278,9 +278,13 @@ def score(
     # those of the whole index.
     rules = _blocking_rules(model.settings)
     if rules:
+        # The ids first (one scan of the blocking columns), then the rows of those ids:
+        # not every row of the index read whole and tested against the changed ones.
+        con.execute(f"CREATE OR REPLACE TEMP TABLE link_nearby_id AS {nearby_sql(rules)}")
         con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE link_nearby AS SELECT * FROM link_existing
-            WHERE unique_id IN ({nearby_sql(rules)})"""
+            f"""CREATE OR REPLACE TEMP TABLE link_nearby AS SELECT * EXCLUDE (fingerprint)
+            FROM link_feature WHERE unique_id IN (SELECT unique_id FROM link_nearby_id)
+              AND unique_id NOT IN (SELECT record_key FROM {_GONE})"""
         )
     with use_scratch():
         db = splink_api.duckdb_api(con)
@@ -394,13 +398,17 @@ def prepare(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         WHERE {_not_linked("batch_id")}"""
     )
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE changed_keys AS
-        SELECT p.record_key FROM (
-          SELECT * FROM person_record WHERE record_key IN (SELECT record_key FROM since_keys)) p
+        f"""CREATE OR REPLACE TEMP TABLE since_fingerprint AS
+        SELECT p.record_key, {fingerprint} AS fingerprint FROM person_record p
+        WHERE p.record_key IN (SELECT record_key FROM since_keys)"""
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE changed_keys AS
+        SELECT p.record_key FROM since_fingerprint p
         LEFT JOIN (
           SELECT unique_id, fingerprint FROM link_feature
           WHERE unique_id IN (SELECT record_key FROM since_keys)) f ON f.unique_id = p.record_key
-        WHERE f.unique_id IS NULL OR f.fingerprint <> {fingerprint}"""
+        WHERE f.unique_id IS NULL OR f.fingerprint <> p.fingerprint"""
     )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE deleted_keys AS
@@ -452,6 +460,10 @@ def _replaced_since(con: duckdb.DuckDBPyConnection) -> bool:
         f"SELECT count(*) FROM batch WHERE status <> 'loaded' AND {_not_linked('replaced_by')}"
     ).fetchall()
     return bool(rows[0][0])
+
+
+# The records whose kept features no longer stand: changed (linked again) or deleted.
+_GONE = "(SELECT record_key FROM changed_keys UNION ALL SELECT record_key FROM deleted_keys)"
 
 
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
@@ -513,10 +525,16 @@ def recluster(con: duckdb.DuckDBPyConnection, model: SavedModel) -> int:
                max(match_probability) AS match_probability FROM e d
         WHERE NOT {decisions.format(d="no-match")} GROUP BY 1, 2"""
     )
+    # The affected records' rows, taken by key from the kept features (not through
+    # ``link_all``, which tests every row of the index against the changed ones).
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE affected_records AS
-        SELECT unique_id AS record_key, * EXCLUDE (unique_id) FROM link_all
-        WHERE unique_id IN (SELECT record_key FROM affected)"""
+        f"""CREATE OR REPLACE TEMP TABLE affected_records AS
+        SELECT unique_id AS record_key, * EXCLUDE (unique_id) FROM (
+          SELECT * EXCLUDE (fingerprint) FROM link_feature
+          WHERE unique_id IN (SELECT record_key FROM affected)
+            AND unique_id NOT IN (SELECT record_key FROM {_GONE})
+          UNION ALL BY NAME SELECT * FROM link_new
+          WHERE unique_id IN (SELECT record_key FROM affected))"""
     )
     con.execute(
         """CREATE OR REPLACE TEMP TABLE affected_edges AS SELECT * FROM edges_now
@@ -624,10 +642,10 @@ def households_touched(con: duckdb.DuckDBPyConnection) -> None:
 def keep_new_features(con: duckdb.DuckDBPyConnection) -> None:
     gone = "(SELECT record_key FROM changed_keys UNION ALL SELECT record_key FROM deleted_keys)"
     con.execute(f"DELETE FROM link_feature WHERE unique_id IN {gone}")
+    # The fingerprints ``prepare`` took of the same rows, not a scan of every record.
     con.execute(
-        f"""INSERT INTO link_feature BY NAME
-        SELECT f.*, {fingerprint_sql(con)} AS fingerprint
-        FROM link_new f JOIN person_record p ON p.record_key = f.unique_id"""
+        """INSERT INTO link_feature BY NAME
+        SELECT f.*, p.fingerprint FROM link_new f JOIN since_fingerprint p ON p.record_key = f.unique_id"""
     )
 
 
@@ -743,8 +761,14 @@ def run(
         report("updating the analytic tables", 0.9)
         con.execute("CREATE OR REPLACE TEMP TABLE relinked AS SELECT record_key FROM scope_after")
         households_touched(con)
-        linked.refresh_records(con, "relinked", "deleted_keys")
-        households.build(con, run, "household_touched")
+        # The rows of the records touched, read once for the analytic tables and the
+        # households (the records relinked are among them).
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE touched_record AS SELECT * FROM person_record
+            WHERE record_key IN (SELECT record_key FROM household_touched)"""
+        )
+        linked.refresh_records(con, "relinked", "deleted_keys", "touched_record")
+        households.build_only(con, run, "household_touched", "touched_record")
         n_clusters = con.execute(
             "SELECT count(DISTINCT enterprise_id) FROM person_index"
         ).fetchall()[0][0]

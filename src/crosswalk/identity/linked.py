@@ -105,16 +105,20 @@ def sources(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     }
 
 
-def refresh_records(con: duckdb.DuckDBPyConnection, relinked: str, dropped: str) -> None:
+def refresh_records(
+    con: duckdb.DuckDBPyConnection, relinked: str, dropped: str, records: str = "person_record"
+) -> None:
     """Bring the analytic tables up to date after an incremental run (inside its
     transaction): rows of the records in ``relinked`` (whose person may have changed) and
     ``dropped`` (no longer in the hub) are rewritten or removed, and events of batches
-    loaded since the last run are added (replacing earlier versions of the same events); the batches are noted as for ``refresh``."""
+    loaded since the last run are added (replacing earlier versions of the same events); the batches are noted as for ``refresh``.
+    ``records``: a relation holding the rows of ``person_record`` of at least the
+    ``relinked`` records (the run reads them once for this and the households)."""
     touched = f"(SELECT record_key FROM {relinked} UNION ALL SELECT record_key FROM {dropped})"
     # The rows to write are taken from the hub's tables first, then given their persons:
     # joining the person index to the few rows, not to every record and event.
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE refreshed_record AS SELECT * FROM person_record
+        f"""CREATE OR REPLACE TEMP TABLE refreshed_record AS SELECT * FROM {records}
         WHERE record_key IN (SELECT record_key FROM {relinked})"""
     )
     con.execute(
