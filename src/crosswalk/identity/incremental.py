@@ -268,6 +268,7 @@ def score(
         " match_weight DOUBLE, match_probability DOUBLE)"
     )
     con.execute("DROP TABLE IF EXISTS link_nearby")  # a connection's earlier run's
+    con.execute("DROP TABLE IF EXISTS link_reach")
     if not con.execute("SELECT count(*) FROM link_new").fetchall()[0][0]:
         return 0, None
     from splink import Linker  # loads only when there is something to score
@@ -281,10 +282,27 @@ def score(
         # The ids first (one scan of the blocking columns), then the rows of those ids:
         # not every row of the index read whole and tested against the changed ones.
         con.execute(f"CREATE OR REPLACE TEMP TABLE link_nearby_id AS {nearby_sql(rules)}")
+        # Read with them, in the same pass, every record of the persons they, the changed
+        # and deleted records and the new decisions reach: the records re-clustering can
+        # touch (``recluster``), whatever the pairs scored.
         con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE link_nearby AS SELECT * EXCLUDE (fingerprint)
-            FROM link_feature WHERE unique_id IN (SELECT unique_id FROM link_nearby_id)
+            """CREATE OR REPLACE TEMP TABLE link_reach_id AS
+            SELECT unique_id FROM link_nearby_id
+            UNION SELECT record_key FROM person_index WHERE enterprise_id IN (
+              SELECT enterprise_id FROM person_index WHERE record_key IN (
+                SELECT unique_id FROM link_nearby_id UNION ALL SELECT record_key FROM changed_keys
+                UNION ALL SELECT record_key FROM deleted_keys
+                UNION ALL SELECT record_key_l FROM new_decisions
+                UNION ALL SELECT record_key_r FROM new_decisions))"""
+        )
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE link_reach AS SELECT * EXCLUDE (fingerprint)
+            FROM link_feature WHERE unique_id IN (SELECT unique_id FROM link_reach_id)
               AND unique_id NOT IN (SELECT record_key FROM {_GONE})"""
+        )
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE link_nearby AS SELECT * FROM link_reach
+            WHERE unique_id IN (SELECT unique_id FROM link_nearby_id)"""
         )
     with use_scratch():
         db = splink_api.duckdb_api(con)
@@ -525,14 +543,20 @@ def recluster(con: duckdb.DuckDBPyConnection, model: SavedModel) -> int:
                max(match_probability) AS match_probability FROM e d
         WHERE NOT {decisions.format(d="no-match")} GROUP BY 1, 2"""
     )
-    # The affected records' rows, taken by key from the kept features (not through
-    # ``link_all``, which tests every row of the index against the changed ones).
+    # The affected records' rows, taken by key: from those scoring read with the records
+    # it offered (every affected record of the index is among them), or else from the
+    # kept features (not through ``link_all``, which tests every row of the index
+    # against the changed ones).
+    kept = (
+        "link_reach"
+        if "link_reach" in _temp_tables(con) and "link_nearby" in _temp_tables(con)
+        else f"""(SELECT * EXCLUDE (fingerprint) FROM link_feature
+          WHERE unique_id NOT IN (SELECT record_key FROM {_GONE}))"""
+    )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE affected_records AS
         SELECT unique_id AS record_key, * EXCLUDE (unique_id) FROM (
-          SELECT * EXCLUDE (fingerprint) FROM link_feature
-          WHERE unique_id IN (SELECT record_key FROM affected)
-            AND unique_id NOT IN (SELECT record_key FROM {_GONE})
+          SELECT * FROM {kept} WHERE unique_id IN (SELECT record_key FROM affected)
           UNION ALL BY NAME SELECT * FROM link_new
           WHERE unique_id IN (SELECT record_key FROM affected))"""
     )
