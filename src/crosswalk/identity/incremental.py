@@ -528,7 +528,9 @@ def recluster(con: duckdb.DuckDBPyConnection, model: SavedModel) -> int:
     )
     gone = "(SELECT record_key FROM changed_keys UNION ALL SELECT record_key FROM deleted_keys)"
     # Every accepted link of the affected records as it stands now: kept ones not touching
-    # a changed or deleted record, the new ones, and the stewards' decisions over both.
+    # a changed or deleted record, the new ones, and the stewards' decisions over both
+    # (those naming two affected records: every affected record is in the hub, and only
+    # links between two of them are clustered).
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE edges_now AS
         WITH e AS (
@@ -537,8 +539,8 @@ def recluster(con: duckdb.DuckDBPyConnection, model: SavedModel) -> int:
             AND record_key_l IN (SELECT record_key FROM affected)
           UNION ALL SELECT record_key_l, record_key_r, match_weight, match_probability FROM new_accepted
           UNION ALL SELECT record_key_l, record_key_r, 100.0, 1.0 FROM review_decision
-          WHERE decision = 'match' AND record_key_l IN (SELECT record_key FROM person_record)
-            AND record_key_r IN (SELECT record_key FROM person_record))
+          WHERE decision = 'match' AND record_key_l IN (SELECT record_key FROM affected)
+            AND record_key_r IN (SELECT record_key FROM affected))
         SELECT record_key_l, record_key_r, max(match_weight) AS match_weight,
                max(match_probability) AS match_probability FROM e d
         WHERE NOT {decisions.format(d="no-match")} GROUP BY 1, 2"""
