@@ -238,13 +238,13 @@ def test_audit_search_finds_entries_and_is_itself_audited(
     _out(capsys, ["analyze", "overlap", *analyst, "--purpose", "program_evaluation",
                   "--hub", str(linked_hub), "--control", control, "--json"])  # fmt: skip
     search = ["audit", "search", *officer, "--control", control]
-    found = _json(capsys, [*search, "--user", "ada", "--action", "data.read"])
+    found = _json(capsys, [*search, "--actor", "ada", "--action", "data.read"])
     assert [(e["user"], e["purpose"], e["outcome"]) for e in found] == [
         ("ada", "program_evaluation", "ok")
     ]
     assert found[0]["body"]["decision"]["allowed"] is True
-    searches = _json(capsys, [*search, "--user", "cdo.privacy", "--since", "2000-01-01"])
+    searches = _json(capsys, [*search, "--actor", "cdo.privacy", "--since", "2000-01-01"])
     assert any(e["body"].get("objects", {}).get("audit_query") == "search" for e in searches)
-    assert "data.read" in _out(capsys, [*search, "--user", "ada"])
+    assert "data.read" in _out(capsys, [*search, "--actor", "ada"])
     assert run(["audit", "search", *analyst, "--control", control]) == 3  # oversight only
     assert run([*search, "--since", "yesterday"]) == 2

@@ -404,7 +404,10 @@ def audit_purposes(
 def audit_search(
     who: Asker,
     action: Annotated[str | None, typer.Option(help="An action, e.g. data.read.")] = None,
-    user: Annotated[str | None, typer.Option(help="The account that acted.")] = None,
+    actor: Annotated[
+        str | None,
+        typer.Option(help="The account whose entries to find (who read or acted)."),
+    ] = None,
     for_purpose: Annotated[
         str | None, typer.Option(help="The purpose the entries name, e.g. research.")
     ] = None,
@@ -421,13 +424,13 @@ def audit_search(
     """Search the audit log's entries, oldest first (a privacy officer of the hub operator,
     for oversight; the search is itself audited). --json carries each entry's body.
 
-    Example: CROSSWALK_TOKEN=$(cat demo-out/tokens/privacy-officer) crosswalk audit search --user ana --since 2026-01-01
+    Example: CROSSWALK_TOKEN=$(cat demo-out/tokens/privacy-officer) crosswalk audit search --actor ana --since 2026-01-01
     """
     found = Gate(control=control).audit_search(
         who.principal,
         who.purpose,
         action=action,
-        user=user,
+        user=actor,
         of_purpose=for_purpose,
         outcome=outcome,
         enterprise_id=enterprise_id,
