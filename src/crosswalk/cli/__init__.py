@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import signal
 import sys
+import threading
 from typing import Any
 
 import typer
@@ -177,18 +179,58 @@ def exit_code(error: CrosswalkError) -> int:
     return EXIT_INPUT
 
 
+EXIT_INTERRUPTED = 130  # as a shell reports a command stopped by Ctrl-C (128 + SIGINT)
+
+
 def run(argv: list[str] | None = None) -> int:
     """Run the app and map Crosswalk errors to a message and an exit code."""
+    interrupted = False
+    previous = signal.getsignal(signal.SIGINT)
+
+    def on_interrupt(signum: int, frame: object) -> None:
+        # DuckDB stops a query on Ctrl-C and raises its own error in place of this one:
+        # the flag, not that error's text, says the user stopped the command.
+        nonlocal interrupted
+        interrupted = True
+        raise KeyboardInterrupt
+
+    in_main = threading.current_thread() is threading.main_thread()
+    if in_main:
+        signal.signal(signal.SIGINT, on_interrupt)
     try:
         app(args=argv, prog_name="crosswalk")
+    except KeyboardInterrupt:
+        interrupted = True
     except CrosswalkError as error:
-        # soft_wrap: no line breaks inside paths and ids (the terminal wraps, not Rich)
-        err_console.print(Text("Error: ", style="bold red") + Text(str(error)), soft_wrap=True)
-        return exit_code(error)
-    except SystemExit as done:
-        code = done.code
-        return code if isinstance(code, int) else (0 if code is None else 1)
-    return 0
+        if not interrupted:
+            return _report(error)
+    except SystemExit as done:  # Click ends an interrupted command so too
+        if not interrupted:
+            code = done.code
+            return code if isinstance(code, int) else (0 if code is None else 1)
+    except Exception:
+        if not interrupted:
+            raise
+    finally:
+        if in_main:
+            signal.signal(signal.SIGINT, previous)
+    if not interrupted:
+        return 0
+    err_console.print(
+        Text("Interrupted: ", style="bold red")
+        + Text(
+            "the command was stopped (Ctrl-C) before it finished; a batch it was loading"
+            " is rolled back, as after any failure, so nothing of it is stored"
+        ),
+        soft_wrap=True,
+    )
+    return EXIT_INTERRUPTED
+
+
+def _report(error: CrosswalkError) -> int:
+    # soft_wrap: no line breaks inside paths and ids (the terminal wraps, not Rich)
+    err_console.print(Text("Error: ", style="bold red") + Text(str(error)), soft_wrap=True)
+    return exit_code(error)
 
 
 def main() -> None:
