@@ -194,10 +194,14 @@ NICKNAMES = "cw_nickname"
 
 @cache
 def nickname_table() -> pa.Table:
-    """Name -> canonical formal name, from the ``nicknames`` list and census frequencies.
+    """Name -> canonical formal name, from the ``nicknames`` list (English), the project's
+    own ``given_names.csv`` (Spanish, Portuguese and Italian hypocorisms, romanisations
+    of Arabic and Somali names) and census frequencies.
 
     A nickname with several formal names (AL: ALBERT, ALAN, ALFRED) maps to the most
-    frequent of them in the census tables, so the mapping is deterministic.
+    frequent of them in the census tables, so the mapping is deterministic. A variant of
+    the project's own list maps to its formal name there (MOHAMMED, MUHAMMAD: MOHAMED)
+    even where the census ranks the variant higher.
     """
     import csv
 
@@ -214,12 +218,24 @@ def nickname_table() -> pa.Table:
         for row in csv.DictReader(f):
             if row["relationship"] == "has_nickname":
                 formals.setdefault(row["name2"].upper(), set()).add(row["name1"].upper())
+    ours: dict[str, set[str]] = {}
+    own = importlib.resources.files("crosswalk.ingest").joinpath("given_names.csv")
+    with own.open(encoding="ascii") as f:
+        lines = (line for line in f if not line.startswith("#"))
+        for row in csv.DictReader(lines):
+            ours.setdefault(row["variant"], set()).add(row["formal"])
     # A name that is common in its own right (JAMES) stays itself even where the list also
     # has it as a nickname (of JAMIE); a rare one (BILL) maps to its most frequent formal name.
     best = {
         name: max({name, *options}, key=lambda o: (freq.get(o, 0.0), o == name, o))
         for name, options in formals.items()
     }
+    # Our own list names the written form a variant stands for (MOHAMMED and MUHAMMAD for
+    # MOHAMED, however the census ranks them): its most frequent formal name, as that
+    # name is itself read.
+    for name, options in ours.items():
+        formal = max(options, key=lambda o: (freq.get(o, 0.0), o))
+        best[name] = best.get(formal, formal)
     names = sorted(best)
     return pa.table({"name": names, "canonical": [best[n] for n in names]})
 
