@@ -12,6 +12,8 @@ BASE = {
     "first_phonetic": "WLM",
     "last_phonetic": "SM0",
     "last_tokens": ["SMITH"],
+    "first_compact": "WILLIAM",
+    "last_compact": "SMITH",
     "middle_name": None,
     "middle_phonetic": None,
     "given_tokens": ["WILLIAM"],
@@ -51,6 +53,11 @@ def level(comparison_name, left, right):
     )
     levels = comparison.get_comparison("duckdb").comparison_levels
     l_row, r_row = {**BASE, **left}, {**BASE, **right}
+    for row, given in ((l_row, left), (r_row, right)):
+        # the names without their spaces, as the features make them (unless given)
+        for name in ("first", "last"):
+            if f"{name}_compact" not in given and row[f"{name}_name"] is not None:
+                row[f"{name}_compact"] = row[f"{name}_name"].replace(" ", "")
     con = duckdb.connect()
     cols = []
     params = []
@@ -116,6 +123,46 @@ def level(comparison_name, left, right):
 )  # fmt: skip
 def test_first_name(left, right, expected):
     assert level("first_name", left, right) == expected
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "expected"),
+    [
+        ({"last_name": "O NEIL"}, {"last_name": "ONEIL"}, "equal without spaces"),
+        ({"last_name": "DE LA CRUZ"}, {"last_name": "DELACRUZ"}, "equal without spaces"),
+        (
+            {},
+            {"first_name": "SMITH", "last_name": "WILLIAM"},
+            "first and last swapped (weighed by the first name)",
+        ),
+        (
+            {
+                "middle_name": "HASSAN",
+                "last_name": "WARSAME",
+                "last_phonetic": "WRSM",
+                "last_tokens": ["WARSAME"],
+            },
+            {"last_name": "HASSAN", "last_phonetic": "HSN", "last_tokens": ["HASSAN"]},
+            "surname is the other's middle name",
+        ),
+    ],
+)
+def test_last_name(left, right, expected):
+    assert level("last_name", left, right) == expected
+
+
+def test_a_swapped_surname_weighs_nothing_of_its_own():
+    """The swap is weighed once, by the first-name comparison; the surname's level is a
+    null level (no m or u), so common names swapped never outscore them in place."""
+    comparison = next(
+        c for c in comparisons() if c.get_comparison("duckdb").output_column_name == "last_name"
+    )
+    swapped = next(
+        lv
+        for lv in comparison.get_comparison("duckdb").comparison_levels
+        if lv.label_for_charts.startswith("first and last swapped")
+    )
+    assert swapped.is_null_level
 
 
 def test_hyphenated_surname_part():

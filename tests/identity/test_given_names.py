@@ -45,3 +45,11 @@ def test_a_compound_first_name_is_read_as_first_and_middle():
     assert got["4"] == ("JOHN", "A", "JOHN", "JOHN")
     assert got["5"] == ("BOB", None, "ROBERT", "BOB")
     assert got["6"] == ("J R", None, "J R", "J")
+
+
+def test_a_split_compound_name_takes_its_first_parts_formal_name():
+    """LALO ROBERTO in one column is EDUARDO + ROBERTO, as another agency's LALO + ROBERTO
+    (canonical EDUARDO at ingest) is: the first part's nickname is looked up."""
+    got = _features([("1", "LALO ROBERTO", None, None), ("2", "PEPE", "LUIS", "JOSE")])
+    assert got["1"] == ("LALO", "ROBERTO", "EDUARDO", "LALO")
+    assert got["2"] == ("PEPE", "LUIS", "JOSE", "PEPE")

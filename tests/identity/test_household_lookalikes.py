@@ -34,7 +34,9 @@ TYPES = {
 
 def _with_dob_parts(row):
     year, month, day = (int(x) for x in row["dob"].split("-"))
-    return {**row, "dob_year": year, "dob_month": month, "dob_day": day}
+    # and the names without their spaces, as the features make them
+    compact = {f"{n}_compact": row[f"{n}_name"].replace(" ", "") for n in ("first", "last")}
+    return {**row, "dob_year": year, "dob_month": month, "dob_day": day, **compact}
 
 
 def cannot_link(left, right):
@@ -94,10 +96,14 @@ def cannot_link(left, right):
         ({"dob": "1991-05-17"}, False),
         # the same first name with a wrong DOB is left to the model
         ({"dob": "1993-01-02"}, False),
+        # ... and so are the two names swapped between the columns, with a wrong DOB
+        ({"first_name": "GARCIA", "first_canonical": "GARCIA", "last_name": "MARIA",
+          "given_tokens": ["GARCIA", "ELENA"], "dob": "1993-01-02"}, False),
     ],
     ids=["twins", "similar-twins", "twins-year-off", "siblings", "parent-child", "parent-child-same-id", "same-ssn-transposed",
          "same-id-transposed", "ssn-one-digit-off", "typo", "middle-as-first",
-         "compound", "initial", "middle-initial-as-first", "twins-middle-initial", "year-off", "same-name-other-dob"],
+         "compound", "initial", "middle-initial-as-first", "twins-middle-initial", "year-off", "same-name-other-dob",
+         "swapped-other-dob"],
 )  # fmt: skip
 def test_cannot_link(right, expected):
     right = dict(right)

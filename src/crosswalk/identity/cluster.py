@@ -108,8 +108,9 @@ def cannot_link_sql(a: str = "a", b: str = "b") -> str:
       the surname, a middle name or its initial used as first, a part of a compound name
       in common) or
       middle names with different initials;
-    - siblings: different first names (not a nickname) and dates of birth that no single
-      recording error (a swap, a year, a month or a day wrong) explains;
+    - siblings: different first names (not a nickname, nor given and family name swapped)
+      and dates of birth that no single recording error (a swap, a year, a month or a day
+      wrong) explains;
     - undated household members: one side without a DOB, the same surname and first
       names that no name variant explains.
     """
@@ -155,7 +156,8 @@ def cannot_link_sql(a: str = "a", b: str = "b") -> str:
     # nickname) and dates of birth that no single recording error explains.
     siblings = (
         f"({a}.dob IS NOT NULL AND {b}.dob IS NOT NULL AND NOT {dob_close}"
-        f" AND NOT coalesce({a}.first_name = {b}.first_name OR {a}.first_canonical = {b}.first_canonical, true))"
+        f" AND NOT coalesce({a}.first_name = {b}.first_name OR {a}.first_canonical = {b}.first_canonical, true)"
+        f" AND NOT coalesce({a}.first_compact = {b}.last_compact AND {a}.last_compact = {b}.first_compact, false))"
     )
     # Without a DOB on one side nothing above can tell two members of a household apart:
     # the same surname and first names that no variant explains are two people.

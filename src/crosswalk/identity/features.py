@@ -11,6 +11,7 @@ import jellyfish
 import pyarrow as pa
 
 from crosswalk.identity.sql import Sql, columns
+from crosswalk.ingest.standardise import nickname_table
 
 PLACEHOLDER_LAST4 = ("0000",)
 
@@ -39,8 +40,9 @@ def _given_names(source: str) -> str:
     """``source`` with a compound given name in the first-name column split into first and
     middle names where the record has no middle name ("MARY JANE", "JOSE LUIS",
     "ELIJAH ADAM"): agencies that keep a first and a middle name write the same person as
-    MARY + JANE, so both forms compare and block alike. The first name's
-    nickname-canonical form, made at ingest for the whole name, becomes the first part's."""
+    MARY + JANE, so both forms compare and block alike. The nickname-canonical form of a
+    split name is its first part's (``given_canonical`` NULL here, looked up by
+    ``build_features``: LALO ROBERTO is EDUARDO + ROBERTO)."""
     split = (
         "(middle_name IS NULL AND strpos(first_name, ' ') > 2"
         " AND length(first_name) > strpos(first_name, ' '))"
@@ -50,7 +52,7 @@ def _given_names(source: str) -> str:
         f" CASE WHEN {split} THEN split_part(first_name, ' ', 1) ELSE first_name END AS given_first,"
         f" CASE WHEN {split} THEN substr(first_name, strpos(first_name, ' ') + 1)"
         " ELSE middle_name END AS given_middle,"
-        f" CASE WHEN {split} THEN split_part(first_name, ' ', 1) ELSE first_name_canonical END"
+        f" CASE WHEN {split} THEN NULL ELSE first_name_canonical END"
         f" AS given_canonical FROM {source})"
     )
 
@@ -70,12 +72,17 @@ def build_features(con: Sql, table: str = "link_input", source: str = "person_re
     codes = pa.table(
         {
             "name": pa.array(names, pa.string()),
-            "code": [jellyfish.metaphone(n) or None for n in names],
+            # the sound of the name without its spaces: O NEIL and ONEIL, DE LA CRUZ and
+            # DELACRUZ, JI HO and JIHO sound alike
+            "code": [jellyfish.metaphone(n.replace(" ", "")) or None for n in names],
         }
     )
     con.register("_phonetic", codes)
     con.execute("CREATE OR REPLACE TEMP TABLE phonetic AS SELECT * FROM _phonetic")
     con.unregister("_phonetic")
+    con.register("_nickname", nickname_table())
+    con.execute("CREATE OR REPLACE TEMP TABLE nickname AS SELECT * FROM _nickname")
+    con.unregister("_nickname")
     has_ids = "other_ids" in columns(con, "person_record")
     # A hub last migrated before typed identifiers existed has none to offer.
     ids = "p.other_ids" if has_ids else "NULL::STRUCT(kind VARCHAR, value VARCHAR)[]"
@@ -94,19 +101,32 @@ def build_features(con: Sql, table: str = "link_input", source: str = "person_re
         FROM (SELECT *, substr(other_key_1, strpos(other_key_1, ':') + 1) AS other_value_1 FROM (
         SELECT p.record_key AS unique_id, p.agency,
                p.given_first AS first_name, p.last_name, p.given_middle AS middle_name, p.name_suffix,
-               coalesce(p.given_canonical, p.given_first) AS first_canonical,
+               coalesce(p.given_canonical, nk.canonical, p.given_first) AS first_canonical,
                fp.code AS first_phonetic, lp.code AS last_phonetic, mp.code AS middle_phonetic,
                string_split(p.last_name, ' ') AS last_tokens,
+               -- the surname and the first name without their spaces (the standardised
+               -- names hold only letters and spaces): agencies write O NEIL, ONEIL and
+               -- O'NEIL, MC DONALD and MCDONALD, DE LA CRUZ and DELACRUZ
+               replace(p.last_name, ' ', '') AS last_compact,
+               -- the whole first-name column so (a surname of two words written there,
+               -- DE LEON, is not split into first and middle name for this)
+               replace(p.first_name, ' ', '') AS first_compact,
+               -- both names in either order (a given name written in the surname's column
+               -- and the surname in the given name's, as forms and agencies often do)
+               least(replace(p.first_name, ' ', ''), replace(p.last_name, ' ', '')) || ' '
+                   || greatest(replace(p.first_name, ' ', ''), replace(p.last_name, ' ', '')) AS name_pair,
+               CASE WHEN p.dob IS NULL THEN least(replace(p.first_name, ' ', ''), replace(p.last_name, ' ', ''))
+                   || ' ' || greatest(replace(p.first_name, ' ', ''), replace(p.last_name, ' ', '')) END AS name_pair_no_dob,
                -- every given-name part (a compound first name, or first and middle names)
                list_filter(string_split(concat_ws(' ', p.given_first, p.given_middle), ' '),
                            lambda x: length(x) > 1) AS given_tokens,
                split_part(p.given_first, ' ', 1) AS first_token,
                left(p.last_name, 1) AS last_initial,
-               coalesce(p.given_canonical, p.given_first) || ' ' || p.last_name AS full_name,
+               coalesce(p.given_canonical, nk.canonical, p.given_first) || ' ' || replace(p.last_name, ' ', '') AS full_name,
                -- the same, only where the DOB is missing: such records are compared with
                -- every record of the same name (few records, so few pairs)
-               CASE WHEN p.dob IS NULL THEN coalesce(p.given_canonical, p.given_first)
-                    || ' ' || p.last_name END AS full_name_no_dob,
+               CASE WHEN p.dob IS NULL THEN coalesce(p.given_canonical, nk.canonical, p.given_first)
+                    || ' ' || replace(p.last_name, ' ', '') END AS full_name_no_dob,
                left(p.given_first, 1) || ' ' || p.last_name || ' ' || p.zip AS last_zip,
                CASE WHEN p.dob IS NULL THEN left(p.given_first, 1) || ' ' || p.last_name || ' ' || p.zip END AS last_zip_no_dob,
                -- first initial and surname sound, only where the DOB is missing (a year
@@ -120,9 +140,9 @@ def build_features(con: Sql, table: str = "link_input", source: str = "person_re
                -- of one word, which the whole surname's keys already cover)
                CASE WHEN strpos(p.last_name, ' ') > 0 THEN split_part(p.last_name, ' ', 1) END AS surname_head,
                CASE WHEN strpos(p.last_name, ' ') > 0 THEN regexp_extract(p.last_name, '([^ ]+)$', 1) END AS surname_tail,
-               coalesce(p.given_canonical, p.given_first) || ' '
+               coalesce(p.given_canonical, nk.canonical, p.given_first) || ' '
                    || CASE WHEN strpos(p.last_name, ' ') > 0 THEN split_part(p.last_name, ' ', 1) END AS full_head,
-               coalesce(p.given_canonical, p.given_first) || ' '
+               coalesce(p.given_canonical, nk.canonical, p.given_first) || ' '
                    || CASE WHEN strpos(p.last_name, ' ') > 0 THEN regexp_extract(p.last_name, '([^ ]+)$', 1) END AS full_tail,
                p.dob, {year} AS dob_year, month(p.dob) AS dob_month, day(p.dob) AS dob_day,
                -- two overlapping two-year windows: birth years one apart share one of them
@@ -140,6 +160,7 @@ def build_features(con: Sql, table: str = "link_input", source: str = "person_re
         FROM {given} p
         LEFT JOIN phonetic fp ON fp.name = p.given_first
         LEFT JOIN phonetic lp ON lp.name = p.last_name
-        LEFT JOIN phonetic mp ON mp.name = p.given_middle))"""
+        LEFT JOIN phonetic mp ON mp.name = p.given_middle
+        LEFT JOIN nickname nk ON nk.name = p.given_first))"""
     )
     return con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]

@@ -45,6 +45,10 @@ _SOURCE: dict[str, str] = {
     "last_phonetic": "last_name",
     "last_initial": "last_name",
     "last_tokens": "last_name",
+    "last_compact": "last_name",
+    "first_compact": "first_name",
+    "name_pair": "last_name",
+    "name_pair_no_dob": "dob",
     "dob_month": "dob",
     "dob_day": "dob",
     "dob_year_even": "dob_year",
@@ -145,7 +149,7 @@ def _first_name(fields: frozenset[str]) -> _Comparison:
     if "last_name" in fields:
         levels.append(
             _level(
-                "first_name_l = last_name_r AND last_name_l = first_name_r",
+                "first_compact_l = last_compact_r AND last_compact_l = first_compact_r",
                 "first and last swapped",
             )
         )
@@ -204,19 +208,42 @@ def _middle_name() -> _Comparison:
     )
 
 
-def _last_name() -> _Comparison:
-    return _Comparison(
-        "last_name",
-        [
-            cll.NullLevel("last_name"),
-            cll.ExactMatchLevel("last_name", term_frequency_adjustments=True),
-            cll.JaroWinklerLevel("last_name", 0.92),
-            _level("list_has_any(last_tokens_l, last_tokens_r)", "a surname part in common"),
-            _level("last_phonetic_l = last_phonetic_r", "phonetic equal"),
-            cll.JaroWinklerLevel("last_name", 0.80),
-            cll.ElseLevel(),
-        ],
-    )
+def _last_name(fields: frozenset[str] = frozenset()) -> _Comparison:
+    levels: list[Any] = [
+        cll.NullLevel("last_name"),
+        cll.ExactMatchLevel("last_name", term_frequency_adjustments=True),
+        # O NEIL and ONEIL, MC DONALD and MCDONALD, DE LA CRUZ and DELACRUZ
+        _level("last_compact_l = last_compact_r", "equal without spaces"),
+    ]
+    if "first_name" in fields:
+        # The given name in the surname's place and the surname in the given name's. The
+        # first-name comparison weighs the swap (its own level); here it weighs nothing,
+        # like a missing surname, so the pair is neither read as two surnames that
+        # disagree nor given the one agreement twice (a swapped pair of common names
+        # would then outscore the same names in their places).
+        levels.append(
+            _level(
+                "first_compact_l = last_compact_r AND last_compact_l = first_compact_r",
+                "first and last swapped (weighed by the first name)",
+            ).configure(is_null_level=True)
+        )
+    levels += [
+        cll.JaroWinklerLevel("last_name", 0.92),
+        _level("list_has_any(last_tokens_l, last_tokens_r)", "a surname part in common"),
+        _level("last_phonetic_l = last_phonetic_r", "phonetic equal"),
+    ]
+    if "middle_name" in fields:
+        # A name built from the father's (and grandfather's) given names, as Somali,
+        # Arabic and Ethiopian names are: one agency keeps the father's name as the
+        # surname, another as the middle name with the grandfather's as the surname.
+        levels.append(
+            _level(
+                "last_name_l = middle_name_r OR middle_name_l = last_name_r",
+                "surname is the other's middle name",
+            )
+        )
+    levels += [cll.JaroWinklerLevel("last_name", 0.80), cll.ElseLevel()]
+    return _Comparison("last_name", levels)
 
 
 # A pseudo-field of a plan: some records give a year of birth without a DOB.
@@ -388,7 +415,7 @@ def comparisons(
     build: dict[str, Any] = {
         "first_name": lambda: _first_name(have),
         "middle_name": _middle_name,
-        "last_name": _last_name,
+        "last_name": lambda: _last_name(have),
         "dob": lambda: _dob(have),
         "ssn": lambda: _ssn(have),
         "sex": lambda: cl.ExactMatch("sex"),
@@ -470,14 +497,14 @@ CANDIDATE_RULES: tuple[Rule, ...] = (
     Rule("second half of the other identifier + surname initial", ("other_key_tail", "last_initial")),
     Rule("DOB + surname sound", ("dob", "last_phonetic")),
     Rule("DOB + first name", ("dob", "first_canonical")),
-    Rule("names + birth year", ("first_canonical", "last_name", "dob_year")),
+    Rule("names + birth year", ("first_canonical", "last_compact", "dob_year")),
     Rule("name sounds + birth years (even pair)", ("first_phonetic", "last_phonetic", "dob_year_even")),
     Rule("name sounds + birth years (odd pair)", ("first_phonetic", "last_phonetic", "dob_year_odd")),
     Rule("DOB month and day + surname sound", ("dob_month", "dob_day", "last_phonetic")),
     Rule("first name + birth year + postcode", ("first_canonical", "dob_year", "zip")),
     Rule("first name + birth year + county", ("first_canonical", "dob_year", "county")),
-    Rule("surname + birth year + postcode", ("last_name", "dob_year", "zip")),
-    Rule("address + surname", ("address_line", "last_name")),
+    Rule("surname + birth year + postcode", ("last_compact", "dob_year", "zip")),
+    Rule("address + surname", ("address_line", "last_compact")),
     Rule("names, no DOB on the left", (), (("full_name_no_dob", "full_name"),)),
     Rule("names, no DOB on the right", (), (("full_name", "full_name_no_dob"),)),
     # ... and by surname and postcode (a first name misspelt as well)
@@ -512,6 +539,18 @@ CANDIDATE_RULES: tuple[Rule, ...] = (
     Rule("SSN last four + first name", ("ssn_last4", "first_canonical")),
     _swap("swapped names + birth year", "dob_year"),
     _swap("swapped names + postcode", "zip"),
+    # Both names in either order (swapped on one side): within birth years one apart, or
+    # with no DOB on one side; and the DOB with the surname's sound as the first name's.
+    Rule("names in either order + birth years (even pair)", ("name_pair", "dob_year_even")),
+    Rule("names in either order + birth years (odd pair)", ("name_pair", "dob_year_odd")),
+    Rule("names in either order, no DOB on the left", (), (("name_pair_no_dob", "name_pair"),)),
+    Rule("names in either order, no DOB on the right", (), (("name_pair", "name_pair_no_dob"),)),
+    Rule("DOB + surname sound as the first name's, on the left", ("dob",), (("last_phonetic", "first_phonetic"),)),
+    Rule("DOB + surname sound as the first name's, on the right", ("dob",), (("first_phonetic", "last_phonetic"),)),
+    # A surname that is the other record's middle name (a father's name, in names built
+    # from a father's and a grandfather's given names), by first name and birth year.
+    Rule("first name + birth year, surname as the middle name on the left", ("first_canonical", "dob_year"), (("middle_name", "last_name"),)),
+    Rule("first name + birth year, surname as the middle name on the right", ("first_canonical", "dob_year"), (("last_name", "middle_name"),)),
     Rule("DOB + postcode", ("dob", "zip")),
 )  # fmt: skip
 
