@@ -131,11 +131,6 @@ def test_first_name(left, right, expected):
         ({"last_name": "O NEIL"}, {"last_name": "ONEIL"}, "equal without spaces"),
         ({"last_name": "DE LA CRUZ"}, {"last_name": "DELACRUZ"}, "equal without spaces"),
         (
-            {},
-            {"first_name": "SMITH", "last_name": "WILLIAM"},
-            "first and last swapped (weighed by the first name)",
-        ),
-        (
             {
                 "middle_name": "HASSAN",
                 "last_name": "WARSAME",
@@ -149,20 +144,6 @@ def test_first_name(left, right, expected):
 )
 def test_last_name(left, right, expected):
     assert level("last_name", left, right) == expected
-
-
-def test_a_swapped_surname_weighs_nothing_of_its_own():
-    """The swap is weighed once, by the first-name comparison; the surname's level is a
-    null level (no m or u), so common names swapped never outscore them in place."""
-    comparison = next(
-        c for c in comparisons() if c.get_comparison("duckdb").output_column_name == "last_name"
-    )
-    swapped = next(
-        lv
-        for lv in comparison.get_comparison("duckdb").comparison_levels
-        if lv.label_for_charts.startswith("first and last swapped")
-    )
-    assert swapped.is_null_level
 
 
 def test_hyphenated_surname_part():

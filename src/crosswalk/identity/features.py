@@ -11,7 +11,6 @@ import jellyfish
 import pyarrow as pa
 
 from crosswalk.identity.sql import Sql, columns
-from crosswalk.ingest.standardise import nickname_table
 
 PLACEHOLDER_LAST4 = ("0000",)
 
@@ -80,6 +79,9 @@ def build_features(con: Sql, table: str = "link_input", source: str = "person_re
     con.register("_phonetic", codes)
     con.execute("CREATE OR REPLACE TEMP TABLE phonetic AS SELECT * FROM _phonetic")
     con.unregister("_phonetic")
+    # ingest's nickname table (imported here: the engines import linkage and ingest both)
+    from crosswalk.ingest.standardise import nickname_table
+
     con.register("_nickname", nickname_table())
     con.execute("CREATE OR REPLACE TEMP TABLE nickname AS SELECT * FROM _nickname")
     con.unregister("_nickname")

@@ -214,20 +214,6 @@ def _last_name(fields: frozenset[str] = frozenset()) -> _Comparison:
         cll.ExactMatchLevel("last_name", term_frequency_adjustments=True),
         # O NEIL and ONEIL, MC DONALD and MCDONALD, DE LA CRUZ and DELACRUZ
         _level("last_compact_l = last_compact_r", "equal without spaces"),
-    ]
-    if "first_name" in fields:
-        # The given name in the surname's place and the surname in the given name's. The
-        # first-name comparison weighs the swap (its own level); here it weighs nothing,
-        # like a missing surname, so the pair is neither read as two surnames that
-        # disagree nor given the one agreement twice (a swapped pair of common names
-        # would then outscore the same names in their places).
-        levels.append(
-            _level(
-                "first_compact_l = last_compact_r AND last_compact_l = first_compact_r",
-                "first and last swapped (weighed by the first name)",
-            ).configure(is_null_level=True)
-        )
-    levels += [
         cll.JaroWinklerLevel("last_name", 0.92),
         _level("list_has_any(last_tokens_l, last_tokens_r)", "a surname part in common"),
         _level("last_phonetic_l = last_phonetic_r", "phonetic equal"),
