@@ -45,8 +45,19 @@ def _stopped_in_python(fn):
     return stopped
 
 
+@pytest.fixture
+def default_sigint():
+    """Ctrl-C as a fresh process has it (a test before may have left another handler,
+    Spark's among them), and the handler from before the test put back after it."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 @pytest.mark.parametrize("stop", [_stopped_in_python, _stopped_by_duckdb])
-def test_ctrl_c_mid_ingest_stores_nothing_and_says_so(tmp_path, monkeypatch, capsys, stop):
+def test_ctrl_c_mid_ingest_stores_nothing_and_says_so(
+    tmp_path, monkeypatch, capsys, stop, default_sigint
+):
     mapping = tmp_path / "housing.yaml"
     mapping.write_text(MAPPING)
     hub = tmp_path / "hub.duckdb"
